@@ -1,0 +1,1 @@
+// napi glue: see the helper
