@@ -42,6 +42,8 @@ pub struct BatchResult {
     pub matched: Vec<u8>,
     /// Per rule index: how many records it matched (shadow included).
     pub match_counts: Vec<u64>,
+    /// Per rule index: the (ascending) record indices it matched, shadow included.
+    pub rule_hits: Vec<Vec<u32>>,
     /// Records evaluated + records skipped.
     pub messages_processed: u64,
     pub messages_skipped: u64,

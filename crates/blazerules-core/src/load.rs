@@ -1,0 +1,451 @@
+//! Rules document → rule set metadata (rules-reference §1): keys, aliases, defaults, labels.
+//! Conditions are compiled by `compile`; every problem is collected with its document path.
+
+use crate::error::RuleError;
+use crate::lookup::{self, LookupKind, LookupSet};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Collects problems while loading and compiling.
+#[derive(Default)]
+pub(crate) struct Problems {
+    pub list: Vec<RuleError>,
+}
+
+impl Problems {
+    pub fn add(&mut self, code: &'static str, message: impl Into<String>, rule_id: Option<&str>, path: &str) {
+        self.list.push(RuleError {
+            code,
+            message: message.into(),
+            rule_id: rule_id.map(str::to_string),
+            path: path.to_string(),
+            sql_offset: None,
+        });
+    }
+}
+
+/// A field's physical type hint (§1.2). `None` = typed per value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HintType {
+    F32,
+    F64,
+    I32,
+    I64,
+    Timestamp,
+    Categorical,
+    Entity,
+    Bool,
+    Str,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hint {
+    pub ty: Option<HintType>,
+    pub nullable: Option<bool>,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Flag,
+    Block,
+    Score,
+    Review,
+    Approve,
+}
+
+impl Action {
+    fn parse(s: &str) -> Option<Action> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "flag" => Action::Flag,
+            "block" => Action::Block,
+            "score" => Action::Score,
+            "review" => Action::Review,
+            "approve" => Action::Approve,
+            _ => return None,
+        })
+    }
+    fn label(self) -> &'static str {
+        match self {
+            Action::Flag => "FLAG",
+            Action::Block => "BLOCK",
+            Action::Score => "SCORE",
+            Action::Review => "REVIEW",
+            Action::Approve => "APPROVE",
+        }
+    }
+    pub fn builtin_rank(self) -> i32 {
+        match self {
+            Action::Block => 4,
+            Action::Review => 3,
+            Action::Flag => 2,
+            Action::Score => 1,
+            Action::Approve => 0,
+        }
+    }
+}
+
+/// One enabled rule's metadata; its condition is compiled separately.
+pub(crate) struct RuleDef {
+    pub id: String,
+    pub name: String,
+    pub path: String,
+    pub priority: i64,
+    pub weight: f64,
+    pub score_cap: f64,
+    pub shadow: bool,
+    pub action: Action,
+    pub label: String,
+    pub severity: i32,
+    pub conditions: Value,
+}
+
+pub(crate) struct Doc {
+    pub name: String,
+    pub version: String,
+    pub hints: HashMap<String, Hint>,
+    pub lookups: HashMap<String, Arc<LookupSet>>,
+    /// Label codes: index 0 is the default label.
+    pub labels: Vec<String>,
+    /// Rank of each label code (§4.1, quirk included).
+    pub label_ranks: Vec<i32>,
+    pub rules: Vec<RuleDef>,
+}
+
+/// Normalises a decision label: uppercase, `[A-Za-z0-9_.-]` kept, others `_`, empty → FLAG.
+pub(crate) fn normalize_label(s: &str) -> String {
+    if s.is_empty() {
+        return "FLAG".to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Text of a scalar as the YAML library would give it (numbers and booleans as written).
+pub(crate) fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A double from a number or a numeric string (the YAML library converts quoted scalars too).
+pub(crate) fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return None;
+            }
+            t.parse::<f64>().ok().filter(|_| !t.eq_ignore_ascii_case("nan") && !t.to_ascii_lowercase().contains("inf"))
+        }
+        _ => None,
+    }
+}
+
+/// An integer from an integral number or string.
+pub(crate) fn as_i64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
+pub(crate) fn as_bool(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "y" => Some(true),
+            "false" | "no" | "off" | "n" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn hint_type(s: &str) -> Option<HintType> {
+    Some(match s.to_ascii_lowercase().as_str() {
+        "float32" | "f32" | "float" => HintType::F32,
+        "float64" | "f64" | "double" => HintType::F64,
+        "int32" | "i32" | "integer" => HintType::I32,
+        "int64" | "i64" | "long" => HintType::I64,
+        "categorical" | "category" | "enum" => HintType::Categorical,
+        "entity_key" | "entity" | "key" => HintType::Entity,
+        "timestamp_ms" | "timestamp" | "datetime" => HintType::Timestamp,
+        "bool" | "boolean" => HintType::Bool,
+        "string" | "text" => HintType::Str,
+        _ => return None,
+    })
+}
+
+fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
+    let mut h = Hint {
+        ty: m.get("type").and_then(scalar_text).and_then(|t| hint_type(&t)),
+        ..Hint::default()
+    };
+    if let Some(v) = m.get("nullable") {
+        h.nullable = as_bool(v);
+        if h.nullable.is_none() {
+            p.add("YAML_SYNTAX_ERROR", "nullable must be a boolean", None, &format!("{path}.nullable"));
+        }
+    }
+    let entity = m.get("entity").or_else(|| m.get("is_entity_field")).and_then(as_bool).unwrap_or(false);
+    if entity && h.ty.is_none() {
+        h.ty = Some(HintType::Entity);
+    }
+    let (vkey, values) = match (m.get("values"), m.get("closed_values")) {
+        (Some(v), _) => ("values", Some(v)),
+        (None, Some(v)) => ("closed_values", Some(v)),
+        _ => ("values", None),
+    };
+    if let Some(values) = values {
+        match values {
+            Value::Array(items) => h.values = items.iter().filter_map(scalar_text).collect(),
+            _ => p.add("YAML_SYNTAX_ERROR", format!("{vkey} must be a list"), None, &format!("{path}.{vkey}")),
+        }
+        if h.ty.is_none() {
+            h.ty = Some(HintType::Categorical);
+        }
+    }
+    h
+}
+
+fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint> {
+    let mut out = HashMap::new();
+    match v {
+        Value::Object(m) => {
+            for (name, spec) in m {
+                let sub = format!("{path}.{name}");
+                match spec {
+                    Value::Object(sm) => {
+                        out.insert(name.clone(), parse_hint(sm, &sub, p));
+                    }
+                    Value::Null => {
+                        out.insert(name.clone(), Hint::default());
+                    }
+                    _ => p.add("YAML_SYNTAX_ERROR", format!("field '{name}' must be a mapping"), None, &sub),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(m) = item.as_object() {
+                    if let Some(name) = m.get("name").and_then(scalar_text) {
+                        out.insert(name, parse_hint(m, &format!("{path}[{i}]"), p));
+                    }
+                }
+            }
+        }
+        Value::Null => {}
+        _ => p.add("YAML_SYNTAX_ERROR", "fields must be a mapping or a list", None, path),
+    }
+    out
+}
+
+fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String, Arc<LookupSet>> {
+    let mut out = HashMap::new();
+    let Some(m) = v.as_object() else {
+        if !v.is_null() {
+            p.add("YAML_SYNTAX_ERROR", "lookups must be a mapping", None, "lookups");
+        }
+        return out;
+    };
+    for (name, spec) in m {
+        let path = format!("lookups.{name}");
+        let ty = spec.get("type").and_then(scalar_text);
+        let file = spec.get("path").and_then(scalar_text);
+        let (Some(ty), Some(file)) = (ty, file) else {
+            let missing = if spec.get("type").is_none() { "type" } else { "path" };
+            p.add("YAML_SYNTAX_ERROR", format!("lookup '{name}': missing required key '{missing}'"), None, &path);
+            continue;
+        };
+        let full = if file.starts_with("s3://") || Path::new(&file).is_absolute() {
+            Path::new(&file).to_path_buf()
+        } else {
+            base_dir.join(&file)
+        };
+        if file.starts_with("s3://") {
+            p.add("UNSUPPORTED", format!("lookup '{name}': s3:// paths are not supported"), None, &format!("{path}.path"));
+            continue;
+        }
+        match lookup::load(LookupKind::parse(&ty), &full) {
+            Ok(set) => {
+                out.insert(name.clone(), Arc::new(set));
+            }
+            Err(msg) => p.add("MISSING_REQUIRED_FIELD", msg, None, &format!("{path}.path")),
+        }
+    }
+    out
+}
+
+fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
+    m.get(key).and_then(scalar_text)
+}
+
+/// Reads the document's metadata and enabled rules.
+pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option<Doc> {
+    let Some(top) = doc.as_object() else {
+        p.add("YAML_SYNTAX_ERROR", "the rules document must be a mapping", None, "");
+        return None;
+    };
+    let ruleset = top.get("ruleset").and_then(Value::as_object);
+    let meta = ruleset.unwrap_or(top);
+    let name = get_str(meta, "name").unwrap_or_else(|| "ruleset".into());
+    let version = get_str(meta, "version").unwrap_or_else(|| "1.0.0".into());
+    let hints = match top.get("fields").map(|v| (v, "fields")).or_else(|| top.get("schema").map(|v| (v, "schema"))) {
+        Some((v, key)) => parse_hints(v, key, p),
+        None => HashMap::new(),
+    };
+    let lookups = top.get("lookups").map(|v| parse_lookups(v, base_dir, p)).unwrap_or_default();
+
+    // Decisions (§1.4).
+    let decisions = top.get("decisions").and_then(Value::as_object);
+    let default_label = normalize_label(&decisions.and_then(|d| get_str(d, "default")).unwrap_or_else(|| "APPROVE".into()));
+    let mut precedence: Vec<String> = decisions
+        .and_then(|d| d.get("precedence"))
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(scalar_text).map(|s| normalize_label(&s)).collect())
+        .unwrap_or_default();
+    if precedence.is_empty() {
+        precedence = ["APPROVE", "SCORE", "FLAG", "REVIEW", "BLOCK"].iter().map(|s| s.to_string()).collect();
+    }
+    if !precedence.contains(&default_label) {
+        precedence.insert(0, default_label.clone());
+    }
+
+    // Rules.
+    let (rules_val, rules_path) = match ruleset.and_then(|r| r.get("rules")) {
+        Some(v) => (Some(v), "ruleset.rules"),
+        None => (top.get("rules"), "rules"),
+    };
+    let mut rules = Vec::new();
+    match rules_val {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(r) = parse_rule(item, &format!("{rules_path}[{i}]"), &version, p) {
+                    rules.push(r);
+                }
+            }
+        }
+        Some(_) => p.add("YAML_SYNTAX_ERROR", "rules must be a list", None, rules_path),
+    }
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    for r in &rules {
+        if seen.insert(&r.id, ()).is_some() {
+            p.add("DUPLICATE_RULE_ID", format!("duplicate rule id: {}", r.id), Some(&r.id), &format!("{}.id", r.path));
+        }
+    }
+
+    // Label codes (§4.1): default, precedence, then rule labels in rule order.
+    let mut labels = vec![default_label.clone()];
+    for l in precedence.iter().chain(rules.iter().map(|r| &r.label)) {
+        if !labels.contains(l) {
+            labels.push(l.clone());
+        }
+    }
+    let label_ranks = labels
+        .iter()
+        .map(|l| match precedence.iter().position(|x| x == l) {
+            Some(0) if *l != default_label => precedence.len() as i32,
+            Some(i) => i as i32,
+            None => precedence.len() as i32,
+        })
+        .collect();
+    Some(Doc { name, version, hints, lookups, labels, label_ranks, rules })
+}
+
+fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Option<RuleDef> {
+    let Some(m) = item.as_object() else {
+        p.add("YAML_SYNTAX_ERROR", "a rule must be a mapping", None, path);
+        return None;
+    };
+    let Some(id) = get_str(m, "id") else {
+        p.add("YAML_SYNTAX_ERROR", "missing required key 'id'", None, path);
+        return None;
+    };
+    let rid = Some(id.as_str());
+    if let Some(v) = m.get("enabled") {
+        match as_bool(v) {
+            Some(false) => return None,
+            Some(true) => {}
+            None => p.add("YAML_SYNTAX_ERROR", "enabled must be a boolean", rid, &format!("{path}.enabled")),
+        }
+    }
+    let _ = version;
+    let num = |key: &str, p: &mut Problems| -> f64 {
+        match m.get(key) {
+            None | Some(Value::Null) => 0.0,
+            Some(v) => as_f64(v).unwrap_or_else(|| {
+                p.add("YAML_SYNTAX_ERROR", format!("{key} must be a number"), rid, &format!("{path}.{key}"));
+                0.0
+            }),
+        }
+    };
+    let weight = num("weight", p);
+    let score_cap = num("score_cap", p);
+    let priority = match m.get("priority") {
+        None | Some(Value::Null) => 0,
+        Some(v) => as_i64(v).unwrap_or_else(|| {
+            p.add("YAML_SYNTAX_ERROR", "priority must be an integer", rid, &format!("{path}.priority"));
+            0
+        }),
+    };
+    let shadow = match m.get("shadow") {
+        None | Some(Value::Null) => false,
+        Some(v) => as_bool(v).unwrap_or_else(|| {
+            p.add("YAML_SYNTAX_ERROR", "shadow must be a boolean", rid, &format!("{path}.shadow"));
+            false
+        }),
+    };
+    let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
+    let action = Action::parse(&action_text).unwrap_or_else(|| {
+        p.add("UNKNOWN_ACTION", format!("unknown action: '{action_text}'"), rid, &format!("{path}.action"));
+        Action::Flag
+    });
+    let severity_text = get_str(m, "severity").unwrap_or_else(|| "LOW".into());
+    let severity = match severity_text.to_ascii_uppercase().as_str() {
+        "LOW" => 0,
+        "MEDIUM" => 1,
+        "HIGH" => 2,
+        "CRITICAL" => 3,
+        _ => {
+            p.add("UNKNOWN_SEVERITY", format!("unknown severity: '{severity_text}'"), rid, &format!("{path}.severity"));
+            0
+        }
+    };
+    let label = match get_str(m, "label") {
+        Some(l) => normalize_label(&l),
+        None => action.label().to_string(),
+    };
+    let Some(conditions) = m.get("conditions").cloned() else {
+        p.add("YAML_SYNTAX_ERROR", "missing required key 'conditions'", rid, path);
+        return None;
+    };
+    Some(RuleDef {
+        name: get_str(m, "name").unwrap_or_else(|| id.clone()),
+        id,
+        path: path.to_string(),
+        priority,
+        weight,
+        score_cap,
+        shadow,
+        action,
+        label,
+        severity,
+        conditions,
+    })
+}

@@ -1,0 +1,204 @@
+//! Lookup sets loaded from CSV files (rules-reference §1.3).
+
+use std::collections::HashSet;
+use std::path::Path;
+
+#[derive(Debug)]
+pub(crate) enum LookupSet {
+    Str(HashSet<String>),
+    Int(HashSet<i64>),
+    /// Sorted, merged, inclusive IPv4 ranges.
+    Cidr(Vec<(u32, u32)>),
+}
+
+impl LookupSet {
+    pub(crate) fn contains_str(&self, s: &str) -> bool {
+        match self {
+            LookupSet::Str(set) => set.contains(s),
+            _ => false,
+        }
+    }
+    pub(crate) fn contains_int(&self, v: i64) -> bool {
+        match self {
+            LookupSet::Int(set) => set.contains(&v),
+            _ => false,
+        }
+    }
+    pub(crate) fn contains_ip(&self, ip: u32) -> bool {
+        match self {
+            LookupSet::Cidr(ranges) => {
+                let i = ranges.partition_point(|&(lo, _)| lo <= ip);
+                i > 0 && ranges[i - 1].1 >= ip
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LookupKind {
+    Str,
+    Int,
+    Cidr,
+}
+
+impl LookupKind {
+    pub(crate) fn parse(s: &str) -> LookupKind {
+        match s.to_ascii_lowercase().as_str() {
+            "int_set" => LookupKind::Int,
+            "ipv4_cidr_set" => LookupKind::Cidr,
+            _ => LookupKind::Str,
+        }
+    }
+}
+
+/// Splits one CSV line: commas, `""`-escaped quotes, cells trimmed and unquoted.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cur = String::new();
+    let mut in_q = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if in_q && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => {
+                in_q = !in_q;
+                cur.push('"');
+            }
+            ',' if !in_q => cells.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    cells.push(cur);
+    cells
+        .into_iter()
+        .map(|c| {
+            let t = c.trim_matches(|ch: char| ch.is_whitespace());
+            let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
+            t.replace("\"\"", "\"")
+        })
+        .collect()
+}
+
+/// Parses `a.b.c.d` leniently: four decimal parts, else 0 (0.0.0.0); octets over 255 overflow.
+pub(crate) fn parse_ipv4(s: &str) -> u32 {
+    let mut parts = [0u32; 4];
+    let mut n = 0;
+    for p in s.split('.') {
+        if n == 4 || p.is_empty() || p.len() > 10 || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return 0;
+        }
+        parts[n] = p.parse::<u64>().map(|v| v as u32).unwrap_or(0);
+        n += 1;
+    }
+    if n != 4 {
+        return 0;
+    }
+    parts[0]
+        .wrapping_shl(24)
+        .wrapping_add(parts[1].wrapping_shl(16))
+        .wrapping_add(parts[2].wrapping_shl(8))
+        .wrapping_add(parts[3])
+}
+
+/// Parses a CIDR (`a.b.c.d[/p]`): returns (network, mask). No `/` is /32; the prefix is clamped to 0..32.
+pub(crate) fn parse_cidr(s: &str) -> (u32, u32) {
+    let s = s.trim();
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => {
+            let p = p.trim().parse::<i64>().unwrap_or(32).clamp(0, 32);
+            (a, p as u32)
+        }
+        None => (s, 32),
+    };
+    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    (parse_ipv4(addr.trim()) & mask, mask)
+}
+
+/// Leading integer of a cell (`"12abc"` → 12).
+fn leading_int(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let mut end = 0;
+    if end < b.len() && (b[end] == b'-' || b[end] == b'+') {
+        end += 1;
+    }
+    let digits_start = end;
+    while end < b.len() && b[end].is_ascii_digit() {
+        end += 1;
+    }
+    if end == digits_start {
+        return None;
+    }
+    s[..end].parse::<i64>().ok()
+}
+
+/// Loads a lookup file. Errors are messages for MISSING_REQUIRED_FIELD.
+pub(crate) fn load(kind: LookupKind, path: &Path) -> Result<LookupSet, String> {
+    let text = std::fs::read(path).map_err(|_| format!("lookup file not found: {}", path.display()))?;
+    let text = String::from_utf8_lossy(&text);
+    let mut lines = text.lines();
+    let header = match lines.next() {
+        Some(h) if !h.trim().is_empty() || text.len() > h.len() => h,
+        _ => return Err(format!("lookup file is empty: {}", path.display())),
+    };
+    let want = if kind == LookupKind::Cidr { "cidr" } else { "value" };
+    let col = split_csv(header)
+        .iter()
+        .position(|h| h.eq_ignore_ascii_case(want))
+        .unwrap_or(0);
+    let cells = lines
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| split_csv(l).into_iter().nth(col))
+        .filter(|c| !c.is_empty());
+    match kind {
+        LookupKind::Str => Ok(LookupSet::Str(cells.collect())),
+        LookupKind::Int => {
+            let mut set = HashSet::new();
+            for c in cells {
+                let v = leading_int(&c).ok_or_else(|| format!("lookup {}: not an integer: '{c}'", path.display()))?;
+                set.insert(v);
+            }
+            Ok(LookupSet::Int(set))
+        }
+        LookupKind::Cidr => {
+            let mut ranges: Vec<(u32, u32)> = cells
+                .map(|c| {
+                    let (net, mask) = parse_cidr(&c);
+                    (net, net | !mask)
+                })
+                .collect();
+            ranges.sort_unstable();
+            let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
+            for (lo, hi) in ranges {
+                match merged.last_mut() {
+                    Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+                    _ => merged.push((lo, hi)),
+                }
+            }
+            Ok(LookupSet::Cidr(merged))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_parsing_is_lenient() {
+        assert_eq!(parse_ipv4("10.0.0.1"), 0x0A00_0001);
+        assert_eq!(parse_ipv4("10.0.0"), 0);
+        assert_eq!(parse_ipv4("a.b.c.d"), 0);
+        assert_eq!(parse_cidr("10.1.2.3/8"), (0x0A00_0000, 0xFF00_0000));
+        assert_eq!(parse_cidr("10.1.2.3"), (0x0A01_0203, u32::MAX));
+        assert_eq!(parse_cidr("1.2.3.4/99").1, u32::MAX);
+    }
+
+    #[test]
+    fn csv_cells_unquote() {
+        assert_eq!(split_csv(" a , \"b,c\" ,\"d\"\"e\""), vec!["a", "b,c", "d\"e"]);
+    }
+}

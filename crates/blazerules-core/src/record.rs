@@ -1,0 +1,146 @@
+//! Pulls the fields the rules reference out of a parsed record, in one pass over its keys.
+//!
+//! A dotted name resolves per record: a literal top-level key `"a.b.c"` first, else the
+//! nested path (choices.md). Duplicate keys: the first occurrence wins.
+
+use crate::eval::MISSING;
+use crate::value::{members, span};
+use simd_json::Node;
+
+const LITERAL: u8 = 2;
+const NESTED: u8 = 1;
+
+struct Entry {
+    key: Box<str>,
+    /// (slot, priority) when this key is a referenced field.
+    slot: Option<(u32, u8)>,
+    /// Trie node for keys below this one.
+    child: Option<usize>,
+}
+
+#[derive(Default)]
+struct TrieNode {
+    entries: Vec<Entry>,
+    /// Bit `len` set when some entry's key has that length (cheap rejection of other keys).
+    len_mask: u64,
+}
+
+pub(crate) struct FieldTrie {
+    nodes: Vec<TrieNode>,
+    pub n_slots: usize,
+}
+
+impl FieldTrie {
+    pub fn new(fields: &[String]) -> FieldTrie {
+        let mut t = FieldTrie { nodes: vec![TrieNode::default()], n_slots: fields.len() };
+        for (slot, name) in fields.iter().enumerate() {
+            let slot = slot as u32;
+            t.entry(0, name).slot = Some((slot, LITERAL));
+            let parts: Vec<&str> = name.split('.').collect();
+            if parts.len() > 1 {
+                let mut node = 0;
+                for p in &parts[..parts.len() - 1] {
+                    let next = t.nodes.len();
+                    let e = t.entry(node, p);
+                    node = match e.child {
+                        Some(c) => c,
+                        None => {
+                            e.child = Some(next);
+                            t.nodes.push(TrieNode::default());
+                            next
+                        }
+                    };
+                }
+                let last = parts[parts.len() - 1];
+                let e = t.entry(node, last);
+                if e.slot.is_none() {
+                    e.slot = Some((slot, NESTED));
+                }
+            }
+        }
+        t
+    }
+
+    fn entry(&mut self, node: usize, key: &str) -> &mut Entry {
+        let n = &mut self.nodes[node];
+        n.len_mask |= 1u64 << key.len().min(63);
+        let pos = match n.entries.iter().position(|e| &*e.key == key) {
+            Some(p) => p,
+            None => {
+                n.entries.push(Entry { key: key.into(), slot: None, child: None });
+                n.entries.len() - 1
+            }
+        };
+        &mut n.entries[pos]
+    }
+
+    /// Fills `slots` (tape indices, MISSING when absent) for the object at `tape[0]`.
+    #[inline]
+    pub fn extract(&self, tape: &[Node<'_>], slots: &mut [u32], prio: &mut [u8]) {
+        slots.fill(MISSING);
+        prio.fill(0);
+        self.walk(0, tape, 0, slots, prio);
+    }
+
+    fn walk(&self, node: usize, tape: &[Node<'_>], at: usize, slots: &mut [u32], prio: &mut [u8]) {
+        let Some(obj) = tape.get(at..) else { return };
+        let tn = &self.nodes[node];
+        let base = at;
+        let mut offset = 1usize; // index of the current key relative to the object
+        for (k, v) in members(obj) {
+            let val_at = base + offset + 1;
+            offset += 1 + v.first().map_or(1, span);
+            if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
+                continue;
+            }
+            let Some(e) = tn.entries.iter().find(|e| *e.key == *k) else { continue };
+            if let Some((slot, p)) = e.slot {
+                let s = slot as usize;
+                if p > prio[s] {
+                    slots[s] = val_at as u32;
+                    prio[s] = p;
+                }
+            }
+            if let (Some(child), Some(Node::Object { .. })) = (e.child, v.first()) {
+                self.walk(child, tape, val_at, slots, prio);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract(json: &str, fields: &[&str]) -> Vec<Option<String>> {
+        let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        let trie = FieldTrie::new(&fields);
+        let mut bytes = json.as_bytes().to_vec();
+        let tape = simd_json::to_tape(&mut bytes).expect("valid json");
+        let mut slots = vec![0u32; fields.len()];
+        let mut prio = vec![0u8; fields.len()];
+        trie.extract(&tape.0, &mut slots, &mut prio);
+        slots
+            .iter()
+            .map(|&i| {
+                (i != MISSING).then(|| match &tape.0[i as usize] {
+                    Node::String(s) => s.to_string(),
+                    Node::Static(s) => s.to_string(),
+                    other => format!("{other:?}"),
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn literal_then_nested_then_first_wins() {
+        let got = extract(r#"{"a":{"b":{"c":1}},"a.b.c":2,"x":3,"x":4,"y":{"z":"q"}}"#, &["a.b.c", "x", "y.z", "nope", "a.b"]);
+        assert_eq!(got[0].as_deref(), Some("2"));
+        assert_eq!(got[1].as_deref(), Some("3"));
+        assert_eq!(got[2].as_deref(), Some("q"));
+        assert_eq!(got[3], None);
+        assert!(got[4].as_deref().is_some_and(|s| s.starts_with("Object")));
+        let nested = extract(r#"{"a":{"b":{"c":5}}}"#, &["a.b.c"]);
+        assert_eq!(nested[0].as_deref(), Some("5"));
+    }
+}
