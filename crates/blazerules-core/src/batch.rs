@@ -12,8 +12,10 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Below this many bytes a batch is evaluated on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
-/// Pieces are at least this large, so per-piece overhead stays negligible.
+/// Pieces are at least this large, so per-piece overhead stays negligible...
 const PIECE_MIN_BYTES: usize = 128 * 1024;
+/// ...and at most this large, so a worker's padded copy stays cache-warm and its memory bounded.
+const PIECE_MAX_BYTES: usize = 1024 * 1024;
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
@@ -81,8 +83,12 @@ pub(crate) fn ndjson(rs: &Inner, payload: &[u8], opts: &EvalOptions) -> Result<B
     let n_threads = threads(opts);
     // Piece boundaries fall just after a newline, so no line is split.
     let mut bounds = vec![0usize];
-    if n_threads > 1 && payload.len() >= PARALLEL_MIN_BYTES {
-        let target = (payload.len() / (n_threads * 8)).max(PIECE_MIN_BYTES);
+    let target = if n_threads > 1 && payload.len() >= PARALLEL_MIN_BYTES {
+        (payload.len() / (n_threads * 8)).clamp(PIECE_MIN_BYTES, PIECE_MAX_BYTES)
+    } else {
+        PIECE_MAX_BYTES
+    };
+    {
         let mut at = 0;
         while at + target < payload.len() {
             match memchr::memchr(b'\n', &payload[at + target..]) {

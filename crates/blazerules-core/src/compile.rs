@@ -161,7 +161,8 @@ pub(crate) enum Test {
     Str { f: FieldRef, op: StrOp, s: Box<str> },
     Len { f: FieldRef, cmp: Cmp, n: i64 },
     Regex { f: FieldRef, re: Box<Regex>, negate: bool },
-    ArrayLen { f: FieldRef, cmp: Cmp, n: i64, known: Option<Arc<HashSet<String>>> },
+    /// `bytes`: the field is also read by string operators, so a string counts its bytes (§2.9).
+    ArrayLen { f: FieldRef, cmp: Cmp, n: i64, known: Option<Arc<HashSet<String>>>, bytes: bool },
     Flags { f: FieldRef, mode: FlagMode, mask: i64 },
     Ip { f: FieldRef, net: u32, mask: u32, negate: bool },
     Before { f: FieldRef, t: i64 },
@@ -437,8 +438,9 @@ impl<'a> Compiler<'a> {
             return Cond::Const(false);
         };
         let op = canonical_op(&op_raw);
-        // A simple leaf under `not` flips its operator when it has an opposite.
-        let (op, flipped) = if negate {
+        // A simple leaf under `not` flips its operator when it has an opposite; an
+        // arithmetic leaf is a plain complement (§2.18).
+        let (op, flipped) = if negate && !m.get("expr").is_some_and(Value::is_object) {
             match flip_op(&op) {
                 Some(f) => (f.to_string(), true),
                 None => (op, false),
@@ -654,7 +656,7 @@ impl<'a> Compiler<'a> {
                 self.check_type(&name, mode, "array_len operators", CATEGORICAL, at);
                 let (v, key) = self.value_of(m, at)?;
                 let n = self.integer(v, at, key)?;
-                return Some(Test::ArrayLen { f, cmp, n, known: None });
+                return Some(Test::ArrayLen { f, cmp, n, known: None, bytes: false });
             }
             "ip_in_subnet" | "ip_not_in_subnet" => {
                 self.check_type(&name, mode, "ip operators", &[Str, I32, I64], at);
@@ -907,30 +909,34 @@ fn flip_op(op: &str) -> Option<&'static str> {
 }
 
 /// Closed categorical lists (§3.8): hint `values` plus every literal of the field's set and
-/// equality tests. `array_len` counts only known members of such a list.
+/// equality tests. `array_len` counts only known members of such a list, and the bytes of a
+/// string when the field is also read by string operators (a STRING column in BlazeRules).
 pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hint>) {
-    fn collect(c: &Cond, out: &mut HashMap<String, HashSet<String>>) {
+    fn collect(c: &Cond, out: &mut HashMap<String, HashSet<String>>, strings: &mut HashSet<String>) {
         match c {
-            Cond::And(k) | Cond::Or(k) => k.iter().for_each(|c| collect(c, out)),
-            Cond::Not(c) => collect(c, out),
-            Cond::Leaf(t) => {
-                if let Test::Set { f, set, .. } = &**t {
-                    if f.slot != u32::MAX {
-                        out.entry(f.name.to_string()).or_default().extend(set.items().into_iter().map(str::to_string));
-                    }
+            Cond::And(k) | Cond::Or(k) => k.iter().for_each(|c| collect(c, out, strings)),
+            Cond::Not(c) => collect(c, out, strings),
+            Cond::Leaf(t) => match &**t {
+                Test::Set { f, set, .. } if f.slot != u32::MAX => {
+                    out.entry(f.name.to_string()).or_default().extend(set.items().into_iter().map(str::to_string));
                 }
-            }
+                Test::Str { f, .. } | Test::Len { f, .. } | Test::Regex { f, .. } if f.slot != u32::MAX => {
+                    strings.insert(f.name.to_string());
+                }
+                _ => {}
+            },
             Cond::ArrayAny(..) | Cond::Const(_) => {}
         }
     }
-    fn apply(c: &mut Cond, known: &HashMap<String, Arc<HashSet<String>>>) {
+    fn apply(c: &mut Cond, known: &HashMap<String, Arc<HashSet<String>>>, strings: &HashSet<String>) {
         match c {
-            Cond::And(k) | Cond::Or(k) => k.iter_mut().for_each(|c| apply(c, known)),
-            Cond::Not(c) => apply(c, known),
+            Cond::And(k) | Cond::Or(k) => k.iter_mut().for_each(|c| apply(c, known, strings)),
+            Cond::Not(c) => apply(c, known, strings),
             Cond::Leaf(t) => {
-                if let Test::ArrayLen { f, known: k, .. } = &mut **t {
+                if let Test::ArrayLen { f, known: k, bytes, .. } = &mut **t {
                     if f.slot != u32::MAX {
                         *k = known.get(&*f.name).cloned();
+                        *bytes = strings.contains(&*f.name);
                     }
                 }
             }
@@ -943,8 +949,9 @@ pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hin
             lists.entry(name.clone()).or_default().extend(h.values.iter().cloned());
         }
     }
-    rules.iter().for_each(|c| collect(c, &mut lists));
+    let mut strings = HashSet::new();
+    rules.iter().for_each(|c| collect(c, &mut lists, &mut strings));
     let known: HashMap<String, Arc<HashSet<String>>> =
         lists.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, Arc::new(v))).collect();
-    rules.iter_mut().for_each(|c| apply(c, &known));
+    rules.iter_mut().for_each(|c| apply(c, &known, &strings));
 }

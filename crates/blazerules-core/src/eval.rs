@@ -226,8 +226,9 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
         },
         Test::Len { f, cmp, n } => r.get(f).and_then(as_str).is_some_and(|s| cmp.test(s.len() as i64, *n)),
         Test::Regex { f, re, negate } => r.get(f).and_then(as_str).is_some_and(|s| re.is_match(s) != *negate),
-        Test::ArrayLen { f, cmp, n, known } => r.get(f).is_some_and(|v| {
+        Test::ArrayLen { f, cmp, n, known, bytes } => r.get(f).is_some_and(|v| {
             let count = match v.first() {
+                Some(Node::String(s)) if *bytes => s.len(),
                 Some(Node::Array { .. }) => match known {
                     Some(k) => elements(v).filter(|e| text(e, false).is_some_and(|t| k.contains(&*t))).count(),
                     None => elements(v).count(),

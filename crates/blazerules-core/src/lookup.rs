@@ -83,7 +83,8 @@ fn split_csv(line: &str) -> Vec<String> {
         .collect()
 }
 
-/// Parses `a.b.c.d` leniently: four decimal parts, else 0 (0.0.0.0); octets over 255 overflow.
+/// Parses `a.b.c.d` leniently: four decimal parts, else 0 (0.0.0.0). Octets over 255 are
+/// OR-ed into the higher octets, as BlazeRules does (`10.0.1.256` reads 10.0.1.0).
 pub(crate) fn parse_ipv4(s: &str) -> u32 {
     let mut parts = [0u32; 4];
     let mut n = 0;
@@ -97,11 +98,7 @@ pub(crate) fn parse_ipv4(s: &str) -> u32 {
     if n != 4 {
         return 0;
     }
-    parts[0]
-        .wrapping_shl(24)
-        .wrapping_add(parts[1].wrapping_shl(16))
-        .wrapping_add(parts[2].wrapping_shl(8))
-        .wrapping_add(parts[3])
+    parts[0].wrapping_shl(24) | parts[1].wrapping_shl(16) | parts[2].wrapping_shl(8) | parts[3]
 }
 
 /// Parses a CIDR (`a.b.c.d[/p]`): returns (network, mask). No `/` is /32; the prefix is clamped to 0..32.
@@ -191,6 +188,8 @@ mod tests {
     fn ipv4_parsing_is_lenient() {
         assert_eq!(parse_ipv4("10.0.0.1"), 0x0A00_0001);
         assert_eq!(parse_ipv4("10.0.0"), 0);
+        assert_eq!(parse_ipv4("10.0.1.256"), 0x0A00_0100);
+        assert_eq!(parse_ipv4("10.0.0.300"), 0x0A00_012C);
         assert_eq!(parse_ipv4("a.b.c.d"), 0);
         assert_eq!(parse_cidr("10.1.2.3/8"), (0x0A00_0000, 0xFF00_0000));
         assert_eq!(parse_cidr("10.1.2.3"), (0x0A01_0203, u32::MAX));

@@ -70,7 +70,7 @@ pub fn sql_to_condition(src: &str) -> Result<Value> {
         alias: None,
     };
     let node = p.parse_or()?;
-    let cond = p.into_cond(node)?;
+    let cond = p.as_condition(node)?;
     let tok = p.peek();
     if tok.kind != Tok::End {
         return Err(SqlError::new(
@@ -537,7 +537,7 @@ impl Parser<'_> {
 
     /// The node as a condition; an operand that was never compared is an error reported at
     /// the token that follows it.
-    fn into_cond(&self, node: Node) -> Result<Value> {
+    fn as_condition(&self, node: Node) -> Result<Value> {
         match node {
             Node::Cond(v, _) => Ok(v),
             Node::Val(
@@ -559,11 +559,11 @@ impl Parser<'_> {
         let first = self.parse_and()?;
         let node = if self.is_kw("OR") {
             let start = first.start();
-            let mut kids = vec![self.into_cond(first)?];
+            let mut kids = vec![self.as_condition(first)?];
             while self.is_kw("OR") {
                 self.advance();
                 let next = self.parse_and()?;
-                kids.push(self.into_cond(next)?);
+                kids.push(self.as_condition(next)?);
             }
             Node::Cond(json!({ "or": kids }), start)
         } else {
@@ -579,11 +579,11 @@ impl Parser<'_> {
             return Ok(first);
         }
         let start = first.start();
-        let mut kids = vec![self.into_cond(first)?];
+        let mut kids = vec![self.as_condition(first)?];
         while self.is_kw("AND") {
             self.advance();
             let next = self.parse_not()?;
-            kids.push(self.into_cond(next)?);
+            kids.push(self.as_condition(next)?);
         }
         Ok(Node::Cond(json!({ "and": kids }), start))
     }
@@ -594,7 +594,7 @@ impl Parser<'_> {
             let start = self.peek().start;
             self.advance();
             let child = self.parse_not()?;
-            let c = self.into_cond(child)?;
+            let c = self.as_condition(child)?;
             Node::Cond(json!({ "not": c }), start)
         } else {
             self.parse_comparison()?
@@ -1005,7 +1005,7 @@ impl Parser<'_> {
         self.depth = 0;
         self.alias = Some(self.text(var).to_string());
         let body = self.parse_or()?;
-        let body = self.into_cond(body)?;
+        let body = self.as_condition(body)?;
         self.alias = None;
         self.depth = saved;
         self.expect(Tok::RParen, "')' to close any_match")?;
