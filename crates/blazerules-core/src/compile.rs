@@ -158,7 +158,7 @@ pub(crate) enum Test {
     Num { f: FieldRef, cmp: Cmp, t: f64, kind: NumKind },
     Range { f: FieldRef, lo: f64, hi: f64, inclusive: bool, kind: NumKind },
     Set { f: FieldRef, set: StrSet, mode: SetMode },
-    Str { f: FieldRef, op: StrOp, s: Box<str> },
+    Str { f: FieldRef, op: StrOp, s: Box<str>, finder: Box<memchr::memmem::Finder<'static>> },
     Len { f: FieldRef, cmp: Cmp, n: i64 },
     Regex { f: FieldRef, re: Box<Regex>, negate: bool },
     /// `bytes`: the field is also read by string operators, so a string counts its bytes (§2.9).
@@ -606,7 +606,8 @@ impl<'a> Compiler<'a> {
                     "ends_with" => StrOp::EndsWith,
                     _ => StrOp::CiEq,
                 };
-                return Some(Test::Str { f, op: sop, s: s.into() });
+                let finder = Box::new(memchr::memmem::Finder::new(s.as_bytes()).into_owned());
+                return Some(Test::Str { f, op: sop, s: s.into(), finder });
             }
             "length_gt" | "length_lt" | "length_eq" => {
                 self.check_type(&name, mode, "string operators", &[Str], at);

@@ -195,8 +195,8 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             None => false,
         },
         Test::Set { f, set, mode } => r.get(f).is_some_and(|v| set_test::<F>(v, set, *mode)),
-        Test::Str { f, op, s } => r.get(f).and_then(as_str).is_some_and(|v| match op {
-            StrOp::Contains => v.contains(&**s),
+        Test::Str { f, op, s, finder } => r.get(f).and_then(as_str).is_some_and(|v| match op {
+            StrOp::Contains => finder.find(v.as_bytes()).is_some(),
             StrOp::StartsWith => v.starts_with(&**s),
             StrOp::EndsWith => v.ends_with(&**s),
             StrOp::CiEq => v.eq_ignore_ascii_case(s),

@@ -88,14 +88,24 @@ fn split_csv(line: &str) -> Vec<String> {
 pub(crate) fn parse_ipv4(s: &str) -> u32 {
     let mut parts = [0u32; 4];
     let mut n = 0;
-    for p in s.split('.') {
-        if n == 4 || p.is_empty() || p.len() > 10 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return 0;
+    let mut digits = 0;
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits > 10 {
+                    return 0;
+                }
+                parts[n] = parts[n].wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
+            }
+            b'.' if digits > 0 && n < 3 => {
+                n += 1;
+                digits = 0;
+            }
+            _ => return 0,
         }
-        parts[n] = p.parse::<u64>().map(|v| v as u32).unwrap_or(0);
-        n += 1;
     }
-    if n != 4 {
+    if n != 3 || digits == 0 {
         return 0;
     }
     parts[0].wrapping_shl(24) | parts[1].wrapping_shl(16) | parts[2].wrapping_shl(8) | parts[3]

@@ -12,6 +12,8 @@ const NESTED: u8 = 1;
 
 struct Entry {
     key: Box<str>,
+    /// The key's first byte: most mismatches end here without a memcmp.
+    head: u8,
     /// (slot, priority) when this key is a referenced field.
     slot: Option<(u32, u8)>,
     /// Trie node for keys below this one.
@@ -67,7 +69,7 @@ impl FieldTrie {
         let pos = match n.entries.iter().position(|e| &*e.key == key) {
             Some(p) => p,
             None => {
-                n.entries.push(Entry { key: key.into(), slot: None, child: None });
+                n.entries.push(Entry { key: key.into(), head: key.bytes().next().unwrap_or(0), slot: None, child: None });
                 n.entries.len() - 1
             }
         };
@@ -93,7 +95,8 @@ impl FieldTrie {
             if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
                 continue;
             }
-            let Some(e) = tn.entries.iter().find(|e| *e.key == *k) else { continue };
+            let h = k.bytes().next().unwrap_or(0);
+            let Some(e) = tn.entries.iter().find(|e| e.head == h && e.key.len() == k.len() && *e.key == *k) else { continue };
             if let Some((slot, p)) = e.slot {
                 let s = slot as usize;
                 if p > prio[s] {
