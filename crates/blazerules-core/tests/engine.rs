@@ -288,3 +288,20 @@ fn lookups_from_csv() {
     assert_eq!(r.rule_hits, [vec![0], vec![0], vec![0], vec![1]]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn escaped_keys_are_keys() {
+    // docs/compatibility.md: keys are unescaped as JSON defines (BlazeRules matches raw bytes).
+    assert_eq!(matches(json!({"field": "amount", "op": "gt", "value": 1}), &[json!({"am\u{006f}unt": 5})]), [true]);
+    let rs = load(json!({"rules": [{"id": "r", "conditions": {"field": "amount", "op": "gt", "value": 1}}]}));
+    assert_eq!(run(&rs, "{\"am\\u006funt\": 5}\n").matched, [1]);
+}
+
+#[test]
+fn empty_rule_sets_evaluate() {
+    let rs = load(json!({"rules": []}));
+    let r = run(&rs, "{\"a\":1}\n{}\n");
+    assert_eq!(r.n_records(), 2);
+    assert_eq!(r.decision_codes, [0, 0]);
+    assert_eq!(rs.labels()[0], "APPROVE");
+}

@@ -1,1 +1,517 @@
-// napi glue: see the helper
+//! napi-rs glue between `blazerules-core` and Node.js.
+//!
+//! Thin on purpose: the TypeScript layer (`src/`) owns YAML parsing, source positions,
+//! the public class names and the lazy per-record views. This crate only
+//!
+//! * loads a rules document (JSON text + base dir) into a native [`NativeRuleSet`] handle, or
+//!   returns every problem found;
+//! * evaluates NDJSON / messages / JSON arrays / files against such a handle, either on the
+//!   libuv thread pool ([`AsyncTask`]) or on the calling thread, handing the per-record results
+//!   back as typed arrays that own the Rust vectors (no per-record JS objects, no copy into the
+//!   JS heap).
+//!
+//! Nothing may unwind across the FFI boundary: every call into the core runs inside
+//! [`std::panic::catch_unwind`], and a panic becomes a JS `Error`
+//! (`[INTERNAL_ERROR] blazerules internal error: …`). Errors meant for JS carry their BlazeRules
+//! code as a `[CODE] ` prefix of the message, which the TypeScript layer turns into `err.code`.
+//!
+//! This crate has no hand-written `unsafe` code (the `#[napi]` macros generate the FFI shims).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use blazerules_core::{BatchResult, EvalError, EvalOptions, IngestErrorMode, LoadError, RuleSet};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// Turns a panic payload into a readable message.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs `f`, converting a panic into a JS-visible error instead of unwinding into Node.
+fn guard<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(coded_error(
+            "INTERNAL_ERROR",
+            &format!(
+                "blazerules internal error in {what}: {}",
+                panic_message(payload.as_ref())
+            ),
+        )),
+    }
+}
+
+/// An error whose message carries a BlazeRules code, parsed back by the TypeScript layer.
+fn coded_error(code: &str, message: &str) -> Error {
+    Error::new(Status::GenericFailure, format!("[{code}] {message}"))
+}
+
+fn eval_error(e: EvalError) -> Error {
+    coded_error(&e.code, &e.message)
+}
+
+/// One problem in a rules document (mirrors `blazerules_core::RuleError`).
+#[napi(object)]
+pub struct NativeProblem {
+    pub code: String,
+    pub message: String,
+    pub rule_id: Option<String>,
+    /// Document path such as `ruleset.rules[3].conditions.and[1].op` ("" = the document).
+    pub path: String,
+    /// Byte offset inside a `sql:` string, when the problem is in one.
+    pub sql_offset: Option<u32>,
+    /// 1-based line/column, only for JSON syntax errors found by this crate.
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+fn problems_from(err: LoadError) -> Vec<NativeProblem> {
+    let mut out: Vec<NativeProblem> = err
+        .problems
+        .into_iter()
+        .map(|p| NativeProblem {
+            code: p.code.to_string(),
+            message: p.message,
+            rule_id: p.rule_id,
+            path: p.path,
+            sql_offset: p.sql_offset.map(|o| u32::try_from(o).unwrap_or(u32::MAX)),
+            line: None,
+            column: None,
+        })
+        .collect();
+    if out.is_empty() {
+        out.push(NativeProblem {
+            code: "YAML_SYNTAX_ERROR".to_string(),
+            message: "invalid rules".to_string(),
+            rule_id: None,
+            path: String::new(),
+            sql_offset: None,
+            line: None,
+            column: None,
+        });
+    }
+    out
+}
+
+/// Deeper JSON documents are rejected before parsing (the core's own limit for conditions is
+/// 128 levels; this only protects the recursive parser and `Drop` from exhausting the stack).
+const MAX_DOC_DEPTH: usize = 1024;
+
+/// Returns a problem if the JSON text nests arrays/objects deeper than [`MAX_DOC_DEPTH`].
+fn too_deep(text: &[u8]) -> Option<NativeProblem> {
+    let (mut depth, mut line, mut col) = (0usize, 1u32, 0u32);
+    let (mut in_str, mut escaped) = (false, false);
+    for &b in text {
+        col = col.saturating_add(1);
+        if b == b'\n' {
+            line = line.saturating_add(1);
+            col = 0;
+        }
+        if in_str {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_str = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DOC_DEPTH {
+                    return Some(NativeProblem {
+                        code: "YAML_SYNTAX_ERROR".to_string(),
+                        message: format!("document nesting too deep (limit {MAX_DOC_DEPTH})"),
+                        rule_id: None,
+                        path: String::new(),
+                        sql_offset: None,
+                        line: Some(line),
+                        column: Some(col),
+                    });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A compiled, immutable rule set. Evaluations capture it when they start, so a batch is
+/// always evaluated wholly by one rule set even if JS loads another one meanwhile.
+#[napi]
+pub struct NativeRuleSet {
+    inner: RuleSet,
+    name: String,
+    version: String,
+    rule_ids: Vec<String>,
+    labels: Vec<String>,
+}
+
+/// Loads a rules document given as JSON text. `base_dir` resolves relative lookup paths.
+/// Returns the rule set, or every problem found (never throws for a bad document).
+#[napi]
+pub fn load_rule_set(
+    json: String,
+    base_dir: String,
+) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
+    guard("loadRuleSet", || {
+        if let Some(problem) = too_deep(json.as_bytes()) {
+            return Ok(Either::B(vec![problem]));
+        }
+        let mut de = serde_json::Deserializer::from_str(&json);
+        // Depth is bounded by `too_deep` above, so the recursive parse cannot exhaust the stack.
+        de.disable_recursion_limit();
+        let parsed = serde::Deserialize::deserialize(&mut de)
+            .and_then(|v: serde_json::Value| de.end().map(|()| v));
+        let doc: serde_json::Value = match parsed {
+            Ok(v) => v,
+            Err(e) => {
+                return Ok(Either::B(vec![NativeProblem {
+                    code: "YAML_SYNTAX_ERROR".to_string(),
+                    message: {
+                        let full = e.to_string();
+                        let suffix = format!(" at line {} column {}", e.line(), e.column());
+                        format!(
+                            "invalid JSON: {}",
+                            full.strip_suffix(&suffix).unwrap_or(&full)
+                        )
+                    },
+                    rule_id: None,
+                    path: String::new(),
+                    sql_offset: None,
+                    line: u32::try_from(e.line()).ok(),
+                    column: u32::try_from(e.column()).ok(),
+                }]))
+            }
+        };
+        let base = if base_dir.is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(&base_dir)
+        };
+        match RuleSet::load(&doc, base) {
+            Ok(rs) => {
+                let name = rs.name().to_string();
+                let version = rs.version().to_string();
+                let rule_ids = rs.rule_ids().to_vec();
+                let labels = rs.labels().to_vec();
+                Ok(Either::A(NativeRuleSet {
+                    inner: rs,
+                    name,
+                    version,
+                    rule_ids,
+                    labels,
+                }))
+            }
+            Err(e) => Ok(Either::B(problems_from(e))),
+        }
+    })
+}
+
+/// Evaluation settings from JS (all optional; see `EngineConfig` in `src/types.ts`).
+#[napi(object)]
+#[derive(Default)]
+pub struct NativeEvalOptions {
+    pub threads: Option<u32>,
+    pub max_error_samples: Option<u32>,
+    pub max_record_bytes: Option<f64>,
+    /// "skip" | "deadLetter" | "fail"
+    pub ingest_error_mode: Option<String>,
+    pub dead_letter_path: Option<String>,
+}
+
+fn to_eval_options(o: Option<NativeEvalOptions>) -> Result<EvalOptions> {
+    let o = o.unwrap_or_default();
+    let mut opts = EvalOptions::default();
+    if let Some(t) = o.threads {
+        opts.threads = t as usize;
+    }
+    if let Some(m) = o.max_error_samples {
+        opts.max_error_samples = m as usize;
+    }
+    if let Some(b) = o.max_record_bytes {
+        if !b.is_finite() || b < 0.0 {
+            return Err(coded_error(
+                "INVALID_ARGUMENT",
+                "maxRecordBytes must be a non-negative number",
+            ));
+        }
+        // Saturating float -> int conversion; values above usize::MAX mean "no practical limit".
+        opts.max_record_bytes = b as usize;
+    }
+    opts.ingest_error_mode = match o.ingest_error_mode.as_deref() {
+        None | Some("skip") => IngestErrorMode::Skip,
+        Some("deadLetter") => IngestErrorMode::DeadLetter,
+        Some("fail") => IngestErrorMode::Fail,
+        Some(other) => {
+            return Err(coded_error(
+                "INVALID_ARGUMENT",
+                &format!("ingestErrorMode must be 'skip', 'deadLetter' or 'fail', not '{other}'"),
+            ))
+        }
+    };
+    opts.dead_letter_path = o.dead_letter_path.map(PathBuf::from);
+    if opts.ingest_error_mode == IngestErrorMode::DeadLetter && opts.dead_letter_path.is_none() {
+        return Err(coded_error(
+            "INVALID_ARGUMENT",
+            "ingestErrorMode 'deadLetter' needs deadLetterPath",
+        ));
+    }
+    Ok(opts)
+}
+
+/// One skipped record.
+#[napi(object)]
+pub struct NativeErrorSample {
+    pub row_index: f64,
+    pub code: String,
+    pub message: String,
+    pub column: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeErrorCount {
+    pub code: String,
+    pub count: f64,
+}
+
+/// A batch result: per-record typed arrays (owning the Rust vectors) plus batch totals.
+#[napi(object)]
+pub struct NativeBatch {
+    pub input_rows: Uint32Array,
+    pub decision_codes: Int32Array,
+    pub scores: Float64Array,
+    pub risk_bands: Uint8Array,
+    pub winners: Int32Array,
+    pub matched: Uint8Array,
+    /// Per rule index (as `ruleIds`): records matched.
+    pub match_counts: Float64Array,
+    /// Per rule index: the ascending record indices it matched (shadow rules included).
+    pub rule_hits: Vec<Uint32Array>,
+    pub n_matched: u32,
+    pub messages_processed: f64,
+    pub messages_skipped: f64,
+    pub error_counts: Vec<NativeErrorCount>,
+    pub error_samples: Vec<NativeErrorSample>,
+    pub parse_ms: f64,
+    pub eval_ms: f64,
+    pub total_ms: f64,
+    pub ruleset_version: String,
+}
+
+fn to_native_batch(r: BatchResult) -> NativeBatch {
+    let n_matched = u32::try_from(r.n_matched()).unwrap_or(u32::MAX);
+    NativeBatch {
+        input_rows: Uint32Array::new(r.input_rows),
+        decision_codes: Int32Array::new(r.decision_codes),
+        scores: Float64Array::new(r.scores),
+        risk_bands: Uint8Array::new(r.risk_bands),
+        winners: Int32Array::new(r.winners),
+        matched: Uint8Array::new(r.matched),
+        match_counts: Float64Array::new(r.match_counts.into_iter().map(|c| c as f64).collect()),
+        rule_hits: r.rule_hits.into_iter().map(Uint32Array::new).collect(),
+        n_matched,
+        messages_processed: r.messages_processed as f64,
+        messages_skipped: r.messages_skipped as f64,
+        error_counts: r
+            .error_counts
+            .into_iter()
+            .map(|(code, count)| NativeErrorCount {
+                code,
+                count: count as f64,
+            })
+            .collect(),
+        error_samples: r
+            .error_samples
+            .into_iter()
+            .map(|s| NativeErrorSample {
+                row_index: s.row_index as f64,
+                code: s.code,
+                message: s.message,
+                column: s.column,
+            })
+            .collect(),
+        parse_ms: r.timing.parse_ms,
+        eval_ms: r.timing.eval_ms,
+        total_ms: r.timing.total_ms,
+        ruleset_version: r.ruleset_version,
+    }
+}
+
+/// What an evaluation reads. Buffers hold a reference to the caller's JS buffer (kept alive
+/// until the task is dropped); they are only ever read, never written.
+enum Input {
+    Ndjson(Buffer),
+    Messages(Vec<Buffer>),
+    JsonArray(Buffer),
+    File(PathBuf),
+}
+
+fn run(rules: &RuleSet, input: &Input, opts: &EvalOptions) -> Result<BatchResult> {
+    let r = match input {
+        Input::Ndjson(b) => rules.evaluate_ndjson(b.as_ref(), opts),
+        Input::JsonArray(b) => rules.evaluate_json_array(b.as_ref(), opts),
+        Input::Messages(ms) => {
+            let slices: Vec<&[u8]> = ms.iter().map(|b| b.as_ref()).collect();
+            rules.evaluate_messages(&slices, opts)
+        }
+        Input::File(p) => {
+            let data = std::fs::read(p).map_err(|e| {
+                coded_error("IO_ERROR", &format!("cannot read {}: {e}", p.display()))
+            })?;
+            rules.evaluate_ndjson(&data, opts)
+        }
+    };
+    r.map_err(eval_error)
+}
+
+/// An evaluation on the libuv thread pool.
+pub struct EvalTask {
+    rules: RuleSet,
+    input: Input,
+    opts: EvalOptions,
+}
+
+impl Task for EvalTask {
+    type Output = BatchResult;
+    type JsValue = NativeBatch;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guard("evaluate", || run(&self.rules, &self.input, &self.opts))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(to_native_batch(output))
+    }
+}
+
+#[napi]
+impl NativeRuleSet {
+    /// `ruleset.name`.
+    #[napi(getter)]
+    pub fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    /// `ruleset.version`.
+    #[napi(getter)]
+    pub fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    /// Enabled rule ids in rule order (`winners` and `matchCounts` index this).
+    #[napi(getter)]
+    pub fn rule_ids(&self) -> Vec<String> {
+        self.rule_ids.clone()
+    }
+
+    /// Decision labels by code (0 = the default label).
+    #[napi(getter)]
+    pub fn labels(&self) -> Vec<String> {
+        self.labels.clone()
+    }
+
+    fn task(&self, input: Input, opts: Option<NativeEvalOptions>) -> Result<AsyncTask<EvalTask>> {
+        Ok(AsyncTask::new(EvalTask {
+            rules: self.inner.clone(),
+            input,
+            opts: to_eval_options(opts)?,
+        }))
+    }
+
+    fn sync(&self, input: Input, opts: Option<NativeEvalOptions>) -> Result<NativeBatch> {
+        let opts = to_eval_options(opts)?;
+        let rules = self.inner.clone();
+        guard("evaluate", || run(&rules, &input, &opts)).map(to_native_batch)
+    }
+
+    /// Evaluates NDJSON on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_ndjson(
+        &self,
+        payload: Buffer,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::Ndjson(payload), opts)
+    }
+
+    /// Evaluates NDJSON on the calling thread.
+    #[napi]
+    pub fn evaluate_ndjson_sync(
+        &self,
+        payload: Buffer,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::Ndjson(payload), opts)
+    }
+
+    /// Evaluates each message as one record, on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_messages(
+        &self,
+        messages: Vec<Buffer>,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::Messages(messages), opts)
+    }
+
+    /// Evaluates each message as one record, on the calling thread.
+    #[napi]
+    pub fn evaluate_messages_sync(
+        &self,
+        messages: Vec<Buffer>,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::Messages(messages), opts)
+    }
+
+    /// Evaluates one top-level JSON array, on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_json_array(
+        &self,
+        payload: Buffer,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::JsonArray(payload), opts)
+    }
+
+    /// Evaluates one top-level JSON array, on the calling thread.
+    #[napi]
+    pub fn evaluate_json_array_sync(
+        &self,
+        payload: Buffer,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::JsonArray(payload), opts)
+    }
+
+    /// Reads an NDJSON file and evaluates it, both on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_ndjson_file(
+        &self,
+        path: String,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::File(PathBuf::from(path)), opts)
+    }
+}
+
+/// The number of logical cores (the default evaluation thread count).
+#[napi]
+pub fn available_parallelism() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(1))
+        .unwrap_or(1)
+}
