@@ -62,8 +62,9 @@ where
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..n_threads).map(|_| s.spawn(worker)).collect();
-            // A worker cannot panic on input; if one did, its pieces are reported missing below.
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            // A worker cannot panic on input; if one ever did, the panic goes on to the caller
+            // (the napi glue turns it into a JS error) rather than losing that worker's pieces.
+            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
         })
     };
     all.sort_by_key(|(i, _)| *i);

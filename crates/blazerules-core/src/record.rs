@@ -4,7 +4,7 @@
 //! nested path (choices.md). Duplicate keys: the first occurrence wins.
 
 use crate::eval::MISSING;
-use crate::value::{members, span};
+use crate::value::span;
 use simd_json::Node;
 
 const LITERAL: u8 = 2;
@@ -85,18 +85,18 @@ impl FieldTrie {
     }
 
     fn walk(&self, node: usize, tape: &[Node<'_>], at: usize, slots: &mut [u32], prio: &mut [u8]) {
-        let Some(obj) = tape.get(at..) else { return };
+        let Some(Node::Object { len, .. }) = tape.get(at) else { return };
         let tn = &self.nodes[node];
-        let base = at;
-        let mut offset = 1usize; // index of the current key relative to the object
-        for (k, v) in members(obj) {
-            let val_at = base + offset + 1;
-            offset += 1 + v.first().map_or(1, span);
+        let mut i = at + 1; // the current key
+        for _ in 0..*len {
+            let (Some(Node::String(k)), Some(v)) = (tape.get(i), tape.get(i + 1)) else { return };
+            let val_at = i + 1;
+            i = val_at + span(v);
             if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
                 continue;
             }
-            let h = k.bytes().next().unwrap_or(0);
-            let Some(e) = tn.entries.iter().find(|e| e.head == h && e.key.len() == k.len() && *e.key == *k) else { continue };
+            let h = k.as_bytes().first().copied().unwrap_or(0);
+            let Some(e) = tn.entries.iter().find(|e| e.head == h && e.key.len() == k.len() && *e.key == **k) else { continue };
             if let Some((slot, p)) = e.slot {
                 let s = slot as usize;
                 if p > prio[s] {
@@ -104,7 +104,7 @@ impl FieldTrie {
                     prio[s] = p;
                 }
             }
-            if let (Some(child), Some(Node::Object { .. })) = (e.child, v.first()) {
+            if let (Some(child), Node::Object { .. }) = (e.child, v) {
                 self.walk(child, tape, val_at, slots, prio);
             }
         }
