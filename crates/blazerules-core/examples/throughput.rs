@@ -10,12 +10,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: throughput RULES.json DATA.ndjson [threads] [reps]".into());
     }
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&args[1])?)?;
-    let base = std::path::Path::new(&args[1]).parent().unwrap_or(std::path::Path::new("."));
+    let base = std::path::Path::new(&args[1])
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
     let rs = RuleSet::load(&doc, base)?;
     let data = std::fs::read(&args[2])?;
     let threads = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(0);
     let reps: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let opts = EvalOptions { threads, ..EvalOptions::default() };
+    let opts = EvalOptions {
+        threads,
+        ..EvalOptions::default()
+    };
     for _ in 0..reps {
         let t = Instant::now();
         let c0 = cpu_ns();
@@ -38,8 +43,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// CPU time of the whole process (all threads), in ns, from /proc (Linux only; 0 elsewhere).
 fn cpu_ns() -> u64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0 };
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0) + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
     ticks * 10_000_000
 }

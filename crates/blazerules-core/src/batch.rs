@@ -2,7 +2,7 @@
 
 use crate::ndjson::{for_each_line, parse_and_eval, trim_end, Bad};
 use crate::result::{BatchResult, ErrorSample, EvalError, Timing};
-use crate::ruleset::{Inner, Scratch, Sink};
+use crate::ruleset::{Inner, Scratch, Sink, TIMING_SAMPLE};
 use crate::value::elements;
 use crate::{EvalOptions, IngestErrorMode};
 use simd_json::Node;
@@ -18,7 +18,9 @@ const PIECE_MIN_BYTES: usize = 128 * 1024;
 const PIECE_MAX_BYTES: usize = 1024 * 1024;
 
 fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn threads(opts: &EvalOptions) -> usize {
@@ -30,7 +32,12 @@ fn threads(opts: &EvalOptions) -> usize {
 
 fn new_sink(rs: &Inner, opts: &EvalOptions) -> Sink {
     let keep_all = opts.ingest_error_mode == IngestErrorMode::DeadLetter;
-    Sink::new(rs.rules.len(), keep_all, opts.max_error_samples, opts.max_record_bytes)
+    Sink::new(
+        rs.rules.len(),
+        keep_all,
+        opts.max_error_samples,
+        opts.max_record_bytes,
+    )
 }
 
 /// Runs `work(piece_index, scratch, pad)` for every piece on up to `threads` threads and
@@ -64,7 +71,10 @@ where
             let handles: Vec<_> = (0..n_threads).map(|_| s.spawn(worker)).collect();
             // A worker cannot panic on input; if one ever did, the panic goes on to the caller
             // (the napi glue turns it into a JS error) rather than losing that worker's pieces.
-            handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
         })
     };
     all.sort_by_key(|(i, _)| *i);
@@ -79,7 +89,11 @@ fn fill_pad(pad: &mut Vec<u8>, src: &[u8]) {
     pad.resize(src.len() + simd_json::INPUT_PADDING, 0);
 }
 
-pub(crate) fn ndjson(rs: &Inner, payload: &[u8], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+pub(crate) fn ndjson(
+    rs: &Inner,
+    payload: &[u8],
+    opts: &EvalOptions,
+) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
     let n_threads = threads(opts);
     // Piece boundaries fall just after a newline, so no line is split.
@@ -116,16 +130,26 @@ pub(crate) fn ndjson(rs: &Inner, payload: &[u8], opts: &EvalOptions) -> Result<B
     finish(rs, sinks, opts, t0)
 }
 
-pub(crate) fn messages(rs: &Inner, msgs: &[&[u8]], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+pub(crate) fn messages(
+    rs: &Inner,
+    msgs: &[&[u8]],
+    opts: &EvalOptions,
+) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
     let total: usize = msgs.iter().map(|m| m.len()).sum();
     let n_threads = threads(opts);
-    let per_piece = if n_threads > 1 && total >= PARALLEL_MIN_BYTES { msgs.len().div_ceil(n_threads * 8).max(64) } else { msgs.len().max(1) };
+    let per_piece = if n_threads > 1 && total >= PARALLEL_MIN_BYTES {
+        msgs.len().div_ceil(n_threads * 8).max(64)
+    } else {
+        msgs.len().max(1)
+    };
     let n_pieces = msgs.len().div_ceil(per_piece).max(1);
     let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, pad, sink| {
         let lo = i * per_piece;
         let hi = ((i + 1) * per_piece).min(msgs.len());
-        let Some(chunk) = msgs.get(lo..hi) else { return };
+        let Some(chunk) = msgs.get(lo..hi) else {
+            return;
+        };
         // One padded buffer for the piece; each message is parsed in place.
         pad.clear();
         let mut ranges = Vec::with_capacity(chunk.len());
@@ -149,33 +173,63 @@ pub(crate) fn messages(rs: &Inner, msgs: &[&[u8]], opts: &EvalOptions) -> Result
     finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
 }
 
-pub(crate) fn json_array(rs: &Inner, payload: &[u8], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+pub(crate) fn json_array(
+    rs: &Inner,
+    payload: &[u8],
+    opts: &EvalOptions,
+) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
-    let sinks = run_pieces(rs, &EvalOptions { threads: 1, ..opts.clone() }, 1, |_, scratch, pad, sink| {
-        fill_pad(pad, payload);
-        let len = payload.len();
-        let mut buffers = simd_json::Buffers::new(len);
-        let mut tape = simd_json::Tape(Vec::new());
-        match simd_json::fill_tape_padded(pad, len, &mut buffers, &mut tape) {
-            Err(_) => sink.bad(0, "MALFORMED_JSON", "malformed json array".into(), Some(payload.to_vec())),
-            Ok(()) if !matches!(tape.0.first(), Some(Node::Array { .. })) => {
-                sink.bad(0, "MALFORMED_JSON", "json-array input must be a top-level array".into(), Some(payload.to_vec()))
-            }
-            Ok(()) => {
-                for (row, el) in elements(&tape.0).enumerate() {
-                    if matches!(el.first(), Some(Node::Object { .. })) {
-                        rs.eval_record(el, scratch, row as u64, sink);
-                    } else {
-                        sink.bad(row as u64, "MALFORMED_JSON", "malformed json array element: not a JSON object".into(), None);
+    let sinks = run_pieces(
+        rs,
+        &EvalOptions {
+            threads: 1,
+            ..opts.clone()
+        },
+        1,
+        |_, scratch, pad, sink| {
+            fill_pad(pad, payload);
+            let len = payload.len();
+            let mut buffers = simd_json::Buffers::new(len);
+            let mut tape = simd_json::Tape(Vec::new());
+            match simd_json::fill_tape_padded(pad, len, &mut buffers, &mut tape) {
+                Err(_) => sink.bad(
+                    0,
+                    "MALFORMED_JSON",
+                    "malformed json array".into(),
+                    Some(payload.to_vec()),
+                ),
+                Ok(()) if !matches!(tape.0.first(), Some(Node::Array { .. })) => sink.bad(
+                    0,
+                    "MALFORMED_JSON",
+                    "json-array input must be a top-level array".into(),
+                    Some(payload.to_vec()),
+                ),
+                Ok(()) => {
+                    for (row, el) in elements(&tape.0).enumerate() {
+                        if matches!(el.first(), Some(Node::Object { .. })) {
+                            rs.eval_record(el, scratch, row as u64, sink);
+                        } else {
+                            sink.bad(
+                                row as u64,
+                                "MALFORMED_JSON",
+                                "malformed json array element: not a JSON object".into(),
+                                None,
+                            );
+                        }
                     }
                 }
             }
-        }
-    });
+        },
+    );
     finish(rs, sinks, opts, t0)
 }
 
-fn finish(rs: &Inner, sinks: Vec<Sink>, opts: &EvalOptions, t0: Instant) -> Result<BatchResult, EvalError> {
+fn finish(
+    rs: &Inner,
+    sinks: Vec<Sink>,
+    opts: &EvalOptions,
+    t0: Instant,
+) -> Result<BatchResult, EvalError> {
     // NDJSON: each piece's rows continue from the previous piece's line count.
     let mut base = 0u64;
     let bases: Vec<u64> = sinks
@@ -210,10 +264,14 @@ fn finish_with_bases(
         ..BatchResult::default()
     };
     let mut bad: Vec<Bad> = Vec::new();
+    let (mut parse_ns, mut eval_ns) = (0u64, 0u64);
     for (i, s) in sinks.into_iter().enumerate() {
+        parse_ns += s.parse_ns;
+        eval_ns += s.eval_ns;
         let row_base = base_of(i, &s);
         let rec_base = out.decision_codes.len() as u32;
-        out.input_rows.extend(s.rows.iter().map(|r| r + row_base as u32));
+        out.input_rows
+            .extend(s.rows.iter().map(|r| r + row_base as u32));
         out.decision_codes.extend_from_slice(&s.codes);
         out.scores.extend_from_slice(&s.scores);
         out.risk_bands.extend_from_slice(&s.bands);
@@ -242,7 +300,12 @@ fn finish_with_bases(
     out.error_samples = bad
         .iter()
         .take(opts.max_error_samples)
-        .map(|b| ErrorSample { row_index: b.row, code: b.code.to_string(), message: b.message.clone(), column: b.column.clone() })
+        .map(|b| ErrorSample {
+            row_index: b.row,
+            code: b.code.to_string(),
+            message: b.message.clone(),
+            column: b.column.clone(),
+        })
         .collect();
     if opts.ingest_error_mode == IngestErrorMode::DeadLetter && !bad.is_empty() {
         write_dead_letters(opts, &bad)?;
@@ -251,20 +314,35 @@ fn finish_with_bases(
         if let Some(first) = bad.first() {
             return Err(EvalError {
                 code: "MALFORMED_JSON".into(),
-                message: format!("{} record(s) could not be read; first at row {}: {}", out.messages_skipped, first.row, first.message),
+                message: format!(
+                    "{} record(s) could not be read; first at row {}: {}",
+                    out.messages_skipped, first.row, first.message
+                ),
             });
         }
     }
     let total = t0.elapsed().as_secs_f64() * 1000.0;
-    out.timing = Timing { parse_ms: 0.0, eval_ms: total, total_ms: total };
+    // Parse and eval times are CPU time summed over threads, estimated from sampled records.
+    let scale = TIMING_SAMPLE as f64 / 1e6;
+    out.timing = Timing {
+        parse_ms: parse_ns as f64 * scale,
+        eval_ms: eval_ns as f64 * scale,
+        total_ms: total,
+    };
     Ok(out)
 }
 
 /// Appends one JSON line per skipped record, with the record itself, to the dead-letter file.
 fn write_dead_letters(opts: &EvalOptions, bad: &[Bad]) -> Result<(), EvalError> {
-    let io_err = |e: std::io::Error| EvalError { code: "DEAD_LETTER_IO".into(), message: format!("dead letter file: {e}") };
+    let io_err = |e: std::io::Error| EvalError {
+        code: "DEAD_LETTER_IO".into(),
+        message: format!("dead letter file: {e}"),
+    };
     let Some(path) = &opts.dead_letter_path else {
-        return Err(EvalError { code: "DEAD_LETTER_IO".into(), message: "ingestErrorMode 'deadLetter' needs deadLetterPath".into() });
+        return Err(EvalError {
+            code: "DEAD_LETTER_IO".into(),
+            message: "ingestErrorMode 'deadLetter' needs deadLetterPath".into(),
+        });
     };
     let ts = now_ms();
     let mut buf = Vec::new();
@@ -281,6 +359,10 @@ fn write_dead_letters(opts: &EvalOptions, bad: &[Bad]) -> Result<(), EvalError> 
         buf.extend_from_slice(line.to_string().as_bytes());
         buf.push(b'\n');
     }
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(io_err)?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(io_err)?;
     f.write_all(&buf).map_err(io_err)
 }

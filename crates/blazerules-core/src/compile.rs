@@ -127,7 +127,11 @@ pub(crate) enum StrSet {
 impl StrSet {
     fn new(items: Vec<String>) -> StrSet {
         let mut seen = HashSet::new();
-        let items: Vec<Box<str>> = items.into_iter().filter(|s| seen.insert(s.clone())).map(String::into_boxed_str).collect();
+        let items: Vec<Box<str>> = items
+            .into_iter()
+            .filter(|s| seen.insert(s.clone()))
+            .map(String::into_boxed_str)
+            .collect();
         if items.len() <= 8 {
             StrSet::Small(items.into_boxed_slice())
         } else {
@@ -155,26 +159,108 @@ pub(crate) enum Test {
     IsNotNull(FieldRef),
     IsEmpty(FieldRef),
     IsNotEmpty(FieldRef),
-    Num { f: FieldRef, cmp: Cmp, t: f64, kind: NumKind },
-    Range { f: FieldRef, lo: f64, hi: f64, inclusive: bool, kind: NumKind },
-    Set { f: FieldRef, set: StrSet, mode: SetMode },
-    Str { f: FieldRef, op: StrOp, s: Box<str>, finder: Box<memchr::memmem::Finder<'static>> },
-    Len { f: FieldRef, cmp: Cmp, n: i64 },
-    Regex { f: FieldRef, re: Box<Regex>, negate: bool },
+    Num {
+        f: FieldRef,
+        cmp: Cmp,
+        t: f64,
+        kind: NumKind,
+    },
+    Range {
+        f: FieldRef,
+        lo: f64,
+        hi: f64,
+        inclusive: bool,
+        kind: NumKind,
+    },
+    Set {
+        f: FieldRef,
+        set: StrSet,
+        mode: SetMode,
+    },
+    Str {
+        f: FieldRef,
+        op: StrOp,
+        s: Box<str>,
+        finder: Box<memchr::memmem::Finder<'static>>,
+    },
+    Len {
+        f: FieldRef,
+        cmp: Cmp,
+        n: i64,
+    },
+    Regex {
+        f: FieldRef,
+        re: Box<Regex>,
+        negate: bool,
+    },
     /// `bytes`: the field is also read by string operators, so a string counts its bytes (§2.9).
-    ArrayLen { f: FieldRef, cmp: Cmp, n: i64, known: Option<Arc<HashSet<String>>>, bytes: bool },
-    Flags { f: FieldRef, mode: FlagMode, mask: i64 },
-    Ip { f: FieldRef, net: u32, mask: u32, negate: bool },
-    Before { f: FieldRef, t: i64 },
-    After { f: FieldRef, t: i64 },
-    WithinLast { f: FieldRef, secs: i64 },
-    DayOfWeek { f: FieldRef, mask: u8 },
-    TimeOfDay { f: FieldRef, lo: f64, hi: f64 },
-    Lookup { f: FieldRef, set: Arc<LookupSet>, negate: bool },
-    CrossNum { a: FieldRef, b: FieldRef, cmp: Cmp },
-    CrossEq { a: FieldRef, b: FieldRef, negate: bool },
-    Distance { lat: FieldRef, lon: FieldRef, olat: FieldRef, olon: FieldRef, gt: bool, km: f64 },
-    Expr { e: Expr, cmp: Cmp, rhs: Rhs },
+    ArrayLen {
+        f: FieldRef,
+        cmp: Cmp,
+        n: i64,
+        known: Option<Arc<HashSet<String>>>,
+        bytes: bool,
+    },
+    Flags {
+        f: FieldRef,
+        mode: FlagMode,
+        mask: i64,
+    },
+    Ip {
+        f: FieldRef,
+        net: u32,
+        mask: u32,
+        negate: bool,
+    },
+    Before {
+        f: FieldRef,
+        t: i64,
+    },
+    After {
+        f: FieldRef,
+        t: i64,
+    },
+    WithinLast {
+        f: FieldRef,
+        secs: i64,
+    },
+    DayOfWeek {
+        f: FieldRef,
+        mask: u8,
+    },
+    TimeOfDay {
+        f: FieldRef,
+        lo: f64,
+        hi: f64,
+    },
+    Lookup {
+        f: FieldRef,
+        set: Arc<LookupSet>,
+        negate: bool,
+    },
+    CrossNum {
+        a: FieldRef,
+        b: FieldRef,
+        cmp: Cmp,
+    },
+    CrossEq {
+        a: FieldRef,
+        b: FieldRef,
+        negate: bool,
+    },
+    Distance {
+        lat: FieldRef,
+        lon: FieldRef,
+        olat: FieldRef,
+        olon: FieldRef,
+        gt: bool,
+        km: f64,
+    },
+    Expr {
+        e: Expr,
+        cmp: Cmp,
+        rhs: Rhs,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -234,21 +320,39 @@ fn parse_mask(v: &Value) -> Option<i64> {
             if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
                 u64::from_str_radix(h, 16).ok().map(|u| u as i64)
             } else {
-                t.parse::<i64>().ok().or_else(|| t.parse::<u64>().ok().map(|u| u as i64))
+                t.parse::<i64>()
+                    .ok()
+                    .or_else(|| t.parse::<u64>().ok().map(|u| u as i64))
             }
         }
-        Value::Array(items) => items.iter().try_fold(0i64, |acc, x| parse_mask(x).map(|m| acc | m)),
+        Value::Array(items) => items
+            .iter()
+            .try_fold(0i64, |acc, x| parse_mask(x).map(|m| acc | m)),
         _ => None,
     }
 }
 
 impl<'a> Compiler<'a> {
-    pub fn new(hints: &'a HashMap<String, Hint>, lookups: &'a HashMap<String, Arc<LookupSet>>, problems: &'a mut Problems) -> Self {
-        Compiler { hints, lookups, fields: Vec::new(), slot_of: HashMap::new(), problems }
+    pub fn new(
+        hints: &'a HashMap<String, Hint>,
+        lookups: &'a HashMap<String, Arc<LookupSet>>,
+        problems: &'a mut Problems,
+    ) -> Self {
+        Compiler {
+            hints,
+            lookups,
+            fields: Vec::new(),
+            slot_of: HashMap::new(),
+            problems,
+        }
     }
 
     fn err(&mut self, code: &'static str, msg: impl Into<String>, at: &At<'_>, key: &str) {
-        let path = if key.is_empty() { at.path.to_string() } else { format!("{}.{key}", at.path) };
+        let path = if key.is_empty() {
+            at.path.to_string()
+        } else {
+            format!("{}.{key}", at.path)
+        };
         self.problems.add(code, msg, Some(at.rule), &path);
     }
 
@@ -262,10 +366,21 @@ impl<'a> Compiler<'a> {
                 if slot == next {
                     self.fields.push(name.to_string());
                 }
-                (slot, self.hints.get(name).and_then(|h| h.nullable).unwrap_or(false))
+                (
+                    slot,
+                    self.hints
+                        .get(name)
+                        .and_then(|h| h.nullable)
+                        .unwrap_or(false),
+                )
             }
         };
-        FieldRef { slot, name: name.into(), parts, empty_is_null }
+        FieldRef {
+            slot,
+            name: name.into(),
+            parts,
+            empty_is_null,
+        }
     }
 
     fn hint_type(&self, name: &str, mode: Mode) -> Option<HintType> {
@@ -285,10 +400,25 @@ impl<'a> Compiler<'a> {
     }
 
     /// Checks a hinted field type against what an operator family needs (§1.7).
-    fn check_type(&mut self, name: &str, mode: Mode, family: &str, allowed: &[HintType], at: &At<'_>) {
+    fn check_type(
+        &mut self,
+        name: &str,
+        mode: Mode,
+        family: &str,
+        allowed: &[HintType],
+        at: &At<'_>,
+    ) {
         if let Some(t) = self.hint_type(name, mode) {
             if !allowed.contains(&t) {
-                self.err("TYPE_MISMATCH", format!("{family} need a {} field; '{name}' is declared {t:?}", allowed_text(allowed)), at, "op");
+                self.err(
+                    "TYPE_MISMATCH",
+                    format!(
+                        "{family} need a {} field; '{name}' is declared {t:?}",
+                        allowed_text(allowed)
+                    ),
+                    at,
+                    "op",
+                );
             }
         }
     }
@@ -300,7 +430,12 @@ impl<'a> Compiler<'a> {
 
     fn cond(&mut self, v: &Value, at: &At<'_>, depth: usize, negate: bool, mode: Mode) -> Cond {
         if depth > MAX_DEPTH {
-            self.err("UNKNOWN_OP", format!("condition nesting too deep (limit {MAX_DEPTH})"), at, "");
+            self.err(
+                "UNKNOWN_OP",
+                format!("condition nesting too deep (limit {MAX_DEPTH})"),
+                at,
+                "",
+            );
             return Cond::Const(false);
         }
         let m = match v {
@@ -327,11 +462,21 @@ impl<'a> Compiler<'a> {
         for key in ["and", "or"] {
             if let Some(list) = m.get(key) {
                 let sub = format!("{}.{key}", at.path);
-                let at2 = At { path: &sub, rule: at.rule };
+                let at2 = At {
+                    path: &sub,
+                    rule: at.rule,
+                };
                 return match list {
-                    Value::Array(items) => self.list(items, &at2, depth, negate, mode, key == "and"),
+                    Value::Array(items) => {
+                        self.list(items, &at2, depth, negate, mode, key == "and")
+                    }
                     _ => {
-                        self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a list"), at, key);
+                        self.err(
+                            "YAML_SYNTAX_ERROR",
+                            format!("'{key}' must be a list"),
+                            at,
+                            key,
+                        );
                         Cond::Const(false)
                     }
                 };
@@ -339,34 +484,69 @@ impl<'a> Compiler<'a> {
         }
         if let Some(inner) = m.get("not") {
             let sub = format!("{}.not", at.path);
-            let at2 = At { path: &sub, rule: at.rule };
+            let at2 = At {
+                path: &sub,
+                rule: at.rule,
+            };
             return self.not(inner, &at2, depth, negate, mode);
         }
         for key in ["window", "model_score", "vector_distance"] {
             if m.contains_key(key) {
-                self.err("UNSUPPORTED", format!("'{key}' conditions are not supported yet (rule '{}')", at.rule), at, key);
+                self.err(
+                    "UNSUPPORTED",
+                    format!(
+                        "'{key}' conditions are not supported yet (rule '{}')",
+                        at.rule
+                    ),
+                    at,
+                    key,
+                );
                 return Cond::Const(false);
             }
         }
         if let Some(spec) = m.get("array_any") {
             let sub = format!("{}.array_any", at.path);
-            let at2 = At { path: &sub, rule: at.rule };
+            let at2 = At {
+                path: &sub,
+                rule: at.rule,
+            };
             let c = self.array_any(spec, &at2, depth, mode);
             return if negate { Cond::Not(Box::new(c)) } else { c };
         }
         self.leaf(m, at, negate, mode)
     }
 
-    fn list(&mut self, items: &[Value], at: &At<'_>, depth: usize, negate: bool, mode: Mode, is_and: bool) -> Cond {
+    fn list(
+        &mut self,
+        items: &[Value],
+        at: &At<'_>,
+        depth: usize,
+        negate: bool,
+        mode: Mode,
+        is_and: bool,
+    ) -> Cond {
         let kids: Vec<Cond> = items
             .iter()
             .enumerate()
             .map(|(i, item)| {
                 let sub = format!("{}[{i}]", at.path);
-                self.cond(item, &At { path: &sub, rule: at.rule }, depth + 1, false, mode)
+                self.cond(
+                    item,
+                    &At {
+                        path: &sub,
+                        rule: at.rule,
+                    },
+                    depth + 1,
+                    false,
+                    mode,
+                )
             })
             .collect();
-        let c = if is_and { Cond::And(kids) } else { Cond::Or(kids) };
+        let c = if is_and {
+            Cond::And(kids)
+        } else {
+            Cond::Or(kids)
+        };
         if negate {
             Cond::Not(Box::new(c))
         } else {
@@ -387,9 +567,22 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn sql(&mut self, m: &Map<String, Value>, key: &str, at: &At<'_>, depth: usize, negate: bool, mode: Mode) -> Cond {
+    fn sql(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        at: &At<'_>,
+        depth: usize,
+        negate: bool,
+        mode: Mode,
+    ) -> Cond {
         let Some(text) = m.get(key).and_then(Value::as_str) else {
-            self.err("UNKNOWN_OP", "invalid sql expression: not a string", at, key);
+            self.err(
+                "UNKNOWN_OP",
+                "invalid sql expression: not a string",
+                at,
+                key,
+            );
             return Cond::Const(false);
         };
         match sql::sql_to_condition(text) {
@@ -397,14 +590,28 @@ impl<'a> Compiler<'a> {
                 let sub = format!("{}.{key}", at.path);
                 // Problems inside a translated tree are reported at the sql string itself.
                 let before = self.problems.list.len();
-                let c = self.cond(&v, &At { path: &sub, rule: at.rule }, depth, negate, mode);
+                let c = self.cond(
+                    &v,
+                    &At {
+                        path: &sub,
+                        rule: at.rule,
+                    },
+                    depth,
+                    negate,
+                    mode,
+                );
                 for p in &mut self.problems.list[before..] {
                     p.path = sub.clone();
                 }
                 c
             }
             Err(e) => {
-                self.err("UNKNOWN_OP", format!("invalid sql expression: {}", e.message), at, key);
+                self.err(
+                    "UNKNOWN_OP",
+                    format!("invalid sql expression: {}", e.message),
+                    at,
+                    key,
+                );
                 if let Some(p) = self.problems.list.last_mut() {
                     p.sql_offset = Some(e.offset);
                 }
@@ -415,7 +622,12 @@ impl<'a> Compiler<'a> {
 
     fn array_any(&mut self, spec: &Value, at: &At<'_>, depth: usize, mode: Mode) -> Cond {
         let Some(m) = spec.as_object() else {
-            self.err("YAML_SYNTAX_ERROR", "array_any must be a mapping with 'path' and 'where'", at, "");
+            self.err(
+                "YAML_SYNTAX_ERROR",
+                "array_any must be a mapping with 'path' and 'where'",
+                at,
+                "",
+            );
             return Cond::Const(false);
         };
         let Some(path) = m.get("path").and_then(scalar_text) else {
@@ -428,7 +640,16 @@ impl<'a> Compiler<'a> {
         };
         let f = self.field(&path, mode);
         let sub = format!("{}.where", at.path);
-        let body = self.cond(body, &At { path: &sub, rule: at.rule }, depth + 1, false, Mode::Elem);
+        let body = self.cond(
+            body,
+            &At {
+                path: &sub,
+                rule: at.rule,
+            },
+            depth + 1,
+            false,
+            Mode::Elem,
+        );
         Cond::ArrayAny(f, Box::new(body))
     }
 
@@ -460,18 +681,33 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn field_of(&mut self, m: &Map<String, Value>, key: &str, at: &At<'_>, mode: Mode) -> Option<FieldRef> {
+    fn field_of(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        at: &At<'_>,
+        mode: Mode,
+    ) -> Option<FieldRef> {
         match m.get(key).and_then(scalar_text) {
             Some(name) => Some(self.field(&name, mode)),
             None => {
-                self.err("YAML_SYNTAX_ERROR", format!("missing required key '{key}'"), at, "");
+                self.err(
+                    "YAML_SYNTAX_ERROR",
+                    format!("missing required key '{key}'"),
+                    at,
+                    "",
+                );
                 None
             }
         }
     }
 
     /// `values` takes priority over `value` (§1.6).
-    fn value_of<'v>(&mut self, m: &'v Map<String, Value>, at: &At<'_>) -> Option<(&'v Value, &'static str)> {
+    fn value_of<'v>(
+        &mut self,
+        m: &'v Map<String, Value>,
+        at: &At<'_>,
+    ) -> Option<(&'v Value, &'static str)> {
         if let Some(v) = m.get("values") {
             return Some((v, "values"));
         }
@@ -485,7 +721,12 @@ impl<'a> Compiler<'a> {
     fn number(&mut self, v: &Value, at: &At<'_>, key: &str) -> Option<f64> {
         let n = as_f64(v);
         if n.is_none() {
-            self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a number"), at, key);
+            self.err(
+                "YAML_SYNTAX_ERROR",
+                format!("'{key}' must be a number"),
+                at,
+                key,
+            );
         }
         n
     }
@@ -493,12 +734,24 @@ impl<'a> Compiler<'a> {
     fn integer(&mut self, v: &Value, at: &At<'_>, key: &str) -> Option<i64> {
         let n = as_i64(v).or_else(|| as_f64(v).map(|f| f.trunc() as i64));
         if n.is_none() {
-            self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be an integer"), at, key);
+            self.err(
+                "YAML_SYNTAX_ERROR",
+                format!("'{key}' must be an integer"),
+                at,
+                key,
+            );
         }
         n
     }
 
-    fn test(&mut self, m: &Map<String, Value>, op: &str, op_raw: &str, at: &At<'_>, mode: Mode) -> Option<Test> {
+    fn test(
+        &mut self,
+        m: &Map<String, Value>,
+        op: &str,
+        op_raw: &str,
+        at: &At<'_>,
+        mode: Mode,
+    ) -> Option<Test> {
         use HintType::*;
         const NUMERIC: &[HintType] = &[F32, F64, I32, I64, Timestamp, Bool];
         const INTS: &[HintType] = &[I32, I64, Timestamp, F32, F64];
@@ -522,7 +775,12 @@ impl<'a> Compiler<'a> {
             let cmp = match Cmp::parse(op.trim_end_matches("_field")) {
                 Some(c) => c,
                 None => {
-                    self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+                    self.err(
+                        "UNKNOWN_OP",
+                        format!("unknown operator: '{op_raw}'"),
+                        at,
+                        "op",
+                    );
                     return None;
                 }
             };
@@ -539,13 +797,22 @@ impl<'a> Compiler<'a> {
         if m.contains_key("other_field") || op.ends_with("_field") {
             let base = op.strip_suffix("_field").unwrap_or(op);
             let Some(cmp) = Cmp::parse(base) else {
-                self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+                self.err(
+                    "UNKNOWN_OP",
+                    format!("unknown operator: '{op_raw}'"),
+                    at,
+                    "op",
+                );
                 return None;
             };
             let a = self.field_of(m, "field", at, mode)?;
             let b = self.field_of(m, "other_field", at, mode)?;
             return Some(match cmp {
-                Cmp::Eq => Test::CrossEq { a, b, negate: false },
+                Cmp::Eq => Test::CrossEq {
+                    a,
+                    b,
+                    negate: false,
+                },
                 Cmp::Ne => Test::CrossEq { a, b, negate: true },
                 _ => Test::CrossNum { a, b, cmp },
             });
@@ -553,7 +820,12 @@ impl<'a> Compiler<'a> {
         // 7. geo (checked before the generic field lookup: it has no `field`)
         if op == "distance_gt" || op == "distance_lt" || m.contains_key("lat_field") {
             if op != "distance_gt" && op != "distance_lt" {
-                self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+                self.err(
+                    "UNKNOWN_OP",
+                    format!("unknown operator: '{op_raw}'"),
+                    at,
+                    "op",
+                );
                 return None;
             }
             let lat = self.field_of(m, "lat_field", at, mode)?;
@@ -562,11 +834,23 @@ impl<'a> Compiler<'a> {
             let olon = self.field_of(m, "other_lon_field", at, mode)?;
             let (v, key) = self.value_of(m, at)?;
             let km = self.number(v, at, key)?;
-            return Some(Test::Distance { lat, lon, olat, olon, gt: op == "distance_gt", km });
+            return Some(Test::Distance {
+                lat,
+                lon,
+                olat,
+                olon,
+                gt: op == "distance_gt",
+                km,
+            });
         }
         let known = is_known_op(op);
         if !known {
-            self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+            self.err(
+                "UNKNOWN_OP",
+                format!("unknown operator: '{op_raw}'"),
+                at,
+                "op",
+            );
             return None;
         }
         let name = m.get("field").and_then(scalar_text);
@@ -586,7 +870,12 @@ impl<'a> Compiler<'a> {
                 None => self.value_of(m, at)?,
             };
             let Some(mask) = parse_mask(v) else {
-                self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a decimal or 0x hex mask"), at, key);
+                self.err(
+                    "YAML_SYNTAX_ERROR",
+                    format!("'{key}' must be a decimal or 0x hex mask"),
+                    at,
+                    key,
+                );
                 return None;
             };
             return Some(Test::Flags { f, mode: fm, mask });
@@ -597,7 +886,12 @@ impl<'a> Compiler<'a> {
                 self.check_type(&name, mode, "string operators", &[Str], at);
                 let (v, key) = self.value_of(m, at)?;
                 let Some(s) = scalar_text(v) else {
-                    self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a string"), at, key);
+                    self.err(
+                        "YAML_SYNTAX_ERROR",
+                        format!("'{key}' must be a string"),
+                        at,
+                        key,
+                    );
                     return None;
                 };
                 let sop = match op {
@@ -607,7 +901,12 @@ impl<'a> Compiler<'a> {
                     _ => StrOp::CiEq,
                 };
                 let finder = Box::new(memchr::memmem::Finder::new(s.as_bytes()).into_owned());
-                return Some(Test::Str { f, op: sop, s: s.into(), finder });
+                return Some(Test::Str {
+                    f,
+                    op: sop,
+                    s: s.into(),
+                    finder,
+                });
             }
             "length_gt" | "length_lt" | "length_eq" => {
                 self.check_type(&name, mode, "string operators", &[Str], at);
@@ -620,14 +919,34 @@ impl<'a> Compiler<'a> {
                 self.check_type(&name, mode, "regex operators", &[Str], at);
                 let (v, key) = self.value_of(m, at)?;
                 let Some(p) = scalar_text(v) else {
-                    self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a string"), at, key);
+                    self.err(
+                        "YAML_SYNTAX_ERROR",
+                        format!("'{key}' must be a string"),
+                        at,
+                        key,
+                    );
                     return None;
                 };
                 return match regex::RegexBuilder::new(&p).size_limit(1 << 24).build() {
-                    Ok(re) => Some(Test::Regex { f, re: Box::new(re), negate: op == "not_regex" }),
+                    Ok(re) => Some(Test::Regex {
+                        f,
+                        re: Box::new(re),
+                        negate: op == "not_regex",
+                    }),
                     Err(e) => {
-                        let msg = e.to_string().lines().last().unwrap_or("invalid").trim().to_string();
-                        self.err("UNKNOWN_OP", format!("invalid regex pattern: {p}: {msg}"), at, key);
+                        let msg = e
+                            .to_string()
+                            .lines()
+                            .last()
+                            .unwrap_or("invalid")
+                            .trim()
+                            .to_string();
+                        self.err(
+                            "UNKNOWN_OP",
+                            format!("invalid regex pattern: {p}: {msg}"),
+                            at,
+                            key,
+                        );
                         None
                     }
                 };
@@ -638,7 +957,12 @@ impl<'a> Compiler<'a> {
                     return None;
                 };
                 let Some(set) = self.lookups.get(&lname).cloned() else {
-                    self.err("MISSING_REQUIRED_FIELD", format!("unknown lookup: {lname}"), at, "lookup");
+                    self.err(
+                        "MISSING_REQUIRED_FIELD",
+                        format!("unknown lookup: {lname}"),
+                        at,
+                        "lookup",
+                    );
                     return None;
                 };
                 let allowed: &[HintType] = match &*set {
@@ -647,27 +971,52 @@ impl<'a> Compiler<'a> {
                     LookupSet::Cidr(_) => &[Str, I32, I64],
                 };
                 self.check_type(&name, mode, "this lookup's operators", allowed, at);
-                return Some(Test::Lookup { f, set, negate: op == "not_in_lookup" });
+                return Some(Test::Lookup {
+                    f,
+                    set,
+                    negate: op == "not_in_lookup",
+                });
             }
             _ if op.starts_with("array_len_") => {
                 let Some(cmp) = Cmp::parse(&op[10..]) else {
-                    self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+                    self.err(
+                        "UNKNOWN_OP",
+                        format!("unknown operator: '{op_raw}'"),
+                        at,
+                        "op",
+                    );
                     return None;
                 };
                 self.check_type(&name, mode, "array_len operators", CATEGORICAL, at);
                 let (v, key) = self.value_of(m, at)?;
                 let n = self.integer(v, at, key)?;
-                return Some(Test::ArrayLen { f, cmp, n, known: None, bytes: false });
+                return Some(Test::ArrayLen {
+                    f,
+                    cmp,
+                    n,
+                    known: None,
+                    bytes: false,
+                });
             }
             "ip_in_subnet" | "ip_not_in_subnet" => {
                 self.check_type(&name, mode, "ip operators", &[Str, I32, I64], at);
                 let (v, key) = self.value_of(m, at)?;
                 let Some(c) = scalar_text(v) else {
-                    self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a CIDR string"), at, key);
+                    self.err(
+                        "YAML_SYNTAX_ERROR",
+                        format!("'{key}' must be a CIDR string"),
+                        at,
+                        key,
+                    );
                     return None;
                 };
                 let (net, mask) = parse_cidr(&c);
-                return Some(Test::Ip { f, net, mask, negate: op == "ip_not_in_subnet" });
+                return Some(Test::Ip {
+                    f,
+                    net,
+                    mask,
+                    negate: op == "ip_not_in_subnet",
+                });
             }
             _ => {}
         }
@@ -686,7 +1035,12 @@ impl<'a> Compiler<'a> {
                         Some(d @ 0..=6) => mask |= 1 << d,
                         Some(_) => {}
                         None => {
-                            self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a list of integers"), at, key);
+                            self.err(
+                                "YAML_SYNTAX_ERROR",
+                                format!("'{key}' must be a list of integers"),
+                                at,
+                                key,
+                            );
                             return None;
                         }
                     }
@@ -696,9 +1050,17 @@ impl<'a> Compiler<'a> {
             "time_of_day_between" => {
                 self.check_type(&name, mode, "temporal operators", INTS, at);
                 let (v, key) = self.value_of(m, at)?;
-                let pair = v.as_array().filter(|a| a.len() == 2).and_then(|a| Some((as_f64(&a[0])?, as_f64(&a[1])?)));
+                let pair = v
+                    .as_array()
+                    .filter(|a| a.len() == 2)
+                    .and_then(|a| Some((as_f64(&a[0])?, as_f64(&a[1])?)));
                 let Some((lo, hi)) = pair else {
-                    self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be [lo, hi] hours"), at, key);
+                    self.err(
+                        "YAML_SYNTAX_ERROR",
+                        format!("'{key}' must be [lo, hi] hours"),
+                        at,
+                        key,
+                    );
                     return None;
                 };
                 return Some(Test::TimeOfDay { f, lo, hi });
@@ -722,14 +1084,30 @@ impl<'a> Compiler<'a> {
             if let Some(a) = v.as_array().filter(|a| a.len() == 2) {
                 self.check_type(&name, mode, "numeric operators", NUMERIC, at);
                 let (Some(lo), Some(hi)) = (as_f64(&a[0]), as_f64(&a[1])) else {
-                    self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be [lo, hi] numbers"), at, key);
+                    self.err(
+                        "YAML_SYNTAX_ERROR",
+                        format!("'{key}' must be [lo, hi] numbers"),
+                        at,
+                        key,
+                    );
                     return None;
                 };
-                return Some(Test::Range { f, lo, hi, inclusive: op == "between_including", kind });
+                return Some(Test::Range {
+                    f,
+                    lo,
+                    hi,
+                    inclusive: op == "between_including",
+                    kind,
+                });
             }
             // A scalar bound acts as `gt` (BlazeRules quirk).
             let t = self.number(v, at, key)?;
-            return Some(Test::Num { f, cmp: Cmp::Gt, t, kind });
+            return Some(Test::Num {
+                f,
+                cmp: Cmp::Gt,
+                t,
+                kind,
+            });
         }
         // 9. set ops
         let set_mode = match op {
@@ -746,12 +1124,21 @@ impl<'a> Compiler<'a> {
                 Value::Array(a) => a.iter().filter_map(scalar_text).collect(),
                 _ => Vec::new(), // a scalar `value:` is an empty list (§2.1)
             };
-            return Some(Test::Set { f, set: StrSet::new(items), mode: sm });
+            return Some(Test::Set {
+                f,
+                set: StrSet::new(items),
+                mode: sm,
+            });
         }
         // 10/11. numeric, or categorical eq/neq
         let (v, key) = self.value_of(m, at)?;
         let Some(cmp) = Cmp::parse(op) else {
-            self.err("UNKNOWN_OP", format!("unknown operator: '{op_raw}'"), at, "op");
+            self.err(
+                "UNKNOWN_OP",
+                format!("unknown operator: '{op_raw}'"),
+                at,
+                "op",
+            );
             return None;
         };
         if let Some(t) = as_f64(v) {
@@ -764,16 +1151,34 @@ impl<'a> Compiler<'a> {
                 other => scalar_text(other).into_iter().collect(),
             };
             self.check_type(&name, mode, "categorical equality", CATEGORICAL, at);
-            let sm = if cmp == Cmp::Eq { SetMode::Any } else { SetMode::NoneOf };
-            return Some(Test::Set { f, set: StrSet::new(items), mode: sm });
+            let sm = if cmp == Cmp::Eq {
+                SetMode::Any
+            } else {
+                SetMode::NoneOf
+            };
+            return Some(Test::Set {
+                f,
+                set: StrSet::new(items),
+                mode: sm,
+            });
         }
-        self.err("YAML_SYNTAX_ERROR", format!("'{key}' must be a number"), at, key);
+        self.err(
+            "YAML_SYNTAX_ERROR",
+            format!("'{key}' must be a number"),
+            at,
+            key,
+        );
         None
     }
 
     fn expr(&mut self, e: &Value, at: &At<'_>, mode: Mode, depth: usize) -> Option<Expr> {
         if depth > MAX_DEPTH {
-            self.err("UNKNOWN_OP", format!("condition nesting too deep (limit {MAX_DEPTH})"), at, "expr");
+            self.err(
+                "UNKNOWN_OP",
+                format!("condition nesting too deep (limit {MAX_DEPTH})"),
+                at,
+                "expr",
+            );
             return None;
         }
         match e {
@@ -783,7 +1188,10 @@ impl<'a> Compiler<'a> {
                 None => Expr::Field(self.field(s, mode)),
             }),
             Value::Object(m) => {
-                let op = m.get("op").and_then(scalar_text).map(|s| s.to_ascii_lowercase());
+                let op = m
+                    .get("op")
+                    .and_then(scalar_text)
+                    .map(|s| s.to_ascii_lowercase());
                 let bin = match op.as_deref() {
                     Some("add" | "+") => Some(BinOp::Add),
                     Some("sub" | "-") => Some(BinOp::Sub),
@@ -792,11 +1200,20 @@ impl<'a> Compiler<'a> {
                     _ => None,
                 };
                 if let Some(b) = bin {
-                    let (l, r) = match (m.get("left"), m.get("right"), m.get("args").and_then(Value::as_array)) {
+                    let (l, r) = match (
+                        m.get("left"),
+                        m.get("right"),
+                        m.get("args").and_then(Value::as_array),
+                    ) {
                         (Some(l), Some(r), _) => (l, r),
                         (_, _, Some(a)) if a.len() == 2 => (&a[0], &a[1]),
                         _ => {
-                            self.err("YAML_SYNTAX_ERROR", "arithmetic needs 'left' and 'right' (or two 'args')", at, "expr");
+                            self.err(
+                                "YAML_SYNTAX_ERROR",
+                                "arithmetic needs 'left' and 'right' (or two 'args')",
+                                at,
+                                "expr",
+                            );
                             return None;
                         }
                     };
@@ -814,11 +1231,21 @@ impl<'a> Compiler<'a> {
                 if let Some(v) = m.get("value") {
                     return self.number(v, at, "expr").map(Expr::Lit);
                 }
-                self.err("YAML_SYNTAX_ERROR", "an expression needs 'field', 'literal' or 'op'", at, "expr");
+                self.err(
+                    "YAML_SYNTAX_ERROR",
+                    "an expression needs 'field', 'literal' or 'op'",
+                    at,
+                    "expr",
+                );
                 None
             }
             _ => {
-                self.err("YAML_SYNTAX_ERROR", "invalid arithmetic expression", at, "expr");
+                self.err(
+                    "YAML_SYNTAX_ERROR",
+                    "invalid arithmetic expression",
+                    at,
+                    "expr",
+                );
                 None
             }
         }
@@ -826,7 +1253,11 @@ impl<'a> Compiler<'a> {
 }
 
 fn allowed_text(allowed: &[HintType]) -> String {
-    allowed.iter().map(|t| format!("{t:?}")).collect::<Vec<_>>().join("/")
+    allowed
+        .iter()
+        .map(|t| format!("{t:?}"))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn is_known_op(op: &str) -> bool {
@@ -913,15 +1344,23 @@ fn flip_op(op: &str) -> Option<&'static str> {
 /// equality tests. `array_len` counts only known members of such a list, and the bytes of a
 /// string when the field is also read by string operators (a STRING column in BlazeRules).
 pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hint>) {
-    fn collect(c: &Cond, out: &mut HashMap<String, HashSet<String>>, strings: &mut HashSet<String>) {
+    fn collect(
+        c: &Cond,
+        out: &mut HashMap<String, HashSet<String>>,
+        strings: &mut HashSet<String>,
+    ) {
         match c {
             Cond::And(k) | Cond::Or(k) => k.iter().for_each(|c| collect(c, out, strings)),
             Cond::Not(c) => collect(c, out, strings),
             Cond::Leaf(t) => match &**t {
                 Test::Set { f, set, .. } if f.slot != u32::MAX => {
-                    out.entry(f.name.to_string()).or_default().extend(set.items().into_iter().map(str::to_string));
+                    out.entry(f.name.to_string())
+                        .or_default()
+                        .extend(set.items().into_iter().map(str::to_string));
                 }
-                Test::Str { f, .. } | Test::Len { f, .. } | Test::Regex { f, .. } if f.slot != u32::MAX => {
+                Test::Str { f, .. } | Test::Len { f, .. } | Test::Regex { f, .. }
+                    if f.slot != u32::MAX =>
+                {
                     strings.insert(f.name.to_string());
                 }
                 _ => {}
@@ -929,12 +1368,19 @@ pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hin
             Cond::ArrayAny(..) | Cond::Const(_) => {}
         }
     }
-    fn apply(c: &mut Cond, known: &HashMap<String, Arc<HashSet<String>>>, strings: &HashSet<String>) {
+    fn apply(
+        c: &mut Cond,
+        known: &HashMap<String, Arc<HashSet<String>>>,
+        strings: &HashSet<String>,
+    ) {
         match c {
             Cond::And(k) | Cond::Or(k) => k.iter_mut().for_each(|c| apply(c, known, strings)),
             Cond::Not(c) => apply(c, known, strings),
             Cond::Leaf(t) => {
-                if let Test::ArrayLen { f, known: k, bytes, .. } = &mut **t {
+                if let Test::ArrayLen {
+                    f, known: k, bytes, ..
+                } = &mut **t
+                {
                     if f.slot != u32::MAX {
                         *k = known.get(&*f.name).cloned();
                         *bytes = strings.contains(&*f.name);
@@ -947,12 +1393,20 @@ pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hin
     let mut lists: HashMap<String, HashSet<String>> = HashMap::new();
     for (name, h) in hints {
         if !h.values.is_empty() {
-            lists.entry(name.clone()).or_default().extend(h.values.iter().cloned());
+            lists
+                .entry(name.clone())
+                .or_default()
+                .extend(h.values.iter().cloned());
         }
     }
     let mut strings = HashSet::new();
-    rules.iter().for_each(|c| collect(c, &mut lists, &mut strings));
-    let known: HashMap<String, Arc<HashSet<String>>> =
-        lists.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k, Arc::new(v))).collect();
+    rules
+        .iter()
+        .for_each(|c| collect(c, &mut lists, &mut strings));
+    let known: HashMap<String, Arc<HashSet<String>>> = lists
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, Arc::new(v)))
+        .collect();
     rules.iter_mut().for_each(|c| apply(c, &known, &strings));
 }

@@ -1,7 +1,9 @@
 //! Predicates over one record's values (rules-reference §2, with choices.md), and the
 //! per-record decision, score, risk band and winner (§4).
 
-use crate::compile::{BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test};
+use crate::compile::{
+    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test,
+};
 use crate::lookup::{parse_ipv4, LookupSet};
 use crate::value::{as_str, elements, get_path, int, is_null, num, scalar_f64, text, V};
 use simd_json::{Node, StaticNode};
@@ -62,7 +64,10 @@ pub(crate) fn eval<F: Fields>(c: &Cond, r: &F, cx: &Ctx) -> bool {
         Cond::Not(k) => !eval(k, r, cx),
         Cond::Const(b) => *b,
         Cond::ArrayAny(f, body) => match r.get(f) {
-            Some(v) => elements(v).any(|e| matches!(e.first(), Some(Node::Object { .. })) && eval(body, &Element { obj: e }, cx)),
+            Some(v) => elements(v).any(|e| {
+                matches!(e.first(), Some(Node::Object { .. }))
+                    && eval(body, &Element { obj: e }, cx)
+            }),
             None => false,
         },
     }
@@ -92,7 +97,11 @@ fn cmp_num(v: V<'_, '_>, cmp: Cmp, t: f64, kind: NumKind, raw: Option<f64>) -> b
 }
 
 fn in_range(v: V<'_, '_>, lo: f64, hi: f64, inclusive: bool, kind: NumKind) -> bool {
-    let (l, h) = if inclusive { (Cmp::Ge, Cmp::Le) } else { (Cmp::Gt, Cmp::Lt) };
+    let (l, h) = if inclusive {
+        (Cmp::Ge, Cmp::Le)
+    } else {
+        (Cmp::Gt, Cmp::Lt)
+    };
     let raw = num(v);
     cmp_num(v, l, lo, kind, raw) && cmp_num(v, h, hi, kind, raw)
 }
@@ -110,8 +119,12 @@ fn set_test<F: Fields>(v: V<'_, '_>, set: &crate::compile::StrSet, mode: SetMode
         Some(Node::Array { .. }) => {
             if matches!(mode, SetMode::All | SetMode::NotAll) {
                 let items = set.items();
-                let members: Vec<std::borrow::Cow<'_, str>> = elements(v).filter_map(|e| text(e, F::ELEM)).collect();
-                all_hit = items.iter().filter(|it| members.iter().any(|m| m == *it)).count();
+                let members: Vec<std::borrow::Cow<'_, str>> =
+                    elements(v).filter_map(|e| text(e, F::ELEM)).collect();
+                all_hit = items
+                    .iter()
+                    .filter(|it| members.iter().any(|m| m == *it))
+                    .count();
                 let all = all_hit == items.len();
                 return if mode == SetMode::All { all } else { !all };
             }
@@ -123,7 +136,9 @@ fn set_test<F: Fields>(v: V<'_, '_>, set: &crate::compile::StrSet, mode: SetMode
         }
         Some(Node::Object { .. }) | None => return false,
         _ => {
-            let Some(t) = text(v, F::ELEM) else { return false };
+            let Some(t) = text(v, F::ELEM) else {
+                return false;
+            };
             if matches!(mode, SetMode::All | SetMode::NotAll) {
                 let items = set.items();
                 all_hit = items.iter().filter(|it| **it == t).count();
@@ -219,18 +234,44 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
                 _ => true,
             },
         },
-        Test::Range { f, lo, hi, inclusive, kind } => match r.get(f) {
-            Some(v) if F::ELEM => number::<F>(v).is_some_and(|x| if *inclusive { x >= *lo && x <= *hi } else { x > *lo && x < *hi }),
+        Test::Range {
+            f,
+            lo,
+            hi,
+            inclusive,
+            kind,
+        } => match r.get(f) {
+            Some(v) if F::ELEM => number::<F>(v).is_some_and(|x| {
+                if *inclusive {
+                    x >= *lo && x <= *hi
+                } else {
+                    x > *lo && x < *hi
+                }
+            }),
             Some(v) => in_range(v, *lo, *hi, *inclusive, *kind),
             None => false,
         },
-        Test::Len { f, cmp, n } => r.get(f).and_then(as_str).is_some_and(|s| cmp.test(s.len() as i64, *n)),
-        Test::Regex { f, re, negate } => r.get(f).and_then(as_str).is_some_and(|s| re.is_match(s) != *negate),
-        Test::ArrayLen { f, cmp, n, known, bytes } => r.get(f).is_some_and(|v| {
+        Test::Len { f, cmp, n } => r
+            .get(f)
+            .and_then(as_str)
+            .is_some_and(|s| cmp.test(s.len() as i64, *n)),
+        Test::Regex { f, re, negate } => r
+            .get(f)
+            .and_then(as_str)
+            .is_some_and(|s| re.is_match(s) != *negate),
+        Test::ArrayLen {
+            f,
+            cmp,
+            n,
+            known,
+            bytes,
+        } => r.get(f).is_some_and(|v| {
             let count = match v.first() {
                 Some(Node::String(s)) if *bytes => s.len(),
                 Some(Node::Array { .. }) => match known {
-                    Some(k) => elements(v).filter(|e| text(e, false).is_some_and(|t| k.contains(&*t))).count(),
+                    Some(k) => elements(v)
+                        .filter(|e| text(e, false).is_some_and(|t| k.contains(&*t)))
+                        .count(),
                     None => elements(v).count(),
                 },
                 Some(Node::Object { .. }) => return false,
@@ -247,10 +288,21 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             FlagMode::NotAll => x & mask != *mask,
             FlagMode::None => x & mask == 0,
         }),
-        Test::Ip { f, net, mask, negate } => r.get(f).and_then(ip_of).is_some_and(|ip| (ip & mask == *net) != *negate),
+        Test::Ip {
+            f,
+            net,
+            mask,
+            negate,
+        } => r
+            .get(f)
+            .and_then(ip_of)
+            .is_some_and(|ip| (ip & mask == *net) != *negate),
         Test::Before { f, t } => r.get(f).and_then(int).is_some_and(|x| x < *t),
         Test::After { f, t } => r.get(f).and_then(int).is_some_and(|x| x > *t),
-        Test::WithinLast { f, secs } => r.get(f).and_then(int).is_some_and(|x| x >= cx.now_ms.saturating_sub(secs.saturating_mul(1000))),
+        Test::WithinLast { f, secs } => r
+            .get(f)
+            .and_then(int)
+            .is_some_and(|x| x >= cx.now_ms.saturating_sub(secs.saturating_mul(1000))),
         Test::DayOfWeek { f, mask } => r.get(f).and_then(int).is_some_and(|x| {
             let dow = (x.div_euclid(DAY_MS) + 4).rem_euclid(7);
             mask & (1 << dow) != 0
@@ -277,7 +329,10 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             };
             hit != *negate
         }),
-        Test::CrossNum { a, b, cmp } => match (r.get(a).and_then(number::<F>), r.get(b).and_then(number::<F>)) {
+        Test::CrossNum { a, b, cmp } => match (
+            r.get(a).and_then(number::<F>),
+            r.get(b).and_then(number::<F>),
+        ) {
             (Some(x), Some(y)) => cmp.test(x, y),
             _ => false,
         },
@@ -288,7 +343,10 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
                     (None, None) => match (number::<F>(x), number::<F>(y)) {
                         (Some(p), Some(q)) => Some(p == q),
                         _ => match (x.first(), y.first()) {
-                            (Some(Node::Static(StaticNode::Bool(p))), Some(Node::Static(StaticNode::Bool(q)))) => Some(p == q),
+                            (
+                                Some(Node::Static(StaticNode::Bool(p))),
+                                Some(Node::Static(StaticNode::Bool(q))),
+                            ) => Some(p == q),
                             _ => None,
                         },
                     },
@@ -301,7 +359,14 @@ fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             }
             _ => false,
         },
-        Test::Distance { lat, lon, olat, olon, gt, km } => {
+        Test::Distance {
+            lat,
+            lon,
+            olat,
+            olon,
+            gt,
+            km,
+        } => {
             let get = |f: &FieldRef| r.get(f).and_then(number::<F>);
             match (get(lat), get(lon), get(olat), get(olon)) {
                 (Some(a), Some(b), Some(c), Some(d)) => {

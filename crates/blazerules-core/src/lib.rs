@@ -69,7 +69,10 @@ pub struct RuleSet {
 
 impl std::fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleSet").field("name", &self.inner.name).field("version", &self.inner.version).finish()
+        f.debug_struct("RuleSet")
+            .field("name", &self.inner.name)
+            .field("version", &self.inner.version)
+            .finish()
     }
 }
 
@@ -79,7 +82,9 @@ impl RuleSet {
     pub fn load(doc: &serde_json::Value, base_dir: &Path) -> Result<RuleSet, LoadError> {
         let mut problems = load::Problems::default();
         let Some(doc) = load::load_doc(doc, base_dir, &mut problems) else {
-            return Err(LoadError { problems: problems.list });
+            return Err(LoadError {
+                problems: problems.list,
+            });
         };
         let mut conds = Vec::with_capacity(doc.rules.len());
         let fields = {
@@ -90,7 +95,9 @@ impl RuleSet {
             std::mem::take(&mut c.fields)
         };
         if !problems.list.is_empty() {
-            return Err(LoadError { problems: problems.list });
+            return Err(LoadError {
+                problems: problems.list,
+            });
         }
         compile::close_categoricals(&mut conds, &doc.hints);
         let code_of = |l: &str| doc.labels.iter().position(|x| x == l).unwrap_or(0) as i32;
@@ -111,7 +118,11 @@ impl RuleSet {
                     shadow: r.shadow,
                     contrib,
                     cap: r.score_cap,
-                    rank: if label_rank > 0 { label_rank } else { r.action.builtin_rank() },
+                    rank: if label_rank > 0 {
+                        label_rank
+                    } else {
+                        r.action.builtin_rank()
+                    },
                     severity: r.severity,
                     priority: r.priority,
                     label,
@@ -130,7 +141,9 @@ impl RuleSet {
             rules,
             trie: record::FieldTrie::new(&fields),
         };
-        Ok(RuleSet { inner: Arc::new(inner) })
+        Ok(RuleSet {
+            inner: Arc::new(inner),
+        })
     }
     /// `ruleset.name`.
     pub fn name(&self) -> &str {
@@ -154,15 +167,27 @@ impl RuleSet {
     }
     /// Evaluates newline-delimited JSON. Never mutates `payload`; bad records are skipped
     /// and counted unless `opts.ingest_error_mode` is `Fail`.
-    pub fn evaluate_ndjson(&self, payload: &[u8], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+    pub fn evaluate_ndjson(
+        &self,
+        payload: &[u8],
+        opts: &EvalOptions,
+    ) -> Result<BatchResult, EvalError> {
         batch::ndjson(&self.inner, payload, opts)
     }
     /// Evaluates each message as one record.
-    pub fn evaluate_messages(&self, messages: &[&[u8]], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+    pub fn evaluate_messages(
+        &self,
+        messages: &[&[u8]],
+        opts: &EvalOptions,
+    ) -> Result<BatchResult, EvalError> {
         batch::messages(&self.inner, messages, opts)
     }
     /// Evaluates one top-level JSON array whose elements are records.
-    pub fn evaluate_json_array(&self, payload: &[u8], opts: &EvalOptions) -> Result<BatchResult, EvalError> {
+    pub fn evaluate_json_array(
+        &self,
+        payload: &[u8],
+        opts: &EvalOptions,
+    ) -> Result<BatchResult, EvalError> {
         batch::json_array(&self.inner, payload, opts)
     }
 }

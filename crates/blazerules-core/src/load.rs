@@ -15,7 +15,13 @@ pub(crate) struct Problems {
 }
 
 impl Problems {
-    pub fn add(&mut self, code: &'static str, message: impl Into<String>, rule_id: Option<&str>, path: &str) {
+    pub fn add(
+        &mut self,
+        code: &'static str,
+        message: impl Into<String>,
+        rule_id: Option<&str>,
+        path: &str,
+    ) {
         self.list.push(RuleError {
             code,
             message: message.into(),
@@ -149,7 +155,9 @@ pub(crate) fn as_f64(v: &Value) -> Option<f64> {
             if t.is_empty() {
                 return None;
             }
-            t.parse::<f64>().ok().filter(|_| !t.eq_ignore_ascii_case("nan") && !t.to_ascii_lowercase().contains("inf"))
+            t.parse::<f64>().ok().filter(|_| {
+                !t.eq_ignore_ascii_case("nan") && !t.to_ascii_lowercase().contains("inf")
+            })
         }
         _ => None,
     }
@@ -158,7 +166,11 @@ pub(crate) fn as_f64(v: &Value) -> Option<f64> {
 /// An integer from an integral number or string.
 pub(crate) fn as_i64(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)),
+        Value::Number(n) => n.as_i64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                .map(|f| f as i64)
+        }),
         Value::String(s) => s.trim().parse::<i64>().ok(),
         _ => None,
     }
@@ -193,16 +205,28 @@ fn hint_type(s: &str) -> Option<HintType> {
 
 fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
     let mut h = Hint {
-        ty: m.get("type").and_then(scalar_text).and_then(|t| hint_type(&t)),
+        ty: m
+            .get("type")
+            .and_then(scalar_text)
+            .and_then(|t| hint_type(&t)),
         ..Hint::default()
     };
     if let Some(v) = m.get("nullable") {
         h.nullable = as_bool(v);
         if h.nullable.is_none() {
-            p.add("YAML_SYNTAX_ERROR", "nullable must be a boolean", None, &format!("{path}.nullable"));
+            p.add(
+                "YAML_SYNTAX_ERROR",
+                "nullable must be a boolean",
+                None,
+                &format!("{path}.nullable"),
+            );
         }
     }
-    let entity = m.get("entity").or_else(|| m.get("is_entity_field")).and_then(as_bool).unwrap_or(false);
+    let entity = m
+        .get("entity")
+        .or_else(|| m.get("is_entity_field"))
+        .and_then(as_bool)
+        .unwrap_or(false);
     if entity && h.ty.is_none() {
         h.ty = Some(HintType::Entity);
     }
@@ -214,7 +238,12 @@ fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
     if let Some(values) = values {
         match values {
             Value::Array(items) => h.values = items.iter().filter_map(scalar_text).collect(),
-            _ => p.add("YAML_SYNTAX_ERROR", format!("{vkey} must be a list"), None, &format!("{path}.{vkey}")),
+            _ => p.add(
+                "YAML_SYNTAX_ERROR",
+                format!("{vkey} must be a list"),
+                None,
+                &format!("{path}.{vkey}"),
+            ),
         }
         if h.ty.is_none() {
             h.ty = Some(HintType::Categorical);
@@ -236,7 +265,12 @@ fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint>
                     Value::Null => {
                         out.insert(name.clone(), Hint::default());
                     }
-                    _ => p.add("YAML_SYNTAX_ERROR", format!("field '{name}' must be a mapping"), None, &sub),
+                    _ => p.add(
+                        "YAML_SYNTAX_ERROR",
+                        format!("field '{name}' must be a mapping"),
+                        None,
+                        &sub,
+                    ),
                 }
             }
         }
@@ -250,7 +284,12 @@ fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint>
             }
         }
         Value::Null => {}
-        _ => p.add("YAML_SYNTAX_ERROR", "fields must be a mapping or a list", None, path),
+        _ => p.add(
+            "YAML_SYNTAX_ERROR",
+            "fields must be a mapping or a list",
+            None,
+            path,
+        ),
     }
     out
 }
@@ -259,7 +298,12 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
     let mut out = HashMap::new();
     let Some(m) = v.as_object() else {
         if !v.is_null() {
-            p.add("YAML_SYNTAX_ERROR", "lookups must be a mapping", None, "lookups");
+            p.add(
+                "YAML_SYNTAX_ERROR",
+                "lookups must be a mapping",
+                None,
+                "lookups",
+            );
         }
         return out;
     };
@@ -268,8 +312,17 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
         let ty = spec.get("type").and_then(scalar_text);
         let file = spec.get("path").and_then(scalar_text);
         let (Some(ty), Some(file)) = (ty, file) else {
-            let missing = if spec.get("type").is_none() { "type" } else { "path" };
-            p.add("YAML_SYNTAX_ERROR", format!("lookup '{name}': missing required key '{missing}'"), None, &path);
+            let missing = if spec.get("type").is_none() {
+                "type"
+            } else {
+                "path"
+            };
+            p.add(
+                "YAML_SYNTAX_ERROR",
+                format!("lookup '{name}': missing required key '{missing}'"),
+                None,
+                &path,
+            );
             continue;
         };
         let full = if file.starts_with("s3://") || Path::new(&file).is_absolute() {
@@ -278,7 +331,12 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
             base_dir.join(&file)
         };
         if file.starts_with("s3://") {
-            p.add("UNSUPPORTED", format!("lookup '{name}': s3:// paths are not supported"), None, &format!("{path}.path"));
+            p.add(
+                "UNSUPPORTED",
+                format!("lookup '{name}': s3:// paths are not supported"),
+                None,
+                &format!("{path}.path"),
+            );
             continue;
         }
         match lookup::load(LookupKind::parse(&ty), &full) {
@@ -298,29 +356,53 @@ fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
 /// Reads the document's metadata and enabled rules.
 pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option<Doc> {
     let Some(top) = doc.as_object() else {
-        p.add("YAML_SYNTAX_ERROR", "the rules document must be a mapping", None, "");
+        p.add(
+            "YAML_SYNTAX_ERROR",
+            "the rules document must be a mapping",
+            None,
+            "",
+        );
         return None;
     };
     let ruleset = top.get("ruleset").and_then(Value::as_object);
     let meta = ruleset.unwrap_or(top);
     let name = get_str(meta, "name").unwrap_or_else(|| "ruleset".into());
     let version = get_str(meta, "version").unwrap_or_else(|| "1.0.0".into());
-    let hints = match top.get("fields").map(|v| (v, "fields")).or_else(|| top.get("schema").map(|v| (v, "schema"))) {
+    let hints = match top
+        .get("fields")
+        .map(|v| (v, "fields"))
+        .or_else(|| top.get("schema").map(|v| (v, "schema")))
+    {
         Some((v, key)) => parse_hints(v, key, p),
         None => HashMap::new(),
     };
-    let lookups = top.get("lookups").map(|v| parse_lookups(v, base_dir, p)).unwrap_or_default();
+    let lookups = top
+        .get("lookups")
+        .map(|v| parse_lookups(v, base_dir, p))
+        .unwrap_or_default();
 
     // Decisions (§1.4).
     let decisions = top.get("decisions").and_then(Value::as_object);
-    let default_label = normalize_label(&decisions.and_then(|d| get_str(d, "default")).unwrap_or_else(|| "APPROVE".into()));
+    let default_label = normalize_label(
+        &decisions
+            .and_then(|d| get_str(d, "default"))
+            .unwrap_or_else(|| "APPROVE".into()),
+    );
     let mut precedence: Vec<String> = decisions
         .and_then(|d| d.get("precedence"))
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(scalar_text).map(|s| normalize_label(&s)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(scalar_text)
+                .map(|s| normalize_label(&s))
+                .collect()
+        })
         .unwrap_or_default();
     if precedence.is_empty() {
-        precedence = ["APPROVE", "SCORE", "FLAG", "REVIEW", "BLOCK"].iter().map(|s| s.to_string()).collect();
+        precedence = ["APPROVE", "SCORE", "FLAG", "REVIEW", "BLOCK"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     }
     if !precedence.contains(&default_label) {
         precedence.insert(0, default_label.clone());
@@ -341,12 +423,22 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
                 }
             }
         }
-        Some(_) => p.add("YAML_SYNTAX_ERROR", "rules must be a list", None, rules_path),
+        Some(_) => p.add(
+            "YAML_SYNTAX_ERROR",
+            "rules must be a list",
+            None,
+            rules_path,
+        ),
     }
     let mut seen: HashMap<&str, ()> = HashMap::new();
     for r in &rules {
         if seen.insert(&r.id, ()).is_some() {
-            p.add("DUPLICATE_RULE_ID", format!("duplicate rule id: {}", r.id), Some(&r.id), &format!("{}.id", r.path));
+            p.add(
+                "DUPLICATE_RULE_ID",
+                format!("duplicate rule id: {}", r.id),
+                Some(&r.id),
+                &format!("{}.id", r.path),
+            );
         }
     }
 
@@ -365,7 +457,15 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
             None => precedence.len() as i32,
         })
         .collect();
-    Some(Doc { name, version, hints, lookups, labels, label_ranks, rules })
+    Some(Doc {
+        name,
+        version,
+        hints,
+        lookups,
+        labels,
+        label_ranks,
+        rules,
+    })
 }
 
 fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Option<RuleDef> {
@@ -382,7 +482,12 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         match as_bool(v) {
             Some(false) => return None,
             Some(true) => {}
-            None => p.add("YAML_SYNTAX_ERROR", "enabled must be a boolean", rid, &format!("{path}.enabled")),
+            None => p.add(
+                "YAML_SYNTAX_ERROR",
+                "enabled must be a boolean",
+                rid,
+                &format!("{path}.enabled"),
+            ),
         }
     }
     let _ = version;
@@ -390,7 +495,12 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         match m.get(key) {
             None | Some(Value::Null) => 0.0,
             Some(v) => as_f64(v).unwrap_or_else(|| {
-                p.add("YAML_SYNTAX_ERROR", format!("{key} must be a number"), rid, &format!("{path}.{key}"));
+                p.add(
+                    "YAML_SYNTAX_ERROR",
+                    format!("{key} must be a number"),
+                    rid,
+                    &format!("{path}.{key}"),
+                );
                 0.0
             }),
         }
@@ -400,20 +510,35 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
     let priority = match m.get("priority") {
         None | Some(Value::Null) => 0,
         Some(v) => as_i64(v).unwrap_or_else(|| {
-            p.add("YAML_SYNTAX_ERROR", "priority must be an integer", rid, &format!("{path}.priority"));
+            p.add(
+                "YAML_SYNTAX_ERROR",
+                "priority must be an integer",
+                rid,
+                &format!("{path}.priority"),
+            );
             0
         }),
     };
     let shadow = match m.get("shadow") {
         None | Some(Value::Null) => false,
         Some(v) => as_bool(v).unwrap_or_else(|| {
-            p.add("YAML_SYNTAX_ERROR", "shadow must be a boolean", rid, &format!("{path}.shadow"));
+            p.add(
+                "YAML_SYNTAX_ERROR",
+                "shadow must be a boolean",
+                rid,
+                &format!("{path}.shadow"),
+            );
             false
         }),
     };
     let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
     let action = Action::parse(&action_text).unwrap_or_else(|| {
-        p.add("UNKNOWN_ACTION", format!("unknown action: '{action_text}'"), rid, &format!("{path}.action"));
+        p.add(
+            "UNKNOWN_ACTION",
+            format!("unknown action: '{action_text}'"),
+            rid,
+            &format!("{path}.action"),
+        );
         Action::Flag
     });
     let severity_text = get_str(m, "severity").unwrap_or_else(|| "LOW".into());
@@ -423,7 +548,12 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         "HIGH" => 2,
         "CRITICAL" => 3,
         _ => {
-            p.add("UNKNOWN_SEVERITY", format!("unknown severity: '{severity_text}'"), rid, &format!("{path}.severity"));
+            p.add(
+                "UNKNOWN_SEVERITY",
+                format!("unknown severity: '{severity_text}'"),
+                rid,
+                &format!("{path}.severity"),
+            );
             0
         }
     };
@@ -432,7 +562,12 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         None => action.label().to_string(),
     };
     let Some(conditions) = m.get("conditions").cloned() else {
-        p.add("YAML_SYNTAX_ERROR", "missing required key 'conditions'", rid, path);
+        p.add(
+            "YAML_SYNTAX_ERROR",
+            "missing required key 'conditions'",
+            rid,
+            path,
+        );
         return None;
     };
     Some(RuleDef {

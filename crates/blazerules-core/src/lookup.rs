@@ -77,7 +77,10 @@ fn split_csv(line: &str) -> Vec<String> {
         .into_iter()
         .map(|c| {
             let t = c.trim_matches(|ch: char| ch.is_whitespace());
-            let t = t.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(t);
+            let t = t
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .unwrap_or(t);
             t.replace("\"\"", "\"")
         })
         .collect()
@@ -121,7 +124,11 @@ pub(crate) fn parse_cidr(s: &str) -> (u32, u32) {
         }
         None => (s, 32),
     };
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
     (parse_ipv4(addr.trim()) & mask, mask)
 }
 
@@ -144,14 +151,19 @@ fn leading_int(s: &str) -> Option<i64> {
 
 /// Loads a lookup file. Errors are messages for MISSING_REQUIRED_FIELD.
 pub(crate) fn load(kind: LookupKind, path: &Path) -> Result<LookupSet, String> {
-    let text = std::fs::read(path).map_err(|_| format!("lookup file not found: {}", path.display()))?;
+    let text =
+        std::fs::read(path).map_err(|_| format!("lookup file not found: {}", path.display()))?;
     let text = String::from_utf8_lossy(&text);
     let mut lines = text.lines();
     let header = match lines.next() {
         Some(h) if !h.trim().is_empty() || text.len() > h.len() => h,
         _ => return Err(format!("lookup file is empty: {}", path.display())),
     };
-    let want = if kind == LookupKind::Cidr { "cidr" } else { "value" };
+    let want = if kind == LookupKind::Cidr {
+        "cidr"
+    } else {
+        "value"
+    };
     let col = split_csv(header)
         .iter()
         .position(|h| h.eq_ignore_ascii_case(want))
@@ -165,7 +177,8 @@ pub(crate) fn load(kind: LookupKind, path: &Path) -> Result<LookupSet, String> {
         LookupKind::Int => {
             let mut set = HashSet::new();
             for c in cells {
-                let v = leading_int(&c).ok_or_else(|| format!("lookup {}: not an integer: '{c}'", path.display()))?;
+                let v = leading_int(&c)
+                    .ok_or_else(|| format!("lookup {}: not an integer: '{c}'", path.display()))?;
                 set.insert(v);
             }
             Ok(LookupSet::Int(set))
@@ -208,6 +221,9 @@ mod tests {
 
     #[test]
     fn csv_cells_unquote() {
-        assert_eq!(split_csv(" a , \"b,c\" ,\"d\"\"e\""), vec!["a", "b,c", "d\"e"]);
+        assert_eq!(
+            split_csv(" a , \"b,c\" ,\"d\"\"e\""),
+            vec!["a", "b,c", "d\"e"]
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! Record framing and parsing (rules-reference §5): NDJSON lines, messages, JSON arrays.
 //! Bad records are skipped and reported, never aborting the batch.
 
-use crate::ruleset::{Inner, Scratch, Sink};
+use crate::ruleset::{Inner, Scratch, Sink, TIMING_SAMPLE};
 use memchr::memchr;
 use simd_json::{Node, Tape};
+use std::time::Instant;
 
 /// One skipped record: where, and why.
 #[derive(Debug, Clone)]
@@ -53,7 +54,10 @@ pub(crate) fn parse_and_eval(
 ) {
     let len = end - start;
     if sink.max_record_bytes > 0 && len > sink.max_record_bytes {
-        let msg = format!("record of {len} bytes exceeds maxRecordBytes ({})", sink.max_record_bytes);
+        let msg = format!(
+            "record of {len} bytes exceeds maxRecordBytes ({})",
+            sink.max_record_bytes
+        );
         let rec = pad[start..end].to_vec();
         sink.bad(row, "RECORD_TOO_LARGE", msg, Some(rec));
         return;
@@ -63,21 +67,41 @@ pub(crate) fn parse_and_eval(
         scratch.tape = tape.reset();
         return;
     };
-    match simd_json::fill_tape_padded(seg, len, &mut scratch.buffers, &mut tape) {
+    let timed = row.is_multiple_of(TIMING_SAMPLE);
+    let t0 = timed.then(Instant::now);
+    let parsed = simd_json::fill_tape_padded(seg, len, &mut scratch.buffers, &mut tape);
+    let t1 = t0.map(|t| {
+        sink.parse_ns += t.elapsed().as_nanos() as u64;
+        Instant::now()
+    });
+    match parsed {
         Ok(()) => {
             if matches!(tape.0.first(), Some(Node::Object { .. })) {
                 rs.eval_record(&tape.0, scratch, row, sink);
+                if let Some(t) = t1 {
+                    sink.eval_ns += t.elapsed().as_nanos() as u64;
+                }
             } else {
                 scratch.tape = tape.reset();
                 let rec = pad[start..end].to_vec();
-                sink.bad(row, "MALFORMED_JSON", "record is not a JSON object".into(), Some(rec));
+                sink.bad(
+                    row,
+                    "MALFORMED_JSON",
+                    "record is not a JSON object".into(),
+                    Some(rec),
+                );
                 return;
             }
         }
         Err(e) => {
             scratch.tape = tape.reset();
             let rec = pad[start..end].to_vec();
-            sink.bad(row, "MALFORMED_JSON", format!("malformed json: {}", describe(&e)), Some(rec));
+            sink.bad(
+                row,
+                "MALFORMED_JSON",
+                format!("malformed json: {}", describe(&e)),
+                Some(rec),
+            );
             return;
         }
     }

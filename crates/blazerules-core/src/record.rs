@@ -34,7 +34,10 @@ pub(crate) struct FieldTrie {
 
 impl FieldTrie {
     pub fn new(fields: &[String]) -> FieldTrie {
-        let mut t = FieldTrie { nodes: vec![TrieNode::default()], n_slots: fields.len() };
+        let mut t = FieldTrie {
+            nodes: vec![TrieNode::default()],
+            n_slots: fields.len(),
+        };
         for (slot, name) in fields.iter().enumerate() {
             let slot = slot as u32;
             t.entry(0, name).slot = Some((slot, LITERAL));
@@ -69,7 +72,12 @@ impl FieldTrie {
         let pos = match n.entries.iter().position(|e| &*e.key == key) {
             Some(p) => p,
             None => {
-                n.entries.push(Entry { key: key.into(), head: key.bytes().next().unwrap_or(0), slot: None, child: None });
+                n.entries.push(Entry {
+                    key: key.into(),
+                    head: key.bytes().next().unwrap_or(0),
+                    slot: None,
+                    child: None,
+                });
                 n.entries.len() - 1
             }
         };
@@ -85,18 +93,28 @@ impl FieldTrie {
     }
 
     fn walk(&self, node: usize, tape: &[Node<'_>], at: usize, slots: &mut [u32], prio: &mut [u8]) {
-        let Some(Node::Object { len, .. }) = tape.get(at) else { return };
+        let Some(Node::Object { len, .. }) = tape.get(at) else {
+            return;
+        };
         let tn = &self.nodes[node];
         let mut i = at + 1; // the current key
         for _ in 0..*len {
-            let (Some(Node::String(k)), Some(v)) = (tape.get(i), tape.get(i + 1)) else { return };
+            let (Some(Node::String(k)), Some(v)) = (tape.get(i), tape.get(i + 1)) else {
+                return;
+            };
             let val_at = i + 1;
             i = val_at + span(v);
             if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
                 continue;
             }
             let h = k.as_bytes().first().copied().unwrap_or(0);
-            let Some(e) = tn.entries.iter().find(|e| e.head == h && e.key.len() == k.len() && *e.key == **k) else { continue };
+            let Some(e) = tn
+                .entries
+                .iter()
+                .find(|e| e.head == h && e.key.len() == k.len() && *e.key == **k)
+            else {
+                continue;
+            };
             if let Some((slot, p)) = e.slot {
                 let s = slot as usize;
                 if p > prio[s] {
@@ -137,7 +155,10 @@ mod tests {
 
     #[test]
     fn literal_then_nested_then_first_wins() {
-        let got = extract(r#"{"a":{"b":{"c":1}},"a.b.c":2,"x":3,"x":4,"y":{"z":"q"}}"#, &["a.b.c", "x", "y.z", "nope", "a.b"]);
+        let got = extract(
+            r#"{"a":{"b":{"c":1}},"a.b.c":2,"x":3,"x":4,"y":{"z":"q"}}"#,
+            &["a.b.c", "x", "y.z", "nope", "a.b"],
+        );
         assert_eq!(got[0].as_deref(), Some("2"));
         assert_eq!(got[1].as_deref(), Some("3"));
         assert_eq!(got[2].as_deref(), Some("q"));

@@ -71,10 +71,21 @@ pub(crate) struct Sink {
     pub keep_all_bad: bool,
     pub max_samples: usize,
     pub max_record_bytes: usize,
+    /// Time spent parsing / evaluating the sampled records (1 in `TIMING_SAMPLE`).
+    pub parse_ns: u64,
+    pub eval_ns: u64,
 }
 
+/// Every this-many-th record is timed, so timing costs nothing measurable.
+pub(crate) const TIMING_SAMPLE: u64 = 32;
+
 impl Sink {
-    pub fn new(n_rules: usize, keep_all_bad: bool, max_samples: usize, max_record_bytes: usize) -> Sink {
+    pub fn new(
+        n_rules: usize,
+        keep_all_bad: bool,
+        max_samples: usize,
+        max_record_bytes: usize,
+    ) -> Sink {
         Sink {
             rows: Vec::new(),
             codes: Vec::new(),
@@ -89,6 +100,8 @@ impl Sink {
             keep_all_bad,
             max_samples,
             max_record_bytes,
+            parse_ns: 0,
+            eval_ns: 0,
         }
     }
 
@@ -106,7 +119,13 @@ impl Sink {
         *self.error_counts.entry(code.to_string()).or_insert(0) += 1;
         if self.keep_all_bad || self.bad.len() < self.max_samples {
             let record = if self.keep_all_bad { record } else { None };
-            self.bad.push(Bad { row, code, message, column: None, record });
+            self.bad.push(Bad {
+                row,
+                code,
+                message,
+                column: None,
+                record,
+            });
         }
     }
 }
@@ -115,12 +134,17 @@ impl Inner {
     /// Evaluates every rule on the object at `tape[0]` and records the outcome.
     #[inline]
     pub fn eval_record(&self, tape: &[Node<'_>], scratch: &mut Scratch, row: u64, sink: &mut Sink) {
-        self.trie.extract(tape, &mut scratch.slots, &mut scratch.prio);
-        let rec = Record { tape, slots: &scratch.slots };
+        self.trie
+            .extract(tape, &mut scratch.slots, &mut scratch.prio);
+        let rec = Record {
+            tape,
+            slots: &scratch.slots,
+        };
         let index = sink.codes.len() as u32;
         let mut any = false;
         let mut score = 0.0f64;
-        let (mut best_rank, mut best_sev, mut best_pri, mut winner) = (self.default_rank, -1i32, i64::MIN, -1i32);
+        let (mut best_rank, mut best_sev, mut best_pri, mut winner) =
+            (self.default_rank, -1i32, i64::MIN, -1i32);
         for (i, r) in self.rules.iter().enumerate() {
             if !eval(&r.cond, &rec, &scratch.ctx) {
                 continue;
@@ -135,7 +159,9 @@ impl Inner {
                 score = r.cap;
             }
             let wins = r.rank > best_rank
-                || (r.rank == best_rank && (r.severity > best_sev || (r.severity == best_sev && r.priority > best_pri)));
+                || (r.rank == best_rank
+                    && (r.severity > best_sev
+                        || (r.severity == best_sev && r.priority > best_pri)));
             if wins {
                 best_rank = r.rank;
                 best_sev = r.severity;
@@ -143,7 +169,11 @@ impl Inner {
                 winner = i as i32;
             }
         }
-        let code = if winner >= 0 { self.rules[winner as usize].label } else { 0 };
+        let code = if winner >= 0 {
+            self.rules[winner as usize].label
+        } else {
+            0
+        };
         let c = code as usize;
         let band = if self.label_block[c] || score >= 80.0 {
             RISK_HIGH

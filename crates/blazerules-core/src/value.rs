@@ -112,7 +112,11 @@ pub(crate) fn text<'i>(v: V<'_, 'i>, six_decimals: bool) -> Option<std::borrow::
 }
 
 /// Finds a field in an object: a literal key first (first occurrence wins), else the dotted path.
-pub(crate) fn get_path<'t, 'i>(obj: V<'t, 'i>, name: &str, parts: &[Box<str>]) -> Option<V<'t, 'i>> {
+pub(crate) fn get_path<'t, 'i>(
+    obj: V<'t, 'i>,
+    name: &str,
+    parts: &[Box<str>],
+) -> Option<V<'t, 'i>> {
     if let Some((_, v)) = members(obj).find(|(k, _)| *k == name) {
         return Some(v);
     }
