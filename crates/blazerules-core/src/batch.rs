@@ -24,8 +24,10 @@ fn now_ms() -> i64 {
 }
 
 fn threads(opts: &EvalOptions) -> usize {
+    // available_parallelism reads cgroup files on Linux: ask once, not per batch.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         n => n,
     }
 }
