@@ -1,8 +1,8 @@
 //! Batch drivers: split a batch into pieces, evaluate them on all cores, merge in order.
 
-use crate::ndjson::{for_each_line, parse_and_eval, trim_end, Bad};
+use crate::ndjson::{for_each_line, trim_end, Bad, Block};
 use crate::result::{BatchResult, ErrorSample, EvalError, Timing};
-use crate::ruleset::{Inner, Scratch, Sink, TIMING_SAMPLE};
+use crate::ruleset::{Inner, Scratch, Sink};
 use crate::value::elements;
 use crate::{EvalOptions, IngestErrorMode};
 use simd_json::Node;
@@ -46,14 +46,13 @@ fn new_sink(rs: &Inner, opts: &EvalOptions) -> Sink {
 /// returns the sinks in piece order.
 fn run_pieces<W>(rs: &Inner, opts: &EvalOptions, n_pieces: usize, work: W) -> Vec<Sink>
 where
-    W: Fn(usize, &mut Scratch, &mut Vec<u8>, &mut Sink) + Sync,
+    W: Fn(usize, &mut Scratch, &mut Sink) + Sync,
 {
     let now = now_ms();
     let n_threads = threads(opts).min(n_pieces).max(1);
     let next = AtomicUsize::new(0);
     let worker = || {
-        let mut scratch = Scratch::new(rs.trie.n_slots, now);
-        let mut pad = Vec::new();
+        let mut scratch = Scratch::new(now);
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -61,7 +60,7 @@ where
                 break;
             }
             let mut sink = new_sink(rs, opts);
-            work(i, &mut scratch, &mut pad, &mut sink);
+            work(i, &mut scratch, &mut sink);
             done.push((i, sink));
         }
         done
@@ -119,15 +118,16 @@ pub(crate) fn ndjson(
     }
     bounds.push(payload.len());
     let n_pieces = bounds.len() - 1;
-    let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, pad, sink| {
+    let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
         let piece = &payload[bounds[i]..bounds[i + 1]];
-        fill_pad(pad, piece);
         sink.reserve(piece.len() / 256);
+        let mut block = Block::new();
         let mut row = 0u64;
         for_each_line(piece, |s, e| {
-            parse_and_eval(rs, scratch, pad, s, e, row, sink);
+            block.push(rs, scratch, &piece[s..e], row, sink);
             row += 1;
         });
+        block.flush(rs, scratch, sink);
     });
     finish(rs, sinks, opts, t0)
 }
@@ -146,30 +146,22 @@ pub(crate) fn messages(
         msgs.len().max(1)
     };
     let n_pieces = msgs.len().div_ceil(per_piece).max(1);
-    let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, pad, sink| {
+    let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
         let lo = i * per_piece;
         let hi = ((i + 1) * per_piece).min(msgs.len());
         let Some(chunk) = msgs.get(lo..hi) else {
             return;
         };
-        // One padded buffer for the piece; each message is parsed in place.
-        pad.clear();
-        let mut ranges = Vec::with_capacity(chunk.len());
-        for m in chunk {
-            let m = trim_end(m);
-            let s = pad.len();
-            pad.extend_from_slice(m);
-            ranges.push((s, pad.len()));
-            pad.push(b'\n');
-        }
-        pad.resize(pad.len() + simd_json::INPUT_PADDING, 0);
         // Rows are message indices within the piece; blank messages are not records.
-        for (j, (s, e)) in ranges.into_iter().enumerate() {
-            if pad[s..e].iter().all(|b| matches!(b, b' ' | b'\t')) {
+        let mut block = Block::new();
+        for (j, m) in chunk.iter().enumerate() {
+            let m = trim_end(m);
+            if m.iter().all(|b| matches!(b, b' ' | b'\t')) {
                 continue;
             }
-            parse_and_eval(rs, scratch, pad, s, e, j as u64, sink);
+            block.push(rs, scratch, m, j as u64, sink);
         }
+        block.flush(rs, scratch, sink);
     });
     // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
     finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
@@ -188,12 +180,13 @@ pub(crate) fn json_array(
             ..opts.clone()
         },
         1,
-        |_, scratch, pad, sink| {
-            fill_pad(pad, payload);
+        |_, scratch, sink| {
+            let mut pad = Vec::new();
+            fill_pad(&mut pad, payload);
             let len = payload.len();
             let mut buffers = simd_json::Buffers::new(len);
             let mut tape = simd_json::Tape(Vec::new());
-            match simd_json::fill_tape_padded(pad, len, &mut buffers, &mut tape) {
+            match simd_json::fill_tape_padded(&mut pad, len, &mut buffers, &mut tape) {
                 Err(_) => sink.bad(
                     0,
                     "MALFORMED_JSON",
@@ -324,8 +317,8 @@ fn finish_with_bases(
         }
     }
     let total = t0.elapsed().as_secs_f64() * 1000.0;
-    // Parse and eval times are CPU time summed over threads, estimated from sampled records.
-    let scale = TIMING_SAMPLE as f64 / 1e6;
+    // Parse and eval times are CPU time summed over threads.
+    let scale = 1.0 / 1e6;
     out.timing = Timing {
         parse_ms: parse_ns as f64 * scale,
         eval_ms: eval_ns as f64 * scale,

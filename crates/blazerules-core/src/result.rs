@@ -19,8 +19,7 @@ pub struct ErrorSample {
     pub column: Option<String>,
 }
 
-/// `parse_ms` and `eval_ms` are CPU time summed over the batch's threads, estimated from a
-/// 1-in-32 sample of records; `total_ms` is wall time.
+/// `parse_ms` and `eval_ms` are time summed over the batch's threads; `total_ms` is wall time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
     pub parse_ms: f64,

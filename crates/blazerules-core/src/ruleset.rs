@@ -34,22 +34,33 @@ pub(crate) struct Inner {
     pub label_review: Vec<bool>,
 }
 
-/// Per-thread parsing state, reused across records.
+/// Per-thread parsing and evaluation state, reused across blocks and pieces.
 pub(crate) struct Scratch {
     pub buffers: Buffers,
-    pub tape: Tape<'static>,
+    /// One tape per record of a block.
+    pub tapes: Vec<Tape<'static>>,
+    /// The block's records, each followed by simd-json's padding.
+    pub buf: Vec<u8>,
+    /// Field slots, `n_slots` per record of a block.
     pub slots: Vec<u32>,
     pub prio: Vec<u8>,
+    /// Matched-rule bitsets, one row per record of a block.
+    pub bits: Vec<u64>,
+    /// Records of the block that parsed to objects.
+    pub ok: Vec<usize>,
     pub ctx: Ctx,
 }
 
 impl Scratch {
-    pub fn new(n_slots: usize, now_ms: i64) -> Scratch {
+    pub fn new(now_ms: i64) -> Scratch {
         Scratch {
             buffers: Buffers::new(4096),
-            tape: Tape(Vec::new()),
-            slots: vec![0; n_slots],
-            prio: vec![0; n_slots],
+            tapes: Vec::new(),
+            buf: Vec::new(),
+            slots: Vec::new(),
+            prio: Vec::new(),
+            bits: Vec::new(),
+            ok: Vec::new(),
             ctx: Ctx { now_ms },
         }
     }
@@ -71,13 +82,10 @@ pub(crate) struct Sink {
     pub keep_all_bad: bool,
     pub max_samples: usize,
     pub max_record_bytes: usize,
-    /// Time spent parsing / evaluating the sampled records (1 in `TIMING_SAMPLE`).
+    /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
     pub parse_ns: u64,
     pub eval_ns: u64,
 }
-
-/// Every this-many-th record is timed, so timing costs nothing measurable.
-pub(crate) const TIMING_SAMPLE: u64 = 32;
 
 impl Sink {
     pub fn new(
@@ -131,42 +139,60 @@ impl Sink {
 }
 
 impl Inner {
-    /// Evaluates every rule on the object at `tape[0]` and records the outcome.
-    #[inline]
+    /// Evaluates every rule on the object at `tape[0]` (one record at a time: JSON arrays).
     pub fn eval_record(&self, tape: &[Node<'_>], scratch: &mut Scratch, row: u64, sink: &mut Sink) {
+        let ns = self.trie.n_slots;
+        scratch.slots.resize(ns, 0);
+        scratch.prio.resize(ns, 0);
         self.trie
-            .extract(tape, &mut scratch.slots, &mut scratch.prio);
+            .extract(tape, &mut scratch.slots[..ns], &mut scratch.prio);
         let rec = Record {
             tape,
-            slots: &scratch.slots,
+            slots: &scratch.slots[..ns],
         };
+        let mut bits = vec![0u64; self.rules.len().div_ceil(64).max(1)];
+        for (i, r) in self.rules.iter().enumerate() {
+            if eval(&r.cond, &rec, &scratch.ctx) {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        self.decide(&bits, row, sink);
+    }
+
+    /// Decision, score, risk band and winner from a record's matched-rule bitset (§4.2),
+    /// visiting matched rules in rule order.
+    #[inline]
+    pub fn decide(&self, bits: &[u64], row: u64, sink: &mut Sink) {
         let index = sink.codes.len() as u32;
         let mut any = false;
         let mut score = 0.0f64;
         let (mut best_rank, mut best_sev, mut best_pri, mut winner) =
             (self.default_rank, -1i32, i64::MIN, -1i32);
-        for (i, r) in self.rules.iter().enumerate() {
-            if !eval(&r.cond, &rec, &scratch.ctx) {
-                continue;
-            }
-            any = true;
-            sink.hits[i].push(index);
-            if r.shadow {
-                continue;
-            }
-            score += r.contrib;
-            if r.cap > 0.0 && score > r.cap {
-                score = r.cap;
-            }
-            let wins = r.rank > best_rank
-                || (r.rank == best_rank
-                    && (r.severity > best_sev
-                        || (r.severity == best_sev && r.priority > best_pri)));
-            if wins {
-                best_rank = r.rank;
-                best_sev = r.severity;
-                best_pri = r.priority;
-                winner = i as i32;
+        for (w, &word) in bits.iter().enumerate() {
+            let mut word = word;
+            while word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                word &= word - 1;
+                let Some(r) = self.rules.get(i) else { break };
+                any = true;
+                sink.hits[i].push(index);
+                if r.shadow {
+                    continue;
+                }
+                score += r.contrib;
+                if r.cap > 0.0 && score > r.cap {
+                    score = r.cap;
+                }
+                let wins = r.rank > best_rank
+                    || (r.rank == best_rank
+                        && (r.severity > best_sev
+                            || (r.severity == best_sev && r.priority > best_pri)));
+                if wins {
+                    best_rank = r.rank;
+                    best_sev = r.severity;
+                    best_pri = r.priority;
+                    winner = i as i32;
+                }
             }
         }
         let code = if winner >= 0 {
