@@ -141,7 +141,11 @@ impl StrSet {
     #[inline]
     pub fn contains(&self, s: &str) -> bool {
         match self {
-            StrSet::Small(items) => items.iter().any(|x| &**x == s),
+            StrSet::Small(items) => {
+                // Length and first byte settle most misses without a memcmp call.
+                let (len, first) = (s.len(), s.as_bytes().first());
+                items.iter().any(|x| x.len() == len && x.as_bytes().first() == first && &**x == s)
+            }
             StrSet::Hashed(set) => set.contains(s),
         }
     }
