@@ -144,7 +144,9 @@ impl StrSet {
             StrSet::Small(items) => {
                 // Length and first byte settle most misses without a memcmp call.
                 let (len, first) = (s.len(), s.as_bytes().first());
-                items.iter().any(|x| x.len() == len && x.as_bytes().first() == first && &**x == s)
+                items
+                    .iter()
+                    .any(|x| x.len() == len && x.as_bytes().first() == first && &**x == s)
             }
             StrSet::Hashed(set) => set.contains(s),
         }

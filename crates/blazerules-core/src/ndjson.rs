@@ -176,8 +176,7 @@ impl<'p> Block<'p> {
     }
 }
 
+/// "malformed json" and where: the byte offset within the record and what the parser expected.
 fn describe(e: &simd_json::Error) -> String {
-    // simd-json's Display includes the byte index; keep it short and stable.
-    let s = e.to_string();
-    s.lines().next().unwrap_or("invalid").to_string()
+    format!("at byte {}: {:?}", e.index(), e.error())
 }

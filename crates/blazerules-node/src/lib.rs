@@ -7,8 +7,9 @@
 //!   returns every problem found;
 //! * evaluates NDJSON / messages / JSON arrays / files against such a handle, either on the
 //!   libuv thread pool ([`AsyncTask`]) or on the calling thread, handing the per-record results
-//!   back as typed arrays that own the Rust vectors (no per-record JS objects, no copy into the
-//!   JS heap).
+//!   back in two Rust-owned external buffers that JS views as typed arrays (no per-record JS
+//!   objects, no copy into JS memory; see [`NativeBatch`]);
+//! * evaluates a single record into plain values ([`NativeRuleSet::evaluate_one`]).
 //!
 //! Nothing may unwind across the FFI boundary: every call into the core runs inside
 //! [`std::panic::catch_unwind`], and a panic becomes a JS `Error`
@@ -287,19 +288,23 @@ pub struct NativeErrorCount {
     pub count: f64,
 }
 
-/// A batch result: per-record typed arrays (owning the Rust vectors) plus batch totals.
+/// A batch result. The per-record arrays travel in two buffers owned by Rust (external
+/// ArrayBuffers: nothing is copied into JS memory), which the TypeScript layer views as typed
+/// arrays. Two buffers instead of one array each keep a call's fixed cost low.
+///
+/// `ints` holds, as 32-bit words in this order: `inputRows[n]` (u32), `decisionCodes[n]` (i32),
+/// `winners[n]` (i32, -1 = none), `ruleHits[nRuleHits]` (u32: rule after rule, the ascending
+/// record indices each rule matched, shadow rules included), `ruleHitEnds[nRules]` (u32: rule
+/// `r`'s hits end there), then the bytes `riskBands[n]` (0 LOW, 1 MEDIUM, 2 HIGH) and
+/// `matched[n]` (0/1), padded to a whole word. `floats` holds `scores[n]` then
+/// `matchCounts[nRules]`.
 #[napi(object)]
 pub struct NativeBatch {
-    pub input_rows: Uint32Array,
-    pub decision_codes: Int32Array,
-    pub scores: Float64Array,
-    pub risk_bands: Uint8Array,
-    pub winners: Int32Array,
-    pub matched: Uint8Array,
-    /// Per rule index (as `ruleIds`): records matched.
-    pub match_counts: Float64Array,
-    /// Per rule index: the ascending record indices it matched (shadow rules included).
-    pub rule_hits: Vec<Uint32Array>,
+    pub n_records: u32,
+    pub n_rules: u32,
+    pub n_rule_hits: u32,
+    pub ints: Uint32Array,
+    pub floats: Float64Array,
     pub n_matched: u32,
     pub messages_processed: f64,
     pub messages_skipped: f64,
@@ -311,18 +316,78 @@ pub struct NativeBatch {
     pub ruleset_version: String,
 }
 
-fn to_native_batch(r: BatchResult) -> NativeBatch {
-    let n_matched = u32::try_from(r.n_matched()).unwrap_or(u32::MAX);
+/// A batch result packed for JS (built off the JS thread).
+pub struct Prepared {
+    batch: BatchResult,
+    n_records: u32,
+    n_rules: u32,
+    n_rule_hits: u32,
+    n_matched: u32,
+    ints: Vec<u32>,
+    floats: Vec<f64>,
+}
+
+fn len32(n: usize) -> Result<u32> {
+    u32::try_from(n)
+        .map_err(|_| coded_error("UNSUPPORTED", "batch too large (more than 2^32 entries)"))
+}
+
+fn prepare(mut batch: BatchResult) -> Result<Prepared> {
+    let n = batch.decision_codes.len();
+    let hits = std::mem::take(&mut batch.rule_hits);
+    let n_hits: usize = hits.iter().map(Vec::len).sum();
+    let n_rules = batch.match_counts.len().max(hits.len());
+    let byte_words = (2 * n).div_ceil(4);
+    let mut ints: Vec<u32> = Vec::with_capacity(3 * n + n_hits + n_rules + byte_words);
+    ints.extend_from_slice(&batch.input_rows);
+    ints.resize(n, 0);
+    // `as` between i32 and u32 keeps the bits; JS reads them back through an Int32Array.
+    ints.extend(batch.decision_codes.iter().map(|&c| c as u32));
+    ints.extend((0..n).map(|i| batch.winners.get(i).copied().unwrap_or(-1) as u32));
+    let mut end = 0usize;
+    let mut ends = Vec::with_capacity(n_rules);
+    for list in &hits {
+        ints.extend_from_slice(list);
+        end += list.len();
+        ends.push(len32(end)?);
+    }
+    ends.resize(n_rules, len32(end)?);
+    ints.extend_from_slice(&ends);
+    let mut bytes: Vec<u8> = Vec::with_capacity(byte_words * 4);
+    bytes.extend((0..n).map(|i| batch.risk_bands.get(i).copied().unwrap_or(0)));
+    bytes.extend((0..n).map(|i| batch.matched.get(i).copied().unwrap_or(0)));
+    bytes.resize(byte_words * 4, 0);
+    // Native byte order, which is the order JS typed-array views use on this machine.
+    ints.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
+    );
+    let mut floats: Vec<f64> = Vec::with_capacity(n + n_rules);
+    floats.extend_from_slice(&batch.scores);
+    floats.resize(n, 0.0);
+    floats.extend(batch.match_counts.iter().map(|&c| c as f64));
+    floats.resize(n + n_rules, 0.0);
+    Ok(Prepared {
+        n_records: len32(n)?,
+        n_rules: len32(n_rules)?,
+        n_rule_hits: len32(n_hits)?,
+        n_matched: len32(batch.n_matched())?,
+        ints,
+        floats,
+        batch,
+    })
+}
+
+fn to_native_batch(p: Prepared) -> NativeBatch {
+    let r = p.batch;
     NativeBatch {
-        input_rows: Uint32Array::new(r.input_rows),
-        decision_codes: Int32Array::new(r.decision_codes),
-        scores: Float64Array::new(r.scores),
-        risk_bands: Uint8Array::new(r.risk_bands),
-        winners: Int32Array::new(r.winners),
-        matched: Uint8Array::new(r.matched),
-        match_counts: Float64Array::new(r.match_counts.into_iter().map(|c| c as f64).collect()),
-        rule_hits: r.rule_hits.into_iter().map(Uint32Array::new).collect(),
-        n_matched,
+        n_records: p.n_records,
+        n_rules: p.n_rules,
+        n_rule_hits: p.n_rule_hits,
+        ints: Uint32Array::new(p.ints),
+        floats: Float64Array::new(p.floats),
+        n_matched: p.n_matched,
         messages_processed: r.messages_processed as f64,
         messages_skipped: r.messages_skipped as f64,
         error_counts: r
@@ -350,11 +415,61 @@ fn to_native_batch(r: BatchResult) -> NativeBatch {
     }
 }
 
+/// The outcome for one record (`RuleEngine.evaluate`): plain values, no typed arrays.
+#[napi(object)]
+pub struct NativeDecision {
+    /// False if the record could not be read (then `error_code` / `error_message` say why).
+    pub ok: bool,
+    pub decision_code: i32,
+    pub score: f64,
+    pub risk_band: u32,
+    /// Winning rule index, or -1.
+    pub winner: i32,
+    pub matched: bool,
+    /// Indices (into `ruleIds`) of every rule that matched, shadow rules included.
+    pub matched_rules: Vec<u32>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub ruleset_version: String,
+}
+
+/// `default_label` gives the risk band of a record no rule could match (a rule set without
+/// rules returns no per-record entries: rules-reference §4.3).
+fn to_native_decision(r: BatchResult, default_label: &str) -> NativeDecision {
+    let default_band = match default_label {
+        "BLOCK" => 2,
+        "REVIEW" => 1,
+        _ => 0,
+    };
+    let matched_rules = r
+        .rule_hits
+        .iter()
+        .enumerate()
+        .filter(|(_, hits)| !hits.is_empty())
+        .map(|(i, _)| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    let sample = r.error_samples.first();
+    NativeDecision {
+        ok: !r.decision_codes.is_empty() || r.messages_skipped == 0,
+        decision_code: r.decision_codes.first().copied().unwrap_or(0),
+        score: r.scores.first().copied().unwrap_or(0.0),
+        risk_band: r.risk_bands.first().map_or(default_band, |&b| u32::from(b)),
+        winner: r.winners.first().copied().unwrap_or(-1),
+        matched: r.matched.first().copied().unwrap_or(0) != 0,
+        matched_rules,
+        error_code: sample.map(|s| s.code.clone()),
+        error_message: sample.map(|s| s.message.clone()),
+        ruleset_version: r.ruleset_version,
+    }
+}
+
 /// What an evaluation reads. Buffers hold a reference to the caller's JS buffer (kept alive
 /// until the task is dropped); they are only ever read, never written.
 enum Input {
     Ndjson(Buffer),
     Messages(Vec<Buffer>),
+    /// Messages laid end to end in one buffer; `ends[i]` is where message `i` ends.
+    MessageBlock(Buffer, Vec<u32>),
     JsonArray(Buffer),
     File(PathBuf),
 }
@@ -365,6 +480,23 @@ fn run(rules: &RuleSet, input: &Input, opts: &EvalOptions) -> Result<BatchResult
         Input::JsonArray(b) => rules.evaluate_json_array(b.as_ref(), opts),
         Input::Messages(ms) => {
             let slices: Vec<&[u8]> = ms.iter().map(|b| b.as_ref()).collect();
+            rules.evaluate_messages(&slices, opts)
+        }
+        Input::MessageBlock(block, ends) => {
+            let data: &[u8] = block.as_ref();
+            let mut slices: Vec<&[u8]> = Vec::with_capacity(ends.len());
+            let mut start = 0usize;
+            for &end in ends {
+                let end = end as usize;
+                let slice = data.get(start..end).ok_or_else(|| {
+                    coded_error(
+                        "INVALID_ARGUMENT",
+                        "message ends must be ascending and within the buffer",
+                    )
+                })?;
+                slices.push(slice);
+                start = end;
+            }
             rules.evaluate_messages(&slices, opts)
         }
         Input::File(p) => {
@@ -385,11 +517,13 @@ pub struct EvalTask {
 }
 
 impl Task for EvalTask {
-    type Output = BatchResult;
+    type Output = Prepared;
     type JsValue = NativeBatch;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guard("evaluate", || run(&self.rules, &self.input, &self.opts))
+        guard("evaluate", || {
+            run(&self.rules, &self.input, &self.opts).and_then(prepare)
+        })
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -434,7 +568,7 @@ impl NativeRuleSet {
     fn sync(&self, input: Input, opts: Option<NativeEvalOptions>) -> Result<NativeBatch> {
         let opts = to_eval_options(opts)?;
         let rules = self.inner.clone();
-        guard("evaluate", || run(&rules, &input, &opts)).map(to_native_batch)
+        guard("evaluate", || run(&rules, &input, &opts).and_then(prepare)).map(to_native_batch)
     }
 
     /// Evaluates NDJSON on the thread pool.
@@ -477,6 +611,46 @@ impl NativeRuleSet {
         self.sync(Input::Messages(messages), opts)
     }
 
+    /// Evaluates messages laid end to end in `block` (message `i` ends at `ends[i]`), on the
+    /// thread pool: one buffer reference instead of one per message.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_message_block(
+        &self,
+        block: Buffer,
+        ends: Uint32Array,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::MessageBlock(block, ends.to_vec()), opts)
+    }
+
+    /// As `evaluateMessageBlock`, on the calling thread.
+    #[napi]
+    pub fn evaluate_message_block_sync(
+        &self,
+        block: Buffer,
+        ends: Uint32Array,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::MessageBlock(block, ends.to_vec()), opts)
+    }
+
+    /// Evaluates one record (JSON object text) on the calling thread.
+    #[napi]
+    pub fn evaluate_one(
+        &self,
+        record: Buffer,
+        opts: Option<NativeEvalOptions>,
+    ) -> Result<NativeDecision> {
+        let opts = to_eval_options(opts)?;
+        let rules = self.inner.clone();
+        guard("evaluate", || {
+            rules
+                .evaluate_messages(&[record.as_ref()], &opts)
+                .map_err(eval_error)
+        })
+        .map(|r| to_native_decision(r, self.labels.first().map_or("", String::as_str)))
+    }
+
     /// Evaluates one top-level JSON array, on the thread pool.
     #[napi(ts_return_type = "Promise<NativeBatch>")]
     pub fn evaluate_json_array(
@@ -514,4 +688,111 @@ pub fn available_parallelism() -> u32 {
     std::thread::available_parallelism()
         .map(|n| u32::try_from(n.get()).unwrap_or(1))
         .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_limit_counts_only_structure() {
+        let ok = format!("{}{}", "[".repeat(MAX_DOC_DEPTH), "]".repeat(MAX_DOC_DEPTH));
+        assert!(too_deep(ok.as_bytes()).is_none());
+        let deep = format!(
+            "{}{}",
+            "[".repeat(MAX_DOC_DEPTH + 1),
+            "]".repeat(MAX_DOC_DEPTH + 1)
+        );
+        let p = too_deep(deep.as_bytes()).expect("too deep");
+        assert_eq!(p.code, "YAML_SYNTAX_ERROR");
+        assert_eq!(
+            (p.line, p.column),
+            (Some(1), Some(MAX_DOC_DEPTH as u32 + 1))
+        );
+        // Brackets inside strings (escaped quotes included) do not count.
+        let in_string = format!("{{\"a\": \"\\\"{}\"}}", "[".repeat(5000));
+        assert!(too_deep(in_string.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn eval_options_from_js() {
+        let o = to_eval_options(None).expect("defaults");
+        assert_eq!(o.max_error_samples, 16);
+        assert_eq!(o.ingest_error_mode, IngestErrorMode::Skip);
+        let o = to_eval_options(Some(NativeEvalOptions {
+            threads: Some(2),
+            max_error_samples: Some(3),
+            max_record_bytes: Some(1024.0),
+            ingest_error_mode: Some("fail".to_string()),
+            dead_letter_path: None,
+        }))
+        .expect("valid");
+        assert_eq!(
+            (o.threads, o.max_error_samples, o.max_record_bytes),
+            (2, 3, 1024)
+        );
+        assert_eq!(o.ingest_error_mode, IngestErrorMode::Fail);
+        for bad in [
+            NativeEvalOptions {
+                ingest_error_mode: Some("explode".to_string()),
+                ..Default::default()
+            },
+            NativeEvalOptions {
+                ingest_error_mode: Some("deadLetter".to_string()),
+                ..Default::default()
+            },
+            NativeEvalOptions {
+                max_record_bytes: Some(f64::NAN),
+                ..Default::default()
+            },
+        ] {
+            let err = to_eval_options(Some(bad)).expect_err("invalid");
+            assert!(
+                err.reason.starts_with("[INVALID_ARGUMENT] "),
+                "{}",
+                err.reason
+            );
+        }
+    }
+
+    #[test]
+    fn load_reports_problems_instead_of_failing() {
+        match load_rule_set("{\"rules\": [".to_string(), String::new()).expect("no JS error") {
+            Either::B(problems) => {
+                assert_eq!(problems.len(), 1);
+                assert_eq!(problems[0].code, "YAML_SYNTAX_ERROR");
+                assert_eq!(problems[0].line, Some(1));
+            }
+            Either::A(_) => panic!("a truncated document must not load"),
+        }
+        let doc = r#"{"ruleset":{"version":"5","rules":[{"id":"a","conditions":{"field":"x","op":"gt","value":1}}]}}"#;
+        match load_rule_set(doc.to_string(), ".".to_string()).expect("no JS error") {
+            Either::A(rs) => {
+                assert_eq!(rs.version(), "5");
+                assert_eq!(rs.rule_ids(), vec!["a".to_string()]);
+                let batch = run(
+                    &rs.inner,
+                    &Input::File(PathBuf::from("/nonexistent/blazerules.ndjson")),
+                    &EvalOptions::default(),
+                );
+                let err = batch.expect_err("missing file");
+                assert!(err.reason.starts_with("[IO_ERROR] "), "{}", err.reason);
+            }
+            Either::B(p) => panic!(
+                "unexpected problems: {:?}",
+                p.iter().map(|p| &p.message).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    #[test]
+    fn panics_become_errors() {
+        let r: Result<()> = guard("test", || panic!("boom"));
+        let err = r.expect_err("a panic is an error");
+        assert!(
+            err.reason.contains("[INTERNAL_ERROR]") && err.reason.contains("boom"),
+            "{}",
+            err.reason
+        );
+    }
 }

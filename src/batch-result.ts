@@ -1,0 +1,249 @@
+/** One evaluated batch: typed arrays from the native core plus lazy, cached JS views. */
+import type { NativeBatch } from './native';
+import type { ErrorSample, JSONLinesOptions, RiskBand, Timing } from './types';
+
+const RISK_BANDS: readonly RiskBand[] = ['LOW', 'MEDIUM', 'HIGH'];
+
+/** `%.6f` as C prints it, for finite numbers (JSON has no NaN/Infinity: those print as null). */
+export function sixDecimals(x: number): string {
+  if (!Number.isFinite(x)) return 'null';
+  if (Math.abs(x) >= 1e21) return `${BigInt(x).toString()}.000000`;
+  const fixed = x.toFixed(6);
+  // toFixed rounds an exact tie away from zero; printf rounds it to even. A double is an exact
+  // tie at the 7th decimal only if its exact expansion ends there, which 30 digits show.
+  const exact = x.toFixed(30);
+  const dot = exact.indexOf('.');
+  if (exact[dot + 7] === '5' && /^0*$/.test(exact.slice(dot + 8))) {
+    const truncated = exact.slice(0, dot + 7);
+    if (Number(truncated[truncated.length - 1]) % 2 === 0) return truncated;
+  }
+  return fixed;
+}
+
+/** The shortest round-trip form of a number (`30`, `72.5`); null for NaN/Infinity. */
+export function shortestNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+/** Scores take few distinct values: format each once (bounded cache). */
+function cachedScore(cache: Map<number, string>, x: number): string {
+  let s = cache.get(x);
+  if (s === undefined) {
+    s = sixDecimals(x);
+    if (cache.size < 65536) cache.set(x, s);
+  }
+  return s;
+}
+
+function riskBandName(code: number): RiskBand {
+  return RISK_BANDS[code] ?? 'LOW';
+}
+
+export class BatchResult {
+  /** Records evaluated (one entry per record in every per-record array). */
+  readonly nRecords: number;
+  /** Records that matched at least one rule (shadow rules included). */
+  readonly nMatched: number;
+  /** Records evaluated + records skipped. */
+  readonly messagesProcessed: number;
+  /** Records skipped as unreadable. */
+  readonly messagesSkipped: number;
+  /** Decision label code per record (index into `decisionLabelMap`; 0 = the default label). */
+  readonly decisionCodes: Int32Array;
+  /** Decision labels by code (index 0 = the default label). */
+  readonly decisionLabelMap: readonly string[];
+  readonly scores: Float64Array;
+  /** Risk band codes per record: 0 LOW, 1 MEDIUM, 2 HIGH. */
+  readonly riskBandCodes: Uint8Array;
+  /** Winning rule index per record (into `ruleIds`), or -1. */
+  readonly winnerIndices: Int32Array;
+  /** 1 if any rule (shadow included) matched the record. */
+  readonly matched: Uint8Array;
+  /** Each record's index among the batch's non-empty input rows (skipped rows are absent). */
+  readonly inputRows: Uint32Array;
+  /** The rule ids `winnerIndices` and match counts refer to, in rule order. */
+  readonly ruleIds: readonly string[];
+  /** Version of the rule set that evaluated this batch (the whole batch). */
+  readonly ruleSetVersion: string;
+  readonly errorCounts: Readonly<Record<string, number>>;
+  readonly errorSamples: readonly ErrorSample[];
+  readonly timing: Timing;
+  readonly #ruleMatchCounts: Float64Array;
+  readonly #ruleHits: Uint32Array;
+  readonly #ruleHitEnds: Uint32Array;
+
+  #decisions: string[] | undefined;
+  #riskBands: RiskBand[] | undefined;
+  #winningRuleIds: string[] | undefined;
+  #matchCounts: Record<string, number> | undefined;
+  #matchedIndices: Uint32Array | undefined;
+  #grouped: Record<string, Uint32Array> | undefined;
+
+  /** @internal Built by RuleEngine from a native batch. */
+  constructor(raw: NativeBatch, labels: readonly string[], ruleIds: readonly string[]) {
+    // Views over the two native buffers (layout: NativeBatch in crates/blazerules-node).
+    const n = raw.nRecords;
+    const rules = raw.nRules;
+    const hits = raw.nRuleHits;
+    const ib = raw.ints.buffer;
+    const io = raw.ints.byteOffset;
+    const fb = raw.floats.buffer;
+    const fo = raw.floats.byteOffset;
+    this.nRecords = n;
+    this.nMatched = raw.nMatched;
+    this.messagesProcessed = raw.messagesProcessed;
+    this.messagesSkipped = raw.messagesSkipped;
+    this.inputRows = new Uint32Array(ib, io, n);
+    this.decisionCodes = new Int32Array(ib, io + 4 * n, n);
+    this.winnerIndices = new Int32Array(ib, io + 8 * n, n);
+    this.#ruleHits = new Uint32Array(ib, io + 12 * n, hits);
+    this.#ruleHitEnds = new Uint32Array(ib, io + 4 * (3 * n + hits), rules);
+    const bytes = io + 4 * (3 * n + hits + rules);
+    this.riskBandCodes = new Uint8Array(ib, bytes, n);
+    this.matched = new Uint8Array(ib, bytes + n, n);
+    this.scores = new Float64Array(fb, fo, n);
+    this.#ruleMatchCounts = new Float64Array(fb, fo + 8 * n, rules);
+    this.decisionLabelMap = labels;
+    this.ruleIds = ruleIds;
+    this.ruleSetVersion = raw.rulesetVersion;
+    const counts: Record<string, number> = {};
+    for (const c of raw.errorCounts) counts[c.code] = c.count;
+    this.errorCounts = counts;
+    this.errorSamples = raw.errorSamples.map((s) => {
+      const sample: ErrorSample = { rowIndex: s.rowIndex, code: s.code, message: s.message };
+      if (s.column !== undefined && s.column !== null) sample.column = s.column;
+      return sample;
+    });
+    this.timing = { parseMs: raw.parseMs, evalMs: raw.evalMs, totalMs: raw.totalMs };
+  }
+
+  /** Decision label per record (built on first access from `decisionCodes`). */
+  get decisions(): string[] {
+    if (this.#decisions === undefined) {
+      const labels = this.decisionLabelMap;
+      const fallback = labels[0] ?? 'APPROVE';
+      const out = new Array<string>(this.nRecords);
+      for (let i = 0; i < this.nRecords; i++) out[i] = labels[this.decisionCodes[i] ?? 0] ?? fallback;
+      this.#decisions = out;
+    }
+    return this.#decisions;
+  }
+
+  /** Risk band per record. */
+  get riskBands(): RiskBand[] {
+    if (this.#riskBands === undefined) {
+      const out = new Array<RiskBand>(this.nRecords);
+      for (let i = 0; i < this.nRecords; i++) out[i] = riskBandName(this.riskBandCodes[i] ?? 0);
+      this.#riskBands = out;
+    }
+    return this.#riskBands;
+  }
+
+  /** Winning rule id per record ("" where nothing matched). */
+  get winningRuleIds(): string[] {
+    if (this.#winningRuleIds === undefined) {
+      const out = new Array<string>(this.nRecords);
+      for (let i = 0; i < this.nRecords; i++) out[i] = this.ruleIds[this.winnerIndices[i] ?? -1] ?? '';
+      this.#winningRuleIds = out;
+    }
+    return this.#winningRuleIds;
+  }
+
+  /** Records matched per rule id (shadow rules included), every enabled rule listed. */
+  get matchCounts(): Record<string, number> {
+    if (this.#matchCounts === undefined) {
+      const out: Record<string, number> = {};
+      this.ruleIds.forEach((id, i) => {
+        out[id] = this.#ruleMatchCounts[i] ?? 0;
+      });
+      this.#matchCounts = out;
+    }
+    return this.#matchCounts;
+  }
+
+  /** Indices (into the per-record arrays) of the records that matched any rule. */
+  get matchedIndices(): Uint32Array {
+    if (this.#matchedIndices === undefined) {
+      const out = new Uint32Array(this.nMatched);
+      let j = 0;
+      for (let i = 0; i < this.nRecords && j < out.length; i++) if (this.matched[i] !== 0) out[j++] = i;
+      this.#matchedIndices = j === out.length ? out : out.subarray(0, j);
+    }
+    return this.#matchedIndices;
+  }
+
+  /** Indices of the records whose decision is `label` (empty for an unknown label). */
+  indicesForDecision(label: string): Uint32Array {
+    return this.groupedDecisionIndices()[label] ?? new Uint32Array(0);
+  }
+
+  /** Record indices per decision label, for the labels that occur (in label-code order). */
+  groupedDecisionIndices(): Record<string, Uint32Array> {
+    if (this.#grouped === undefined) {
+      const nLabels = this.decisionLabelMap.length;
+      const counts = new Uint32Array(Math.max(nLabels, 1));
+      for (let i = 0; i < this.nRecords; i++) {
+        const c = this.decisionCodes[i] ?? 0;
+        if (c >= 0 && c < counts.length) counts[c] = (counts[c] ?? 0) + 1;
+      }
+      const lists = Array.from(counts, (n) => new Uint32Array(n));
+      const fill = new Uint32Array(counts.length);
+      for (let i = 0; i < this.nRecords; i++) {
+        const c = this.decisionCodes[i] ?? 0;
+        const list = lists[c];
+        if (list !== undefined) list[fill[c]++] = i;
+      }
+      const out: Record<string, Uint32Array> = {};
+      lists.forEach((list, code) => {
+        const label = this.decisionLabelMap[code];
+        if (label !== undefined && list.length > 0) out[label] = list;
+      });
+      this.#grouped = out;
+    }
+    return this.#grouped;
+  }
+
+  /** Indices of the records that rule `id` matched (shadow rules included), ascending. */
+  indicesForRule(id: string): Uint32Array {
+    const r = this.ruleIds.indexOf(id);
+    if (r < 0) throw new RangeError(`unknown rule id: '${id}'`);
+    const start = r === 0 ? 0 : (this.#ruleHitEnds[r - 1] ?? 0);
+    const end = this.#ruleHitEnds[r] ?? start;
+    return this.#ruleHits.subarray(start, end);
+  }
+
+  /**
+   * One line per record in the `rows` format:
+   * `{"batch_row","matched","decision","score","risk_band","winning_rule_id","ruleset_version"}`
+   * (score with six decimals; `winning_rule_id` and `ruleset_version` omitted when empty).
+   */
+  toJSONLines(opts: JSONLinesOptions = {}): Buffer {
+    const offset = opts.rowOffset ?? 0;
+    const version =
+      opts.includeRuleSetVersion === false || this.ruleSetVersion === ''
+        ? '}\n'
+        : `,"ruleset_version":${JSON.stringify(this.ruleSetVersion)}}\n`;
+    const labels = this.decisionLabelMap.map((l) => `,"decision":${JSON.stringify(l)},"score":`);
+    const fallback = labels[0] ?? ',"decision":"APPROVE","score":';
+    const bands = RISK_BANDS.map((b) => `,"risk_band":"${b}"`);
+    const winners = this.ruleIds.map((id) => (id === '' ? version : `,"winning_rule_id":${JSON.stringify(id)}${version}`));
+    const { decisionCodes, scores, riskBandCodes, winnerIndices, matched } = this;
+    const scoreText = new Map<number, string>();
+    // Built in slices so that no single string gets near V8's maximum string length.
+    const chunks: Buffer[] = [];
+    let out = '';
+    for (let i = 0; i < this.nRecords; i++) {
+      out +=
+        `{"batch_row":${i + offset}${matched[i] !== 0 ? ',"matched":true' : ',"matched":false'}` +
+        `${labels[decisionCodes[i] ?? 0] ?? fallback}${cachedScore(scoreText, scores[i] ?? 0)}` +
+        `${bands[riskBandCodes[i] ?? 0] ?? bands[0]}${winners[winnerIndices[i] ?? -1] ?? version}`;
+      if (out.length > 1 << 24) {
+        chunks.push(Buffer.from(out, 'utf8'));
+        out = '';
+      }
+    }
+    if (chunks.length === 0) return Buffer.from(out, 'utf8');
+    chunks.push(Buffer.from(out, 'utf8'));
+    return Buffer.concat(chunks);
+  }
+}

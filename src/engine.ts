@@ -1,0 +1,331 @@
+/** `RuleEngine`: load rules (YAML/JSON), evaluate batches natively. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import { BatchResult } from './batch-result';
+import { BlazeRulesError, RulesError, fromNative } from './errors';
+import type { RulesProblem } from './errors';
+import { native } from './native';
+import type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleSet } from './native';
+import { indexSource, locate, yamlToJson } from './rules-doc';
+import type { SourceIndex } from './rules-doc';
+import type { Decision, EngineConfig, IngestErrorMode, LoadReport, RiskBand, RulesFormat } from './types';
+
+const RISK_BANDS: readonly RiskBand[] = ['LOW', 'MEDIUM', 'HIGH'];
+
+/** Input accepted by the NDJSON / JSON-array entry points. */
+export type Payload = Buffer | Uint8Array | string;
+
+const INGEST_MODES: readonly IngestErrorMode[] = ['skip', 'deadLetter', 'fail'];
+
+function checkCount(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+    throw new TypeError(`EngineConfig.${name} must be a non-negative integer`);
+  }
+  return v;
+}
+
+function toBuffer(payload: Payload, what: string): Buffer {
+  if (Buffer.isBuffer(payload)) return payload;
+  if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  throw new TypeError(`${what} must be a Buffer, Uint8Array or string`);
+}
+
+/** Messages laid end to end in one buffer (one native reference instead of one per message). */
+function toMessageBlock(messages: readonly (Buffer | Uint8Array | string)[]): { block: Buffer; ends: Uint32Array } | undefined {
+  if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
+  const ends = new Uint32Array(messages.length);
+  let total = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (typeof m === 'string') total += Buffer.byteLength(m, 'utf8');
+    else if (m instanceof Uint8Array) total += m.byteLength;
+    else throw new TypeError(`messages[${i}] must be a Buffer, Uint8Array or string`);
+    if (total > 0xffffffff) return undefined;
+    ends[i] = total;
+  }
+  const block = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const m of messages) {
+    if (typeof m === 'string') at += block.write(m, at, 'utf8');
+    else {
+      block.set(m, at);
+      at += m.byteLength;
+    }
+  }
+  return { block, ends };
+}
+
+/** The active rule set plus what every result needs from it. */
+interface Active {
+  handle: NativeRuleSet;
+  name: string;
+  version: string;
+  ruleIds: readonly string[];
+  labels: readonly string[];
+}
+
+export class RuleEngine {
+  readonly #opts: NativeEvalOptions;
+  #active: Active | undefined;
+
+  constructor(config: EngineConfig = {}) {
+    if (config === null || typeof config !== 'object') throw new TypeError('EngineConfig must be an object');
+    const opts: NativeEvalOptions = {};
+    const threads = checkCount('threads', config.threads);
+    if (threads !== undefined) opts.threads = threads;
+    const samples = checkCount('maxErrorSamples', config.maxErrorSamples);
+    if (samples !== undefined) opts.maxErrorSamples = samples;
+    const maxBytes = checkCount('maxRecordBytes', config.maxRecordBytes);
+    if (maxBytes !== undefined) opts.maxRecordBytes = maxBytes;
+    if (config.ingestErrorMode !== undefined) {
+      if (!INGEST_MODES.includes(config.ingestErrorMode)) {
+        throw new TypeError(`EngineConfig.ingestErrorMode must be 'skip', 'deadLetter' or 'fail'`);
+      }
+      opts.ingestErrorMode = config.ingestErrorMode;
+    }
+    if (config.deadLetterPath !== undefined) {
+      if (typeof config.deadLetterPath !== 'string' || config.deadLetterPath === '') {
+        throw new TypeError('EngineConfig.deadLetterPath must be a non-empty string');
+      }
+      opts.deadLetterPath = path.resolve(config.deadLetterPath);
+    }
+    if (opts.ingestErrorMode === 'deadLetter' && opts.deadLetterPath === undefined) {
+      throw new TypeError("EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath");
+    }
+    this.#opts = opts;
+  }
+
+  /** Loads a rules file (YAML, or JSON for a `.json` file). Lookup files resolve relative to
+   * it. Throws a RulesError listing every problem; the previous rules then stay active. */
+  loadRules(file: string): LoadReport {
+    if (typeof file !== 'string' || file === '') throw new TypeError('loadRules(path) needs a file path');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new RulesError([{ code: 'MISSING_REQUIRED_FIELD', message: `cannot read rules file: ${reason}`, path: '', file }]);
+    }
+    const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
+    return this.#load(text, format, path.dirname(path.resolve(file)), file);
+  }
+
+  /** Loads rules from text (`format` defaults to YAML, which also reads JSON). Relative lookup
+   * paths resolve against `baseDir` (default: the current directory). */
+  loadRulesFromString(text: string, format: RulesFormat = 'yaml', baseDir = '.'): LoadReport {
+    if (typeof text !== 'string') throw new TypeError('loadRulesFromString(text) needs a string');
+    if (format !== 'yaml' && format !== 'json') throw new TypeError("format must be 'yaml' or 'json'");
+    return this.#load(text, format, path.resolve(baseDir), undefined);
+  }
+
+  #load(text: string, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
+    const started = performance.now();
+    // A UTF-8 BOM is not part of the document.
+    const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    let json: string;
+    let index: SourceIndex | undefined;
+    if (format === 'yaml') {
+      const converted = yamlToJson(source);
+      if ('problems' in converted) throw new RulesError(converted.problems.map((p) => withFile(p, file)));
+      json = converted.json;
+      index = converted.index;
+    } else {
+      json = source;
+    }
+    let result: NativeRuleSet | NativeProblem[];
+    try {
+      result = native.loadRuleSet(json, baseDir);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    if (Array.isArray(result)) {
+      if (index === undefined && result.some((p) => p.line === undefined || p.line === null)) index = indexSource(source);
+      const problems = result.map((p) => toProblem(p, index, file));
+      throw new RulesError(problems);
+    }
+    const handle = result;
+    const active: Active = {
+      handle,
+      name: handle.name,
+      version: handle.version,
+      ruleIds: Object.freeze(handle.ruleIds),
+      labels: Object.freeze(handle.labels),
+    };
+    this.#active = active;
+    const report: LoadReport = {
+      rulesetName: active.name,
+      rulesetVersion: active.version,
+      ruleCount: active.ruleIds.length,
+      ruleIds: [...active.ruleIds],
+      decisionLabels: [...active.labels],
+      format,
+      loadMs: performance.now() - started,
+    };
+    if (file !== undefined) report.file = file;
+    return report;
+  }
+
+  /** The version of the active rule set ("" before any load). */
+  get activeRuleSetVersion(): string {
+    return this.#active?.version ?? '';
+  }
+
+  /** The active rule set's name ("" before any load). */
+  get activeRuleSetName(): string {
+    return this.#active?.name ?? '';
+  }
+
+  /** Enabled rule ids of the active rule set, in rule order. */
+  get ruleIds(): string[] {
+    return this.#active ? [...this.#active.ruleIds] : [];
+  }
+
+  /** Decision labels of the active rule set by code (0 = the default label). */
+  get decisionLabels(): string[] {
+    return this.#active ? [...this.#active.labels] : [];
+  }
+
+  #rules(): Active {
+    if (this.#active === undefined) throw new BlazeRulesError('NO_RULES', 'no rules loaded: call loadRules() first');
+    return this.#active;
+  }
+
+  static #wrap(active: Active, raw: NativeBatch): BatchResult {
+    return new BatchResult(raw, active.labels, active.ruleIds);
+  }
+
+  async #async(run: (a: Active) => Promise<NativeBatch>): Promise<BatchResult> {
+    // The rule set is captured here: a load during evaluation does not affect this batch.
+    const active = this.#rules();
+    try {
+      return RuleEngine.#wrap(active, await run(active));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  #sync(run: (a: Active) => NativeBatch): BatchResult {
+    const active = this.#rules();
+    try {
+      return RuleEngine.#wrap(active, run(active));
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** Evaluates newline-delimited JSON on the libuv thread pool. Never mutates `payload`
+   * (do not modify it either until the promise settles); bad records are skipped and counted. */
+  evaluateNdjson(payload: Payload): Promise<BatchResult> {
+    try {
+      const buf = toBuffer(payload, 'payload');
+      return this.#async((a) => a.handle.evaluateNdjson(buf, this.#opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** As evaluateNdjson, on the calling thread. */
+  evaluateNdjsonSync(payload: Payload): BatchResult {
+    const buf = toBuffer(payload, 'payload');
+    return this.#sync((a) => a.handle.evaluateNdjsonSync(buf, this.#opts));
+  }
+
+  /** Evaluates each message as one record, off the JS thread. */
+  evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[]): Promise<BatchResult> {
+    try {
+      const packed = toMessageBlock(messages);
+      if (packed !== undefined) {
+        return this.#async((a) => a.handle.evaluateMessageBlock(packed.block, packed.ends, this.#opts));
+      }
+      const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));
+      return this.#async((a) => a.handle.evaluateMessages(bufs, this.#opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** As evaluateMessages, on the calling thread. */
+  evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[]): BatchResult {
+    const packed = toMessageBlock(messages);
+    if (packed !== undefined) {
+      return this.#sync((a) => a.handle.evaluateMessageBlockSync(packed.block, packed.ends, this.#opts));
+    }
+    const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));
+    return this.#sync((a) => a.handle.evaluateMessagesSync(bufs, this.#opts));
+  }
+
+  /** Evaluates one top-level JSON array of records, off the JS thread. */
+  evaluateJsonArray(payload: Payload): Promise<BatchResult> {
+    try {
+      const buf = toBuffer(payload, 'payload');
+      return this.#async((a) => a.handle.evaluateJsonArray(buf, this.#opts));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** As evaluateJsonArray, on the calling thread. */
+  evaluateJsonArraySync(payload: Payload): BatchResult {
+    const buf = toBuffer(payload, 'payload');
+    return this.#sync((a) => a.handle.evaluateJsonArraySync(buf, this.#opts));
+  }
+
+  /** Reads and evaluates an NDJSON file, both off the JS thread, as one batch. */
+  evaluateNdjsonFile(file: string): Promise<BatchResult> {
+    if (typeof file !== 'string' || file === '') return Promise.reject(new TypeError('evaluateNdjsonFile(path) needs a file path'));
+    const abs = path.resolve(file);
+    return this.#async((a) => a.handle.evaluateNdjsonFile(abs, this.#opts));
+  }
+
+  /** Evaluates one record (for request handlers), on the calling thread. */
+  evaluate(record: object): Decision {
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      throw new TypeError('evaluate(record) needs a plain object');
+    }
+    const text = Buffer.from(JSON.stringify(record), 'utf8');
+    const active = this.#rules();
+    let d: NativeDecision;
+    try {
+      d = active.handle.evaluateOne(text, this.#opts);
+    } catch (err) {
+      throw fromNative(err);
+    }
+    if (!d.ok) throw new BlazeRulesError(d.errorCode ?? 'MALFORMED_JSON', d.errorMessage ?? 'record could not be read');
+    const label = active.labels[d.decisionCode] ?? active.labels[0] ?? 'APPROVE';
+    return {
+      decision: label,
+      decisionCode: d.decisionCode,
+      score: d.score,
+      riskBand: RISK_BANDS[d.riskBand] ?? 'LOW',
+      winningRuleId: active.ruleIds[d.winner] ?? '',
+      matched: d.matched,
+      matchedRuleIds: d.matchedRules.map((i) => active.ruleIds[i] ?? ''),
+      ruleSetVersion: d.rulesetVersion,
+    };
+  }
+}
+
+function withFile(p: RulesProblem, file: string | undefined): RulesProblem {
+  return file === undefined ? p : { ...p, file };
+}
+
+function toProblem(p: NativeProblem, index: SourceIndex | undefined, file: string | undefined): RulesProblem {
+  const out: RulesProblem = { code: p.code, message: p.message, path: p.path };
+  if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
+  if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
+  if (p.line !== undefined && p.line !== null) {
+    out.line = p.line;
+    out.column = p.column ?? 1;
+  } else if (index !== undefined) {
+    const pos = locate(index, p.path, out.sqlOffset);
+    if (pos !== undefined) {
+      out.line = pos.line;
+      out.column = pos.column;
+    }
+  }
+  if (file !== undefined) out.file = file;
+  return out;
+}

@@ -1,0 +1,82 @@
+/** Errors thrown by the package. */
+
+/** One problem in a rules document, located in its source file when it has one. */
+export interface RulesProblem {
+  /** BlazeRules code: YAML_SYNTAX_ERROR, UNKNOWN_OP, UNKNOWN_ACTION, UNKNOWN_SEVERITY,
+   * UNKNOWN_FIELD_NAME, TYPE_MISMATCH, MISSING_REQUIRED_FIELD, DUPLICATE_RULE_ID, UNSUPPORTED. */
+  code: string;
+  message: string;
+  /** The id of the rule the problem is in, if known. */
+  ruleId?: string;
+  /** Document path, e.g. `ruleset.rules[3].conditions.and[1].op` ("" = the whole document). */
+  path: string;
+  /** 1-based line and column in `file` (or in the string that was loaded). */
+  line?: number;
+  column?: number;
+  /** The rules file, for `loadRules(path)`. */
+  file?: string;
+  /** For problems inside a `sql:` string: the 0-based byte offset within that string. */
+  sqlOffset?: number;
+}
+
+/** Formats a problem as `file:line:column: CODE message`. */
+export function formatProblem(p: RulesProblem, fallbackFile = '<rules>'): string {
+  const file = p.file ?? fallbackFile;
+  const where = `${file}:${p.line ?? 0}:${p.column ?? 0}`;
+  return `${where}: ${p.code} ${p.message}`;
+}
+
+/** A rules document that could not be loaded. `problems` holds every problem found; the
+ * other fields describe the first one. The previously loaded rules stay active. */
+export class RulesError extends Error {
+  readonly code: string;
+  readonly ruleId: string | undefined;
+  readonly path: string;
+  readonly line: number | undefined;
+  readonly column: number | undefined;
+  readonly file: string | undefined;
+  readonly sqlOffset: number | undefined;
+  readonly problems: readonly RulesProblem[];
+
+  constructor(problems: RulesProblem[]) {
+    const first: RulesProblem = problems[0] ?? { code: 'YAML_SYNTAX_ERROR', message: 'invalid rules', path: '' };
+    super(first.message);
+    this.name = 'RulesError';
+    this.code = first.code;
+    this.ruleId = first.ruleId;
+    this.path = first.path;
+    this.line = first.line;
+    this.column = first.column;
+    this.file = first.file;
+    this.sqlOffset = first.sqlOffset;
+    this.problems = problems.length > 0 ? problems : [first];
+  }
+
+  /** Every problem as `file:line:column: CODE message`, one per line. */
+  format(fallbackFile = '<rules>'): string {
+    return this.problems.map((p) => formatProblem(p, fallbackFile)).join('\n');
+  }
+}
+
+/** A batch that could not be evaluated at all (e.g. MALFORMED_JSON in 'fail' ingest mode,
+ * an unreadable file, no rules loaded). Bad records alone never cause it. */
+export class BlazeRulesError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'BlazeRulesError';
+    this.code = code;
+  }
+}
+
+const CODED = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/;
+
+/** Turns an error thrown by the native addon (`[CODE] message`) into a BlazeRulesError. */
+export function fromNative(err: unknown): Error {
+  if (err instanceof Error) {
+    const m = CODED.exec(err.message);
+    if (m && m[1] !== undefined && m[2] !== undefined) return new BlazeRulesError(m[1], m[2]);
+    return err;
+  }
+  return new BlazeRulesError('INTERNAL_ERROR', String(err));
+}

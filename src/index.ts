@@ -1,0 +1,27 @@
+/**
+ * blazerules: a native-accelerated, BlazeRules-compatible rules engine for Node.js.
+ *
+ * ```ts
+ * import { RuleEngine } from 'blazerules';
+ * const engine = new RuleEngine();
+ * engine.loadRules('rules.yaml');
+ * const result = await engine.evaluateNdjson(buffer);
+ * ```
+ */
+export { RuleEngine } from './engine';
+export type { Payload } from './engine';
+export { BatchResult } from './batch-result';
+export { RulesError, BlazeRulesError, formatProblem } from './errors';
+export type { RulesProblem } from './errors';
+export type {
+  Decision,
+  EngineConfig,
+  ErrorSample,
+  IngestErrorMode,
+  JSONLinesOptions,
+  LoadReport,
+  RiskBand,
+  RulesFormat,
+  Timing,
+} from './types';
+export { version } from './version';

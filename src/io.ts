@@ -1,0 +1,37 @@
+/**
+ * `blazerules/io`: Kafka in and out, over node-rdkafka (librdkafka).
+ *
+ * ```ts
+ * import { hasKafka, KafkaConsumer, KafkaProducer } from 'blazerules/io';
+ * const consumer = new KafkaConsumer({ brokers, groupId: 'rules', topics: ['payments'] });
+ * const producer = new KafkaProducer({ brokers });
+ * const values = await consumer.pollBatch({ maxMessages: 1000, timeoutMs: 1000 });
+ * const result = await engine.evaluateMessages(values);
+ * for (const line of splitLines(result.toJSONLines())) producer.produce('decisions', line);
+ * if (await producer.flush()) await consumer.commit();
+ * ```
+ *
+ * node-rdkafka is an optional dependency: when it is missing, `hasKafka` is false and the
+ * constructors throw a KafkaIOError with code KAFKA_UNAVAILABLE. See docs/kafka.md.
+ */
+import { available, librdkafkaVersion as rdVersion } from './kafka/rdkafka';
+
+/** Whether node-rdkafka is installed and loaded, i.e. whether the Kafka clients work. */
+export const hasKafka: boolean = available;
+
+/** The librdkafka version underneath ("" without Kafka support). */
+export const librdkafkaVersion: string = rdVersion;
+
+export { KafkaConsumer } from './kafka/consumer';
+export { KafkaProducer } from './kafka/producer';
+export { KafkaIOError } from './kafka/errors';
+export type { KafkaIOErrorCode } from './kafka/errors';
+export type {
+  KafkaConf,
+  KafkaConsumerOptions,
+  KafkaHeaders,
+  KafkaProducerOptions,
+  KafkaRecord,
+  PollOptions,
+  ProduceHeaders,
+} from './kafka/types';

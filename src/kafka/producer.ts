@@ -1,0 +1,298 @@
+/**
+ * KafkaProducer: produce() queues a message in librdkafka (never blocking); flush() waits for
+ * the broker's acknowledgements and says whether every message since the last flush was
+ * delivered.
+ *
+ * Delivery reports are collected by polling librdkafka from a JS timer (a non-blocking call),
+ * not by librdkafka's flush on a libuv pool thread, so waiting for deliveries holds neither
+ * the JS thread nor a pool thread. See docs/kafka.md.
+ */
+import { brokerList, positiveInt, splitConf, userConf } from './config';
+import { connectClient, disconnectClient, type Connection } from './connect';
+import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
+import { rdkafka, type RdError, type RdProducer } from './rdkafka';
+import { toRdHeaders } from './records';
+import type { KafkaProducerOptions, ProduceHeaders } from './types';
+
+/** How often librdkafka is polled for delivery reports while messages are in flight. */
+const POLL_MS = 5;
+/** Messages produce() may queue before the client is connected. */
+const MAX_EARLY = 100_000;
+
+type Value = Buffer | Uint8Array | string;
+interface Message {
+  topic: string;
+  value: Buffer;
+  key: Buffer | string | null;
+  headers: Array<Record<string, string>> | undefined;
+}
+
+export class KafkaProducer {
+  readonly brokers: string;
+  readonly #client: RdProducer;
+  readonly #connectTimeoutMs: number;
+
+  #state: 'new' | 'connecting' | 'ready' | 'closing' | 'closed' = 'new';
+  #connection: Connection | undefined;
+  #fatal: KafkaIOError | undefined;
+  #closing: Promise<void> | undefined;
+  /** produce() calls made before the client was connected. */
+  #early: Message[] = [];
+  /** Messages handed to librdkafka (or queued early) without a delivery report yet. */
+  #outstanding = 0;
+  /** Failed deliveries since the last flush(). */
+  #failed = 0;
+  #delivered = 0;
+  #deliveryErrors = 0;
+  #lastDeliveryError: KafkaIOError | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #drained = new Set<() => void>();
+
+  constructor(options: KafkaProducerOptions) {
+    const rd = rdkafka();
+    if (options === null || typeof options !== 'object') {
+      throw new KafkaIOError('INVALID_CONFIG', 'KafkaProducer needs { brokers }');
+    }
+    this.brokers = brokerList(options.brokers);
+    this.#connectTimeoutMs = positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
+    const conf = {
+      'client.id': 'blazerules',
+      ...userConf(options.conf),
+      'metadata.broker.list': this.brokers,
+      dr_cb: true,
+    };
+    try {
+      const { global, topic } = splitConf(conf);
+      this.#client = new rd.Producer(global, topic);
+    } catch (err) {
+      throw wrap('INVALID_CONFIG', 'invalid Kafka producer configuration', err);
+    }
+    this.#client.on('delivery-report', (err: RdError | null) => this.#onDelivery(err));
+    this.#client.on('event.error', () => undefined); // reported through deliveries and flush()
+  }
+
+  /** Connects. Optional: produce() and flush() do it. */
+  connect(): Promise<void> {
+    if (this.#closing) return Promise.reject(closedError('producer'));
+    if (this.#fatal) return Promise.reject(this.#fatal);
+    if (this.#connection === undefined) {
+      this.#state = 'connecting';
+      this.#connection = connectClient(this.#client, this.brokers, this.#connectTimeoutMs);
+      this.#connection.ready.then(
+        () => this.#onConnected(),
+        (err: KafkaIOError) => this.#onConnectFailed(err),
+      );
+    }
+    return this.#connection.ready;
+  }
+
+  /**
+   * Queues one message (no key when `key` is undefined, null or ""). Never blocks: throws
+   * QUEUE_FULL when librdkafka's queue is full (flush, then produce again), CLOSED after
+   * close(), the connection error once connecting failed.
+   */
+  produce(topic: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): void {
+    if (this.#closing) throw closedError('producer');
+    if (this.#fatal) throw this.#fatal;
+    if (typeof topic !== 'string' || topic === '') throw new KafkaIOError('INVALID_CONFIG', 'topic must be a non-empty string');
+    const msg: Message = {
+      topic,
+      value: toBuffer(value, 'value'),
+      key: key === undefined || key === null || key.length === 0 ? null : typeof key === 'string' ? key : toBuffer(key, 'key'),
+      headers: toRdHeaders(headers),
+    };
+    if (this.#state !== 'ready') {
+      if (this.#early.length >= MAX_EARLY) {
+        throw new KafkaIOError('QUEUE_FULL', `the producer is still connecting and already holds ${MAX_EARLY} messages; await flush() and produce again`);
+      }
+      void this.connect().catch(() => undefined);
+      this.#early.push(msg);
+      this.#outstanding++;
+      return;
+    }
+    this.#send(msg);
+    this.#outstanding++;
+    this.#startPolling();
+  }
+
+  /**
+   * Waits until every message produced so far is acknowledged, at most `timeoutMs`. Resolves
+   * true if all were delivered and none failed since the previous flush; false otherwise
+   * (a failure, or messages still in flight at the timeout). Rejects when the producer
+   * could not connect at all, or is closed.
+   */
+  async flush(timeoutMs = 5000): Promise<boolean> {
+    if (this.#closing && this.#state === 'closed') throw closedError('producer');
+    return this.#flush(timeoutMs);
+  }
+
+  /** Flushes (up to `timeoutMs`, default 30000) and disconnects. Rejects with
+   * DELIVERY_FAILED, after closing, if some messages were not delivered. */
+  close(timeoutMs = 30_000): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs);
+    return this.#closing;
+  }
+
+  /** Messages produced and not yet acknowledged or failed. */
+  get outstanding(): number {
+    return this.#outstanding;
+  }
+
+  /** Delivery counts since the producer was created. */
+  get stats(): { delivered: number; deliveryErrors: number; outstanding: number } {
+    return { delivered: this.#delivered, deliveryErrors: this.#deliveryErrors, outstanding: this.#outstanding };
+  }
+
+  /** The last failed delivery, if any. */
+  get lastDeliveryError(): KafkaIOError | undefined {
+    return this.#lastDeliveryError;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  #send(msg: Message): void {
+    const attempt = (): void => {
+      this.#client.produce(msg.topic, null, msg.value, msg.key, null, undefined, msg.headers);
+    };
+    try {
+      attempt();
+    } catch (err) {
+      if (rdCode(err) !== RdCode.ERR__QUEUE_FULL) throw wrap('PRODUCE_FAILED', `produce to '${msg.topic}' failed`, err);
+      try {
+        this.#client.poll(); // serve delivery reports, then try once more
+        attempt();
+      } catch (again) {
+        if (rdCode(again) === RdCode.ERR__QUEUE_FULL) {
+          throw new KafkaIOError(
+            'QUEUE_FULL',
+            `the producer queue is full (${this.#outstanding} messages waiting for delivery); await flush() and produce again`,
+            { kafkaCode: RdCode.ERR__QUEUE_FULL, cause: again },
+          );
+        }
+        throw wrap('PRODUCE_FAILED', `produce to '${msg.topic}' failed`, again);
+      }
+    }
+  }
+
+  #onConnected(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'ready';
+    const early = this.#early;
+    this.#early = [];
+    for (const msg of early) {
+      try {
+        this.#send(msg);
+      } catch (err) {
+        this.#recordFailure(err instanceof KafkaIOError ? err : wrap('PRODUCE_FAILED', 'produce failed', err));
+      }
+    }
+    this.#startPolling();
+  }
+
+  #onConnectFailed(err: KafkaIOError): void {
+    this.#fatal ??= err;
+    for (let i = 0; i < this.#early.length; i++) this.#recordFailure(err);
+    this.#early = [];
+  }
+
+  #recordFailure(err: KafkaIOError): void {
+    this.#outstanding = Math.max(0, this.#outstanding - 1);
+    this.#failed++;
+    this.#deliveryErrors++;
+    this.#lastDeliveryError = err;
+    if (this.#outstanding === 0) this.#notifyDrained();
+  }
+
+  #onDelivery(err: RdError | null): void {
+    if (err) {
+      this.#recordFailure(new KafkaIOError('DELIVERY_FAILED', `delivery failed: ${messageOf(err)}`, { kafkaCode: rdCode(err), cause: err }));
+      return;
+    }
+    this.#outstanding = Math.max(0, this.#outstanding - 1);
+    this.#delivered++;
+    if (this.#outstanding === 0) this.#notifyDrained();
+  }
+
+  #notifyDrained(): void {
+    for (const f of [...this.#drained]) f();
+    this.#stopPolling();
+  }
+
+  #startPolling(): void {
+    if (this.#timer || this.#state !== 'ready' || this.#outstanding === 0) return;
+    this.#timer = setInterval(() => {
+      try {
+        this.#client.poll();
+      } catch {
+        this.#stopPolling();
+      }
+    }, POLL_MS);
+    this.#timer.unref();
+  }
+
+  #stopPolling(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #flush(timeoutMs: number): Promise<boolean> {
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      throw new KafkaIOError('INVALID_CONFIG', `timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
+    }
+    if (this.#fatal && this.#outstanding === 0 && this.#failed === 0) throw this.#fatal;
+    if (this.#outstanding > 0) {
+      this.#startPolling();
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#drained.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        this.#drained.add(done);
+      });
+    }
+    const ok = this.#outstanding === 0 && this.#failed === 0;
+    this.#failed = 0;
+    if (!ok && this.#fatal) throw this.#fatal;
+    return ok;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    let ok = true;
+    if (this.#state !== 'new') ok = await this.#flush(timeoutMs).catch(() => false);
+    const left = this.#outstanding;
+    this.#stopPolling();
+    const connection = this.#connection;
+    if (connection && this.#fatal?.code === 'BROKER_UNREACHABLE') {
+      // See KafkaConsumer.close(): do not wait for node-rdkafka's own connect timeout.
+      void connection.settled.then(async () => {
+        if (this.#client.isConnected()) await disconnectClient(this.#client, 10_000);
+      });
+    } else if (connection) {
+      await connection.settled;
+      if (this.#client.isConnected()) await disconnectClient(this.#client, 10_000);
+    }
+    this.#state = 'closed';
+    if (!ok && !this.#fatal) {
+      throw new KafkaIOError(
+        'DELIVERY_FAILED',
+        left > 0
+          ? `${left} message(s) were still undelivered when the producer closed`
+          : `some messages failed to be delivered before close: ${this.#lastDeliveryError?.message ?? 'unknown error'}`,
+        { cause: this.#lastDeliveryError },
+      );
+    }
+  }
+}
+
+function toBuffer(v: unknown, name: string): Buffer {
+  if (Buffer.isBuffer(v)) return v;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw new KafkaIOError('INVALID_CONFIG', `${name} must be a Buffer, Uint8Array or string`);
+}

@@ -1,0 +1,21 @@
+/**
+ * The native addon (built by `napi build` into the package root as `index.js` + a
+ * `blazerules.<platform>.node` file). Everything else in `src/` goes through this module.
+ */
+import type * as NativeModule from '../index';
+
+export type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleSet } from '../index';
+
+function loadNative(): typeof NativeModule {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('../index.js') as typeof NativeModule;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `blazerules: the native addon could not be loaded (${detail}). Build it with \`npm run build\`.`,
+    );
+  }
+}
+
+export const native: typeof NativeModule = loadNative();

@@ -1,0 +1,315 @@
+/**
+ * Rules documents: YAML → JSON text for the native loader, and document paths
+ * (`ruleset.rules[3].conditions.and[1].op`) → line:column in the source text.
+ */
+import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import type { Document, Node as YamlNode, Scalar } from 'yaml';
+
+import type { RulesProblem } from './errors';
+
+/** A parsed source text that can locate document paths. */
+export interface SourceIndex {
+  doc: Document.Parsed;
+  lines: LineCounter;
+  text: string;
+}
+
+/** Nodes reached through aliases beyond this many mean an alias bomb. */
+const MAX_EXPANDED_NODES = 200_000;
+/** Deeper documents are rejected before they reach the native loader. */
+const MAX_DEPTH = 1000;
+/** Flow collections (`[`, `{`) nested deeper than this are rejected before parsing: the `yaml`
+ * package exhausts memory on a few thousand levels. Brackets are counted naively (inside
+ * strings too), which only matters for documents no rules file resembles. */
+const MAX_FLOW_DEPTH = 512;
+/** Compact block sequences on one line (`- - - x`) deeper than this are rejected too. */
+const MAX_COMPACT_DEPTH = 512;
+
+/** A YAML_SYNTAX_ERROR if the text nests too deep for the YAML parser to be safe. */
+function depthProblem(text: string): RulesProblem | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let compact = 0;
+  let atLineStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line++;
+      lineStart = i + 1;
+      compact = 0;
+      atLineStart = true;
+      continue;
+    }
+    if (atLineStart) {
+      if (c === 45 /* - */ && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 9)) {
+        if (++compact > MAX_COMPACT_DEPTH) {
+          return { code: 'YAML_SYNTAX_ERROR', message: 'document nesting too deep', path: '', line, column: i - lineStart + 1 };
+        }
+        continue;
+      }
+      if (c !== 32 && c !== 9) atLineStart = false;
+    }
+    if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > MAX_FLOW_DEPTH) {
+        return { code: 'YAML_SYNTAX_ERROR', message: 'document nesting too deep', path: '', line, column: i - lineStart + 1 };
+      }
+    } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) {
+      depth--;
+    }
+  }
+  return undefined;
+}
+
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+function parseYaml(text: string): { index: SourceIndex; problems: RulesProblem[] } {
+  const tooDeep = depthProblem(text);
+  if (tooDeep !== undefined) throw new DepthError(tooDeep);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    prettyErrors: false,
+    intAsBigInt: true,
+    uniqueKeys: false,
+    keepSourceTokens: false,
+  });
+  const problems: RulesProblem[] = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0]);
+    return {
+      code: 'YAML_SYNTAX_ERROR',
+      message: e.message.split('\n')[0] ?? e.message,
+      path: '',
+      line: pos.line,
+      column: pos.col,
+    };
+  });
+  return { index: { doc, lines, text }, problems };
+}
+
+class ConvertError extends Error {}
+
+class DepthError extends Error {
+  constructor(readonly problem: RulesProblem) {
+    super(problem.message);
+  }
+}
+
+/**
+ * Serialises a YAML node as JSON text. Numbers keep their source spelling when it is valid
+ * JSON (`1.0` stays `1.0`, as BlazeRules reads list items as their YAML text); integers are
+ * exact (BigInt); duplicate keys keep the first occurrence (as yaml-cpp lookups do).
+ */
+function nodeToJson(node: unknown, doc: Document.Parsed, state: { expanded: number }, depth: number, viaAlias: boolean): string {
+  if (depth > MAX_DEPTH) throw new ConvertError(`document nesting too deep (limit ${MAX_DEPTH})`);
+  if (viaAlias && ++state.expanded > MAX_EXPANDED_NODES) {
+    throw new ConvertError('too many alias expansions in the rules document');
+  }
+  if (node === null || node === undefined) return 'null';
+  if (isAlias(node)) {
+    const target = node.resolve(doc);
+    if (target === undefined) throw new ConvertError(`unresolved alias *${node.source}`);
+    return nodeToJson(target, doc, state, depth + 1, true);
+  }
+  if (isScalar(node)) return scalarToJson(node);
+  if (isMap(node)) {
+    const seen = new Set<string>();
+    const parts: string[] = [];
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const key = keyText(pair.key, doc);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      parts.push(`${JSON.stringify(key)}:${nodeToJson(pair.value, doc, state, depth + 1, viaAlias)}`);
+    }
+    return `{${parts.join(',')}}`;
+  }
+  if (isSeq(node)) {
+    const parts = node.items.map((item) => nodeToJson(item, doc, state, depth + 1, viaAlias));
+    return `[${parts.join(',')}]`;
+  }
+  if (isPair(node)) {
+    // A single-pair item in a flow sequence (`[a: 1]`): a one-key map.
+    const key = keyText(node.key, doc);
+    return `{${JSON.stringify(key)}:${nodeToJson(node.value, doc, state, depth + 1, viaAlias)}}`;
+  }
+  throw new ConvertError('unsupported YAML node');
+}
+
+function scalarToJson(node: Scalar): string {
+  const v: unknown = node.value;
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'bigint':
+      return v.toString();
+    case 'number': {
+      const src = typeof node.source === 'string' ? node.source : '';
+      if (node.type === 'PLAIN' && JSON_NUMBER.test(src)) return src;
+      if (Number.isFinite(v)) return JSON.stringify(v);
+      return JSON.stringify(src !== '' ? src : String(v));
+    }
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'undefined':
+      return 'null';
+    case 'object':
+      if (v === null) return 'null';
+      return JSON.stringify(typeof node.source === 'string' ? node.source : String(v));
+    default:
+      return JSON.stringify(String(v));
+  }
+}
+
+function keyText(key: unknown, doc: Document.Parsed): string {
+  if (key === null || key === undefined) return '';
+  if (isScalar(key)) {
+    const v: unknown = key.value;
+    if (typeof v === 'string') return v;
+    if (v === null || v === undefined) return typeof key.source === 'string' ? key.source : '';
+    if (typeof key.source === 'string' && key.type === 'PLAIN') return key.source;
+    return String(v);
+  }
+  if (isAlias(key)) return keyText(key.resolve(doc), doc);
+  return nodeToJson(key, doc, { expanded: 0 }, 0, false);
+}
+
+/** YAML text → JSON text, or YAML_SYNTAX_ERROR problems with line/column. */
+export function yamlToJson(text: string): { json: string; index: SourceIndex } | { problems: RulesProblem[] } {
+  let parsed: { index: SourceIndex; problems: RulesProblem[] };
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    if (err instanceof DepthError) return { problems: [err.problem] };
+    return { problems: [{ code: 'YAML_SYNTAX_ERROR', message: syntaxMessage(err), path: '' }] };
+  }
+  if (parsed.problems.length > 0) return { problems: parsed.problems };
+  try {
+    const json = nodeToJson(parsed.index.doc.contents, parsed.index.doc, { expanded: 0 }, 0, false);
+    return { json, index: parsed.index };
+  } catch (err) {
+    return { problems: [{ code: 'YAML_SYNTAX_ERROR', message: syntaxMessage(err), path: '' }] };
+  }
+}
+
+function syntaxMessage(err: unknown): string {
+  if (err instanceof RangeError) return 'document nesting too deep';
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Parses any text only to locate paths in it (used for JSON rules, which load natively). */
+export function indexSource(text: string): SourceIndex | undefined {
+  try {
+    const { index, problems } = parseYaml(text);
+    return problems.length === 0 ? index : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type Segment = { key: string } | { index: number };
+
+interface Located {
+  /** The deepest node found along the path. */
+  node: YamlNode | null;
+  /** True if the whole path was found. */
+  complete: boolean;
+}
+
+/** Walks a document path (`a.b[2].c`, keys may themselves contain dots) through the YAML tree. */
+function walk(index: SourceIndex, path: string): Located {
+  let node: unknown = index.doc.contents;
+  let pos = 0;
+  if (path.startsWith('$')) pos = 1;
+  let last: YamlNode | null = (node as YamlNode | null) ?? null;
+  while (pos < path.length) {
+    if (isAlias(node)) node = node.resolve(index.doc);
+    if (path[pos] === '.') pos += 1;
+    if (path[pos] === '[') {
+      const close = path.indexOf(']', pos);
+      if (close < 0) return { node: last, complete: false };
+      const inner = path.slice(pos + 1, close);
+      let seg: Segment;
+      if (/^\d+$/.test(inner)) seg = { index: Number(inner) };
+      else seg = { key: inner.replace(/^["']|["']$/g, '') };
+      pos = close + 1;
+      const next = step(node, seg, index);
+      if (next === undefined) return { node: last, complete: false };
+      node = next;
+      if (next !== null && typeof next === 'object') last = next as YamlNode;
+      continue;
+    }
+    // A key: the longest key of this mapping that the path continues with.
+    if (!isMap(node)) return { node: last, complete: false };
+    let best: { len: number; value: unknown } | undefined;
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      const k = keyText(pair.key, index.doc);
+      if (k.length === 0 || !path.startsWith(k, pos)) continue;
+      const after = path[pos + k.length];
+      if (after !== undefined && after !== '.' && after !== '[') continue;
+      if (best === undefined || k.length > best.len) best = { len: k.length, value: pair.value };
+    }
+    if (best === undefined) return { node: last, complete: false };
+    pos += best.len;
+    node = best.value;
+    if (node !== null && typeof node === 'object') last = node as YamlNode;
+    else return { node: last, complete: pos >= path.length };
+  }
+  return { node: last, complete: true };
+}
+
+function step(node: unknown, seg: Segment, index: SourceIndex): unknown {
+  if ('index' in seg) {
+    if (!isSeq(node)) return undefined;
+    return seg.index < node.items.length ? node.items[seg.index] : undefined;
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    if (isPair(pair) && keyText(pair.key, index.doc) === seg.key) return pair.value;
+  }
+  return undefined;
+}
+
+/** The 1-based line/column of a document path (the parent mapping for a missing key), with a
+ * byte offset inside the scalar for `sql:` problems. */
+export function locate(index: SourceIndex, path: string, sqlOffset?: number): { line: number; column: number } | undefined {
+  const found = walk(index, path);
+  const node = found.node;
+  if (node === null || node.range === undefined || node.range === null) return undefined;
+  let offset = node.range[0];
+  if (found.complete && sqlOffset !== undefined && isScalar(node)) {
+    return locateInScalar(index, node, sqlOffset);
+  }
+  if (!found.complete && isMap(node) && node.items.length > 0) {
+    // Point at the mapping's first key rather than at the indentation before it.
+    const first = node.items[0];
+    if (isPair(first) && isScalar(first.key) && first.key.range) offset = first.key.range[0];
+  }
+  const pos = index.lines.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+function locateInScalar(index: SourceIndex, node: Scalar, sqlOffset: number): { line: number; column: number } | undefined {
+  const range = node.range;
+  if (!range) return undefined;
+  const start = range[0];
+  const value = typeof node.value === 'string' ? node.value : String(node.value);
+  // The byte offset within the UTF-8 value → a UTF-16 index into `value`.
+  const charIndex = Buffer.from(value, 'utf8').subarray(0, sqlOffset).toString('utf8').length;
+  if (node.type === 'BLOCK_LITERAL' || node.type === 'BLOCK_FOLDED') {
+    const headerLine = index.lines.linePos(start).line;
+    const before = value.slice(0, charIndex);
+    const lineDelta = before.split('\n').length - 1;
+    const colInLine = charIndex - (before.lastIndexOf('\n') + 1);
+    const firstContent = index.lines.lineStarts[headerLine];
+    let indent = 0;
+    if (firstContent !== undefined) {
+      while (index.text[firstContent + indent] === ' ') indent += 1;
+    }
+    return { line: headerLine + 1 + lineDelta, column: indent + colInLine + 1 };
+  }
+  const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
+  const pos = index.lines.linePos(start + quoted + charIndex);
+  return { line: pos.line, column: pos.col };
+}

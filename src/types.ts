@@ -1,0 +1,80 @@
+/** Public types of the `blazerules` package. */
+
+/** How a batch treats records that cannot be read (rules-reference §5). */
+export type IngestErrorMode = 'skip' | 'deadLetter' | 'fail';
+
+export interface EngineConfig {
+  /** Evaluation threads for one large batch (default: all cores). */
+  threads?: number;
+  /** At most this many `errorSamples` per batch (default 16). */
+  maxErrorSamples?: number;
+  /** 'skip' (default): skip and count bad records; 'deadLetter': also append them to
+   * `deadLetterPath`; 'fail': reject the batch with MALFORMED_JSON if any record was bad. */
+  ingestErrorMode?: IngestErrorMode;
+  /** Where 'deadLetter' mode appends one JSON line per bad record. */
+  deadLetterPath?: string;
+  /** Records longer than this many bytes are skipped as RECORD_TOO_LARGE (0 = no limit). */
+  maxRecordBytes?: number;
+}
+
+export type RulesFormat = 'yaml' | 'json';
+
+export type RiskBand = 'LOW' | 'MEDIUM' | 'HIGH';
+
+/** What a successful load reports. */
+export interface LoadReport {
+  /** `ruleset.name`. */
+  rulesetName: string;
+  /** `ruleset.version`: every BatchResult evaluated by these rules names it. */
+  rulesetVersion: string;
+  /** Number of enabled rules. */
+  ruleCount: number;
+  /** Enabled rule ids, in rule order. */
+  ruleIds: string[];
+  /** Decision labels by code (index 0 = the default label). */
+  decisionLabels: string[];
+  /** The rules file (absent for rules loaded from a string). */
+  file?: string;
+  format: RulesFormat;
+  /** Wall time of parsing + compiling, in milliseconds. */
+  loadMs: number;
+}
+
+/** One record that was skipped (rules-reference §5). */
+export interface ErrorSample {
+  /** 0-based index among the batch's non-empty lines (or messages / array elements). */
+  rowIndex: number;
+  code: string;
+  message: string;
+  /** The JSON key near the error, when known. */
+  column?: string;
+}
+
+export interface Timing {
+  parseMs: number;
+  evalMs: number;
+  totalMs: number;
+}
+
+/** The outcome for one record (`RuleEngine.evaluate`). */
+export interface Decision {
+  decision: string;
+  decisionCode: number;
+  score: number;
+  riskBand: RiskBand;
+  /** "" when nothing matched. */
+  winningRuleId: string;
+  /** True if any rule (shadow rules included) matched. */
+  matched: boolean;
+  /** Every rule that matched, shadow rules included, in rule order. */
+  matchedRuleIds: string[];
+  ruleSetVersion: string;
+}
+
+/** Options of `BatchResult.toJSONLines`. */
+export interface JSONLinesOptions {
+  /** Added to each `batch_row` (default 0). */
+  rowOffset?: number;
+  /** Emit `ruleset_version` (default true; it is omitted anyway when empty). */
+  includeRuleSetVersion?: boolean;
+}
