@@ -25,6 +25,50 @@ struct TrieNode {
     entries: Vec<Entry>,
     /// Bit `len` set when some entry's key has that length (cheap rejection of other keys).
     len_mask: u64,
+    /// Open-addressing table over `entries` (index + 1; 0 = empty), keyed by `key_hash`.
+    table: Vec<u16>,
+}
+
+/// A cheap hash of a key from its length and first and last bytes: enough to tell apart
+/// the handful of field names a node holds.
+#[inline]
+fn key_hash(k: &[u8]) -> usize {
+    let (first, last) = (
+        k.first().copied().unwrap_or(0) as usize,
+        k.last().copied().unwrap_or(0) as usize,
+    );
+    (k.len().wrapping_mul(0x9E37) ^ first.wrapping_mul(0x85EB) ^ last.wrapping_mul(0xC2B2)) >> 3
+}
+
+impl TrieNode {
+    fn build_table(&mut self) {
+        let size = (self.entries.len() * 4).next_power_of_two().max(16);
+        self.table = vec![0; size];
+        for (i, e) in self.entries.iter().enumerate() {
+            let mut h = key_hash(e.key.as_bytes()) & (size - 1);
+            while self.table[h] != 0 {
+                h = (h + 1) & (size - 1);
+            }
+            self.table[h] = (i + 1) as u16;
+        }
+    }
+
+    #[inline]
+    fn find(&self, k: &str) -> Option<&Entry> {
+        let mask = self.table.len().wrapping_sub(1);
+        let mut h = key_hash(k.as_bytes()) & mask;
+        loop {
+            let i = *self.table.get(h)? as usize;
+            let e = self.entries.get(i.checked_sub(1)?)?;
+            if e.key.len() == k.len()
+                && e.head == k.as_bytes().first().copied().unwrap_or(0)
+                && *e.key == *k
+            {
+                return Some(e);
+            }
+            h = (h + 1) & mask;
+        }
+    }
 }
 
 pub(crate) struct FieldTrie {
@@ -62,6 +106,9 @@ impl FieldTrie {
                     e.slot = Some((slot, NESTED));
                 }
             }
+        }
+        for n in &mut t.nodes {
+            n.build_table();
         }
         t
     }
@@ -107,12 +154,7 @@ impl FieldTrie {
             if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
                 continue;
             }
-            let h = k.as_bytes().first().copied().unwrap_or(0);
-            let Some(e) = tn
-                .entries
-                .iter()
-                .find(|e| e.head == h && e.key.len() == k.len() && *e.key == **k)
-            else {
+            let Some(e) = tn.find(k) else {
                 continue;
             };
             if let Some((slot, p)) = e.slot {
