@@ -12,7 +12,7 @@
 import { RuleEngine } from '../src/index';
 import type { BatchResult } from '../src/index';
 import { KafkaConsumer, KafkaIOError, KafkaProducer, type KafkaRecord } from '../src/io';
-import type { BatchStats, LoopOptions, LoopStats } from './kafka-tutorial';
+import { isTransient, type BatchStats, type LoopOptions, type LoopStats } from './kafka-tutorial';
 import { LocalBroker, exampleArgs, produceFile, stopOnSignals } from './kafka-example-kit';
 
 /** One enriched decision line (score with six decimals, as in the `rows` format). */
@@ -35,7 +35,11 @@ export async function runEnrichedLoop(o: LoopOptions): Promise<LoopStats> {
   while (!o.signal?.aborted) {
     if (o.maxMessages && stats.messages >= o.maxMessages) break;
     const want = o.maxMessages ? Math.min(batchSize, o.maxMessages - stats.messages) : batchSize;
-    const records = await o.consumer.pollRecords({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 });
+    const records = await o.consumer.pollRecords({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 }).catch((err: unknown) => {
+      if (!isTransient(err)) throw err;
+      console.error(`kafka-enriched: ${(err as Error).message} (retrying)`);
+      return [];
+    });
     if (records.length === 0) {
       if (o.idleTimeoutMs && Date.now() - idleSince >= o.idleTimeoutMs) break;
       continue;

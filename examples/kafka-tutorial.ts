@@ -49,6 +49,11 @@ export interface LoopStats {
   decisions: Record<string, number>;
 }
 
+/** Errors a long-running loop waits out: librdkafka reconnects and refreshes by itself. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof KafkaIOError && (err.code === 'BROKER_DOWN' || err.code === 'UNKNOWN_TOPIC');
+}
+
 /** poll batch → evaluate → produce one `rows` decision per record → flush → commit. */
 export async function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
   const stats: LoopStats = { batches: 0, messages: 0, evaluated: 0, skipped: 0, produced: 0, commitFailures: 0, decisions: {} };
@@ -57,7 +62,11 @@ export async function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
   while (!o.signal?.aborted) {
     if (o.maxMessages && stats.messages >= o.maxMessages) break;
     const want = o.maxMessages ? Math.min(batchSize, o.maxMessages - stats.messages) : batchSize;
-    const values = await o.consumer.pollBatch({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 });
+    const values = await o.consumer.pollBatch({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 }).catch((err: unknown) => {
+      if (!isTransient(err)) throw err;
+      console.error(`kafka-tutorial: ${(err as Error).message} (retrying)`);
+      return [];
+    });
     if (values.length === 0) {
       if (o.idleTimeoutMs && Date.now() - idleSince >= o.idleTimeoutMs) break;
       continue;

@@ -7,9 +7,11 @@
  * const producer = new KafkaProducer({ brokers });
  * const values = await consumer.pollBatch({ maxMessages: 1000, timeoutMs: 1000 });
  * const result = await engine.evaluateMessages(values);
- * for (const line of splitLines(result.toJSONLines())) producer.produce('decisions', line);
- * if (await producer.flush()) await consumer.commit();
+ * for (const line of result.toJSONLines().toString().split(/(?<=\n)/)) producer.produce('decisions', line);
+ * if (await producer.flush()) await consumer.commit(); // at-least-once: commit after delivery
  * ```
+ *
+ * The whole loop, runnable: examples/kafka-tutorial.ts and examples/kafka-enriched.ts.
  *
  * node-rdkafka is an optional dependency: when it is missing, `hasKafka` is false and the
  * constructors throw a KafkaIOError with code KAFKA_UNAVAILABLE. See docs/kafka.md.

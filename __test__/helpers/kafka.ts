@@ -41,10 +41,19 @@ type Admin = {
   disconnect(): void;
 };
 
-/** Creates topics through the Kafka admin API (no JVM start per topic). */
+type MetadataClient = {
+  connect(o: object, cb: (err: unknown) => void): void;
+  getMetadata(o: { topic: string; timeout: number }, cb: (err: unknown, md: { topics: Array<{ name: string; partitions: Array<{ leader: number }> }> }) => void): void;
+  disconnect(cb: () => void): void;
+};
+
+/**
+ * Creates topics through the Kafka admin API (no JVM start per topic), and returns once the
+ * broker serves them (a freshly started broker may briefly still call them unknown).
+ */
 export async function createTopics(address: string, topics: Array<[name: string, partitions: number]>): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rd = require('node-rdkafka') as { AdminClient: { create(conf: object): Admin } };
+  const rd = require('node-rdkafka') as { AdminClient: { create(conf: object): Admin }; Producer: new (conf: object, topicConf: object) => MetadataClient };
   const admin = rd.AdminClient.create({ 'metadata.broker.list': address, 'client.id': 'blazerules-tests' });
   try {
     for (const [topic, partitions] of topics) {
@@ -54,6 +63,25 @@ export async function createTopics(address: string, topics: Array<[name: string,
     }
   } finally {
     admin.disconnect();
+  }
+  const meta = new rd.Producer({ 'metadata.broker.list': address, 'allow.auto.create.topics': false }, {});
+  await new Promise<void>((resolve, reject) => meta.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    for (const [topic, partitions] of topics) {
+      const ready = await eventually(
+        () =>
+          new Promise<boolean>((resolve) =>
+            meta.getMetadata({ topic, timeout: 5000 }, (err, md) => {
+              const t = err ? undefined : md.topics.find((x) => x.name === topic);
+              resolve(t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+            }),
+          ),
+        30_000,
+      );
+      if (!ready) throw new Error(`topic ${topic} did not become available`);
+    }
+  } finally {
+    await new Promise<void>((resolve) => meta.disconnect(() => resolve()));
   }
 }
 
