@@ -517,7 +517,7 @@ impl<'a> Compiler<'a> {
                 rule: at.rule,
             };
             let c = self.array_any(spec, &at2, depth, mode);
-            return if negate { Cond::Not(Box::new(c)) } else { c };
+            return negated(c, negate);
         }
         self.leaf(m, at, negate, mode)
     }
@@ -553,11 +553,7 @@ impl<'a> Compiler<'a> {
         } else {
             Cond::Or(kids)
         };
-        if negate {
-            Cond::Not(Box::new(c))
-        } else {
-            c
-        }
+        negated(c, negate)
     }
 
     fn not(&mut self, inner: &Value, at: &At<'_>, depth: usize, negate: bool, mode: Mode) -> Cond {
@@ -566,11 +562,7 @@ impl<'a> Compiler<'a> {
             Mode::Elem => Cond::Not(Box::new(self.cond(inner, at, depth + 1, false, mode))),
             Mode::Main => self.cond(inner, at, depth + 1, true, mode),
         };
-        if negate {
-            Cond::Not(Box::new(c))
-        } else {
-            c
-        }
+        negated(c, negate)
     }
 
     fn sql(
@@ -680,11 +672,7 @@ impl<'a> Compiler<'a> {
             Some(t) => Cond::Leaf(Box::new(t)),
             None => Cond::Const(false),
         };
-        if negate && !flipped {
-            Cond::Not(Box::new(c))
-        } else {
-            c
-        }
+        negated(c, negate && !flipped)
     }
 
     fn field_of(
@@ -1255,6 +1243,15 @@ impl<'a> Compiler<'a> {
                 None
             }
         }
+    }
+}
+
+/// `c`, complemented when `negate`.
+fn negated(c: Cond, negate: bool) -> Cond {
+    if negate {
+        Cond::Not(Box::new(c))
+    } else {
+        c
     }
 }
 
