@@ -21,6 +21,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         threads,
         ..EvalOptions::default()
     };
+    if std::env::var_os("BR_SMALL").is_some() {
+        // Small-batch latency: the same payload evaluated many times.
+        let t = Instant::now();
+        let n = 20_000;
+        for _ in 0..n {
+            rs.evaluate_ndjson(&data, &opts)?;
+        }
+        println!(
+            "{:.2} µs per call",
+            t.elapsed().as_secs_f64() * 1e6 / n as f64
+        );
+        return Ok(());
+    }
     for _ in 0..reps {
         let t = Instant::now();
         let c0 = cpu_ns();

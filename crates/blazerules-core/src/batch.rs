@@ -10,6 +10,13 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+/// A thread keeps its scratch buffers between batches unless a record was larger than this.
+const SCRATCH_KEEP_MAX: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
 /// Below this many bytes a batch is evaluated on the calling thread.
 const PARALLEL_MIN_BYTES: usize = 256 * 1024;
 /// Pieces are at least this large, so per-piece overhead stays negligible...
@@ -52,7 +59,11 @@ where
     let n_threads = threads(opts).min(n_pieces).max(1);
     let next = AtomicUsize::new(0);
     let worker = || {
-        let mut scratch = Scratch::new(now);
+        // Reuse this thread's parser buffers across batches (small batches are mostly setup).
+        let mut scratch = SCRATCH
+            .with(|c| c.take())
+            .unwrap_or_else(|| Scratch::new(now));
+        scratch.ctx.now_ms = now;
         let mut done = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -62,6 +73,10 @@ where
             let mut sink = new_sink(rs, opts);
             work(i, &mut scratch, &mut sink);
             done.push((i, sink));
+        }
+        // Keep it only if no huge record inflated its buffers.
+        if scratch.largest_record <= SCRATCH_KEEP_MAX {
+            SCRATCH.with(|c| c.set(Some(scratch)));
         }
         done
     };

@@ -79,6 +79,7 @@ impl<'p> Block<'p> {
             sink.bad(row, "RECORD_TOO_LARGE", msg, Some(line.to_vec()));
             return;
         }
+        scratch.largest_record = scratch.largest_record.max(line.len());
         let at = scratch.buf.len();
         scratch.buf.extend_from_slice(line);
         scratch
@@ -107,6 +108,7 @@ impl<'p> Block<'p> {
             bits,
             ok,
             ctx,
+            ..
         } = scratch;
         let mut tp: Vec<Tape<'_>> = std::mem::take(tapes).into_iter().map(Tape::reset).collect();
         tp.resize_with(n, || Tape(Vec::new()));

@@ -49,6 +49,8 @@ pub(crate) struct Scratch {
     /// Records of the block that parsed to objects.
     pub ok: Vec<usize>,
     pub ctx: Ctx,
+    /// The longest record these buffers have parsed (they grow to fit it).
+    pub largest_record: usize,
 }
 
 impl Scratch {
@@ -62,6 +64,7 @@ impl Scratch {
             bits: Vec::new(),
             ok: Vec::new(),
             ctx: Ctx { now_ms },
+            largest_record: 0,
         }
     }
 }
