@@ -2,7 +2,7 @@
 //! per-record decision, score, risk band and winner (§4).
 
 use crate::compile::{
-    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test,
+    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, StrSet, Test,
 };
 use crate::lookup::{parse_ipv4, LookupSet};
 use crate::value::{as_str, elements, get_path, int, is_null, num, scalar_f64, text, V};
@@ -107,52 +107,32 @@ fn in_range(v: V<'_, '_>, lo: f64, hi: f64, inclusive: bool, kind: NumKind) -> b
 }
 
 /// Set membership over a scalar or an array's members (§2.4).
-fn set_test<F: Fields>(v: V<'_, '_>, set: &crate::compile::StrSet, mode: SetMode) -> bool {
-    let mut any = false;
-    let mut all_hit = 0usize;
-    let mut check = |s: &str| {
-        if set.contains(s) {
-            any = true;
+fn set_test<F: Fields>(v: V<'_, '_>, set: &StrSet, mode: SetMode) -> bool {
+    let is_array = match v.first() {
+        Some(Node::Array { .. }) => true,
+        Some(Node::Object { .. }) | None => return false,
+        _ => false,
+    };
+    let any = || {
+        if is_array {
+            elements(v).any(|e| set.contains_value(e, F::ELEM))
+        } else {
+            set.contains_value(v, F::ELEM)
         }
     };
-    match v.first() {
-        Some(Node::Array { .. }) => {
-            if matches!(mode, SetMode::All | SetMode::NotAll) {
-                let items = set.items();
-                let members: Vec<std::borrow::Cow<'_, str>> =
-                    elements(v).filter_map(|e| text(e, F::ELEM)).collect();
-                all_hit = items
-                    .iter()
-                    .filter(|it| members.iter().any(|m| m == *it))
-                    .count();
-                let all = all_hit == items.len();
-                return if mode == SetMode::All { all } else { !all };
-            }
-            for e in elements(v) {
-                if let Some(t) = text(e, F::ELEM) {
-                    check(&t);
-                }
-            }
-        }
-        Some(Node::Object { .. }) | None => return false,
-        _ => {
-            let Some(t) = text(v, F::ELEM) else {
-                return false;
-            };
-            if matches!(mode, SetMode::All | SetMode::NotAll) {
-                let items = set.items();
-                all_hit = items.iter().filter(|it| **it == t).count();
-                let all = all_hit == items.len();
-                return if mode == SetMode::All { all } else { !all };
-            }
-            check(&t);
-        }
-    }
-    let _ = all_hit;
     match mode {
-        SetMode::Any => any,
-        SetMode::NoneOf => !any,
-        SetMode::All | SetMode::NotAll => false,
+        SetMode::Any => any(),
+        SetMode::NoneOf => !any(),
+        SetMode::All | SetMode::NotAll => {
+            // contains_all is rare: compare texts.
+            let members: Vec<_> = if is_array {
+                elements(v).filter_map(|e| text(e, F::ELEM)).collect()
+            } else {
+                text(v, F::ELEM).into_iter().collect()
+            };
+            let all = set.items().iter().all(|it| members.iter().any(|m| m == it));
+            all == (mode == SetMode::All)
+        }
     }
 }
 
