@@ -215,7 +215,8 @@ test('errors: exit 2 and "blazerules: <message>"', (t) => {
     [['eval', '--rules', BASIC, '--path', SAMPLE, '--bogus', '1'], /^blazerules: unknown option --bogus/],
     [['bench', '--rules', BASIC], /^blazerules: --path is required$/m],
     [['eval', '--rules', BASIC, '--path', SAMPLE, '--output-path', join(tmp, 'no-such-dir', 'out.jsonl')], /^blazerules: cannot write /],
-    [['stream', 'kafka'], /^blazerules: 'stream' is not implemented yet/],
+    [['stream', 'kafka'], /^blazerules: --rules is required$/m],
+    [['stream', 'files', '--rules', BASIC], /^blazerules: 'stream' needs a source: 'stream kafka' \(not 'files'\)/],
   ];
   for (const [args, re] of cases) {
     const r = run(args);

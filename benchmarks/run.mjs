@@ -12,7 +12,9 @@
 // record-by-record cross-check of the engines' decisions.  Prints tables and writes
 // benchmarks/RESULTS.md.  No timed assertions: numbers are reported, never asserted.
 //
-// Options: --quick, --no-python, --no-competitors, --out FILE (default benchmarks/RESULTS.md)
+// Options: --quick, --no-python, --no-competitors, --out FILE (default benchmarks/RESULTS.md),
+// --stream (only the Kafka stream benchmark, benchmarks/stream/run.mjs: updates its section of
+// the results file), --no-stream (everything but it).
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +35,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const NO_PY = argv.includes('--no-python');
 const NO_COMP = argv.includes('--no-competitors');
+const STREAM_ONLY = argv.includes('--stream');
+const NO_STREAM = argv.includes('--no-stream');
 const OUT = argv.includes('--out') ? path.resolve(argv[argv.indexOf('--out') + 1]) : path.join(HERE, 'RESULTS.md');
 const RULES = path.join(HERE, 'rules.yaml');
 const T_START = Date.now();
@@ -397,6 +401,14 @@ function comparePerRecord(name, R, ref, refName) {
 const results = { machine: machine(), quick: QUICK, config: CFG, engines: {}, verify: [], verifyEdge: [], batch: [], rulesScaling: [], memory: [], skipped: {} };
 
 async function main() {
+  if (STREAM_ONLY) {
+    const S = await import('./stream/run.mjs');
+    const { markdown } = await S.runStreamBenchmark({ quick: QUICK, log });
+    S.upsertSection(OUT, markdown);
+    console.log(markdown);
+    log(`wrote the Kafka stream section of ${path.relative(process.cwd(), OUT)}`);
+    return;
+  }
   const M = results.machine;
   log(`machine: ${M.nproc} cpu, ${M.cpu}, node ${M.node}${QUICK ? ' (quick run)' : ''}`);
 
@@ -707,11 +719,22 @@ async function main() {
 
   results.elapsedSec = (Date.now() - T_START) / 1000;
   results.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
-  const md = report();
+  // --- the Kafka stream benchmark (benchmarks/stream/run.mjs): its own section
+  let streamMd = '';
+  if (!NO_STREAM) {
+    log('Kafka stream benchmark (benchmarks/stream/run.mjs)');
+    try {
+      streamMd = (await (await import('./stream/run.mjs')).runStreamBenchmark({ quick: QUICK, log })).markdown;
+    } catch (err) {
+      streamMd = `## Kafka stream\n\nNot measured: ${String(err.message || err).slice(0, 300)}\n`;
+    }
+  }
+  const md = report() + (streamMd ? `\n${streamMd}` : '');
   fs.writeFileSync(OUT, md);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'last-run.json'), JSON.stringify(results, null, 2));
   console.log(md.replace(/<details>[\s\S]*?<\/details>\n?/g, '').replace(/^## How the competitors[\s\S]*$/m, ''));
+  if (streamMd) console.log(streamMd);
   log(`wrote ${path.relative(process.cwd(), OUT)} (raw numbers: ${path.relative(process.cwd(), path.join(DATA_DIR, 'last-run.json'))}) in ${results.elapsedSec.toFixed(0)} s`);
 }
 

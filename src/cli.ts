@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `blazerules` command: info, validate, eval, bench (rules-reference.md §7).
+ * The `blazerules` command: info, validate, eval, bench, stream kafka (rules-reference.md §7).
  * Any error: exit code 2 and `blazerules: <message>` on stderr (rules problems are printed
  * one per line as `file:line:column: CODE message`).
  */
@@ -15,6 +15,8 @@ import { RuleEngine } from './engine';
 import { BlazeRulesError, RulesError, formatProblem } from './errors';
 import type { EngineConfig } from './types';
 import { yamlToJson } from './rules-doc';
+import { runStream } from './kafka/stream';
+import type { StreamRunConfig, StreamRunStats } from './kafka/stream';
 import { ruleYamlCompatibility, version } from './version';
 
 /** ndjson files are read in chunks of this many bytes, each cut at its last newline. */
@@ -24,13 +26,19 @@ class UsageError extends Error {}
 
 type Options = Map<string, string[]>;
 
-const REPEATABLE = new Set(['path']);
+const REPEATABLE = new Set(['path', 'consumer-conf', 'producer-conf']);
 
 const KNOWN: Record<string, readonly string[]> = {
   info: [],
   validate: ['rules', 'sample', 'threads'],
   eval: ['rules', 'path', 'stdin', 'input', 'format', 'output', 'output-path', 'batch-size', 'threads', 'max-error-samples', 'max-record-bytes', 'ingest-error-mode', 'dead-letter-path'],
   bench: ['rules', 'path', 'seconds', 'json', 'threads', 'batch-bytes'],
+  stream: [
+    'rules', 'brokers', 'input-topic', 'input-topics', 'output-topic', 'dlq-topic', 'group-id',
+    'batch-size', 'workers', 'output-mode', 'max-messages', 'max-batches', 'idle-timeout-ms',
+    'poll-timeout-ms', 'flush-timeout-ms', 'connect-timeout-ms', 'commit-offsets',
+    'consumer-conf', 'producer-conf',
+  ],
 };
 
 const USAGE = `usage: blazerules <command> [options]
@@ -43,6 +51,12 @@ commands:
        [--batch-size N] [--threads N] [--max-record-bytes N] [--max-error-samples N]
        [--ingest-error-mode skip|dead-letter|fail] [--dead-letter-path P]
   bench --rules R --path F [--seconds S] [--json]
+  stream kafka --rules R --brokers B --input-topic T [--output-topic O] [--dlq-topic D]
+       [--group-id G] [--batch-size N] [--workers N] [--output-mode rows|enriched|grouped|none]
+       [--max-messages N] [--max-batches N] [--idle-timeout-ms N] [--poll-timeout-ms N]
+       [--flush-timeout-ms N] [--connect-timeout-ms N] [--commit-offsets true|false]
+       [--consumer-conf k=v]... [--producer-conf k=v]...
+       runs until SIGINT/SIGTERM (then drains, flushes, commits) or a limit; prints the stats
   --version, --help`;
 
 /** Parses `--k v`, `--k=v` and bare flags (`"true"`). */
@@ -634,6 +648,98 @@ async function ruleCosts(rulesFile: string, data: Buffer, ruleIds: readonly stri
   return out;
 }
 
+/** `k=v` pairs of a repeatable option. */
+function confOpt(options: Options, key: string): Record<string, string> | undefined {
+  const list = options.get(key);
+  if (list === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${key} takes key=value (got '${item}')`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/** `stream kafka`: the native runStream loop until SIGINT/SIGTERM or a limit; prints the stats
+ * (snake_case keys, as BlazeRules' CLI, plus `skipped` and `elapsed_ms`). */
+async function streamKafka(options: Options): Promise<void> {
+  if (options.has('input-topic') && options.has('input-topics')) {
+    throw new UsageError('give --input-topic or --input-topics, not both');
+  }
+  const rules = required(options, 'rules');
+  const engine = new RuleEngine();
+  engine.loadRules(rules);
+  const config: StreamRunConfig = {
+    brokers: required(options, 'brokers'),
+    groupId: opt(options, 'group-id') ?? 'blazerules',
+    inputTopics: opt(options, 'input-topic') ?? required(options, 'input-topics'),
+  };
+  const str = (k: string): string | undefined => {
+    const v = opt(options, k);
+    if (v === 'true') throw new UsageError(`--${k} needs a value`);
+    return v;
+  };
+  const outputTopic = str('output-topic');
+  if (outputTopic !== undefined) config.outputTopic = outputTopic;
+  const dlqTopic = str('dlq-topic');
+  if (dlqTopic !== undefined) config.dlqTopic = dlqTopic;
+  const mode = str('output-mode');
+  if (mode !== undefined) {
+    if (!['rows', 'enriched', 'grouped', 'none'].includes(mode)) throw new UsageError('--output-mode must be rows, enriched, grouped or none');
+    config.outputMode = mode as StreamRunConfig['outputMode'] & string;
+  }
+  const ints: [string, keyof StreamRunConfig][] = [
+    ['batch-size', 'batchSize'],
+    ['workers', 'workers'],
+    ['max-messages', 'maxMessages'],
+    ['max-batches', 'maxBatches'],
+    ['idle-timeout-ms', 'idleTimeoutMs'],
+    ['poll-timeout-ms', 'pollTimeoutMs'],
+    ['flush-timeout-ms', 'flushTimeoutMs'],
+    ['connect-timeout-ms', 'connectTimeoutMs'],
+  ];
+  for (const [flagName, field] of ints) {
+    const v = intOpt(options, flagName);
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[field] = v;
+  }
+  if (options.has('commit-offsets')) config.commitOffsets = flag(options, 'commit-offsets');
+  const cc = confOpt(options, 'consumer-conf');
+  if (cc !== undefined) config.consumerConf = cc;
+  const pc = confOpt(options, 'producer-conf');
+  if (pc !== undefined) config.producerConf = pc;
+
+  const controller = new AbortController();
+  const stopOnSignal = (): void => controller.abort();
+  process.on('SIGINT', stopOnSignal);
+  process.on('SIGTERM', stopOnSignal);
+  const progress = process.stderr.isTTY
+    ? (s: StreamRunStats): void => {
+        process.stderr.write(`\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `);
+      }
+    : undefined;
+  try {
+    const stats = await runStream(engine, config, progress === undefined ? { signal: controller.signal } : { signal: controller.signal, onStats: progress });
+    if (progress !== undefined) process.stderr.write('\n');
+    process.stdout.write(
+      `${JSON.stringify({
+        batches: stats.batches,
+        messages: stats.messages,
+        matched: stats.matched,
+        emitted: stats.emitted,
+        skipped: stats.skipped,
+        eval_ms: stats.evalMs,
+        dlq_routed: stats.dlqRouted,
+        delivery_errors: stats.deliveryErrors,
+        elapsed_ms: stats.elapsedMs,
+      })}\n`,
+    );
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+  }
+}
+
 function fail(message: string): never {
   process.stderr.write(`blazerules: ${message}\n`);
   process.exit(2);
@@ -657,8 +763,11 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   if (!(command in KNOWN)) {
-    if (command === 'stream') throw new UsageError("'stream' is not implemented yet in this build");
     throw new UsageError(`unknown command '${command}'\n${USAGE}`);
+  }
+  if (command === 'stream') {
+    const source = positionals.shift();
+    if (source !== 'kafka') throw new UsageError(`'stream' needs a source: 'stream kafka'${source === undefined ? '' : ` (not '${source}')`}`);
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);
   checkOptions(command, options);
@@ -674,6 +783,9 @@ export async function main(argv: readonly string[]): Promise<void> {
       return;
     case 'bench':
       await bench(options);
+      return;
+    case 'stream':
+      await streamKafka(options);
       return;
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -6,7 +6,7 @@ import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
-import type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleSet } from './native';
+import type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleCell, NativeRuleSet } from './native';
 import { indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
 import type { Decision, EngineConfig, IngestErrorMode, LoadReport, RiskBand, RulesFormat } from './types';
@@ -67,6 +67,20 @@ interface Active {
   labels: readonly string[];
 }
 
+/**
+ * Hot swap for `runStream` (src/kafka/stream.ts): each engine owns one native rule cell,
+ * which the native stream loop reads at the start of every batch. `#load` puts every rule set
+ * that loaded successfully into it, so a reload while a stream runs takes effect at the
+ * stream's next batch (a failed load changes nothing). Kept outside the class so that it is
+ * not part of the public API.
+ */
+const RULE_CELLS = new WeakMap<RuleEngine, NativeRuleCell>();
+
+/** The engine's native rule cell (internal: for runStream). */
+export function nativeRuleCell(engine: RuleEngine): NativeRuleCell | undefined {
+  return RULE_CELLS.get(engine);
+}
+
 export class RuleEngine {
   readonly #opts: NativeEvalOptions;
   #active: Active | undefined;
@@ -96,6 +110,7 @@ export class RuleEngine {
       throw new TypeError("EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath");
     }
     this.#opts = opts;
+    RULE_CELLS.set(this, new native.NativeRuleCell());
   }
 
   /** Loads a rules file (YAML, or JSON for a `.json` file). Lookup files resolve relative to
@@ -155,6 +170,7 @@ export class RuleEngine {
       labels: Object.freeze(handle.labels),
     };
     this.#active = active;
+    RULE_CELLS.get(this)?.set(handle); // running streams pick it up at their next batch
     const report: LoadReport = {
       rulesetName: active.name,
       rulesetVersion: active.version,

@@ -2,7 +2,7 @@
  * `blazerules/io`: Kafka in and out, over node-rdkafka (librdkafka).
  *
  * ```ts
- * import { hasKafka, KafkaConsumer, KafkaProducer } from 'blazerules/io';
+ * import { hasKafka, KafkaConsumer, KafkaProducer, runStream } from 'blazerules/io';
  * const consumer = new KafkaConsumer({ brokers, groupId: 'rules', topics: ['payments'] });
  * const producer = new KafkaProducer({ brokers });
  * const values = await consumer.pollBatch({ maxMessages: 1000, timeoutMs: 1000 });
@@ -27,6 +27,10 @@ export const librdkafkaVersion: string = rdVersion;
 export { KafkaConsumer } from './kafka/consumer';
 export { KafkaProducer } from './kafka/producer';
 export { KafkaIOError } from './kafka/errors';
+// runStream runs on the package's own native librdkafka: it works whether or not node-rdkafka
+// is installed (`hasKafka` is about the KafkaConsumer / KafkaProducer classes).
+export { runStream } from './kafka/stream';
+export type { StreamKafkaConf, StreamOutputMode, StreamRunConfig, StreamRunOptions, StreamRunStats } from './kafka/stream';
 export type { KafkaIOErrorCode } from './kafka/errors';
 export type {
   KafkaConf,

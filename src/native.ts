@@ -4,7 +4,17 @@
  */
 import type * as NativeModule from '../index';
 
-export type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleSet } from '../index';
+export type {
+  NativeBatch,
+  NativeDecision,
+  NativeEvalOptions,
+  NativeProblem,
+  NativeRuleCell,
+  NativeRuleSet,
+  NativeStreamConfig,
+  NativeStreamHandle,
+  NativeStreamStats,
+} from '../index';
 
 function loadNative(): typeof NativeModule {
   try {

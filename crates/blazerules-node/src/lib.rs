@@ -25,6 +25,8 @@ use blazerules_core::{BatchResult, EvalError, EvalOptions, IngestErrorMode, Load
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+pub mod stream;
+
 /// Turns a panic payload into a readable message.
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

@@ -1,0 +1,247 @@
+/**
+ * `runStream`: the consume → evaluate → produce → commit loop, run natively (Rust,
+ * crates/blazerules-stream) over its own statically linked librdkafka, on a thread of its own:
+ * never the JS thread, never the libuv pool. Independent of node-rdkafka (`hasKafka`).
+ * See docs/kafka.md, "runStream".
+ */
+import type { RuleEngine } from '../engine';
+import { nativeRuleCell } from '../engine';
+import { native } from '../native';
+import type { NativeStreamConfig, NativeStreamStats } from '../native';
+import { KafkaIOError } from './errors';
+import type { KafkaIOErrorCode } from './errors';
+
+export type StreamOutputMode = 'rows' | 'enriched' | 'grouped' | 'none';
+
+/** librdkafka properties: values are passed as text (numbers and booleans are converted). */
+export type StreamKafkaConf = Record<string, string | number | boolean>;
+
+export interface StreamRunConfig {
+  /** `"host:port,host:port"` or an array. Required. */
+  brokers: string | readonly string[];
+  /** Consumer group. Required. */
+  groupId: string;
+  /** A name, a comma-separated list, or an array. Required. */
+  inputTopics: string | readonly string[];
+  /** Where decisions go; required unless `outputMode` is 'none'. */
+  outputTopic?: string;
+  /** Records that cannot be evaluated go here (original bytes, key, headers + error headers). */
+  dlqTopic?: string;
+  consumerConf?: StreamKafkaConf;
+  producerConf?: StreamKafkaConf;
+  /** Most messages per batch (2048). */
+  batchSize?: number;
+  /** Wait for the first message of a batch (1000 ms). */
+  pollTimeoutMs?: number;
+  /** Wait for a batch's delivery reports (5000 ms); then the run fails, uncommitted. */
+  flushTimeoutMs?: number;
+  /** Evaluator threads (1); a partition always goes to one of them, in offset order. */
+  workers?: number;
+  /** Stop after this many messages (0 = no limit). */
+  maxMessages?: number;
+  /** Stop after this many batches (0 = no limit). */
+  maxBatches?: number;
+  /** Stop after this long without a message (0 = run until stopped). */
+  idleTimeoutMs?: number;
+  /** 'rows' (default), 'enriched', 'grouped' or 'none'. */
+  outputMode?: StreamOutputMode;
+  /** Commit offsets after delivery (true). */
+  commitOffsets?: boolean;
+  /** Give up with BROKER_UNREACHABLE if the cluster cannot be reached at start (10000 ms). */
+  connectTimeoutMs?: number;
+}
+
+export interface StreamRunStats {
+  batches: number;
+  messages: number;
+  matched: number;
+  emitted: number;
+  skipped: number;
+  dlqRouted: number;
+  deliveryErrors: number;
+  evalMs: number;
+  elapsedMs: number;
+}
+
+export interface StreamRunOptions {
+  /** Aborting stops the loop gracefully: the batch in hand is finished, flushed and committed. */
+  signal?: AbortSignal;
+  /** Called about once a second with the live counters (exceptions it throws are ignored). */
+  onStats?: (stats: StreamRunStats) => void;
+}
+
+const MODES: readonly StreamOutputMode[] = ['rows', 'enriched', 'grouped', 'none'];
+const U32 = 0xffffffff;
+
+function invalid(message: string): KafkaIOError {
+  return new KafkaIOError('INVALID_CONFIG', message);
+}
+
+function list(name: string, v: unknown): string[] {
+  const items = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
+  if (items === undefined || !items.every((x) => typeof x === 'string')) {
+    throw invalid(`${name} must be a string, a comma-separated list or an array of strings`);
+  }
+  const out = (items as string[]).map((x) => x.trim()).filter((x) => x !== '');
+  if (out.length === 0) throw invalid(`${name} is required`);
+  return out;
+}
+
+function int(name: string, v: unknown, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw invalid(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return v;
+}
+
+function topic(name: string, v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw invalid(`${name} must be a non-empty topic name`);
+  return v.trim();
+}
+
+function conf(name: string, v: unknown): Record<string, string> | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${name} must be an object of librdkafka properties`);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
+    else if (val !== undefined) throw invalid(`${name}['${k}'] must be a string, number or boolean`);
+  }
+  return out;
+}
+
+/** Checks a StreamRunConfig; every error names the field. */
+export function toNativeStreamConfig(config: StreamRunConfig): NativeStreamConfig {
+  if (config === null || typeof config !== 'object') throw invalid('StreamRunConfig must be an object');
+  const c = config as unknown as Record<string, unknown>;
+  const brokers = list('brokers', c.brokers).join(',');
+  if (typeof c.groupId !== 'string' || c.groupId.trim() === '') throw invalid('groupId is required (a non-empty string)');
+  const out: NativeStreamConfig = { brokers, groupId: c.groupId, inputTopics: list('inputTopics', c.inputTopics) };
+  const outputTopic = topic('outputTopic', c.outputTopic);
+  if (outputTopic !== undefined) out.outputTopic = outputTopic;
+  const dlqTopic = topic('dlqTopic', c.dlqTopic);
+  if (dlqTopic !== undefined) out.dlqTopic = dlqTopic;
+  const cc = conf('consumerConf', c.consumerConf);
+  if (cc !== undefined) out.consumerConf = cc;
+  const pc = conf('producerConf', c.producerConf);
+  if (pc !== undefined) out.producerConf = pc;
+  const n = (name: keyof StreamRunConfig, min: number, max: number): number | undefined => int(name, c[name], min, max);
+  const set = <K extends keyof NativeStreamConfig>(k: K, v: NativeStreamConfig[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('batchSize', n('batchSize', 1, 1_000_000));
+  set('pollTimeoutMs', n('pollTimeoutMs', 1, U32));
+  set('flushTimeoutMs', n('flushTimeoutMs', 1, U32));
+  set('workers', n('workers', 1, 256));
+  set('maxMessages', n('maxMessages', 0, Number.MAX_SAFE_INTEGER));
+  set('maxBatches', n('maxBatches', 0, Number.MAX_SAFE_INTEGER));
+  set('idleTimeoutMs', n('idleTimeoutMs', 0, Number.MAX_SAFE_INTEGER));
+  set('connectTimeoutMs', n('connectTimeoutMs', 1, U32));
+  if (c.outputMode !== undefined) {
+    if (!MODES.includes(c.outputMode as StreamOutputMode)) {
+      throw invalid(`outputMode must be 'rows', 'enriched', 'grouped' or 'none'`);
+    }
+    out.outputMode = c.outputMode as string;
+  }
+  if (c.commitOffsets !== undefined) {
+    if (typeof c.commitOffsets !== 'boolean') throw invalid('commitOffsets must be a boolean');
+    out.commitOffsets = c.commitOffsets;
+  }
+  if ((out.outputMode ?? 'rows') !== 'none' && out.outputTopic === undefined) {
+    throw invalid("outputTopic is required unless outputMode is 'none'");
+  }
+  return out;
+}
+
+const CODES = new Set<string>([
+  'INVALID_CONFIG',
+  'BROKER_UNREACHABLE',
+  'DELIVERY_FAILED',
+  'COMMIT_FAILED',
+  'CONSUME_FAILED',
+]);
+
+/** Turns a native `[CODE] message` error into a KafkaIOError (or a BlazeRules-coded Error). */
+function fromNativeStream(err: unknown): Error {
+  const text = err instanceof Error ? err.message : String(err);
+  const m = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(text);
+  if (m === null) return err instanceof Error ? err : new Error(text);
+  const code = m[1] ?? '';
+  const message = m[2] ?? '';
+  if (CODES.has(code)) return new KafkaIOError(code as KafkaIOErrorCode, `runStream: ${message}`, { cause: err });
+  const e = new Error(`runStream: ${message}`) as Error & { code: string };
+  e.code = code; // NO_RULES, EVAL_FAILED, INTERNAL_ERROR
+  return e;
+}
+
+function toStats(s: NativeStreamStats): StreamRunStats {
+  return {
+    batches: s.batches,
+    messages: s.messages,
+    matched: s.matched,
+    emitted: s.emitted,
+    skipped: s.skipped,
+    dlqRouted: s.dlqRouted,
+    deliveryErrors: s.deliveryErrors,
+    evalMs: s.evalMs,
+    elapsedMs: s.elapsedMs,
+  };
+}
+
+/**
+ * Runs the native loop until `signal` aborts, `maxMessages` / `maxBatches` is reached or the
+ * input stays idle for `idleTimeoutMs`; resolves with the counters after a final flush and
+ * commit. Rejects (KafkaIOError) on a bad config (INVALID_CONFIG, naming the field), an
+ * unreachable cluster (BROKER_UNREACHABLE, after `connectTimeoutMs`), or a failed delivery
+ * (DELIVERY_FAILED: the batch's offsets and anything after stay uncommitted).
+ * Rules loaded into `engine` while it runs take effect at the next batch.
+ */
+export async function runStream(
+  engine: RuleEngine,
+  config: StreamRunConfig,
+  options: StreamRunOptions = {},
+): Promise<StreamRunStats> {
+  const cell = nativeRuleCell(engine);
+  if (cell === undefined) throw new TypeError('runStream(engine, config) needs a RuleEngine');
+  const nativeConfig = toNativeStreamConfig(config);
+  const { signal, onStats } = options;
+  if (onStats !== undefined && typeof onStats !== 'function') throw new TypeError('onStats must be a function');
+  return new Promise<StreamRunStats>((resolve, reject) => {
+    let onAbort: (() => void) | undefined;
+    const statsCb =
+      onStats === undefined
+        ? undefined
+        : (s: NativeStreamStats): void => {
+            try {
+              onStats(toStats(s));
+            } catch {
+              // a throwing observer must not break the loop
+            }
+          };
+    let handle: { stop(): void };
+    try {
+      handle = native.startStream(
+        cell,
+        nativeConfig,
+        (err: Error | null, stats: NativeStreamStats) => {
+          if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+          if (err) reject(fromNativeStream(err));
+          else resolve(toStats(stats));
+        },
+        statsCb,
+      );
+    } catch (err) {
+      reject(fromNativeStream(err));
+      return;
+    }
+    if (signal !== undefined) {
+      if (signal.aborted) handle.stop();
+      else {
+        onAbort = () => handle.stop();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+    }
+  });
+}
