@@ -387,6 +387,15 @@ impl<'a> Compiler<'a> {
         self.problems.add(code, msg, Some(at.rule), &path);
     }
 
+    fn unknown_op(&mut self, op_raw: &str, at: &At<'_>) {
+        self.err(
+            "UNKNOWN_OP",
+            format!("unknown operator: '{op_raw}'"),
+            at,
+            "op",
+        );
+    }
+
     fn field(&mut self, name: &str, mode: Mode) -> FieldRef {
         let parts: Box<[Box<str>]> = name.split('.').map(Box::from).collect();
         let (slot, empty_is_null) = match mode {
@@ -794,12 +803,7 @@ impl<'a> Compiler<'a> {
             let cmp = match Cmp::parse(op.trim_end_matches("_field")) {
                 Some(c) => c,
                 None => {
-                    self.err(
-                        "UNKNOWN_OP",
-                        format!("unknown operator: '{op_raw}'"),
-                        at,
-                        "op",
-                    );
+                    self.unknown_op(op_raw, at);
                     return None;
                 }
             };
@@ -816,12 +820,7 @@ impl<'a> Compiler<'a> {
         if m.contains_key("other_field") || op.ends_with("_field") {
             let base = op.strip_suffix("_field").unwrap_or(op);
             let Some(cmp) = Cmp::parse(base) else {
-                self.err(
-                    "UNKNOWN_OP",
-                    format!("unknown operator: '{op_raw}'"),
-                    at,
-                    "op",
-                );
+                self.unknown_op(op_raw, at);
                 return None;
             };
             let a = self.field_of(m, "field", at, mode)?;
@@ -839,12 +838,7 @@ impl<'a> Compiler<'a> {
         // 7. geo (checked before the generic field lookup: it has no `field`)
         if op == "distance_gt" || op == "distance_lt" || m.contains_key("lat_field") {
             if op != "distance_gt" && op != "distance_lt" {
-                self.err(
-                    "UNKNOWN_OP",
-                    format!("unknown operator: '{op_raw}'"),
-                    at,
-                    "op",
-                );
+                self.unknown_op(op_raw, at);
                 return None;
             }
             let lat = self.field_of(m, "lat_field", at, mode)?;
@@ -864,12 +858,7 @@ impl<'a> Compiler<'a> {
         }
         let known = is_known_op(op);
         if !known {
-            self.err(
-                "UNKNOWN_OP",
-                format!("unknown operator: '{op_raw}'"),
-                at,
-                "op",
-            );
+            self.unknown_op(op_raw, at);
             return None;
         }
         let name = m.get("field").and_then(scalar_text);
@@ -998,12 +987,7 @@ impl<'a> Compiler<'a> {
             }
             _ if op.starts_with("array_len_") => {
                 let Some(cmp) = Cmp::parse(&op[10..]) else {
-                    self.err(
-                        "UNKNOWN_OP",
-                        format!("unknown operator: '{op_raw}'"),
-                        at,
-                        "op",
-                    );
+                    self.unknown_op(op_raw, at);
                     return None;
                 };
                 self.check_type(&name, mode, "array_len operators", CATEGORICAL, at);
@@ -1152,12 +1136,7 @@ impl<'a> Compiler<'a> {
         // 10/11. numeric, or categorical eq/neq
         let (v, key) = self.value_of(m, at)?;
         let Some(cmp) = Cmp::parse(op) else {
-            self.err(
-                "UNKNOWN_OP",
-                format!("unknown operator: '{op_raw}'"),
-                at,
-                "op",
-            );
+            self.unknown_op(op_raw, at);
             return None;
         };
         if let Some(t) = as_f64(v) {
