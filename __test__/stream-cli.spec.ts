@@ -48,6 +48,13 @@ async function liveOutput(reader: TopicReader, since: number, cli: CliRun, timeo
 
 /** SIGINTs a CLI run and checks it drains, exits 0 and prints the stats JSON. */
 async function interrupt(cli: CliRun, sig: NodeJS.Signals = 'SIGINT'): Promise<Record<string, unknown>> {
+  // A signal that arrives before the CLI installed its handlers would kill it outright.
+  const deadline = Date.now() + 60_000;
+  while (!cli.stderr().includes('stream kafka: running')) {
+    if (cli.child.exitCode !== null || cli.child.signalCode !== null) break;
+    if (Date.now() > deadline) throw new Error(`the CLI never said it was running; stderr: ${cli.stderr().slice(-800)}`);
+    await sleep(50);
+  }
   cli.child.kill(sig);
   const { code, signal } = await within(cli.exited, 60_000, `the CLI after ${sig}`);
   if (code !== 0) throw new Error(`after ${sig} the CLI exited with ${code ?? signal}; stderr: ${cli.stderr().slice(-800)}`);

@@ -713,6 +713,8 @@ async function streamKafka(options: Options): Promise<void> {
   const stopOnSignal = (): void => controller.abort();
   process.on('SIGINT', stopOnSignal);
   process.on('SIGTERM', stopOnSignal);
+  // From here on a signal drains and stops the loop; say so (supervisors and tests wait for it).
+  process.stderr.write('stream kafka: running; SIGINT or SIGTERM drains, commits and exits\n');
   const progress = process.stderr.isTTY
     ? (s: StreamRunStats): void => {
         process.stderr.write(`\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `);

@@ -1,27 +1,33 @@
 //! The native Kafka loop behind `runStream` (node-api.md, IO): consume → evaluate → produce →
 //! commit, at-least-once, on threads of its own.
 //!
-//! One batch at a time, on the thread that calls [`run`]:
+//! Pipelined, on the thread that calls [`run`]: batch N+1 is polled, evaluated and produced
+//! while the delivery reports of batch N are awaited (at most `inflight::MAX_IN_FLIGHT`
+//! batches produced and not yet acknowledged).
 //!
 //! 1. poll up to `batch_size` messages (the first wait is `poll_timeout_ms`, in short slices
-//!    so a stop request is seen quickly; later reads take what is already fetched);
+//!    so a stop request is seen quickly, or a few ms while a batch is in flight; later reads
+//!    take what is already fetched);
 //! 2. read the rule set from the [`RuleCell`] once (a hot swap takes effect at the next batch;
 //!    every output names the version that decided it);
 //! 3. group the messages by partition; with `workers > 1` the partitions are spread over that
 //!    many scoped threads by a hash of (topic, partition), each evaluating its messages in
 //!    offset order with `RuleSet::evaluate_messages`;
-//! 4. produce the outputs (and the DLQ records) partition after partition in offset order, and
-//!    wait for every delivery report of the batch (`flush_timeout_ms`);
-//! 5. only then commit, synchronously, the next offset of every partition of the batch.
+//! 4. produce the outputs (and the DLQ records) partition after partition in offset order,
+//!    each tagged with the batch's id, and queue the batch (`inflight`);
+//! 5. a batch retires once all its records were acknowledged and every earlier batch retired;
+//!    retired offsets are committed synchronously, so commits are strictly in batch order.
 //!
-//! A delivery failure stops the loop before the commit: nothing past it is committed. Because
-//! the next poll starts only after the commit, delivered work is never left uncommitted when
-//! a rebalance revokes partitions; messages polled for the current batch from a partition that
-//! is revoked meanwhile are dropped from it (the partition's next owner reads them again), so
-//! the loop never commits offsets of a partition it gave up.
+//! A delivery failure stops the loop: the failed batch never retires, so nothing at or past
+//! it is committed. When a rebalance revokes partitions, the rebalance callback waits for the
+//! batches in flight (up to `flush_timeout_ms`) and commits what was delivered before the
+//! partitions go; messages polled for the current batch from a revoked partition are dropped
+//! from it (the partition's next owner reads them again), and offsets of a batch that was not
+//! acknowledged by then are not committed for the partitions given up.
 
 mod config;
 pub mod format;
+mod inflight;
 
 pub use config::{OutputMode, StreamConfig};
 
@@ -124,9 +130,18 @@ struct Shared {
     /// Delivered but not yet committed offsets (next offset to read), by (topic, partition).
     uncommitted: Mutex<BTreeMap<(String, i32), i64>>,
     commit_offsets: bool,
-    /// Delivery reports seen so far.
-    acked: AtomicU64,
+    /// Positive delivery reports, by batch id.
+    acks: Mutex<HashMap<usize, u64>>,
     failed: AtomicU64,
+    /// Produced batches not yet committed, oldest first.
+    inflight: Mutex<inflight::Queue>,
+    /// Records of retired batches: output / DLQ records acknowledged.
+    emitted: AtomicU64,
+    dlq_routed: AtomicU64,
+    /// The producer, for the rebalance callback (which waits for the batches in flight).
+    /// Set while the loop runs and cleared at its end (it holds an `Arc` of this).
+    producer: Mutex<Option<Arc<BaseProducer<ProducerCtx>>>>,
+    flush_timeout_ms: u64,
     first_delivery_error: Mutex<Option<String>>,
 }
 
@@ -141,28 +156,28 @@ impl ClientContext for ConsumerCtx {}
 impl ConsumerContext for ConsumerCtx {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
+            // Wait for the batches in flight (bounded by their flushTimeoutMs) and commit, in
+            // order, what was delivered before the partitions go. A failure is left for the
+            // loop to report; what did not retire is not committed for revoked partitions.
+            let producer = lock(&self.0.producer).clone();
+            let _ = inflight::drain_to(&self.0, producer.as_deref(), 0, self.0.flush_timeout_ms);
+            if self.0.commit_offsets {
+                let mut pending = lock(&self.0.uncommitted);
+                let mut list = TopicPartitionList::new();
+                for ((t, p), &next) in pending.iter() {
+                    let _ = list.add_partition_offset(t, *p, Offset::Offset(next));
+                }
+                if list.count() > 0 && consumer.commit(&list, CommitMode::Sync).is_ok() {
+                    pending.clear();
+                }
+                for e in tpl.elements() {
+                    pending.remove(&(e.topic().to_string(), e.partition()));
+                }
+            }
             let seq = self.0.poll_seq.load(Ordering::SeqCst);
             let mut revoked = lock(&self.0.revoked);
             for e in tpl.elements() {
                 revoked.insert((e.topic().to_string(), e.partition()), seq);
-            }
-            drop(revoked);
-            // Delivered work of the partitions being given up is committed before they go
-            // (normally nothing is pending: each batch commits before the next poll).
-            if self.0.commit_offsets {
-                let mut pending = lock(&self.0.uncommitted);
-                let mut list = TopicPartitionList::new();
-                for e in tpl.elements() {
-                    let key = (e.topic().to_string(), e.partition());
-                    if let Some(&next) = pending.get(&key) {
-                        let _ = list.add_partition_offset(&key.0, key.1, Offset::Offset(next));
-                    }
-                }
-                if list.count() > 0 && consumer.commit(&list, CommitMode::Sync).is_ok() {
-                    for e in tpl.elements() {
-                        pending.remove(&(e.topic().to_string(), e.partition()));
-                    }
-                }
             }
         }
     }
@@ -173,11 +188,11 @@ struct ProducerCtx(Arc<Shared>);
 impl ClientContext for ProducerCtx {}
 
 impl ProducerContext for ProducerCtx {
-    type DeliveryOpaque = ();
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    type DeliveryOpaque = usize;
+    fn delivery(&self, result: &DeliveryResult<'_>, batch: usize) {
         match result {
             Ok(_) => {
-                self.0.acked.fetch_add(1, Ordering::SeqCst);
+                *lock(&self.0.acks).entry(batch).or_insert(0) += 1;
             }
             Err((e, m)) => {
                 self.0.failed.fetch_add(1, Ordering::SeqCst);
@@ -246,9 +261,9 @@ pub fn run(
             "no rules loaded: call loadRules() before runStream()",
         ));
     }
-    let started = Instant::now();
     let shared = Arc::new(Shared {
         commit_offsets: cfg.commit_offsets,
+        flush_timeout_ms: cfg.flush_timeout_ms,
         ..Shared::default()
     });
 
@@ -266,15 +281,41 @@ pub fn run(
         .map_err(|e| kafka_error("INVALID_CONFIG", "consumerConf", &e))?;
     let needs_producer = cfg.dlq_topic.is_some()
         || (cfg.output_mode != OutputMode::None && cfg.output_topic.is_some());
-    let producer: Option<BaseProducer<ProducerCtx>> = if needs_producer {
-        Some(
+    let producer: Option<Arc<BaseProducer<ProducerCtx>>> = if needs_producer {
+        Some(Arc::new(
             client_config(&cfg.brokers, &cfg.producer_conf)
                 .create_with_context(ProducerCtx(shared.clone()))
                 .map_err(|e| kafka_error("INVALID_CONFIG", "producerConf", &e))?,
-        )
+        ))
     } else {
         None
     };
+    *lock(&shared.producer) = producer.clone();
+    let result = run_loop(
+        cfg,
+        rules,
+        stop,
+        on_stats,
+        &shared,
+        &consumer,
+        producer.as_deref(),
+    );
+    // Break the cycle shared → producer → its context → shared.
+    lock(&shared.producer).take();
+    result
+}
+
+/// Connects, subscribes and runs the pipelined loop (`run`).
+fn run_loop(
+    cfg: &StreamConfig,
+    rules: &RuleCell,
+    stop: &AtomicBool,
+    on_stats: &mut dyn FnMut(&StreamStats),
+    shared: &Arc<Shared>,
+    consumer: &BaseConsumer<ConsumerCtx>,
+    producer: Option<&BaseProducer<ProducerCtx>>,
+) -> Result<StreamStats, StreamError> {
+    let started = Instant::now();
 
     // Reach the cluster first, so an unreachable broker fails in bounded time.
     if let Err(e) = consumer
@@ -297,7 +338,12 @@ pub fn run(
     let mut stats = StreamStats::default();
     let mut last_stats = Instant::now();
     let mut last_message = Instant::now();
-    let mut produced_total = 0u64;
+    let mut next_id = 0usize;
+    let sync = |stats: &mut StreamStats| {
+        stats.emitted = shared.emitted.load(Ordering::SeqCst);
+        stats.dlq_routed = shared.dlq_routed.load(Ordering::SeqCst);
+        stats.delivery_errors = shared.failed.load(Ordering::SeqCst);
+    };
     let result = loop {
         if stop.load(Ordering::SeqCst) {
             break Ok(());
@@ -313,7 +359,19 @@ pub fn run(
         {
             break Ok(());
         }
+        // Wait for the oldest batch while the queue is full, then commit what retired.
+        if let Err(e) = inflight::drain_to(
+            shared,
+            producer,
+            inflight::MAX_IN_FLIGHT - 1,
+            cfg.flush_timeout_ms,
+        )
+        .and_then(|()| inflight::commit(consumer, shared))
+        {
+            break Err(e);
+        }
         if last_stats.elapsed() >= Duration::from_millis(cfg.stats_interval_ms) {
+            sync(&mut stats);
             stats.elapsed_ms = ms(started.elapsed());
             on_stats(&stats);
             last_stats = Instant::now();
@@ -325,7 +383,13 @@ pub fn run(
         } else {
             cfg.batch_size
         };
-        let batch = match poll_batch(&consumer, &shared, cfg, want, stop) {
+        // With a batch in flight, poll briefly, to come back for its reports and commit.
+        let first_wait = if lock(&shared.inflight).is_empty() {
+            Duration::from_millis(cfg.poll_timeout_ms)
+        } else {
+            Duration::from_millis(cfg.poll_timeout_ms.min(5))
+        };
+        let batch = match poll_batch(consumer, shared, first_wait, want, stop) {
             Ok(b) => b,
             Err(e) => break Err(e),
         };
@@ -333,24 +397,28 @@ pub fn run(
             continue;
         }
         last_message = Instant::now();
-        match process_batch(
-            cfg,
-            rules,
-            &consumer,
-            producer.as_ref(),
-            &shared,
-            batch,
-            &mut stats,
-            &mut produced_total,
-        ) {
-            Ok(()) => {}
-            Err(e) => break Err(e),
+        next_id += 1;
+        if let Err(e) = process_batch(cfg, rules, producer, shared, batch, &mut stats, next_id) {
+            break Err(e);
         }
     };
-    // Final flush (every batch already waited for its deliveries) and close.
-    if let Some(p) = &producer {
+    // Drain: wait for the batches in flight and commit them (after a failure, only the
+    // acknowledged batches before it).
+    let result = match result {
+        Ok(()) => inflight::drain_to(shared, producer, 0, cfg.flush_timeout_ms)
+            .and_then(|()| inflight::commit(consumer, shared)),
+        Err(e) => {
+            inflight::retire(shared);
+            let _ = inflight::commit(consumer, shared);
+            // What did not retire is never committed (nor awaited when the consumer closes).
+            lock(&shared.inflight).clear();
+            Err(e)
+        }
+    };
+    if let Some(p) = producer {
         let _ = p.flush(Duration::from_millis(cfg.flush_timeout_ms));
     }
+    sync(&mut stats);
     stats.elapsed_ms = ms(started.elapsed());
     result.map(|()| {
         on_stats(&stats);
@@ -383,12 +451,12 @@ fn transient(e: &KafkaError) -> bool {
 fn poll_batch(
     consumer: &BaseConsumer<ConsumerCtx>,
     shared: &Shared,
-    cfg: &StreamConfig,
+    first_wait: Duration,
     want: usize,
     stop: &AtomicBool,
 ) -> Result<Vec<In>, StreamError> {
     let mut out: Vec<In> = Vec::new();
-    let deadline = Instant::now() + Duration::from_millis(cfg.poll_timeout_ms);
+    let deadline = Instant::now() + first_wait;
     while out.len() < want {
         let wait = if out.is_empty() {
             let now = Instant::now();
@@ -435,17 +503,16 @@ fn poll_batch(
     Ok(out)
 }
 
-/// Evaluates, produces, waits for the deliveries, commits.
-#[allow(clippy::too_many_arguments)]
+/// Evaluates and produces one batch, then queues it (as batch `id`) for its delivery reports
+/// and commit.
 fn process_batch(
     cfg: &StreamConfig,
     cell: &RuleCell,
-    consumer: &BaseConsumer<ConsumerCtx>,
     producer: Option<&BaseProducer<ProducerCtx>>,
     shared: &Shared,
     batch: Vec<In>,
     stats: &mut StreamStats,
-    produced_total: &mut u64,
+    id: usize,
 ) -> Result<(), StreamError> {
     let rules = cell
         .get()
@@ -500,12 +567,10 @@ fn process_batch(
     let mut outs: Vec<Out> = Vec::new();
     let mut label_counts = vec![0u64; rules.labels().len()];
     let mut records = 0u64;
-    let mut dlq = 0u64;
     for r in results {
         let r = r?;
         stats.matched += r.matched;
         stats.skipped += r.skipped;
-        dlq += r.dlq;
         records += r.records;
         for (i, c) in r.label_counts.iter().enumerate() {
             if let Some(slot) = label_counts.get_mut(i) {
@@ -532,135 +597,83 @@ fn process_batch(
             });
         }
     }
-    let emitted = outs.iter().filter(|o| !o.topic_is_dlq).count() as u64;
-
-    // Produce, then wait for every delivery report of this batch.
+    let mut sent = inflight::Pending {
+        id,
+        outs: 0,
+        emitted: 0,
+        dlq: 0,
+        next: Vec::with_capacity(next.len()),
+        deadline: Instant::now() + Duration::from_millis(cfg.flush_timeout_ms),
+    };
     if let Some(p) = producer {
-        let deadline = Instant::now() + Duration::from_millis(cfg.flush_timeout_ms);
-        for o in outs {
-            let topic = if o.topic_is_dlq {
-                cfg.dlq_topic.as_deref()
-            } else {
-                cfg.output_topic.as_deref()
-            };
-            let Some(topic) = topic else { continue };
-            let mut rec: BaseRecord<'_, [u8], [u8], ()> =
-                BaseRecord::to(topic).payload(&o.value[..]);
-            if let Some(k) = o.key.as_deref() {
-                rec = rec.key(k);
-            }
-            if let Some(h) = o.headers {
-                rec = rec.headers(h);
-            }
-            loop {
-                match p.send(rec) {
-                    Ok(()) => break,
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        if Instant::now() >= deadline {
-                            return Err(StreamError::new(
-                                "DELIVERY_FAILED",
-                                format!("the producer queue stayed full for flushTimeoutMs ({} ms); nothing of this batch was committed", cfg.flush_timeout_ms),
-                            ));
-                        }
-                        p.poll(Duration::from_millis(5));
-                        rec = back;
-                    }
-                    Err((e, _)) => {
-                        return Err(kafka_error(
-                            "DELIVERY_FAILED",
-                            &format!(
-                            "kafka produce to {topic} failed; nothing of this batch was committed"
-                        ),
-                            &e,
-                        ))
-                    }
-                }
-            }
-            *produced_total += 1;
+        produce(cfg, p, outs, &mut sent)?;
+    }
+    // Where each partition's messages of this batch start (for revocations meanwhile).
+    for (key, o) in next {
+        let polled_at = batch
+            .iter()
+            .filter(|m| m.msg.topic() == key.0 && m.msg.partition() == key.1)
+            .map(|m| m.seq)
+            .min()
+            .unwrap_or(0);
+        sent.next.push((key, o, polled_at));
+    }
+    lock(&shared.inflight).push_back(sent);
+    Ok(())
+}
+
+/// Hands every record to the producer, tagged with the batch's id.
+fn produce(
+    cfg: &StreamConfig,
+    p: &BaseProducer<ProducerCtx>,
+    outs: Vec<Out>,
+    sent: &mut inflight::Pending,
+) -> Result<(), StreamError> {
+    for o in outs {
+        let topic = if o.topic_is_dlq {
+            cfg.dlq_topic.as_deref()
+        } else {
+            cfg.output_topic.as_deref()
+        };
+        let Some(topic) = topic else { continue };
+        let mut rec: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(topic, sent.id).payload(&o.value[..]);
+        if let Some(k) = o.key.as_deref() {
+            rec = rec.key(k);
+        }
+        if let Some(h) = o.headers {
+            rec = rec.headers(h);
         }
         loop {
-            p.poll(Duration::from_millis(1));
-            let acked = shared.acked.load(Ordering::SeqCst);
-            let failed = shared.failed.load(Ordering::SeqCst);
-            if failed > 0 {
-                stats.delivery_errors = failed;
-                let why = lock(&shared.first_delivery_error)
-                    .clone()
-                    .unwrap_or_default();
-                return Err(StreamError::new(
-                    "DELIVERY_FAILED",
-                    format!("kafka delivery failed ({why}); the offsets of this batch and later ones remain uncommitted"),
-                ));
-            }
-            if acked >= *produced_total {
-                break;
-            }
-            if Instant::now() >= deadline {
-                return Err(StreamError::new(
-                    "DELIVERY_FAILED",
-                    format!(
-                        "{} record(s) not acknowledged within flushTimeoutMs ({} ms); the offsets of this batch remain uncommitted",
-                        *produced_total - acked,
-                        cfg.flush_timeout_ms
-                    ),
-                ));
-            }
-            p.poll(Duration::from_millis(4));
-        }
-        stats.emitted += emitted;
-        stats.dlq_routed += dlq;
-    }
-
-    // Every output of the batch is acknowledged: commit.
-    if cfg.commit_offsets {
-        let revoked = lock(&shared.revoked).clone();
-        let mut pending = lock(&shared.uncommitted);
-        for ((t, p), o) in next {
-            let polled_at = batch
-                .iter()
-                .filter(|m| m.msg.topic() == t && m.msg.partition() == p)
-                .map(|m| m.seq)
-                .min()
-                .unwrap_or(0);
-            if revoked
-                .get(&(t.clone(), p))
-                .is_some_and(|&at| at > polled_at)
-            {
-                continue;
-            }
-            pending.insert((t, p), o);
-        }
-        let mut list = TopicPartitionList::new();
-        for ((t, p), o) in pending.iter() {
-            list.add_partition_offset(t, *p, Offset::Offset(*o))
-                .map_err(|e| kafka_error("COMMIT_FAILED", "commit", &e))?;
-        }
-        drop(pending);
-        if list.count() > 0 {
-            match consumer.commit(&list, CommitMode::Sync) {
-                Ok(()) => lock(&shared.uncommitted).clear(),
-                Err(e) => {
-                    let rebalancing = matches!(
-                        e.rdkafka_error_code(),
-                        Some(
-                            RDKafkaErrorCode::RebalanceInProgress
-                                | RDKafkaErrorCode::IllegalGeneration
-                                | RDKafkaErrorCode::UnknownMemberId
-                                | RDKafkaErrorCode::NoOffset
-                        )
-                    );
-                    if !rebalancing {
-                        return Err(kafka_error("COMMIT_FAILED", "kafka commit", &e));
+            match p.send(rec) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    if Instant::now() >= sent.deadline {
+                        return Err(StreamError::new(
+                            "DELIVERY_FAILED",
+                            format!("the producer queue stayed full for flushTimeoutMs ({} ms); nothing of this batch was committed", cfg.flush_timeout_ms),
+                        ));
                     }
-                    // A rebalance is under way: the partitions' next owner reads these
-                    // records again (at-least-once); nothing was lost.
-                    lock(&shared.uncommitted).clear();
+                    p.poll(Duration::from_millis(5));
+                    rec = back;
+                }
+                Err((e, _)) => {
+                    return Err(kafka_error(
+                        "DELIVERY_FAILED",
+                        &format!(
+                            "kafka produce to {topic} failed; nothing of this batch was committed"
+                        ),
+                        &e,
+                    ))
                 }
             }
         }
-        lock(&shared.revoked).clear();
-    } else {
-        lock(&shared.revoked).clear();
+        sent.outs += 1;
+        if o.topic_is_dlq {
+            sent.dlq += 1;
+        } else {
+            sent.emitted += 1;
+        }
     }
     Ok(())
 }
