@@ -746,6 +746,28 @@ impl<'a> Compiler<'a> {
         None
     }
 
+    /// The leaf's `values`/`value` as text, or a YAML_SYNTAX_ERROR saying it must be `what`.
+    fn text_value(
+        &mut self,
+        m: &Map<String, Value>,
+        at: &At<'_>,
+        what: &str,
+    ) -> Option<(String, &'static str)> {
+        let (v, key) = self.value_of(m, at)?;
+        match scalar_text(v) {
+            Some(t) => Some((t, key)),
+            None => {
+                self.err(
+                    "YAML_SYNTAX_ERROR",
+                    format!("'{key}' must be {what}"),
+                    at,
+                    key,
+                );
+                None
+            }
+        }
+    }
+
     fn number(&mut self, v: &Value, at: &At<'_>, key: &str) -> Option<f64> {
         let n = as_f64(v);
         if n.is_none() {
@@ -892,16 +914,7 @@ impl<'a> Compiler<'a> {
         match op {
             "contains" | "starts_with" | "ends_with" | "ci_eq" => {
                 self.check_type(&name, mode, "string operators", &[Str], at);
-                let (v, key) = self.value_of(m, at)?;
-                let Some(s) = scalar_text(v) else {
-                    self.err(
-                        "YAML_SYNTAX_ERROR",
-                        format!("'{key}' must be a string"),
-                        at,
-                        key,
-                    );
-                    return None;
-                };
+                let (s, _) = self.text_value(m, at, "a string")?;
                 let sop = match op {
                     "contains" => StrOp::Contains,
                     "starts_with" => StrOp::StartsWith,
@@ -925,16 +938,7 @@ impl<'a> Compiler<'a> {
             }
             "regex" | "not_regex" => {
                 self.check_type(&name, mode, "regex operators", &[Str], at);
-                let (v, key) = self.value_of(m, at)?;
-                let Some(p) = scalar_text(v) else {
-                    self.err(
-                        "YAML_SYNTAX_ERROR",
-                        format!("'{key}' must be a string"),
-                        at,
-                        key,
-                    );
-                    return None;
-                };
+                let (p, key) = self.text_value(m, at, "a string")?;
                 return match regex::RegexBuilder::new(&p).size_limit(1 << 24).build() {
                     Ok(re) => Some(Test::Regex {
                         f,
@@ -1003,16 +1007,7 @@ impl<'a> Compiler<'a> {
             }
             "ip_in_subnet" | "ip_not_in_subnet" => {
                 self.check_type(&name, mode, "ip operators", &[Str, I32, I64], at);
-                let (v, key) = self.value_of(m, at)?;
-                let Some(c) = scalar_text(v) else {
-                    self.err(
-                        "YAML_SYNTAX_ERROR",
-                        format!("'{key}' must be a CIDR string"),
-                        at,
-                        key,
-                    );
-                    return None;
-                };
+                let (c, _) = self.text_value(m, at, "a CIDR string")?;
                 let (net, mask) = parse_cidr(&c);
                 return Some(Test::Ip {
                     f,
