@@ -136,7 +136,7 @@ pub(crate) fn ndjson(
     let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
         let piece = &payload[bounds[i]..bounds[i + 1]];
         sink.reserve(piece.len() / 256);
-        let mut block = Block::new();
+        let mut block = Block::new(rs);
         let mut row = 0u64;
         for_each_line(piece, |s, e| {
             block.push(rs, scratch, &piece[s..e], row, sink);
@@ -168,7 +168,7 @@ pub(crate) fn messages(
             return;
         };
         // Rows are message indices within the piece; blank messages are not records.
-        let mut block = Block::new();
+        let mut block = Block::new(rs);
         for (j, m) in chunk.iter().enumerate() {
             let m = trim_end(m);
             if m.iter().all(|b| matches!(b, b' ' | b'\t')) {

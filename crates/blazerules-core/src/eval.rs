@@ -136,14 +136,14 @@ fn set_test<F: Fields>(v: V<'_, '_>, set: &StrSet, mode: SetMode) -> bool {
     }
 }
 
-fn ip_of(v: V<'_, '_>) -> Option<u32> {
+pub(crate) fn ip_of(v: V<'_, '_>) -> Option<u32> {
     match v.first()? {
         Node::String(s) => Some(parse_ipv4(s)),
         _ => int(v).map(|i| i as u32),
     }
 }
 
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// Great-circle distance in km (§2.12): equirectangular, haversine beyond 1500 km.
 fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
@@ -160,7 +160,7 @@ fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * R * a.sqrt().min(1.0).asin()
 }
 
-fn expr<F: Fields>(e: &Expr, r: &F) -> Option<f64> {
+pub(crate) fn expr<F: Fields>(e: &Expr, r: &F) -> Option<f64> {
     match e {
         Expr::Lit(x) => Some(*x),
         Expr::Field(f) => match r.get(f).and_then(number::<F>) {
@@ -182,7 +182,7 @@ fn expr<F: Fields>(e: &Expr, r: &F) -> Option<f64> {
 }
 
 #[inline]
-fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
+pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
     match t {
         Test::Num { f, cmp, t, kind } => match r.get(f) {
             Some(v) if F::ELEM => number::<F>(v).is_some_and(|x| cmp.test(x, *t)),

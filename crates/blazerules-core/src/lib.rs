@@ -9,13 +9,17 @@ mod batch;
 mod compile;
 pub mod error;
 mod eval;
+mod exec;
+mod json;
 mod load;
 mod lookup;
 mod ndjson;
+mod plan;
 mod record;
 pub mod result;
 mod ruleset;
 pub mod sql;
+mod template;
 mod value;
 
 pub use error::{LoadError, RuleError};
@@ -100,12 +104,12 @@ impl RuleSet {
             });
         }
         compile::close_categoricals(&mut conds, &doc.hints);
+        let plan = plan::Plan::new(&conds);
         let code_of = |l: &str| doc.labels.iter().position(|x| x == l).unwrap_or(0) as i32;
         let rules = doc
             .rules
             .iter()
-            .zip(conds)
-            .map(|(r, cond)| {
+            .map(|r| {
                 let label = code_of(&r.label);
                 let label_rank = doc.label_ranks[label as usize];
                 let contrib = if r.weight == 0.0 && r.action != load::Action::Approve {
@@ -114,7 +118,6 @@ impl RuleSet {
                     r.weight
                 };
                 ruleset::CRule {
-                    cond,
                     shadow: r.shadow,
                     contrib,
                     cap: r.score_cap,
@@ -139,6 +142,7 @@ impl RuleSet {
             default_rank: doc.label_ranks[0],
             labels: doc.labels,
             rules,
+            plan,
             trie: record::FieldTrie::new(&fields),
         };
         Ok(RuleSet {

@@ -1,8 +1,10 @@
 //! Record framing and parsing (rules-reference §5): NDJSON lines, messages, JSON arrays.
 //! Bad records are skipped and reported, never aborting the batch.
 
-use crate::eval::{eval, Record};
+use crate::eval::{Record, MISSING};
+use crate::json::{read_record, Out, Read};
 use crate::ruleset::{Inner, Scratch, Sink};
+use crate::template::Templates;
 use memchr::memchr;
 use simd_json::{Node, Tape};
 use std::time::Instant;
@@ -42,21 +44,23 @@ pub(crate) fn for_each_line(buf: &[u8], mut f: impl FnMut(usize, usize)) {
     }
 }
 
-/// Records are parsed and evaluated a block at a time, rule-major: each rule's compiled tree
-/// stays in cache while it runs over the whole block, which matters with hundreds of rules.
+/// Records are read and evaluated a block at a time: the evaluator runs each rule's plan over
+/// 64 records at once (see `exec`), and the block's values stay in cache between the two.
 pub(crate) const BLOCK: usize = 128;
 
-/// A block of records waiting to be evaluated: each copied into `buf` with its own padding,
-/// so every record can be parsed in place independently.
+/// A block of records waiting to be evaluated, read straight from the caller's bytes.
 pub(crate) struct Block<'p> {
-    /// (source bytes, offset in `buf`, row)
-    lines: Vec<(&'p [u8], usize, u64)>,
+    /// (record bytes, row)
+    lines: Vec<(&'p [u8], u64)>,
+    /// Record shapes seen in this piece.
+    tpl: Templates,
 }
 
 impl<'p> Block<'p> {
-    pub fn new() -> Self {
+    pub fn new(rs: &Inner) -> Self {
         Block {
             lines: Vec::with_capacity(BLOCK),
+            tpl: Templates::new(rs.trie.disjoint),
         }
     }
 
@@ -80,18 +84,13 @@ impl<'p> Block<'p> {
             return;
         }
         scratch.largest_record = scratch.largest_record.max(line.len());
-        let at = scratch.buf.len();
-        scratch.buf.extend_from_slice(line);
-        scratch
-            .buf
-            .resize(scratch.buf.len() + simd_json::INPUT_PADDING, 0);
-        self.lines.push((line, at, row));
+        self.lines.push((line, row));
         if self.lines.len() == BLOCK {
             self.flush(rs, scratch, sink);
         }
     }
 
-    /// Parses, evaluates and decides every queued record, in order.
+    /// Reads, evaluates and decides every queued record, in order.
     pub fn flush(&mut self, rs: &Inner, scratch: &mut Scratch, sink: &mut Sink) {
         if self.lines.is_empty() {
             return;
@@ -100,9 +99,10 @@ impl<'p> Block<'p> {
         let n = self.lines.len();
         let ns = rs.trie.n_slots;
         let Scratch {
-            buffers,
-            tapes,
-            buf,
+            esc,
+            fixups,
+            key,
+            tape,
             slots,
             prio,
             bits,
@@ -110,75 +110,74 @@ impl<'p> Block<'p> {
             ctx,
             ..
         } = scratch;
-        let mut tp: Vec<Tape<'_>> = std::mem::take(tapes).into_iter().map(Tape::reset).collect();
-        tp.resize_with(n, || Tape(Vec::new()));
-        slots.resize(n * ns, 0);
-        prio.resize(ns, 0);
+        esc.clear();
+        fixups.clear();
+        slots.clear();
+        slots.resize(n * ns, MISSING);
         ok.clear();
-        // Parse: hand out disjoint mutable segments of `buf`, one per record.
-        let mut rest: &mut [u8] = &mut buf[..];
-        let mut consumed = 0;
-        for (k, (tape, &(line, at, row))) in tp.iter_mut().zip(&self.lines).enumerate() {
-            let len = line.len();
-            let Some((_, tail)) = std::mem::take(&mut rest).split_at_mut_checked(at - consumed)
-            else {
-                break;
-            };
-            let Some((seg, tail)) = tail.split_at_mut_checked(len + simd_json::INPUT_PADDING)
-            else {
-                break;
-            };
-            rest = tail;
-            consumed = at + len + simd_json::INPUT_PADDING;
-            match simd_json::fill_tape_padded(seg, len, buffers, tape) {
-                Ok(()) if matches!(tape.0.first(), Some(Node::Object { .. })) => {
-                    rs.trie
-                        .extract(&tape.0, &mut slots[k * ns..(k + 1) * ns], prio);
-                    ok.push(k);
+        let mut tp: Vec<Node<'p>> = std::mem::replace(tape, Tape(Vec::new())).reset().0;
+        for (k, &(line, row)) in self.lines.iter().enumerate() {
+            let text = match std::str::from_utf8(line) {
+                Ok(t) => t,
+                Err(e) => {
+                    let msg = format!("malformed json: at byte {}: invalid UTF-8", e.valid_up_to());
+                    sink.bad(row, "MALFORMED_JSON", msg, Some(line.to_vec()));
+                    continue;
                 }
-                Ok(()) => sink.bad(
-                    row,
-                    "MALFORMED_JSON",
-                    "record is not a JSON object".into(),
-                    Some(line.to_vec()),
-                ),
-                Err(e) => sink.bad(
-                    row,
-                    "MALFORMED_JSON",
-                    format!("malformed json: {}", describe(&e)),
-                    Some(line.to_vec()),
-                ),
+            };
+            prio.clear();
+            prio.resize(ns, 0);
+            let (mark, fixed) = (tp.len(), fixups.len());
+            let out = Out {
+                tape: &mut tp,
+                fixups: &mut *fixups,
+                esc: &mut *esc,
+                slots: &mut slots[k * ns..(k + 1) * ns],
+                prio: &mut prio[..],
+                key: &mut *key,
+            };
+            let bad = match read_record(text, &rs.trie, out, &mut self.tpl) {
+                Ok(Read::Object) => {
+                    ok.push(k);
+                    continue;
+                }
+                Ok(Read::NotObject) => "record is not a JSON object".to_string(),
+                Err(e) => format!("malformed json: at byte {}: {}", e.at, e.what),
+            };
+            tp.truncate(mark);
+            fixups.truncate(fixed);
+            sink.bad(row, "MALFORMED_JSON", bad, Some(line.to_vec()));
+        }
+        // The escape arena is complete: point escaped strings' nodes at it.
+        let mut tp: Vec<Node<'_>> = tp;
+        let esc: &str = esc;
+        for f in fixups.iter() {
+            if let Some(n) = tp.get_mut(f.node as usize) {
+                *n = Node::String(
+                    esc.get(f.at as usize..(f.at + f.len) as usize)
+                        .unwrap_or_default(),
+                );
             }
         }
         let t1 = Instant::now();
         sink.parse_ns += (t1 - t0).as_nanos() as u64;
-        // Evaluate rule-major into a per-record bitset of matched rules.
+        // Evaluate all rules over the block into a per-record bitset of matched rules.
         let words = rs.rules.len().div_ceil(64).max(1);
+        let recs: Vec<Record<'_, '_>> = ok
+            .iter()
+            .map(|&k| Record {
+                tape: &tp,
+                slots: &slots[k * ns..(k + 1) * ns],
+            })
+            .collect();
         bits.clear();
-        bits.resize(n * words, 0);
-        for (ri, rule) in rs.rules.iter().enumerate() {
-            let (w, bit) = (ri / 64, 1u64 << (ri % 64));
-            for &k in ok.iter() {
-                let rec = Record {
-                    tape: &tp[k].0,
-                    slots: &slots[k * ns..(k + 1) * ns],
-                };
-                if eval(&rule.cond, &rec, ctx) {
-                    bits[k * words + w] |= bit;
-                }
-            }
-        }
-        for &k in ok.iter() {
-            rs.decide(&bits[k * words..(k + 1) * words], self.lines[k].2, sink);
+        bits.resize(recs.len() * words, 0);
+        rs.evaluator(ctx).run(&recs, bits);
+        for (j, &k) in ok.iter().enumerate() {
+            rs.decide(&bits[j * words..(j + 1) * words], self.lines[k].1, sink);
         }
         sink.eval_ns += t1.elapsed().as_nanos() as u64;
-        *tapes = tp.into_iter().map(Tape::reset).collect();
-        buf.clear();
+        *tape = Tape(tp).reset();
         self.lines.clear();
     }
-}
-
-/// "malformed json" and where: the byte offset within the record and what the parser expected.
-fn describe(e: &simd_json::Error) -> String {
-    format!("at byte {}: {:?}", e.index(), e.error())
 }

@@ -12,8 +12,6 @@ const NESTED: u8 = 1;
 
 struct Entry {
     key: Box<str>,
-    /// The key's first byte: most mismatches end here without a memcmp.
-    head: u8,
     /// (slot, priority) when this key is a referenced field.
     slot: Option<(u32, u8)>,
     /// Trie node for keys below this one.
@@ -25,55 +23,108 @@ struct TrieNode {
     entries: Vec<Entry>,
     /// Bit `len` set when some entry's key has that length (cheap rejection of other keys).
     len_mask: u64,
-    /// Open-addressing table over `entries` (index + 1; 0 = empty), keyed by `key_hash`.
-    table: Vec<u16>,
+    /// Open-addressing table over `entries` keyed by the key's first 16 bytes: most field
+    /// names fit, so a lookup is two word compares and no memcmp.
+    table: Vec<Bucket>,
 }
 
-/// A cheap hash of a key from its length and first and last bytes: enough to tell apart
-/// the handful of field names a node holds.
+#[derive(Clone, Copy, Default)]
+struct Bucket {
+    words: [u64; 2],
+    len: u32,
+    /// Index + 1 into `entries`; 0 = empty.
+    entry: u32,
+}
+
+/// What a key leads to: its (slot, priority) when it is a referenced field, and the trie node
+/// for the keys below it.
+pub(crate) type Hit = (Option<(u32, u8)>, Option<usize>);
+
+/// The first 16 bytes of `s[at..at + len]`, zero-filled past `len`.
 #[inline]
-fn key_hash(k: &[u8]) -> usize {
-    let (first, last) = (
-        k.first().copied().unwrap_or(0) as usize,
-        k.last().copied().unwrap_or(0) as usize,
-    );
-    (k.len().wrapping_mul(0x9E37) ^ first.wrapping_mul(0x85EB) ^ last.wrapping_mul(0xC2B2)) >> 3
+fn words(s: &[u8], at: usize, len: usize) -> [u64; 2] {
+    let mask = |n: usize| {
+        if n >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * n)) - 1
+        }
+    };
+    let chunk = match s.get(at..).and_then(|t| t.first_chunk::<16>()) {
+        Some(c) => *c,
+        None => {
+            let mut c = [0u8; 16];
+            let n = len.min(16);
+            if let (Some(d), Some(src)) = (c.get_mut(..n), s.get(at..at + n)) {
+                d.copy_from_slice(src);
+            }
+            c
+        }
+    };
+    let (lo, hi) = chunk.split_at(8);
+    let w = |b: &[u8]| b.first_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
+    [w(lo) & mask(len), w(hi) & mask(len.saturating_sub(8))]
+}
+
+#[inline]
+fn bucket_of(w: [u64; 2], len: usize, mask: usize) -> usize {
+    let h = (w[0] ^ w[1].rotate_left(29) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (h >> 40) as usize & mask
 }
 
 impl TrieNode {
     fn build_table(&mut self) {
         let size = (self.entries.len() * 4).next_power_of_two().max(16);
-        self.table = vec![0; size];
+        self.table = vec![Bucket::default(); size];
         for (i, e) in self.entries.iter().enumerate() {
-            let mut h = key_hash(e.key.as_bytes()) & (size - 1);
-            while self.table[h] != 0 {
+            let k = e.key.as_bytes();
+            let w = words(k, 0, k.len());
+            let mut h = bucket_of(w, k.len(), size - 1);
+            while self.table[h].entry != 0 {
                 h = (h + 1) & (size - 1);
             }
-            self.table[h] = (i + 1) as u16;
+            self.table[h] = Bucket {
+                words: w,
+                len: k.len() as u32,
+                entry: (i + 1) as u32,
+            };
         }
     }
 
+    /// The entry for key `s[at..at + len]`.
     #[inline]
-    fn find(&self, k: &str) -> Option<&Entry> {
+    fn find_at(&self, s: &[u8], at: usize, len: usize) -> Option<&Entry> {
+        if self.len_mask & (1u64 << len.min(63)) == 0 {
+            return None;
+        }
+        let w = words(s, at, len);
         let mask = self.table.len().wrapping_sub(1);
-        let mut h = key_hash(k.as_bytes()) & mask;
+        let mut h = bucket_of(w, len, mask);
         loop {
-            let i = *self.table.get(h)? as usize;
-            let e = self.entries.get(i.checked_sub(1)?)?;
-            if e.key.len() == k.len()
-                && e.head == k.as_bytes().first().copied().unwrap_or(0)
-                && *e.key == *k
+            let b = self.table.get(h)?;
+            let e = self.entries.get((b.entry as usize).checked_sub(1)?)?;
+            if b.words == w
+                && b.len as usize == len
+                && (len <= 16 || e.key.as_bytes() == s.get(at..at + len)?)
             {
                 return Some(e);
             }
             h = (h + 1) & mask;
         }
     }
+
+    #[inline]
+    fn find(&self, k: &str) -> Option<&Entry> {
+        self.find_at(k.as_bytes(), 0, k.len())
+    }
 }
 
 pub(crate) struct FieldTrie {
     nodes: Vec<TrieNode>,
     pub n_slots: usize,
+    /// No referenced field is also an object with referenced fields below it (`a` and `a.b`):
+    /// then which values a record keeps depends on its keys alone (see `json::Templates`).
+    pub disjoint: bool,
 }
 
 impl FieldTrie {
@@ -81,6 +132,7 @@ impl FieldTrie {
         let mut t = FieldTrie {
             nodes: vec![TrieNode::default()],
             n_slots: fields.len(),
+            disjoint: true,
         };
         for (slot, name) in fields.iter().enumerate() {
             let slot = slot as u32;
@@ -110,6 +162,11 @@ impl FieldTrie {
         for n in &mut t.nodes {
             n.build_table();
         }
+        t.disjoint = !t
+            .nodes
+            .iter()
+            .flat_map(|n| &n.entries)
+            .any(|e| e.slot.is_some() && e.child.is_some());
         t
     }
 
@@ -121,7 +178,6 @@ impl FieldTrie {
             None => {
                 n.entries.push(Entry {
                     key: key.into(),
-                    head: key.bytes().next().unwrap_or(0),
                     slot: None,
                     child: None,
                 });
@@ -129,6 +185,13 @@ impl FieldTrie {
             }
         };
         &mut n.entries[pos]
+    }
+
+    /// What key `s[at..at + len]` of an object at trie node `node` leads to.
+    #[inline]
+    pub fn key_at(&self, node: usize, s: &[u8], at: usize, len: usize) -> Option<Hit> {
+        let e = self.nodes.get(node)?.find_at(s, at, len)?;
+        Some((e.slot, e.child))
     }
 
     /// Fills `slots` (tape indices, MISSING when absent) for the object at `tape[0]`.
@@ -151,9 +214,6 @@ impl FieldTrie {
             };
             let val_at = i + 1;
             i = val_at + span(v);
-            if tn.len_mask & (1u64 << k.len().min(63)) == 0 {
-                continue;
-            }
             let Some(e) = tn.find(k) else {
                 continue;
             };

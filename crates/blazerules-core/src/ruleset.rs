@@ -1,15 +1,16 @@
 //! The compiled rule set and the per-record decision (rules-reference §4).
 
-use crate::compile::Cond;
-use crate::eval::{eval, Ctx, Record};
+use crate::eval::{Ctx, Record};
+use crate::exec::Evaluator;
+use crate::json::Fixup;
 use crate::ndjson::Bad;
+use crate::plan::Plan;
 use crate::record::FieldTrie;
 use crate::result::{RISK_HIGH, RISK_LOW, RISK_MEDIUM};
-use simd_json::{Buffers, Node, Tape};
+use simd_json::{Node, Tape};
 use std::collections::BTreeMap;
 
 pub(crate) struct CRule {
-    pub cond: Cond,
     pub shadow: bool,
     /// What a match adds to the score.
     pub contrib: f64,
@@ -27,6 +28,8 @@ pub(crate) struct Inner {
     pub rule_names: Vec<String>,
     pub labels: Vec<String>,
     pub rules: Vec<CRule>,
+    /// Every rule's condition, compiled together (`exec::Evaluator` runs it).
+    pub plan: Plan,
     pub trie: FieldTrie,
     pub default_rank: i32,
     /// Per label code: the label is exactly BLOCK / REVIEW (risk band rule §4.3).
@@ -36,11 +39,13 @@ pub(crate) struct Inner {
 
 /// Per-thread parsing and evaluation state, reused across blocks and pieces.
 pub(crate) struct Scratch {
-    pub buffers: Buffers,
-    /// One tape per record of a block.
-    pub tapes: Vec<Tape<'static>>,
-    /// The block's records, each followed by simd-json's padding.
-    pub buf: Vec<u8>,
+    /// Unescaped text of the block's kept strings that had escapes.
+    pub esc: String,
+    pub fixups: Vec<Fixup>,
+    /// Scratch for unescaping a key.
+    pub key: String,
+    /// The block's kept values as simd-json nodes (the evaluator's value representation).
+    pub tape: Tape<'static>,
     /// Field slots, `n_slots` per record of a block.
     pub slots: Vec<u32>,
     pub prio: Vec<u8>,
@@ -56,9 +61,10 @@ pub(crate) struct Scratch {
 impl Scratch {
     pub fn new(now_ms: i64) -> Scratch {
         Scratch {
-            buffers: Buffers::new(4096),
-            tapes: Vec::new(),
-            buf: Vec::new(),
+            esc: String::new(),
+            fixups: Vec::new(),
+            key: String::new(),
+            tape: Tape(Vec::new()),
             slots: Vec::new(),
             prio: Vec::new(),
             bits: Vec::new(),
@@ -154,12 +160,14 @@ impl Inner {
             slots: &scratch.slots[..ns],
         };
         let mut bits = vec![0u64; self.rules.len().div_ceil(64).max(1)];
-        for (i, r) in self.rules.iter().enumerate() {
-            if eval(&r.cond, &rec, &scratch.ctx) {
-                bits[i / 64] |= 1 << (i % 64);
-            }
-        }
+        self.evaluator(&scratch.ctx)
+            .run(std::slice::from_ref(&rec), &mut bits);
         self.decide(&bits, row, sink);
+    }
+
+    /// Runs the rules over records (its buffers live as long as it does).
+    pub fn evaluator<'a>(&'a self, cx: &'a Ctx) -> Evaluator<'a> {
+        Evaluator::new(&self.plan, cx)
     }
 
     /// Decision, score, risk band and winner from a record's matched-rule bitset (§4.2),

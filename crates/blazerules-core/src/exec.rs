@@ -1,0 +1,400 @@
+//! Runs a `Plan` over up to 64 records at a time: a node's value is a bit mask over the
+//! records, each leaf and column is computed once per record and only for the records some
+//! rule still needs, and each rule's code is interpreted once per 64 records.
+
+use crate::eval::{eval, expr, ip_of, test, Ctx, Record, DAY_MS, MISSING};
+use crate::plan::{Leaf, Node, Plan, Slot};
+use crate::value::{as_str, int, num, V};
+use simd_json::{Node as JNode, StaticNode};
+
+/// A dictionary lookup's outcome (ids are below these).
+const CAT_NULL: u32 = u32::MAX;
+const CAT_OTHER: u32 = u32::MAX - 1;
+const CAT_UNKNOWN: u32 = u32::MAX - 2;
+
+/// Per-chunk values of one column: `done` records were read, `has` have a value.
+struct Col<T> {
+    stamp: u32,
+    done: u64,
+    has: u64,
+    vals: [T; 64],
+}
+
+impl<T: Copy + Default> Col<T> {
+    fn new() -> Self {
+        Col {
+            stamp: 0,
+            done: 0,
+            has: 0,
+            vals: [T::default(); 64],
+        }
+    }
+    /// Fills the `need` records not read yet in this chunk with `read`.
+    #[inline]
+    fn fill(&mut self, gen: u32, need: u64, mut read: impl FnMut(usize) -> Option<T>) {
+        if self.stamp != gen {
+            self.stamp = gen;
+            self.done = 0;
+            self.has = 0;
+        }
+        let mut todo = need & !self.done;
+        self.done |= todo;
+        while todo != 0 {
+            let i = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            if let Some(v) = read(i) {
+                self.vals[i] = v;
+                self.has |= 1 << i;
+            }
+        }
+    }
+}
+
+/// Which patterns of a regex group matched, per chunk.
+struct ReCol {
+    stamp: u32,
+    done: u64,
+    /// Records whose field is a string.
+    strs: u64,
+    hits: Vec<u64>,
+}
+
+/// Evaluation state; every cache is valid for the chunk whose generation it is stamped with,
+/// so nothing is cleared between chunks.
+pub(crate) struct Evaluator<'a> {
+    plan: &'a Plan,
+    cx: &'a Ctx,
+    gen: u32,
+    /// Per leaf: (stamp, records computed, records true).
+    leaves: Vec<(u32, u64, u64)>,
+    nums: Vec<Col<f64>>,
+    ints: Vec<Col<i64>>,
+    exprs: Vec<Col<f64>>,
+    ips: Vec<Col<u32>>,
+    cats: Vec<Col<u32>>,
+    res: Vec<ReCol>,
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(plan: &'a Plan, cx: &'a Ctx) -> Self {
+        Evaluator {
+            plan,
+            cx,
+            gen: 0,
+            leaves: vec![(0, 0, 0); plan.leaves.len()],
+            nums: plan.nums.iter().map(|_| Col::new()).collect(),
+            ints: plan.ints.iter().map(|_| Col::new()).collect(),
+            exprs: plan.exprs.iter().map(|_| Col::new()).collect(),
+            ips: plan.ips.iter().map(|_| Col::new()).collect(),
+            cats: plan.dicts.iter().map(|_| Col::new()).collect(),
+            res: plan
+                .groups
+                .iter()
+                .map(|g| ReCol {
+                    stamp: 0,
+                    done: 0,
+                    strs: 0,
+                    hits: vec![0; g.set.len()],
+                })
+                .collect(),
+        }
+    }
+
+    /// For each record `j`, sets bit `i` of `bits[j * words..]` when rule `i` matches it,
+    /// where `words` = `bits.len() / recs.len()`.
+    pub fn run(&mut self, recs: &[Record<'_, '_>], bits: &mut [u64]) {
+        let Some(words) = bits.len().checked_div(recs.len()) else {
+            return;
+        };
+        for (c, chunk) in recs.chunks(64).enumerate() {
+            self.next_gen();
+            let live = u64::MAX >> (64 - chunk.len());
+            let plan = self.plan;
+            for (r, &root) in plan.roots.iter().enumerate() {
+                let mut m = self.node(root, live, chunk);
+                let (w, bit) = (r / 64, 1u64 << (r % 64));
+                while m != 0 {
+                    let j = (c * 64 + m.trailing_zeros() as usize) * words + w;
+                    m &= m - 1;
+                    if let Some(b) = bits.get_mut(j) {
+                        *b |= bit;
+                    }
+                }
+            }
+        }
+    }
+
+    fn next_gen(&mut self) {
+        // Start over before the generation wraps.
+        if self.gen == u32::MAX {
+            self.gen = 0;
+            self.leaves.iter_mut().for_each(|l| l.0 = 0);
+            self.nums.iter_mut().for_each(|c| c.stamp = 0);
+            self.ints.iter_mut().for_each(|c| c.stamp = 0);
+            self.exprs.iter_mut().for_each(|c| c.stamp = 0);
+            self.ips.iter_mut().for_each(|c| c.stamp = 0);
+            self.cats.iter_mut().for_each(|c| c.stamp = 0);
+            self.res.iter_mut().for_each(|c| c.stamp = 0);
+        }
+        self.gen += 1;
+    }
+
+    /// The records of `care` for which node `n` is true.
+    fn node(&mut self, n: u32, care: u64, recs: &[Record<'_, '_>]) -> u64 {
+        let plan = self.plan;
+        match plan.nodes[n as usize] {
+            Node::Leaf(l) => self.leaf(l as usize, care, recs) & care,
+            Node::And(start, len) => {
+                let mut m = care;
+                for &k in &plan.kids[start as usize..(start + len) as usize] {
+                    m &= self.node(k, m, recs);
+                    if m == 0 {
+                        break;
+                    }
+                }
+                m
+            }
+            Node::Or(start, len) => {
+                let (mut yes, mut rest) = (0, care);
+                for &k in &plan.kids[start as usize..(start + len) as usize] {
+                    let r = self.node(k, rest, recs);
+                    yes |= r;
+                    rest &= !r;
+                    if rest == 0 {
+                        break;
+                    }
+                }
+                yes
+            }
+            Node::Not(k) => care & !self.node(k, care, recs),
+            Node::Const(b) => {
+                if b {
+                    care
+                } else {
+                    0
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn leaf(&mut self, l: usize, care: u64, recs: &[Record<'_, '_>]) -> u64 {
+        let (stamp, done, val) = self.leaves[l];
+        let (done, val) = if stamp == self.gen {
+            (done, val)
+        } else {
+            (0, 0)
+        };
+        let need = care & !done;
+        if need == 0 {
+            return val;
+        }
+        let val = val | (self.compute(l, need, recs) & need);
+        self.leaves[l] = (self.gen, done | need, val);
+        val
+    }
+
+    fn int_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<i64> {
+        let at = self.plan.ints[col];
+        let c = &mut self.ints[col];
+        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(int));
+        c
+    }
+
+    /// Leaf `l` over the `need` records.
+    fn compute(&mut self, l: usize, need: u64, recs: &[Record<'_, '_>]) -> u64 {
+        let plan = self.plan;
+        let gen = self.gen;
+        match &plan.leaves[l] {
+            Leaf::Num { col, cmp, t } => {
+                let c = &mut self.nums[*col as usize];
+                let at = plan.nums[*col as usize];
+                c.fill(gen, need, |i| value(&recs[i], at).and_then(num));
+                each(need & c.has, |i| cmp.test(c.vals[i], *t))
+            }
+            Leaf::Range {
+                col,
+                lo,
+                hi,
+                inclusive,
+            } => {
+                let c = &mut self.nums[*col as usize];
+                let at = plan.nums[*col as usize];
+                c.fill(gen, need, |i| value(&recs[i], at).and_then(num));
+                let (lo, hi) = (*lo, *hi);
+                if *inclusive {
+                    each(need & c.has, |i| c.vals[i] >= lo && c.vals[i] <= hi)
+                } else {
+                    each(need & c.has, |i| c.vals[i] > lo && c.vals[i] < hi)
+                }
+            }
+            Leaf::Cross { a, b, cmp } => {
+                let (ca, cb) = (*a as usize, *b as usize);
+                for c in [ca, cb] {
+                    let at = plan.nums[c];
+                    self.nums[c].fill(gen, need, |i| value(&recs[i], at).and_then(num));
+                }
+                let (x, y) = (&self.nums[ca], &self.nums[cb]);
+                each(need & x.has & y.has, |i| cmp.test(x.vals[i], y.vals[i]))
+            }
+            Leaf::Expr { col, cmp, t } => {
+                let c = &mut self.exprs[*col as usize];
+                let e = &plan.exprs[*col as usize];
+                c.fill(gen, need, |i| expr(e, &recs[i]));
+                each(need & c.has, |i| cmp.test(c.vals[i], *t))
+            }
+            Leaf::DayOfWeek { col, mask } => {
+                let c = self.int_col(*col as usize, need, recs);
+                each(need & c.has, |i| {
+                    let dow = (c.vals[i].div_euclid(DAY_MS) + 4).rem_euclid(7);
+                    mask & (1 << dow) != 0
+                })
+            }
+            Leaf::TimeOfDay { col, lo, hi } => {
+                let c = self.int_col(*col as usize, need, recs);
+                let (lo, hi) = (*lo, *hi);
+                each(need & c.has, |i| {
+                    let h = c.vals[i].rem_euclid(DAY_MS) as f64 / 3_600_000.0;
+                    if lo <= hi {
+                        h >= lo && h <= hi
+                    } else {
+                        h >= lo || h <= hi
+                    }
+                })
+            }
+            Leaf::Affix { at, s, end } => each(need, |i| {
+                value(&recs[i], *at)
+                    .and_then(as_str)
+                    .is_some_and(|v| affix(v.as_bytes(), s, *end))
+            }),
+            Leaf::Ip {
+                col,
+                net,
+                mask,
+                negate,
+            } => {
+                let c = &mut self.ips[*col as usize];
+                let at = plan.ips[*col as usize];
+                c.fill(gen, need, |i| value(&recs[i], at).and_then(ip_of));
+                each(need & c.has, |i| (c.vals[i] & mask == *net) != *negate)
+            }
+            Leaf::Cat {
+                dict,
+                members,
+                negate,
+                test: t,
+            } => {
+                let d = &plan.dicts[*dict as usize];
+                let c = &mut self.cats[*dict as usize];
+                c.fill(gen, need, |i| {
+                    Some(match value(&recs[i], d.at) {
+                        None => CAT_NULL,
+                        Some(v) => match as_str(v) {
+                            Some(s) => d.ids.get(s).copied().unwrap_or(CAT_UNKNOWN),
+                            None => CAT_OTHER,
+                        },
+                    })
+                });
+                let cx = self.cx;
+                each(need, |i| match c.vals[i] {
+                    CAT_NULL => false,
+                    CAT_OTHER => test(t, &recs[i], cx),
+                    CAT_UNKNOWN => *negate,
+                    id => {
+                        let hit = members
+                            .get(id as usize / 64)
+                            .is_some_and(|w| w & (1 << (id % 64)) != 0);
+                        hit != *negate
+                    }
+                })
+            }
+            Leaf::Re {
+                group,
+                pattern,
+                negate,
+            } => {
+                let g = &plan.groups[*group as usize];
+                let c = &mut self.res[*group as usize];
+                if c.stamp != gen {
+                    c.stamp = gen;
+                    c.done = 0;
+                    c.strs = 0;
+                    c.hits.iter_mut().for_each(|h| *h = 0);
+                }
+                let mut todo = need & !c.done;
+                c.done |= todo;
+                while todo != 0 {
+                    let i = todo.trailing_zeros() as usize;
+                    todo &= todo - 1;
+                    if let Some(s) = value(&recs[i], g.at).and_then(as_str) {
+                        c.strs |= 1 << i;
+                        for p in g.set.matches(s).iter() {
+                            if let Some(h) = c.hits.get_mut(p) {
+                                *h |= 1 << i;
+                            }
+                        }
+                    }
+                }
+                let hit = c.hits.get(*pattern as usize).copied().unwrap_or(0);
+                if *negate {
+                    c.strs & !hit
+                } else {
+                    hit
+                }
+            }
+            Leaf::Test(t) => {
+                let cx = self.cx;
+                each(need, |i| test(t, &recs[i], cx))
+            }
+            Leaf::Cond(cond) => {
+                let cx = self.cx;
+                each(need, |i| eval(cond, &recs[i], cx))
+            }
+        }
+    }
+}
+
+/// Whether `v` starts (or ends, `end`) with `s`; inline, as affixes are a few bytes.
+#[inline]
+fn affix(v: &[u8], s: &[u8], end: bool) -> bool {
+    if v.len() < s.len() {
+        return false;
+    }
+    let part = if end {
+        &v[v.len() - s.len()..]
+    } else {
+        &v[..s.len()]
+    };
+    part.iter().zip(s).all(|(a, b)| a == b)
+}
+
+/// The mask of the records of `m` for which `f` holds.
+#[inline]
+fn each(mut m: u64, mut f: impl FnMut(usize) -> bool) -> u64 {
+    let mut out = 0;
+    while m != 0 {
+        let i = m.trailing_zeros() as usize;
+        m &= m - 1;
+        out |= u64::from(f(i)) << i;
+    }
+    out
+}
+
+/// The value in a slot, None when missing or null (and "" for a nullable hint).
+#[inline]
+fn value<'t, 'i>(rec: &Record<'t, 'i>, at: Slot) -> Option<V<'t, 'i>> {
+    let idx = *rec.slots.get(at.slot as usize)?;
+    if idx == MISSING {
+        return None;
+    }
+    let v = rec.tape.get(idx as usize..)?;
+    match v.first()? {
+        JNode::Static(StaticNode::Null) => None,
+        JNode::String(s) if at.empty_is_null && s.is_empty() => None,
+        _ => Some(v),
+    }
+}
+
+#[cfg(test)]
+#[path = "exec_tests.rs"]
+mod tests;
