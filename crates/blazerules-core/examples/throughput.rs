@@ -41,9 +41,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let s = t.elapsed().as_secs_f64();
         let cpu = (cpu_ns() - c0) as f64 / 1e9;
         println!(
-            "cpu {:.3}s ({:.2} M rec/cpu-s) | {} records, {} matched, {} skipped: {:.2} M rec/s, {:.0} MB/s",
+            "cpu {:.3}s ({:.2} M rec/cpu-s; read {:.0} / eval {:.0} ms) | {} records, {} matched, {} skipped: {:.2} M rec/s, {:.0} MB/s",
             cpu,
             r.n_records() as f64 / cpu / 1e6,
+            r.timing.parse_ms,
+            r.timing.eval_ms,
             r.n_records(),
             r.n_matched(),
             r.messages_skipped,

@@ -340,27 +340,30 @@ impl<'p> Reader<'p, '_, '_> {
         }
         self.i += 1;
         self.ws();
-        if keep || node.is_none() {
+        if keep {
             return self.kept_or_checked(hit, keep);
         }
-        // Below a trie node: an object with referenced fields is read key by key (its keys
-        // become glue); any other value is a step of the record's shape.
-        if let Some((None, Some(child))) = hit {
+        // An object nothing keeps whole is read key by key (while learning a shape, its keys
+        // become glue); any other value is one step of the record's shape.
+        if let None | Some((None, _)) = hit {
             if self.peek() == Some(b'{') {
-                return self.value(Some(child), false);
+                return self.value(hit.and_then(|h| h.1), false);
             }
         }
-        if let Some(steps) = self.rec.as_mut() {
-            steps.push(Step {
-                glue: (self.last as u32, self.i as u32),
-                hit,
-                depth: self.depth,
-                end: false,
-            });
-        }
-        self.kept_or_checked(hit, false)?;
+        let Some(mut steps) = self.rec.take() else {
+            return self.kept_or_checked(hit, false);
+        };
+        steps.push(Step {
+            glue: (self.last as u32, self.i as u32),
+            hit,
+            depth: self.depth,
+            end: false,
+        });
+        // Nothing inside a step's value is part of the shape.
+        let r = self.kept_or_checked(hit, false);
+        self.rec = Some(steps);
         self.last = self.i;
-        Ok(())
+        r
     }
 
     /// The value of a key that `hit` says the rules read or not: a referenced field's value is
@@ -696,26 +699,13 @@ fn quick_number(s: &[u8], mut i: usize) -> Option<(StaticNode, usize)> {
     i += usize::from(neg);
     let d0 = i;
     let mut m = 0u64;
-    let digits = |i: &mut usize, m: &mut u64| {
-        while let Some(&c) = s.get(*i) {
-            let d = c.wrapping_sub(b'0');
-            if d > 9 {
-                break;
-            }
-            *m = m.wrapping_mul(10).wrapping_add(u64::from(d));
-            *i += 1;
-        }
-    };
-    digits(&mut i, &mut m);
-    let nd = i - d0;
+    let nd = digit_run(s, &mut i, &mut m);
     if nd == 0 || nd > 18 || (nd > 1 && s.get(d0) == Some(&b'0')) {
         return None;
     }
     let v = if s.get(i) == Some(&b'.') {
         i += 1;
-        let f0 = i;
-        digits(&mut i, &mut m);
-        let frac = i - f0;
+        let frac = digit_run(s, &mut i, &mut m);
         if frac == 0 || nd + frac > 19 || m > 1 << 53 || frac >= POW10.len() {
             return None;
         }
@@ -732,6 +722,21 @@ fn quick_number(s: &[u8], mut i: usize) -> Option<(StaticNode, usize)> {
     Some((v, i))
 }
 
+/// Reads the digits at `s[*i..]` into `m` (wrapping past 19 digits); how many there were.
+#[inline]
+fn digit_run(s: &[u8], i: &mut usize, m: &mut u64) -> usize {
+    let from = *i;
+    while let Some(&c) = s.get(*i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        *m = m.wrapping_mul(10).wrapping_add(u64::from(d));
+        *i += 1;
+    }
+    *i - from
+}
+
 /// Powers of ten that are exact in an f64.
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -746,7 +751,7 @@ mod tests {
     use crate::value::span;
 
     const SEEDS: &[&str] = &[
-        r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome"},"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,
+        r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome","o":{"p":[{"q":1}],"r":{}}},"geo":{"lat":56.3,"lon":-110.1},"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,
         r#"{"id":"t2","ts":-17,"amount":-0.5e3,"channel":"pos","card":{"bin":"5\u0032","country":null},"merchant":{"mcc":5999,"risk":{"score":1E-2}},"device":"none","tags":[],"items":[],"flags":true,"a.b":"lit","a":{"b":"nested"}}"#,
         "{ \"id\" : \"t\\\"3\\u00e9\\ud83d\\ude00\" , \"amount\" : 18446744073709551615 , \"x\" : [ 1 , [ 2 , { \"y\" : false } ] ] , \"card\" : { } }",
         r#"{"amount":-9223372036854775808,"id":"é✓","merchant":{"risk":{"score":[0.5,1]}},"k\"ey":1,"dup":1,"dup":2,"card":{"bin":"1"},"card":{"bin":"2"}}"#,

@@ -70,7 +70,15 @@ impl Op {
                     == 0
             }
             // Within 32 bytes of the record's end.
-            None => rest.len() >= len && words(&rest[..len]).0 == self.words,
+            None => rest.get(..len).is_some_and(|g| {
+                g.chunks(8).zip(self.words).all(|(c, w)| {
+                    let got = match c.first_chunk::<8>() {
+                        Some(c) => u64::from_le_bytes(*c),
+                        None => c.iter().rev().fold(0, |acc, &b| (acc << 8) | u64::from(b)),
+                    };
+                    got == w
+                })
+            }),
         }
     }
 }
