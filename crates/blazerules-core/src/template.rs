@@ -101,6 +101,9 @@ pub(crate) struct Templates {
     pub enabled: bool,
     /// Steps of the record being recorded (kept to reuse the allocation).
     pub recording: Vec<Step>,
+    /// Records read along a shape, and records where that failed.
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl Templates {
@@ -110,11 +113,25 @@ impl Templates {
             first: NONE,
             enabled,
             recording: Vec::new(),
+            hits: 0,
+            misses: 0,
         }
     }
 
+    /// Whether to try known shapes first (records without a common shape would be read twice).
+    #[inline]
+    pub fn trying(&self) -> bool {
+        self.first != NONE && self.fitting()
+    }
+
     pub fn learning(&self) -> bool {
-        self.enabled && self.ops.len() < MAX_OPS
+        self.enabled && self.ops.len() < MAX_OPS && self.fitting()
+    }
+
+    /// Not when most records have failed to fit a shape.
+    #[inline]
+    fn fitting(&self) -> bool {
+        self.misses < 64 || self.misses < self.hits
     }
 
     /// The op at `k` or one of its alternatives whose glue starts `s[pos..]`.
@@ -170,7 +187,15 @@ impl Templates {
                     k = op.sibling;
                 }
                 if found == NONE {
+                    // Alternatives are tried in the order they were learnt: the first shape
+                    // seen is usually the common one.
                     found = self.ops.len() as u32;
+                    let mut last = NONE;
+                    let mut k = head;
+                    while let Some(op) = self.ops.get(k as usize) {
+                        last = k;
+                        k = op.sibling;
+                    }
                     self.ops.push(Op {
                         words: w,
                         masks: m,
@@ -182,11 +207,12 @@ impl Templates {
                         prio: st.hit.and_then(|h| h.0).map_or(0, |(_, p)| p),
                         child: st.hit.and_then(|h| h.1),
                         kid: NONE,
-                        sibling: head,
+                        sibling: NONE,
                     });
-                    match parent {
-                        NONE => self.first = found,
-                        p => self.ops[p as usize].kid = found,
+                    match (last, parent) {
+                        (NONE, NONE) => self.first = found,
+                        (NONE, p) => self.ops[p as usize].kid = found,
+                        (l, _) => self.ops[l as usize].sibling = found,
                     }
                 }
                 parent = found;
