@@ -63,9 +63,11 @@ pub(crate) struct Out<'o, 'p> {
 /// Reads one record (already checked to be UTF-8), filling `out.slots` with indices into
 /// `out.tape` for the fields of `trie`. The caller resets slots (to MISSING) and prio (to 0)
 /// first; on error, `out.tape` and `out.fixups` may hold a partial record that the caller
-/// truncates. Known shapes in `tpl` are tried first; new ones are learnt.
+/// truncates. Known shapes in `tpl` are tried first; new ones are learnt (from the piece's
+/// record `nth` = 1 on).
 pub(crate) fn read_record<'p>(
     line: &'p str,
+    nth: usize,
     trie: &FieldTrie,
     out: Out<'_, 'p>,
     tpl: &mut Templates,
@@ -95,7 +97,7 @@ pub(crate) fn read_record<'p>(
         r.i = 0;
         r.depth = 0;
     }
-    if tpl.learning() {
+    if tpl.learning(nth) {
         let mut steps = std::mem::take(&mut tpl.recording);
         steps.clear();
         r.rec = Some(steps);
@@ -848,7 +850,7 @@ mod tests {
                 prio: &mut prio,
                 key: &mut self.key,
             };
-            match read_record(text, &self.trie, out, &mut self.tpl).map_err(|_| ())? {
+            match read_record(text, 1, &self.trie, out, &mut self.tpl).map_err(|_| ())? {
                 Read::NotObject => return Ok(None),
                 Read::Object => {}
             }

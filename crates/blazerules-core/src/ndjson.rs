@@ -54,6 +54,8 @@ pub(crate) struct Block<'p> {
     lines: Vec<(&'p [u8], u64)>,
     /// Record shapes seen in this piece.
     tpl: Templates,
+    /// Records of this piece in earlier blocks.
+    seen: usize,
 }
 
 impl<'p> Block<'p> {
@@ -61,6 +63,7 @@ impl<'p> Block<'p> {
         Block {
             lines: Vec::with_capacity(BLOCK),
             tpl: Templates::new(rs.trie.disjoint),
+            seen: 0,
         }
     }
 
@@ -136,7 +139,7 @@ impl<'p> Block<'p> {
                 prio: &mut prio[..],
                 key: &mut *key,
             };
-            let bad = match read_record(text, &rs.trie, out, &mut self.tpl) {
+            let bad = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
                 Ok(Read::Object) => {
                     ok.push(k);
                     continue;
@@ -178,6 +181,7 @@ impl<'p> Block<'p> {
         }
         sink.eval_ns += t1.elapsed().as_nanos() as u64;
         *tape = Tape(tp).reset();
+        self.seen += self.lines.len();
         self.lines.clear();
     }
 }

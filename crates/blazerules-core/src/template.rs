@@ -124,8 +124,9 @@ impl Templates {
         self.first != NONE && self.fitting()
     }
 
-    pub fn learning(&self) -> bool {
-        self.enabled && self.ops.len() < MAX_OPS && self.fitting()
+    /// Not on a piece's first record: a one-record batch would pay for a shape it never uses.
+    pub fn learning(&self, nth: usize) -> bool {
+        self.enabled && nth > 0 && self.ops.len() < MAX_OPS && self.fitting()
     }
 
     /// Not when most records have failed to fit a shape.
