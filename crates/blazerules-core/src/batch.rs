@@ -138,8 +138,11 @@ pub(crate) fn ndjson(
         sink.reserve(piece.len() / 256);
         let mut block = Block::new(rs);
         let mut row = 0u64;
+        // One UTF-8 check for the whole piece; lines are then slices of its text.
+        let text = std::str::from_utf8(piece).ok();
         for_each_line(piece, |s, e| {
-            block.push(rs, scratch, &piece[s..e], row, sink);
+            let line_text = text.and_then(|t| t.get(s..e));
+            block.push(rs, scratch, &piece[s..e], line_text, row, sink);
             row += 1;
         });
         block.flush(rs, scratch, sink);
@@ -174,7 +177,7 @@ pub(crate) fn messages(
             if m.iter().all(|b| matches!(b, b' ' | b'\t')) {
                 continue;
             }
-            block.push(rs, scratch, m, j as u64, sink);
+            block.push(rs, scratch, m, None, j as u64, sink);
         }
         block.flush(rs, scratch, sink);
     });

@@ -50,8 +50,8 @@ pub(crate) const BLOCK: usize = 128;
 
 /// A block of records waiting to be evaluated, read straight from the caller's bytes.
 pub(crate) struct Block<'p> {
-    /// (record bytes, row)
-    lines: Vec<(&'p [u8], u64)>,
+    /// (record bytes, its text when already known to be UTF-8, row)
+    lines: Vec<(&'p [u8], Option<&'p str>, u64)>,
     /// Record shapes seen in this piece.
     tpl: Templates,
     /// Records of this piece in earlier blocks.
@@ -74,6 +74,7 @@ impl<'p> Block<'p> {
         rs: &Inner,
         scratch: &mut Scratch,
         line: &'p [u8],
+        text: Option<&'p str>,
         row: u64,
         sink: &mut Sink,
     ) {
@@ -87,7 +88,7 @@ impl<'p> Block<'p> {
             return;
         }
         scratch.largest_record = scratch.largest_record.max(line.len());
-        self.lines.push((line, row));
+        self.lines.push((line, text, row));
         if self.lines.len() == BLOCK {
             self.flush(rs, scratch, sink);
         }
@@ -119,8 +120,8 @@ impl<'p> Block<'p> {
         slots.resize(n * ns, MISSING);
         ok.clear();
         let mut tp: Vec<Node<'p>> = std::mem::replace(tape, Tape(Vec::new())).reset().0;
-        for (k, &(line, row)) in self.lines.iter().enumerate() {
-            let text = match std::str::from_utf8(line) {
+        for (k, &(line, text, row)) in self.lines.iter().enumerate() {
+            let text = match text.map_or_else(|| std::str::from_utf8(line), Ok) {
                 Ok(t) => t,
                 Err(e) => {
                     let msg = format!("malformed json: at byte {}: invalid UTF-8", e.valid_up_to());
@@ -177,7 +178,7 @@ impl<'p> Block<'p> {
         bits.resize(recs.len() * words, 0);
         rs.evaluator(ctx).run(&recs, bits);
         for (j, &k) in ok.iter().enumerate() {
-            rs.decide(&bits[j * words..(j + 1) * words], self.lines[k].1, sink);
+            rs.decide(&bits[j * words..(j + 1) * words], self.lines[k].2, sink);
         }
         sink.eval_ns += t1.elapsed().as_nanos() as u64;
         *tape = Tape(tp).reset();
