@@ -2,15 +2,17 @@
 //! records, each leaf and column is computed once per record and only for the records some
 //! rule still needs, and each rule's code is interpreted once per 64 records.
 
+use crate::compile::{BinOp, FlagMode, Test};
 use crate::eval::{eval, expr, ip_of, test, Ctx, Record, DAY_MS, MISSING};
-use crate::plan::{Leaf, Node, Plan, Slot};
-use crate::value::{as_str, int, num, V};
+use crate::plan::{CExpr, Leaf, Node, Plan, Slot, XExpr};
+use crate::value::{as_str, elements, int, num, V};
 use simd_json::{Node as JNode, StaticNode};
 
 /// A dictionary lookup's outcome (ids are below these).
 const CAT_NULL: u32 = u32::MAX;
 const CAT_OTHER: u32 = u32::MAX - 1;
 const CAT_UNKNOWN: u32 = u32::MAX - 2;
+const CAT_ARRAY: u32 = u32::MAX - 3;
 
 /// Per-chunk values of one column: `done` records were read, `has` have a value.
 struct Col<T> {
@@ -197,8 +199,13 @@ impl<'a> Evaluator<'a> {
     fn int_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<i64> {
         let at = self.plan.ints[col];
         let c = &mut self.ints[col];
-        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(int));
+        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(int_of));
         c
+    }
+
+    fn num_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) {
+        let at = self.plan.nums[col];
+        self.nums[col].fill(self.gen, need, |i| value(&recs[i], at).and_then(num));
     }
 
     /// Leaf `l` over the `need` records.
@@ -238,11 +245,66 @@ impl<'a> Evaluator<'a> {
                 each(need & x.has & y.has, |i| cmp.test(x.vals[i], y.vals[i]))
             }
             Leaf::Expr { col, cmp, t } => {
+                let x = &plan.exprs[*col as usize];
+                if let XExpr::Cols { cols, .. } = x {
+                    // Fill only what the expression column still lacks.
+                    let c = &self.exprs[*col as usize];
+                    let todo = if c.stamp == gen { need & !c.done } else { need };
+                    for &k in cols.iter() {
+                        self.num_col(k as usize, todo, recs);
+                    }
+                }
+                let nums = &self.nums;
                 let c = &mut self.exprs[*col as usize];
-                let e = &plan.exprs[*col as usize];
-                c.fill(gen, need, |i| expr(e, &recs[i]));
+                match x {
+                    XExpr::Cols { e, .. } => c.fill(gen, need, |i| cexpr(e, nums, i)),
+                    XExpr::Tree(e) => c.fill(gen, need, |i| expr(e, &recs[i])),
+                }
                 each(need & c.has, |i| cmp.test(c.vals[i], *t))
             }
+            Leaf::Flags { col, mode, mask } => {
+                let c = self.int_col(*col as usize, need, recs);
+                let mask = *mask;
+                match mode {
+                    FlagMode::Any => each(need & c.has, |i| c.vals[i] & mask != 0),
+                    FlagMode::All => each(need & c.has, |i| c.vals[i] & mask == mask),
+                    FlagMode::NotAll => each(need & c.has, |i| c.vals[i] & mask != mask),
+                    FlagMode::None => each(need & c.has, |i| c.vals[i] & mask == 0),
+                }
+            }
+            Leaf::Null { at, negate } => each(need, |i| value(&recs[i], *at).is_none() != *negate),
+            Leaf::Contains { at, finder } => each(need, |i| {
+                value(&recs[i], *at).and_then(as_str).is_some_and(|v| {
+                    let (v, s) = (v.as_bytes(), finder.needle());
+                    v.len() >= s.len() && finder.find(v).is_some()
+                })
+            }),
+            Leaf::ArrayLen { at, cmp, n, bytes } => each(need, |i| {
+                let Some(v) = value(&recs[i], *at) else {
+                    return false;
+                };
+                let count = match v.first() {
+                    Some(JNode::String(s)) if *bytes => s.len(),
+                    Some(JNode::Array { .. }) => elements(v).count(),
+                    Some(JNode::Object { .. }) => return false,
+                    _ => 1,
+                };
+                cmp.test(count as i64, *n)
+            }),
+            Leaf::Regex {
+                at,
+                pre,
+                re,
+                negate,
+            } => each(need, |i| {
+                value(&recs[i], *at).and_then(as_str).is_some_and(|s| {
+                    let hit = match pre {
+                        Some(p) => p.may_match(s.as_bytes()) && re.is_match(s),
+                        None => re.is_match(s),
+                    };
+                    hit != *negate
+                })
+            }),
             Leaf::DayOfWeek { col, mask } => {
                 let c = self.int_col(*col as usize, need, recs);
                 each(need & c.has, |i| {
@@ -289,23 +351,35 @@ impl<'a> Evaluator<'a> {
                 c.fill(gen, need, |i| {
                     Some(match value(&recs[i], d.at) {
                         None => CAT_NULL,
-                        Some(v) => match as_str(v) {
-                            Some(s) => d.ids.get(s).copied().unwrap_or(CAT_UNKNOWN),
-                            None => CAT_OTHER,
+                        Some(v) => match v.first() {
+                            Some(JNode::String(s)) => d.ids.get(s).unwrap_or(CAT_UNKNOWN),
+                            Some(JNode::Array { .. }) => CAT_ARRAY,
+                            _ => CAT_OTHER,
                         },
                     })
                 });
                 let cx = self.cx;
+                let member = |id: u32| {
+                    members
+                        .get(id as usize / 64)
+                        .is_some_and(|w| w & (1 << (id % 64)) != 0)
+                };
                 each(need, |i| match c.vals[i] {
                     CAT_NULL => false,
                     CAT_OTHER => test(t, &recs[i], cx),
+                    CAT_ARRAY => match (&**t, value(&recs[i], d.at)) {
+                        // Any member in the set (the tree's `set_test` over elements).
+                        (Test::Set { set, .. }, Some(v)) => {
+                            let any = elements(v).any(|e| match e.first() {
+                                Some(JNode::String(s)) => d.ids.get(s).is_some_and(member),
+                                _ => set.contains_value(e, false),
+                            });
+                            any != *negate
+                        }
+                        _ => test(t, &recs[i], cx),
+                    },
                     CAT_UNKNOWN => *negate,
-                    id => {
-                        let hit = members
-                            .get(id as usize / 64)
-                            .is_some_and(|w| w & (1 << (id % 64)) != 0);
-                        hit != *negate
-                    }
+                    id => member(id) != *negate,
                 })
             }
             Leaf::Re {
@@ -328,6 +402,11 @@ impl<'a> Evaluator<'a> {
                     todo &= todo - 1;
                     if let Some(s) = value(&recs[i], g.at).and_then(as_str) {
                         c.strs |= 1 << i;
+                        if let Some(gate) = &g.gate {
+                            if !gate.iter().any(|l| l.may_match(s.as_bytes())) {
+                                continue;
+                            }
+                        }
                         for p in g.set.matches(s).iter() {
                             if let Some(h) = c.hits.get_mut(p) {
                                 *h |= 1 << i;
@@ -366,6 +445,46 @@ fn affix(v: &[u8], s: &[u8], end: bool) -> bool {
         &v[..s.len()]
     };
     part.iter().zip(s).all(|(a, b)| a == b)
+}
+
+/// An expression over number columns for record `i` (`eval::expr` on a record).
+fn cexpr(e: &CExpr, nums: &[Col<f64>], i: usize) -> Option<f64> {
+    /// An operand: columns and literals without a call.
+    #[inline(always)]
+    fn operand(e: &CExpr, nums: &[Col<f64>], i: usize) -> Option<f64> {
+        match e {
+            CExpr::Lit(x) => Some(*x),
+            CExpr::Col(c) => {
+                let c = nums.get(*c as usize)?;
+                (c.has >> i & 1 == 1).then(|| c.vals[i])
+            }
+            CExpr::Bin(..) => cexpr(e, nums, i),
+        }
+    }
+    match e {
+        CExpr::Bin(a, op, b) => {
+            let (a, b) = (operand(a, nums, i)?, operand(b, nums, i)?);
+            match op {
+                BinOp::Add => Some(a + b),
+                BinOp::Sub => Some(a - b),
+                BinOp::Mul => Some(a * b),
+                BinOp::Div if b == 0.0 => None,
+                BinOp::Div => Some(a / b),
+            }
+        }
+        _ => operand(e, nums, i),
+    }
+}
+
+/// `value::int`, with numbers inline.
+#[inline]
+fn int_of(v: V<'_, '_>) -> Option<i64> {
+    match v.first() {
+        Some(JNode::Static(StaticNode::U64(u))) => Some(*u as i64),
+        Some(JNode::Static(StaticNode::I64(i))) => Some(*i),
+        Some(JNode::Static(StaticNode::F64(f))) => Some(f.trunc() as i64),
+        _ => int(v),
+    }
 }
 
 /// The mask of the records of `m` for which `f` holds.

@@ -4,7 +4,7 @@ use super::Evaluator;
 use crate::compile::{close_categoricals, Compiler, Cond};
 use crate::eval::{eval, Ctx, Record, MISSING};
 use crate::load::{load_doc, Problems};
-use crate::plan::Plan;
+use crate::plan::{Leaf, Lits, Plan};
 use crate::value::get_path;
 use serde_json::{json, Value};
 
@@ -28,6 +28,7 @@ fn conditions() -> Vec<Value> {
         c(json!({"field": "email", "op": "regex", "value": "@(x|y)\\.com$"})),
         c(json!({"field": "email", "op": "not_regex", "value": "^a"})),
         c(json!({"field": "email", "op": "regex", "value": "^a"})),
+        c(json!({"field": "email", "op": "regex", "value": "@(x|zz)\\."})),
         c(json!({"field": "email", "op": "ends_with", "value": ".com"})),
         c(json!({"field": "email", "op": "starts_with", "value": "ab"})),
         c(json!({"not": {"field": "email", "op": "contains", "value": "@"}})),
@@ -61,7 +62,46 @@ fn conditions() -> Vec<Value> {
             json!({"array_any": {"path": "items", "where": {"field": "qty", "op": "gt", "value": 1}}}),
         ),
         c(json!({"sql": "country = 'US' AND amount BETWEEN 10 AND 100"})),
+        // Leaves alone on their field: a regex (literal prefilters of each anchoring, and
+        // one beyond them), contains, flags, array lengths, null tests.
+        c(json!({"field": "ua", "op": "regex", "value": "Headless(Chrome|Firefox)"})),
+        c(json!({"field": "ua", "op": "contains", "value": "Chrome"})),
+        c(json!({"field": "mail", "op": "regex", "value": "@(mailinator|yopmail|x)\\.(com|net)$"})),
+        c(json!({"field": "code", "op": "regex", "value": "^(ab|c\\.d)x$"})),
+        c(json!({"field": "bin", "op": "not_regex", "value": "^(4000|51|400012345)"})),
+        c(json!({"field": "zip", "op": "regex", "value": "^[0-9]{3}$"})),
+        c(json!({"field": "flags", "op": "flags_any", "mask": "0x18"})),
+        c(json!({"field": "flags", "op": "flags_all", "mask": 12})),
+        c(json!({"field": "flags", "op": "flags_none", "mask": 8})),
+        c(json!({"not": {"field": "flags", "op": "flags_all", "mask": 24}})),
+        c(json!({"field": "auth", "op": "array_len_gt", "value": 1})),
+        c(json!({"field": "auth", "op": "array_len_lt", "value": 2})),
+        c(json!({"field": "opt", "op": "is_not_null"})),
+        c(json!({"not": {"field": "opt", "op": "is_null"}})),
+        // Set leaves alone on their field; a dictionary too large to scan.
+        c(json!({"field": "mcc", "op": "in", "values": ["7995", "5967", "gift_card"]})),
+        c(json!({"field": "mcc", "op": "not_in", "values": ["7995", "ecommerce_long"]})),
+        c(json!({"field": "tags", "op": "contains_any", "values": ["gift_card", "a", "5"]})),
+        c(json!({"field": "cc", "op": "in", "values": big_set()})),
+        c(json!({"field": "cc", "op": "not_in", "values": ["AA", "long_code_00001"]})),
+        // Expressions: nested, literals, division by zero.
+        c(
+            json!({"op": "gt", "expr": {"op": "add", "left": {"op": "mul", "left": "amount", "right": 2},
+            "right": "avg"}, "value": 300}),
+        ),
+        c(
+            json!({"op": "lt", "expr": {"op": "sub", "left": 100, "right": {"op": "div",
+            "left": "qty", "right": "avg"}}, "value": 99}),
+        ),
     ]
+}
+
+/// Over `Ids`' scan limit, short and long.
+fn big_set() -> Vec<String> {
+    (0..20)
+        .map(|i| format!("C{i}"))
+        .chain((0..20).map(|i| format!("long_code_{i:05}")))
+        .collect()
 }
 
 /// Records mixing, per field, values from a pool: numbers on and off thresholds, strings in
@@ -108,6 +148,10 @@ fn records() -> Vec<String> {
                 json!("b"),
                 json!(["c", "a"]),
                 json!(["b", "b"]),
+                json!(["first_purchase", "gift_card"]),
+                json!([5, "x"]),
+                json!([["a"], {"a": 1}, null]),
+                json!(["gift_car"]),
             ],
         ),
         (
@@ -158,10 +202,118 @@ fn records() -> Vec<String> {
                 json!({"qty": 5}),
             ],
         ),
+        (
+            "ua",
+            vec![
+                json!("Lnx/HeadlessChrome"),
+                json!("Win/Chrome"),
+                json!("HeadlessFirefox/1"),
+                json!("Chrom"),
+                json!(""),
+                json!(["HeadlessChrome"]),
+                json!(12),
+            ],
+        ),
+        (
+            "mail",
+            vec![
+                json!("a@mailinator.com"),
+                json!("a@yopmail.net"),
+                json!("a@yahoo.com"),
+                json!("@x.com"),
+                json!("x.com"),
+                json!("b@mailinator.comm"),
+                json!("@mailinator.com.net"),
+                json!("q@x.net"),
+                json!(""),
+                json!(5),
+            ],
+        ),
+        (
+            "code",
+            vec![
+                json!("abx"),
+                json!("c.dx"),
+                json!("cxdx"),
+                json!("abxx"),
+                json!("ab"),
+                json!("zabx"),
+            ],
+        ),
+        (
+            "bin",
+            vec![
+                json!("400012"),
+                json!("51"),
+                json!("5"),
+                json!("4000123456"),
+                json!("40001234"),
+                json!("528731"),
+                json!(4000),
+            ],
+        ),
+        (
+            "zip",
+            vec![json!("123"), json!("12a"), json!("1234"), json!(123)],
+        ),
+        (
+            "flags",
+            vec![
+                json!(4),
+                json!(24),
+                json!(8),
+                json!(12),
+                json!(16),
+                json!("8"),
+                json!(12.9),
+                json!([8]),
+                json!(-1),
+                json!(true),
+            ],
+        ),
+        (
+            "auth",
+            vec![
+                json!(["3ds"]),
+                json!(["3ds", "cvv"]),
+                json!([]),
+                json!("ab"),
+                json!(7),
+                json!({"a": 1}),
+                json!([[1, 2], 3]),
+            ],
+        ),
+        (
+            "mcc",
+            vec![
+                json!("7995"),
+                json!(7995),
+                json!(7995.0),
+                json!("5999"),
+                json!(["5967", "x"]),
+                json!("gift_card"),
+                json!("ecommerce_long"),
+                json!(true),
+                json!(""),
+            ],
+        ),
+        (
+            "cc",
+            vec![
+                json!("C3"),
+                json!("C19"),
+                json!("C20"),
+                json!("long_code_00007"),
+                json!("long_code_00020"),
+                json!("AA"),
+                json!(["C1"]),
+                json!(3),
+            ],
+        ),
     ];
     // More than two 64-record chunks; fields vary independently (co-prime strides) and go
     // missing or null now and then.
-    (0..200)
+    (0..400)
         .map(|i| {
             let mut m = serde_json::Map::new();
             for (k, (name, pool)) in pools.iter().enumerate() {
@@ -185,8 +337,61 @@ fn plan_matches_tree_evaluation() {
         .map(|(i, c)| json!({"id": format!("r{i}"), "action": "flag", "conditions": c}))
         .collect();
     let doc = json!({"fields": {"note": {"type": "string", "nullable": true}}, "rules": rules});
+    let plan = check(&doc, records());
+    assert!(!plan.dicts.is_empty() && !plan.groups.is_empty() && !plan.exprs.is_empty());
+    // Every specialised leaf is there.
+    let has = |f: fn(&Leaf) -> bool| plan.leaves.iter().any(f);
+    assert!(has(|l| matches!(l, Leaf::Regex { pre: Some(_), .. })));
+    assert!(has(|l| matches!(l, Leaf::Regex { pre: None, .. })));
+    assert!(has(|l| matches!(l, Leaf::Contains { .. })));
+    assert!(has(|l| matches!(l, Leaf::Flags { .. })));
+    assert!(has(|l| matches!(l, Leaf::ArrayLen { .. })));
+    assert!(has(|l| matches!(l, Leaf::Null { negate: true, .. })));
+    assert!(has(|l| matches!(l, Leaf::Cat { .. })));
+    assert!(plan.groups.iter().any(|g| g.gate.is_some()));
+    assert!(plan
+        .exprs
+        .iter()
+        .all(|x| matches!(x, crate::plan::XExpr::Cols { .. })));
+    for (l, start, end) in [
+        ("Headless(Chrome|Firefox)", false, false),
+        ("@(mailinator|yopmail|x)\\.(com|net)$", false, true),
+        ("^(ab|c\\.d)x$", true, true),
+        ("^(4000|51|400012345)", true, false),
+    ] {
+        let lits = Lits::of(l).expect("literal pattern");
+        assert_eq!((lits.start, lits.end), (start, end), "{l}");
+    }
+}
+
+/// The same on real rules and records: `BR_RULES=rules.json BR_DATA=data.ndjson cargo test
+/// --release -p blazerules-core plan_matches_tree_on_files -- --ignored`.
+#[test]
+#[ignore]
+fn plan_matches_tree_on_files() {
+    let (Some(rules), Some(data)) = (std::env::var_os("BR_RULES"), std::env::var_os("BR_DATA"))
+    else {
+        panic!("set BR_RULES and BR_DATA");
+    };
+    let doc: Value = serde_json::from_slice(&std::fs::read(&rules).expect("rules")).expect("json");
+    let data = std::fs::read_to_string(&data).expect("data");
+    let lines: Vec<String> = data
+        .lines()
+        .filter(|l| {
+            let mut b = l.as_bytes().to_vec();
+            simd_json::to_tape(&mut b)
+                .is_ok_and(|t| matches!(t.0.first(), Some(simd_json::Node::Object { .. })))
+        })
+        .map(str::to_string)
+        .collect();
+    check(&doc, lines);
+}
+
+/// Runs the plan of `doc`'s rules over `texts` and compares every rule and record with
+/// `eval::eval`.
+fn check(doc: &Value, texts: Vec<String>) -> Plan {
     let mut problems = Problems::default();
-    let d = load_doc(&doc, std::path::Path::new("."), &mut problems).expect("loads");
+    let d = load_doc(doc, std::path::Path::new("."), &mut problems).expect("loads");
     let (mut conds, fields) = {
         let mut c = Compiler::new(&d.hints, &d.lookups, &mut problems);
         let conds: Vec<Cond> = d
@@ -199,9 +404,8 @@ fn plan_matches_tree_evaluation() {
     assert!(problems.list.is_empty(), "{:?}", problems.list);
     close_categoricals(&mut conds, &d.hints);
     let plan = Plan::new(&conds);
-    assert!(!plan.dicts.is_empty() && !plan.groups.is_empty() && !plan.exprs.is_empty());
 
-    let mut texts: Vec<Vec<u8>> = records().into_iter().map(String::into_bytes).collect();
+    let mut texts: Vec<Vec<u8>> = texts.into_iter().map(String::into_bytes).collect();
     let tapes: Vec<_> = texts
         .iter_mut()
         .map(|t| simd_json::to_tape(t).expect("json"))
@@ -235,5 +439,108 @@ fn plan_matches_tree_evaluation() {
             let got = bits[j * words + i / 64] >> (i % 64) & 1 == 1;
             assert_eq!(got, eval(c, rec, &cx), "rule {i}, record {j}");
         }
+    }
+    plan
+}
+
+/// A pattern's literals (`plan::Lits`) decide exactly what the regex matches.
+#[test]
+fn regex_literals_agree_with_regex() {
+    let patterns = [
+        "@(mailinator|yopmail|guerrillamail|10minutemail)\\.(com|net)$",
+        "^(ab|c\\.d)x$",
+        "^(4000|51)",
+        "Headless(Chrome|Firefox)",
+        "(?:a|bc)(d|)$",
+        "\\$$",
+        "a\\\\$",
+        "^$",
+        "",
+        "é(x|ü)$",
+        "a b#$",
+        "^((a|b)(c|d))(e|)",
+        "@(corp|proton)\\.",
+    ];
+    let fragments = [
+        "@",
+        "mailinator",
+        "yopmail",
+        ".",
+        "com",
+        "net",
+        "ab",
+        "c.d",
+        "x",
+        "4000",
+        "51",
+        "Headless",
+        "Chrome",
+        "Firefox",
+        "a",
+        "bc",
+        "d",
+        "$",
+        "\\",
+        " ",
+        "#",
+        "é",
+        "ü",
+        "z",
+        "c",
+        "e",
+        "corp",
+    ];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n) as usize
+    };
+    let mut random = || -> String {
+        (0..next(5))
+            .map(|_| fragments[next(fragments.len() as u64)])
+            .collect()
+    };
+    for p in patterns {
+        let re = regex::Regex::new(p).expect("valid");
+        let lits = Lits::of(p).unwrap_or_else(|| panic!("{p} is literal"));
+        // Random text, half of it around one of the pattern's literals.
+        let haystacks: Vec<String> = (0..20_000)
+            .map(|i| {
+                let (a, b) = (random(), random());
+                match lits.lits.get(i % (2 * lits.lits.len())) {
+                    Some(l) => format!("{a}{}{b}", String::from_utf8_lossy(l)),
+                    None => a + &b,
+                }
+            })
+            .collect();
+        let mut hits = 0;
+        for h in &haystacks {
+            let m = re.is_match(h);
+            assert_eq!(lits.may_match(h.as_bytes()), m, "{p} on {h:?}");
+            hits += usize::from(m);
+        }
+        assert!(hits > 0, "{p}");
+    }
+    // Beyond the subset.
+    for p in [
+        "^a|b",
+        "a|b$",
+        "(?i)abc$",
+        "a+$",
+        "\\d$",
+        "[ab]$",
+        "a.$",
+        "a{2}$",
+        "(?P<n>a)$",
+        "\\bx$",
+        "(a)*",
+        "a)",
+        "(a",
+        "x$|y",
+        "\\x41$",
+    ] {
+        assert!(Lits::of(p).is_none(), "{p}");
     }
 }

@@ -88,30 +88,60 @@ fn split_csv(line: &str) -> Vec<String> {
 
 /// Parses `a.b.c.d` leniently: four decimal parts, else 0 (0.0.0.0). Octets over 255 are
 /// OR-ed into the higher octets, as BlazeRules does (`10.0.1.256` reads 10.0.1.0).
+#[inline]
 pub(crate) fn parse_ipv4(s: &str) -> u32 {
-    let mut parts = [0u32; 4];
-    let mut n = 0;
-    let mut digits = 0;
+    quick_ipv4(s.as_bytes()).unwrap_or_else(|| parse_ipv4_slow(s))
+}
+
+/// The usual form, four groups of one to three digits: what `parse_ipv4_slow` reads, or None
+/// for anything else.
+#[inline]
+fn quick_ipv4(b: &[u8]) -> Option<u32> {
+    if !(7..=15).contains(&b.len()) {
+        return None;
+    }
+    let (mut ip, mut v, mut digits, mut dots) = (0u32, 0u32, 0u32, 0u32);
+    for &c in b {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            v = v.wrapping_mul(10).wrapping_add(u32::from(d));
+            digits += 1;
+        } else if c == b'.' && (1..=3).contains(&digits) {
+            ip = ip << 8 | v;
+            v = 0;
+            digits = 0;
+            dots += 1;
+        } else {
+            return None;
+        }
+    }
+    (dots == 3 && (1..=3).contains(&digits)).then_some(ip << 8 | v)
+}
+
+fn parse_ipv4_slow(s: &str) -> u32 {
+    // Octets accumulate into the address as they end: `a << 24 | b << 16 | c << 8 | d`.
+    let (mut ip, mut acc, mut n, mut digits) = (0u32, 0u32, 0u32, 0u32);
     for &b in s.as_bytes() {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 10 {
-                    return 0;
-                }
-                parts[n] = parts[n].wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            digits += 1;
+            if digits > 10 {
+                return 0;
             }
-            b'.' if digits > 0 && n < 3 => {
-                n += 1;
-                digits = 0;
-            }
-            _ => return 0,
+            acc = acc.wrapping_mul(10).wrapping_add(u32::from(d));
+        } else if b == b'.' && digits > 0 && n < 3 {
+            ip |= acc.wrapping_shl(24 - 8 * n);
+            acc = 0;
+            n += 1;
+            digits = 0;
+        } else {
+            return 0;
         }
     }
     if n != 3 || digits == 0 {
         return 0;
     }
-    parts[0].wrapping_shl(24) | parts[1].wrapping_shl(16) | parts[2].wrapping_shl(8) | parts[3]
+    ip | acc
 }
 
 /// Parses a CIDR (`a.b.c.d[/p]`): returns (network, mask). No `/` is /32; the prefix is clamped to 0..32.
@@ -217,6 +247,77 @@ mod tests {
         assert_eq!(parse_cidr("10.1.2.3/8"), (0x0A00_0000, 0xFF00_0000));
         assert_eq!(parse_cidr("10.1.2.3"), (0x0A01_0203, u32::MAX));
         assert_eq!(parse_cidr("1.2.3.4/99").1, u32::MAX);
+    }
+
+    /// The straightforward form of `parse_ipv4`.
+    fn parse_ipv4_ref(s: &str) -> u32 {
+        let mut parts = [0u32; 4];
+        let mut n = 0;
+        let mut digits = 0;
+        for &b in s.as_bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    digits += 1;
+                    if digits > 10 {
+                        return 0;
+                    }
+                    parts[n] = parts[n].wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
+                }
+                b'.' if digits > 0 && n < 3 => {
+                    n += 1;
+                    digits = 0;
+                }
+                _ => return 0,
+            }
+        }
+        if n != 3 || digits == 0 {
+            return 0;
+        }
+        parts[0].wrapping_shl(24) | parts[1].wrapping_shl(16) | parts[2].wrapping_shl(8) | parts[3]
+    }
+
+    #[test]
+    fn ipv4_parsing_matches_reference() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let mut valid = 0;
+        for _ in 0..200_000 {
+            // Three to five groups of 0-12 digits, now and then a stray byte.
+            let groups = 3 + next(3);
+            let mut s = String::new();
+            for g in 0..groups {
+                if g > 0 {
+                    s.push('.');
+                }
+                let len = match next(8) {
+                    0 => next(13),
+                    _ => 1 + next(3),
+                };
+                for _ in 0..len {
+                    s.push(char::from(b'0' + next(10) as u8));
+                }
+            }
+            if next(6) == 0 {
+                let at = next(s.len() as u64 + 1) as usize;
+                s.insert(at, [' ', 'a', '/', ':', '.'][next(5) as usize]);
+            }
+            assert_eq!(parse_ipv4(&s), parse_ipv4_ref(&s), "{s:?}");
+            valid += usize::from(parse_ipv4_ref(&s) != 0);
+        }
+        assert!(valid > 5_000, "{valid}");
+        for s in [
+            "1.2.3.4",
+            "255.255.255.255",
+            "99999999999.1.1.1",
+            "4294967295.0.0.1",
+        ] {
+            assert_eq!(parse_ipv4(s), parse_ipv4_ref(s), "{s:?}");
+        }
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! - Fields are read into per-block columns once (numbers, IPv4 addresses, dictionary ids of
 //!   set literals, which patterns of a field's `RegexSet` match).
 
-use crate::compile::{Cmp, Cond, Expr, FieldRef, NumKind, Rhs, SetMode, StrOp, Test};
-use regex::{RegexSet, RegexSetBuilder};
+use crate::compile::{
+    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test,
+};
+use memchr::memmem::Finder;
+use regex::{Regex, RegexSet, RegexSetBuilder};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
@@ -57,6 +60,37 @@ pub(crate) enum Leaf {
         cmp: Cmp,
         t: f64,
     },
+    /// flags_* on integer column `col`.
+    Flags {
+        col: u32,
+        mode: FlagMode,
+        mask: i64,
+    },
+    /// is_null (`negate` false) / is_not_null.
+    Null {
+        at: Slot,
+        negate: bool,
+    },
+    /// `contains` on a string.
+    Contains {
+        at: Slot,
+        finder: Box<Finder<'static>>,
+    },
+    /// array_len_* without a known-values filter: an array counts its elements, a string
+    /// its bytes when `bytes` (else 1), an object nothing (false), other values 1.
+    ArrayLen {
+        at: Slot,
+        cmp: Cmp,
+        n: i64,
+        bytes: bool,
+    },
+    /// A regex alone on its field; a string `pre` rules out cannot match.
+    Regex {
+        at: Slot,
+        pre: Option<Box<Lits>>,
+        re: Box<Regex>,
+        negate: bool,
+    },
     /// Temporal tests on integer column `col`.
     DayOfWeek {
         col: u32,
@@ -102,13 +136,409 @@ pub(crate) enum Leaf {
 /// The strings of every set leaf on one field.
 pub(crate) struct Dict {
     pub at: Slot,
-    pub ids: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+    pub ids: Ids,
+}
+
+/// String → dictionary id. Strings of up to 7 bytes are packed into a word with their length
+/// (`pack`): scanned when few, else hashed; longer strings are hashed as they are.
+pub(crate) struct Ids {
+    short: Box<[u64]>,
+    short_ids: Box<[u32]>,
+    short_map: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
+    long: Box<[(Box<[u8]>, u32)]>,
+    long_map: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+}
+
+/// Up to this many packed (or longer) strings are scanned rather than hashed.
+const SCAN: usize = 16;
+
+/// A string of up to 7 bytes as one word: its bytes (little-endian) and its length on top.
+#[inline(always)]
+fn pack(s: &[u8]) -> Option<u64> {
+    if s.len() > 7 {
+        return None;
+    }
+    let mut w = (s.len() as u64) << 56;
+    for (i, &b) in s.iter().enumerate() {
+        w |= u64::from(b) << (8 * i);
+    }
+    Some(w)
+}
+
+impl Ids {
+    fn new(ids: &HashMap<Box<str>, u32>) -> Ids {
+        let mut short: Vec<(u64, u32)> = Vec::new();
+        let mut long: Vec<(Box<[u8]>, u32)> = Vec::new();
+        for (k, &id) in ids {
+            match pack(k.as_bytes()) {
+                Some(w) => short.push((w, id)),
+                None => long.push((k.as_bytes().into(), id)),
+            }
+        }
+        short.sort_unstable();
+        long.sort_unstable();
+        let short_map = if short.len() > SCAN {
+            short.iter().copied().collect()
+        } else {
+            HashMap::default()
+        };
+        let long_map = if long.len() > SCAN {
+            long.iter()
+                .filter_map(|(k, id)| Some((std::str::from_utf8(k).ok()?.into(), *id)))
+                .collect()
+        } else {
+            HashMap::default()
+        };
+        Ids {
+            short: short.iter().map(|e| e.0).collect(),
+            short_ids: short.iter().map(|e| e.1).collect(),
+            short_map,
+            long: if long.len() > SCAN {
+                Box::default()
+            } else {
+                long.into()
+            },
+            long_map,
+        }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, s: &str) -> Option<u32> {
+        match pack(s.as_bytes()) {
+            Some(w) if self.short.len() <= SCAN => {
+                let i = self.short.iter().position(|&k| k == w)?;
+                self.short_ids.get(i).copied()
+            }
+            None if self.long_map.is_empty() => {
+                let s = s.as_bytes();
+                self.long
+                    .iter()
+                    .find(|(k, _)| k.len() == s.len() && same(k, s))
+                    .map(|e| e.1)
+            }
+            _ => self.hashed(s),
+        }
+    }
+
+    #[inline(never)]
+    fn hashed(&self, s: &str) -> Option<u32> {
+        match pack(s.as_bytes()) {
+            Some(w) => self.short_map.get(&w).copied(),
+            None => self.long_map.get(s).copied(),
+        }
+    }
+}
+
+/// The literal strings a regex can match, where its pattern is only literals, `(…|…)`
+/// alternations and `^` / `$` anchors: a haystack matches iff it starts with / ends with / is /
+/// contains one of them (by the anchors).
+#[derive(Debug)]
+pub(crate) struct Lits {
+    pub start: bool,
+    pub end: bool,
+    pub lits: Box<[Box<[u8]>]>,
+    /// Per literal: its last (with `end` and not `start`; else first) up to 8 bytes as a word
+    /// (`tail` / `head`), and the mask of those bytes.
+    words: Box<[(u64, u64)]>,
+    /// Unanchored: the first byte every literal starts with, if they share one.
+    first: Option<u8>,
+}
+
+/// The last `min(8, len)` bytes of `s` in the top bytes of a little-endian word.
+#[inline]
+fn tail(s: &[u8]) -> u64 {
+    match s.len().checked_sub(8) {
+        Some(at) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[at..]);
+            u64::from_le_bytes(w)
+        }
+        None => s
+            .iter()
+            .enumerate()
+            .fold(0, |w, (j, &b)| w | u64::from(b) << (8 * (8 - s.len() + j))),
+    }
+}
+
+/// The first `min(8, len)` bytes of `s` in the low bytes of a little-endian word.
+#[inline]
+fn head(s: &[u8]) -> u64 {
+    match s.get(..8) {
+        Some(h) => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(h);
+            u64::from_le_bytes(w)
+        }
+        None => s
+            .iter()
+            .enumerate()
+            .fold(0, |w, (j, &b)| w | u64::from(b) << (8 * j)),
+    }
+}
+
+/// Byte equality, inline (literals are short).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+impl Lits {
+    /// Whether `s` can match (a match is then confirmed by the regex itself).
+    #[inline]
+    pub fn may_match(&self, s: &[u8]) -> bool {
+        let mut pairs = self.lits.iter().zip(self.words.iter());
+        match (self.start, self.end) {
+            (false, true) => {
+                let w = tail(s);
+                // Words alone settle most strings.
+                if !self.words.iter().any(|&(lw, m)| w & m == lw) {
+                    return false;
+                }
+                pairs.any(|(l, &(lw, m))| {
+                    s.len() >= l.len()
+                        && w & m == lw
+                        && (l.len() <= 8
+                            || same(&s[s.len() - l.len()..s.len() - 8], &l[..l.len() - 8]))
+                })
+            }
+            (true, end) => {
+                let w = head(s);
+                if !self.words.iter().any(|&(lw, m)| w & m == lw) {
+                    return false;
+                }
+                pairs.any(|(l, &(lw, m))| {
+                    (if end {
+                        s.len() == l.len()
+                    } else {
+                        s.len() >= l.len()
+                    }) && w & m == lw
+                        && (l.len() <= 8 || same(&s[8..l.len()], &l[8..]))
+                })
+            }
+            (false, false) => match self.first {
+                // At each occurrence of the literals' common first byte, compare words.
+                Some(c) => memchr::memchr_iter(c, s).any(|p| {
+                    let (s, w) = (&s[p..], head(&s[p..]));
+                    let mut pairs = self.lits.iter().zip(self.words.iter());
+                    pairs.any(|(l, &(lw, m))| {
+                        s.len() >= l.len()
+                            && w & m == lw
+                            && (l.len() <= 8 || same(&s[8..l.len()], &l[8..]))
+                    })
+                }),
+                None => self
+                    .lits
+                    .iter()
+                    .any(|l| memchr::memmem::find(s, l).is_some()),
+            },
+        }
+    }
+
+    fn new(start: bool, end: bool, lits: Vec<Vec<u8>>) -> Lits {
+        let words = lits
+            .iter()
+            .map(|l| {
+                let t = l.len().min(8);
+                if t == 0 {
+                    (0, 0)
+                } else if end && !start {
+                    (tail(&l[l.len() - t..]), u64::MAX << (8 * (8 - t)))
+                } else {
+                    (head(&l[..t]), u64::MAX >> (8 * (8 - t)))
+                }
+            })
+            .collect();
+        let first = lits.first().and_then(|l| l.first().copied());
+        let first = first.filter(|&c| !start && !end && lits.iter().all(|l| l.first() == Some(&c)));
+        Lits {
+            start,
+            end,
+            lits: lits.into_iter().map(Vec::into_boxed_slice).collect(),
+            words,
+            first,
+        }
+    }
+
+    /// One `Lits` per anchoring for the literals of `all`: a haystack may match one of `all`
+    /// iff it may match one of these. None past `MAX_LITS` literals of one anchoring.
+    fn merge(all: &[Lits]) -> Option<Box<[Lits]>> {
+        /// (start, end) anchoring, and its literals.
+        type Mode = ((bool, bool), Vec<Vec<u8>>);
+        let mut by_mode: Vec<Mode> = Vec::new();
+        for l in all {
+            let mode = (l.start, l.end);
+            let i = match by_mode.iter().position(|(m, _)| *m == mode) {
+                Some(i) => i,
+                None => {
+                    by_mode.push((mode, Vec::new()));
+                    by_mode.len() - 1
+                }
+            };
+            let list = &mut by_mode[i].1;
+            for lit in l.lits.iter() {
+                if !list.iter().any(|x| **x == **lit) {
+                    list.push(lit.to_vec());
+                }
+            }
+            if list.len() > MAX_LITS {
+                return None;
+            }
+        }
+        Some(
+            by_mode
+                .into_iter()
+                .map(|((start, end), lits)| Lits::new(start, end, lits))
+                .collect(),
+        )
+    }
+
+    /// The literals of `pattern`, None where its syntax is beyond this subset (any flag,
+    /// class, repetition, `.` or escape other than of punctuation) or it has too many.
+    pub fn of(pattern: &str) -> Option<Lits> {
+        let b = pattern.as_bytes();
+        let (start, b) = match b.strip_prefix(b"^") {
+            Some(rest) => (true, rest),
+            None => (false, b),
+        };
+        // `$` as the last byte, unless escaped (preceded by an odd run of backslashes).
+        let end = b.ends_with(b"$")
+            && b[..b.len() - 1]
+                .iter()
+                .rev()
+                .take_while(|&&c| c == b'\\')
+                .count()
+                % 2
+                == 0;
+        let b = if end { &b[..b.len() - 1] } else { b };
+        let mut p = LitParser {
+            b,
+            at: 0,
+            top_branches: 0,
+        };
+        let lits = p.alt(0)?;
+        if p.at != b.len() || lits.is_empty() {
+            return None;
+        }
+        // An anchor binds to the first / last top-level alternative only (`^a|b`).
+        if (start || end) && p.top_branches > 1 {
+            return None;
+        }
+        Some(Lits::new(start, end, lits))
+    }
+}
+
+struct LitParser<'p> {
+    b: &'p [u8],
+    at: usize,
+    /// Alternatives at the top level.
+    top_branches: usize,
+}
+
+/// Limits of literal expansion.
+const MAX_LITS: usize = 64;
+const MAX_LIT_LEN: usize = 256;
+
+impl LitParser<'_> {
+    /// `seq ('|' seq)*`: the union of the alternatives.
+    fn alt(&mut self, depth: usize) -> Option<Vec<Vec<u8>>> {
+        if depth > 8 {
+            return None;
+        }
+        let mut out = self.seq(depth)?;
+        let mut branches = 1;
+        while self.b.get(self.at) == Some(&b'|') {
+            self.at += 1;
+            branches += 1;
+            out.extend(self.seq(depth)?);
+            if out.len() > MAX_LITS {
+                return None;
+            }
+        }
+        if depth == 0 {
+            self.top_branches = branches;
+        }
+        Some(out)
+    }
+
+    /// A run of atoms: every combination of their literals.
+    fn seq(&mut self, depth: usize) -> Option<Vec<Vec<u8>>> {
+        let mut out = vec![Vec::new()];
+        while let Some(&c) = self.b.get(self.at) {
+            let atom = match c {
+                b'|' | b')' => break,
+                b'(' => {
+                    self.at += 1;
+                    // Only plain and `(?:` groups: other `(?` forms set flags or name groups.
+                    if self.b.get(self.at) == Some(&b'?') {
+                        if self.b.get(self.at + 1) != Some(&b':') {
+                            return None;
+                        }
+                        self.at += 2;
+                    }
+                    let inner = self.alt(depth + 1)?;
+                    if self.b.get(self.at) != Some(&b')') {
+                        return None;
+                    }
+                    self.at += 1;
+                    inner
+                }
+                b'\\' => {
+                    let e = *self.b.get(self.at + 1)?;
+                    if !b".\\+*?()[]{}|^$-/@#&~".contains(&e) {
+                        return None;
+                    }
+                    self.at += 2;
+                    vec![vec![e]]
+                }
+                b'.' | b'^' | b'$' | b'*' | b'+' | b'?' | b'{' | b'}' | b'[' | b']' => return None,
+                _ => {
+                    self.at += 1;
+                    vec![vec![c]]
+                }
+            };
+            // A repetition of the atom is beyond the subset.
+            if matches!(self.b.get(self.at), Some(b'*' | b'+' | b'?' | b'{')) {
+                return None;
+            }
+            let mut next = Vec::with_capacity(out.len() * atom.len());
+            for o in &out {
+                for a in &atom {
+                    let mut l = o.clone();
+                    l.extend_from_slice(a);
+                    if l.len() > MAX_LIT_LEN {
+                        return None;
+                    }
+                    next.push(l);
+                }
+            }
+            if next.len() > MAX_LITS {
+                return None;
+            }
+            out = next;
+        }
+        Some(out)
+    }
 }
 
 /// The regexes of one field, matched together.
 pub(crate) struct ReGroup {
     pub at: Slot,
     pub set: RegexSet,
+    /// When every pattern is literal (`Lits`): their literals, by anchoring. A string none
+    /// of them may match matches no pattern, so the set need not run.
+    pub gate: Option<Box<[Lits]>>,
+}
+
+/// An arithmetic expression over number columns (or, when a field has no slot, the tree).
+pub(crate) enum XExpr {
+    Cols { e: CExpr, cols: Box<[u32]> },
+    Tree(Expr),
+}
+
+pub(crate) enum CExpr {
+    Lit(f64),
+    Col(u32),
+    Bin(Box<CExpr>, BinOp, Box<CExpr>),
 }
 
 pub(crate) struct Plan {
@@ -121,7 +551,7 @@ pub(crate) struct Plan {
     pub nums: Vec<Slot>,
     pub ints: Vec<Slot>,
     pub ips: Vec<Slot>,
-    pub exprs: Vec<Expr>,
+    pub exprs: Vec<XExpr>,
     pub dicts: Vec<Dict>,
     pub groups: Vec<ReGroup>,
 }
@@ -308,10 +738,56 @@ impl Plan {
                 let next = self.exprs.len() as u32;
                 let col = *cols.expr.entry(k).or_insert(next);
                 if col == next {
-                    self.exprs.push(e);
+                    let mut used = Vec::new();
+                    let x = match cexpr(&e, &mut self.nums, cols, &mut used) {
+                        Some(c) => {
+                            used.sort_unstable();
+                            used.dedup();
+                            XExpr::Cols {
+                                e: c,
+                                cols: used.into(),
+                            }
+                        }
+                        None => XExpr::Tree(e),
+                    };
+                    self.exprs.push(x);
                 }
                 Leaf::Expr { col, cmp, t }
             }
+            Test::Flags { f, mode, mask } if f.slot != u32::MAX => Leaf::Flags {
+                col: cols.int(&mut self.ints, slot_of(&f)),
+                mode,
+                mask,
+            },
+            Test::IsNull(f) if f.slot != u32::MAX => Leaf::Null {
+                at: slot_of(&f),
+                negate: false,
+            },
+            Test::IsNotNull(f) if f.slot != u32::MAX => Leaf::Null {
+                at: slot_of(&f),
+                negate: true,
+            },
+            Test::Str {
+                f,
+                op: StrOp::Contains,
+                finder,
+                ..
+            } if f.slot != u32::MAX => Leaf::Contains {
+                at: slot_of(&f),
+                finder,
+            },
+            Test::ArrayLen {
+                f,
+                cmp,
+                n,
+                known: None,
+                bytes,
+            } if f.slot != u32::MAX => Leaf::ArrayLen {
+                at: slot_of(&f),
+                cmp,
+                n,
+                bytes,
+            },
             Test::DayOfWeek { f, mask } if f.slot != u32::MAX => Leaf::DayOfWeek {
                 col: cols.int(&mut self.ints, slot_of(&f)),
                 mask,
@@ -373,11 +849,17 @@ impl Plan {
                     negate,
                 }
             }
+            Test::Regex { f, re, negate } if f.slot != u32::MAX => Leaf::Regex {
+                at: slot_of(&f),
+                pre: Lits::of(re.as_str()).map(Box::new),
+                re,
+                negate,
+            },
             t => Leaf::Test(Box::new(t)),
         }
     }
 
-    /// A dictionary for every field with two or more any/none-of set leaves.
+    /// A dictionary for every field with any/none-of set leaves.
     fn build_dicts(
         &mut self,
         tests: &[Option<Test>],
@@ -403,7 +885,7 @@ impl Plan {
                 }
             }
         }
-        let mut slots: Vec<_> = by_slot.into_iter().filter(|(_, e)| e.1 >= 2).collect();
+        let mut slots: Vec<_> = by_slot.into_iter().collect();
         slots.sort_by_key(|(s, _)| *s);
         let mut out = HashMap::new();
         for (slot, (at, _, items)) in slots {
@@ -415,7 +897,7 @@ impl Plan {
             let dict = self.dicts.len() as u32;
             self.dicts.push(Dict {
                 at,
-                ids: ids.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+                ids: Ids::new(&ids),
             });
             out.insert(slot, (dict, ids));
         }
@@ -454,13 +936,34 @@ impl Plan {
                 continue;
             };
             let group = self.groups.len() as u32;
-            self.groups.push(ReGroup { at, set });
+            let lits: Option<Vec<Lits>> = patterns.iter().map(|p| Lits::of(p)).collect();
+            let gate = lits.and_then(|l| Lits::merge(&l));
+            self.groups.push(ReGroup { at, set, gate });
             for (i, p) in patterns.into_iter().enumerate() {
                 out.insert((slot, p), (group, i as u32));
             }
         }
         out
     }
+}
+
+/// `e` over number columns (registering them, and listing them in `used`); None when a field
+/// has no slot.
+fn cexpr(e: &Expr, nums: &mut Vec<Slot>, cols: &mut Cols, used: &mut Vec<u32>) -> Option<CExpr> {
+    Some(match e {
+        Expr::Lit(x) => CExpr::Lit(*x),
+        Expr::Field(f) if f.slot != u32::MAX => {
+            let c = cols.num(nums, slot_of(f));
+            used.push(c);
+            CExpr::Col(c)
+        }
+        Expr::Field(_) => return None,
+        Expr::Bin(a, op, b) => CExpr::Bin(
+            Box::new(cexpr(a, nums, cols, used)?),
+            *op,
+            Box::new(cexpr(b, nums, cols, used)?),
+        ),
+    })
 }
 
 fn slot_of(f: &FieldRef) -> Slot {
