@@ -65,6 +65,7 @@ pub(crate) struct Out<'o, 'p> {
 /// first; on error, `out.tape` and `out.fixups` may hold a partial record that the caller
 /// truncates. Known shapes in `tpl` are tried first; new ones are learnt (from the piece's
 /// record `nth` = 1 on).
+#[inline]
 pub(crate) fn read_record<'p>(
     line: &'p str,
     nth: usize,
@@ -350,10 +351,15 @@ impl<'p> Reader<'p, '_, '_> {
         // An object nothing keeps whole is read key by key (while learning a shape, its keys
         // become glue); any other value is one step of the record's shape.
         if let None | Some((None, _)) = hit {
-            if self.peek() == Some(b'{') {
+            if let Some(b'{' | b'[') = self.peek() {
                 return self.value(hit.and_then(|h| h.1), false);
             }
         }
+        self.step(hit)
+    }
+
+    /// A value that is one step of the record's shape (when learning one).
+    fn step(&mut self, hit: Option<Hit>) -> R {
         let Some(mut steps) = self.rec.take() else {
             return self.kept_or_checked(hit, false);
         };
@@ -390,6 +396,7 @@ impl<'p> Reader<'p, '_, '_> {
     /// Reads the record along a known shape; None at the first difference (or any error:
     /// the general reader then reads the record again and reports it). Plain strings and
     /// numbers are read inline; whatever ends them must be the next glue, which is checked.
+    #[inline]
     fn replay(&mut self, tpl: &Templates) -> Option<()> {
         let s = self.s;
         let mut k = tpl.first;
@@ -410,20 +417,25 @@ impl<'p> Reader<'p, '_, '_> {
             let quick = match s.get(pos) {
                 Some(b'"') => {
                     let end = special(s, pos + 1);
-                    (s.get(end) == Some(&b'"')).then(|| {
+                    if s.get(end) == Some(&b'"') {
                         if take {
                             let text = self.t.get(pos + 1..end).unwrap_or_default();
                             self.out.tape.push(Node::String(text));
                         }
-                        end + 1
-                    })
-                }
-                Some(b'-' | b'0'..=b'9') => quick_number(s, pos).map(|(v, end)| {
-                    if take {
-                        self.out.tape.push(Node::Static(v));
+                        Some(end + 1)
+                    } else {
+                        None
                     }
-                    end
-                }),
+                }
+                Some(b'-' | b'0'..=b'9') => match quick_number(s, pos) {
+                    Some((v, end)) => {
+                        if take {
+                            self.out.tape.push(Node::Static(v));
+                        }
+                        Some(end)
+                    }
+                    None => None,
+                },
                 _ => None,
             };
             pos = match quick {
@@ -450,7 +462,13 @@ impl<'p> Reader<'p, '_, '_> {
             self.i += 1;
         } else {
             loop {
-                self.value(None, keep)?;
+                match self.peek() {
+                    // Unkept, while learning a shape: containers are read element by element
+                    // (their punctuation becomes glue), scalars are steps.
+                    Some(b'{' | b'[') | None => self.value(None, keep)?,
+                    Some(_) if !keep && self.rec.is_some() => self.step(None)?,
+                    Some(_) => self.value(None, keep)?,
+                }
                 len += 1;
                 if !self.next_or_close(b']')? {
                     break;
@@ -755,7 +773,7 @@ mod tests {
     use crate::value::span;
 
     const SEEDS: &[&str] = &[
-        r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome","o":{"p":[{"q":1}],"r":{}}},"geo":{"lat":56.3,"lon":-110.1},"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,
+        r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome","o":{"p":[{"q":1}],"r":{}}},"geo":{"lat":56.3,"lon":-110.1},"zz":[1,"a",[true,null],{"q":[2]},[]],"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,
         r#"{"id":"t2","ts":-17,"amount":-0.5e3,"channel":"pos","card":{"bin":"5\u0032","country":null},"merchant":{"mcc":5999,"risk":{"score":1E-2}},"device":"none","tags":[],"items":[],"flags":true,"a.b":"lit","a":{"b":"nested"}}"#,
         "{ \"id\" : \"t\\\"3\\u00e9\\ud83d\\ude00\" , \"amount\" : 18446744073709551615 , \"x\" : [ 1 , [ 2 , { \"y\" : false } ] ] , \"card\" : { } }",
         r#"{"amount":-9223372036854775808,"id":"é✓","merchant":{"risk":{"score":[0.5,1]}},"k\"ey":1,"dup":1,"dup":2,"card":{"bin":"1"},"card":{"bin":"2"}}"#,
