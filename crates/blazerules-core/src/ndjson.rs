@@ -118,6 +118,8 @@ impl<'p> Block<'p> {
         fixups.clear();
         slots.clear();
         slots.resize(n * ns, MISSING);
+        prio.clear();
+        prio.resize(n * ns, 0);
         ok.clear();
         let mut tp: Vec<Node<'p>> = std::mem::replace(tape, Tape(Vec::new())).reset().0;
         for (k, &(line, text, row)) in self.lines.iter().enumerate() {
@@ -129,15 +131,13 @@ impl<'p> Block<'p> {
                     continue;
                 }
             };
-            prio.clear();
-            prio.resize(ns, 0);
             let (mark, fixed) = (tp.len(), fixups.len());
             let out = Out {
                 tape: &mut tp,
                 fixups: &mut *fixups,
                 esc: &mut *esc,
                 slots: &mut slots[k * ns..(k + 1) * ns],
-                prio: &mut prio[..],
+                prio: &mut prio[k * ns..(k + 1) * ns],
                 key: &mut *key,
             };
             let bad = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
