@@ -436,6 +436,7 @@ impl<'p> Reader<'p, '_, '_> {
                     }
                     None => None,
                 },
+                Some(b'[') if take && op.depth < MAX_DEPTH => self.quick_strings(pos),
                 _ => None,
             };
             pos = match quick {
@@ -452,6 +453,46 @@ impl<'p> Reader<'p, '_, '_> {
                 self.out.prio[slot] = op.prio;
             }
         }
+    }
+
+    /// A kept array of plain strings (`["a","b"]`: no escapes, no spaces) at `s[pos]`, read
+    /// without the general dispatch; where it ends, or None (nothing kept) for the general
+    /// reader.
+    #[inline]
+    fn quick_strings(&mut self, pos: usize) -> Option<usize> {
+        let s = self.s;
+        let at = self.out.tape.len();
+        self.out.tape.push(Node::Array { len: 0, count: 0 });
+        let mut i = pos + 1;
+        let mut len = 0;
+        if s.get(i) == Some(&b']') {
+            i += 1;
+        } else {
+            loop {
+                let end = special(s, i + 1);
+                if s.get(i) != Some(&b'"') || s.get(end) != Some(&b'"') {
+                    self.out.tape.truncate(at);
+                    return None;
+                }
+                let text = self.t.get(i + 1..end).unwrap_or_default();
+                self.out.tape.push(Node::String(text));
+                len += 1;
+                i = end + 1;
+                match s.get(i) {
+                    Some(b',') => i += 1,
+                    Some(b']') => {
+                        i += 1;
+                        break;
+                    }
+                    _ => {
+                        self.out.tape.truncate(at);
+                        return None;
+                    }
+                }
+            }
+        }
+        self.out.tape[at] = Node::Array { len, count: len };
+        Some(i)
     }
 
     fn array(&mut self, keep: bool) -> R {
