@@ -1,0 +1,256 @@
+//! The reader against simd-json's full parse: the same records accepted and refused, and
+//! the same values for every referenced field, with and without learnt shapes.
+use super::*;
+use crate::value::span;
+
+const SEEDS: &[&str] = &[
+    r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome","o":{"p":[{"q":1}],"r":{}}},"geo":{"lat":56.3,"lon":-110.1},"zz":[1,"a",[true,null],{"q":[2]},[]],"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,
+    r#"{"id":"t2","ts":-17,"amount":-0.5e3,"channel":"pos","card":{"bin":"5\u0032","country":null},"merchant":{"mcc":5999,"risk":{"score":1E-2}},"device":"none","tags":[],"items":[],"flags":true,"a.b":"lit","a":{"b":"nested"}}"#,
+    "{ \"id\" : \"t\\\"3\\u00e9\\ud83d\\ude00\" , \"amount\" : 18446744073709551615 , \"x\" : [ 1 , [ 2 , { \"y\" : false } ] ] , \"card\" : { } }",
+    r#"{"amount":-9223372036854775808,"id":"é✓","merchant":{"risk":{"score":[0.5,1]}},"k\"ey":1,"dup":1,"dup":2,"card":{"bin":"1"},"card":{"bin":"2"}}"#,
+];
+
+const FIELDS: &[&str] = &[
+    "id",
+    "ts",
+    "amount",
+    "channel",
+    "card.bin",
+    "card.country",
+    "merchant.mcc",
+    "merchant.risk.score",
+    "device.ip",
+    "device.ua",
+    "tags",
+    "items",
+    "flags",
+    "a.b",
+    "dup",
+    "k\"ey",
+    "x",
+];
+
+fn render(t: &[Node<'_>]) -> String {
+    match t.first() {
+        Some(Node::Object { len, .. }) => {
+            let mut out = String::from("{");
+            let mut i = 1;
+            for _ in 0..*len {
+                let k = render(&t[i..]);
+                let v = render(&t[i + 1..]);
+                out += &format!("{k}:{v},");
+                i += 1 + span(&t[i + 1]);
+            }
+            out + "}"
+        }
+        Some(Node::Array { len, .. }) => {
+            let mut out = String::from("[");
+            let mut i = 1;
+            for _ in 0..*len {
+                out += &render(&t[i..]);
+                out += ",";
+                i += span(&t[i]);
+            }
+            out + "]"
+        }
+        Some(Node::String(s)) => format!("{s:?}"),
+        Some(Node::Static(StaticNode::F64(f))) => format!("F{:x}", f.to_bits()),
+        Some(Node::Static(v)) => format!("{v:?}"),
+        None => "?".into(),
+    }
+}
+
+/// What simd-json says of `line`: Err, Ok(None) for a non-object, or the fields' values.
+fn oracle(line: &[u8], trie: &FieldTrie) -> Result<Option<Vec<Option<String>>>, ()> {
+    let mut b = line.to_vec();
+    let tape = simd_json::to_tape(&mut b).map_err(|_| ())?;
+    if !matches!(tape.0.first(), Some(Node::Object { .. })) {
+        return Ok(None);
+    }
+    let mut slots = vec![MISSING; trie.n_slots];
+    let mut prio = vec![0u8; trie.n_slots];
+    trie.extract(&tape.0, &mut slots, &mut prio);
+    Ok(Some(
+        slots
+            .iter()
+            .map(|&i| (i != MISSING).then(|| render(&tape.0[i as usize..])))
+            .collect(),
+    ))
+}
+
+struct Ours {
+    trie: FieldTrie,
+    tpl: Templates,
+    esc: String,
+    key: String,
+}
+
+impl Ours {
+    fn read(&mut self, line: &[u8]) -> Result<Option<Vec<Option<String>>>, ()> {
+        let text = std::str::from_utf8(line).map_err(|_| ())?;
+        let n = self.trie.n_slots;
+        let (mut tape, mut fixups) = (Vec::new(), Vec::new());
+        let (mut slots, mut prio) = (vec![MISSING; n], vec![0u8; n]);
+        let out = Out {
+            tape: &mut tape,
+            fixups: &mut fixups,
+            esc: &mut self.esc,
+            slots: &mut slots,
+            prio: &mut prio,
+            key: &mut self.key,
+        };
+        match read_record(text, 1, &self.trie, out, &mut self.tpl).map_err(|_| ())? {
+            Read::NotObject => return Ok(None),
+            Read::Object => {}
+        }
+        let esc = self.esc.clone();
+        for f in &fixups {
+            tape[f.node as usize] = Node::String(&esc[f.at as usize..(f.at + f.len) as usize]);
+        }
+        Ok(Some(
+            slots
+                .iter()
+                .map(|&i| (i != MISSING).then(|| render(&tape[i as usize..])))
+                .collect(),
+        ))
+    }
+}
+
+fn check(fields: &[&str], lines: &[Vec<u8>]) -> usize {
+    let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+    let trie = FieldTrie::new(&fields);
+    let enabled = trie.disjoint;
+    let mut ours = Ours {
+        trie: FieldTrie::new(&fields),
+        tpl: Templates::new(enabled),
+        esc: String::new(),
+        key: String::new(),
+    };
+    let mut accepted = 0;
+    for line in lines {
+        // Keep trying shapes on every record, however many mutants failed to fit.
+        ours.tpl.misses = 0;
+        let want = oracle(line, &trie);
+        let got = ours.read(line);
+        assert_eq!(got, want, "record {:?}", String::from_utf8_lossy(line));
+        accepted += usize::from(matches!(want, Ok(Some(_))));
+    }
+    accepted
+}
+
+/// Every seed, then every one-byte deletion, insertion and replacement of it, each right
+/// after the seed itself (so that shapes learnt from it are tried on the mutant).
+fn mutants() -> Vec<Vec<u8>> {
+    const BYTES: &[u8] = b"{}[]:,\"\\ 0123456789eE.-+tfnulx\x00\x1f\x7f\xc3\xa9\t\r";
+    let mut out = Vec::new();
+    for seed in SEEDS {
+        let s = seed.as_bytes();
+        for i in 0..=s.len() {
+            let mut variants = Vec::new();
+            if i < s.len() {
+                let mut d = s.to_vec();
+                d.remove(i);
+                variants.push(d);
+            }
+            for &b in BYTES {
+                let mut ins = s.to_vec();
+                ins.insert(i, b);
+                variants.push(ins);
+                if i < s.len() {
+                    let mut rep = s.to_vec();
+                    rep[i] = b;
+                    variants.push(rep);
+                }
+            }
+            for v in variants {
+                out.push(s.to_vec());
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn agrees_with_simd_json_on_mutated_records() {
+    let lines = mutants();
+    let accepted = check(FIELDS, &lines);
+    assert!(accepted > lines.len() / 2, "{accepted} of {}", lines.len());
+    // Overlapping fields (`card` and `card.bin`): no shapes, the general reader alone.
+    let mut overlap = FIELDS.to_vec();
+    overlap.extend(["card", "merchant.risk"]);
+    check(&overlap, &lines);
+}
+
+#[test]
+fn records_without_a_common_shape_stop_the_shape_matching() {
+    let fields: Vec<String> = FIELDS.iter().map(|s| s.to_string()).collect();
+    let mut ours = Ours {
+        trie: FieldTrie::new(&fields),
+        tpl: Templates::new(true),
+        esc: String::new(),
+        key: String::new(),
+    };
+    for i in 0..300 {
+        // A new key first in every record: no learnt shape fits the next one.
+        let line = format!(r#"{{"k{i}":1,"id":"x{i}","amount":{i}}}"#);
+        let got = ours.read(line.as_bytes()).expect("valid").expect("object");
+        assert_eq!(
+            got[0].as_deref(),
+            Some(format!("{:?}", format!("x{i}")).as_str())
+        );
+    }
+    assert!(!ours.tpl.trying());
+    assert!(ours.tpl.misses < 100, "{} misses", ours.tpl.misses);
+}
+
+#[test]
+fn agrees_on_edge_cases() {
+    let deep = |n: usize| format!("{{\"x\":{}{}}}", "[".repeat(n), "]".repeat(n)).into_bytes();
+    let mut lines: Vec<Vec<u8>> = [
+        "{}",
+        "[]",
+        "5",
+        "\"s\"",
+        "null",
+        "{\"id\":1e400}",
+        "{\"id\":-1e400}",
+        "{\"id\":1e-400}",
+        "{\"id\":18446744073709551616}",
+        "{\"id\":-9223372036854775809}",
+        "{\"id\":01}",
+        "{\"id\":1.}",
+        "{\"id\":.5}",
+        "{\"id\":-}",
+        "{\"id\":1e}",
+        "{\"id\":\"\\ud800\"}",
+        "{\"id\":\"\\udc00\"}",
+        "{\"id\":\"\\ud800\\u0041\"}",
+        "{\"id\":\"\\x\"}",
+        "{\"id\":\"a\tb\"}",
+        "{\"id\":tru}",
+        "{\"id\":nulls}",
+        "{\"id\":1}x",
+        "{\"id\":1} ",
+        " {\"id\":1}",
+        "{\"id\":1,}",
+        "{,}",
+        "{\"id\" 1}",
+        "{\"id\":[1,]}",
+        "\u{feff}{}",
+        "{\"id\":12345678901234567890123}",
+        "{\"id\":0.1234567890123456789012}",
+        "{\"id\":9007199254740993.0}",
+        "{\"id\":123456789012345678}",
+        "{\"id\":1234567890123456789}",
+        "{\"id\":-1234567890123456789}",
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    lines.extend([deep(1022), deep(1023), deep(1024), deep(5000)]);
+    lines.push(b"{\"id\":0.1}".to_vec());
+    lines.push(format!("{{\"id\":1{}}}", "0".repeat(400)).into_bytes());
+    lines.push(format!("{{\"id\":1{}.5}}", "0".repeat(400)).into_bytes());
+    check(FIELDS, &lines);
+}
