@@ -274,6 +274,16 @@ impl<'p> Reader<'p, '_, '_> {
         Ok(())
     }
 
+    /// Closes a container: its kept node at `at` gets its final size.
+    #[inline]
+    fn leave(&mut self, at: Option<usize>, node: impl FnOnce(usize) -> Node<'p>) {
+        if let Some(at) = at {
+            let count = self.out.tape.len() - at - 1;
+            self.out.tape[at] = node(count);
+        }
+        self.depth -= 1;
+    }
+
     /// After a member or element: `,` (true), the closing byte (false), or an error.
     #[inline]
     fn next_or_close(&mut self, close: u8) -> R<bool> {
@@ -311,11 +321,7 @@ impl<'p> Reader<'p, '_, '_> {
                 }
             }
         }
-        if let Some(at) = at {
-            let count = self.out.tape.len() - at - 1;
-            self.out.tape[at] = Node::Object { len, count };
-        }
-        self.depth -= 1;
+        self.leave(at, |count| Node::Object { len, count });
         Ok(())
     }
 
@@ -516,11 +522,7 @@ impl<'p> Reader<'p, '_, '_> {
                 }
             }
         }
-        if let Some(at) = at {
-            let count = self.out.tape.len() - at - 1;
-            self.out.tape[at] = Node::Array { len, count };
-        }
-        self.depth -= 1;
+        self.leave(at, |count| Node::Array { len, count });
         Ok(())
     }
 
