@@ -5,7 +5,7 @@ use crate::eval::{Record, MISSING};
 use crate::json::{read_record, Out, Read};
 use crate::ruleset::{Inner, Scratch, Sink};
 use crate::template::Templates;
-use memchr::memchr;
+use memchr::memchr_iter;
 use simd_json::{Node, Tape};
 use std::time::Instant;
 
@@ -34,8 +34,11 @@ pub(crate) fn trim_end(line: &[u8]) -> &[u8] {
 #[inline]
 pub(crate) fn for_each_line(buf: &[u8], mut f: impl FnMut(usize, usize)) {
     let mut start = 0;
-    while start < buf.len() {
-        let end = memchr(b'\n', &buf[start..]).map_or(buf.len(), |i| start + i);
+    // One searcher over the whole buffer: a call per line costs its setup every time.
+    for end in memchr_iter(b'\n', buf).chain(std::iter::once(buf.len())) {
+        if start >= buf.len() {
+            break;
+        }
         let line = trim_end(&buf[start..end]);
         if !line.iter().all(|b| matches!(b, b' ' | b'\t')) {
             f(start, start + line.len());
