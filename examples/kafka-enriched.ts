@@ -9,11 +9,9 @@
  *   node --import tsx examples/kafka-enriched.ts                # local broker, sample data
  *   node --import tsx examples/kafka-enriched.ts --brokers 127.0.0.1:9092 --input-topic payments --output-topic decisions
  */
-import { RuleEngine } from '../src/index';
 import type { BatchResult } from '../src/index';
-import { KafkaConsumer, KafkaIOError, KafkaProducer, type KafkaRecord } from '../src/io';
-import { isTransient, type BatchStats, type LoopOptions, type LoopStats } from './kafka-tutorial';
-import { LocalBroker, exampleArgs, produceFile, stopOnSignals } from './kafka-example-kit';
+import type { KafkaRecord } from '../src/io';
+import { deliverAndCommit, isTransient, runExample, type LoopOptions, type LoopStats } from './kafka-tutorial';
 
 /** One enriched decision line (score with six decimals, as in the `rows` format). */
 export function enrichedLine(src: KafkaRecord, result: BatchResult, i: number): string {
@@ -52,77 +50,13 @@ export async function runEnrichedLoop(o: LoopOptions): Promise<LoopStats> {
       const src = records[result.inputRows[i] as number] as KafkaRecord;
       o.producer.produce(o.outputTopic, enrichedLine(src, result, i), src.key);
     }
-    if (!(await o.producer.flush(o.flushTimeoutMs ?? 10_000))) {
-      throw new Error(`decisions of batch ${stats.batches + 1} were not delivered; its offsets stay uncommitted`);
-    }
-
-    const batch: BatchStats = { messages: records.length, evaluated: result.nRecords, skipped: result.messagesSkipped };
-    await o.beforeCommit?.(batch);
-    try {
-      await o.consumer.commit();
-    } catch (err) {
-      if (!(err instanceof KafkaIOError && err.code === 'COMMIT_FAILED')) throw err;
-      stats.commitFailures++;
-    }
-
-    stats.batches++;
-    stats.messages += batch.messages;
-    stats.evaluated += batch.evaluated;
-    stats.skipped += batch.skipped;
-    stats.produced += result.nRecords;
-    for (const d of result.decisions) stats.decisions[d] = (stats.decisions[d] ?? 0) + 1;
+    await deliverAndCommit(o, stats, records.length, result);
   }
   return stats;
 }
 
-async function main(): Promise<void> {
-  const args = exampleArgs();
-  const local = args.brokers === undefined ? LocalBroker.start() : undefined;
-  const brokers = args.brokers ?? (local as LocalBroker).brokers;
-  try {
-    const run = Date.now().toString(36);
-    const inputTopic = args.inputTopic ?? (local ? `enriched-payments-${run}` : 'payments');
-    const outputTopic = args.outputTopic ?? (local ? `enriched-decisions-${run}` : 'decisions');
-    let maxMessages = args.maxMessages;
-    if (local) {
-      local.createTopic(inputTopic, 3);
-      local.createTopic(outputTopic, 3);
-    }
-    if (local || args.produceSample) {
-      const n = await produceFile(brokers, inputTopic, args.sample);
-      console.error(`produced ${n} records of ${args.sample} to ${inputTopic}`);
-      if (local && maxMessages === 0) maxMessages = n;
-    }
-
-    const engine = new RuleEngine();
-    engine.loadRules(args.rules);
-    const groupId = local ? `${args.groupId}-enriched-${run}` : args.groupId;
-    const consumer = new KafkaConsumer({ brokers, groupId, topics: [inputTopic] });
-    const producer = new KafkaProducer({ brokers });
-    let stats: LoopStats;
-    try {
-      stats = await runEnrichedLoop({
-        engine,
-        consumer,
-        producer,
-        outputTopic,
-        batchSize: args.batchSize,
-        maxMessages,
-        idleTimeoutMs: args.idleTimeoutMs || (local ? 30_000 : 0),
-        signal: stopOnSignals(),
-      });
-    } finally {
-      await consumer.close();
-      await producer.close();
-    }
-    console.log(JSON.stringify({ input_topic: inputTopic, output_topic: outputTopic, ...stats }));
-  } finally {
-    local?.stop();
-  }
-}
-
 if (require.main === module) {
-  main().catch((err: unknown) => {
+  runExample('enriched', runEnrichedLoop).catch((err: unknown) => {
     console.error(`kafka-enriched: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });

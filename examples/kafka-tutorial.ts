@@ -9,7 +9,7 @@
  * Delivery is at-least-once: a batch's offsets are committed only after every decision of
  * that batch was acknowledged by the broker, so a crash repeats at most the batch in flight.
  */
-import { RuleEngine } from '../src/index';
+import { RuleEngine, type BatchResult } from '../src/index';
 import { KafkaConsumer, KafkaIOError, KafkaProducer } from '../src/io';
 import { LocalBroker, exampleArgs, produceFile, splitLines, stopOnSignals } from './kafka-example-kit';
 
@@ -54,6 +54,28 @@ export function isTransient(err: unknown): boolean {
   return err instanceof KafkaIOError && (err.code === 'BROKER_DOWN' || err.code === 'UNKNOWN_TOPIC');
 }
 
+/** The end of every batch: wait until the broker has acknowledged every decision, then
+ * commit the batch's offsets (a refused commit only means the batch may be repeated). */
+export async function deliverAndCommit(o: LoopOptions, stats: LoopStats, messages: number, result: BatchResult): Promise<void> {
+  if (!(await o.producer.flush(o.flushTimeoutMs ?? 10_000))) {
+    throw new Error(`decisions of batch ${stats.batches + 1} were not delivered; its offsets stay uncommitted`);
+  }
+  const batch: BatchStats = { messages, evaluated: result.nRecords, skipped: result.messagesSkipped };
+  await o.beforeCommit?.(batch);
+  try {
+    await o.consumer.commit();
+  } catch (err) {
+    if (!(err instanceof KafkaIOError && err.code === 'COMMIT_FAILED')) throw err;
+    stats.commitFailures++;
+  }
+  stats.batches++;
+  stats.messages += batch.messages;
+  stats.evaluated += batch.evaluated;
+  stats.skipped += batch.skipped;
+  stats.produced += result.nRecords;
+  for (const d of result.decisions) stats.decisions[d] = (stats.decisions[d] ?? 0) + 1;
+}
+
 /** poll batch → evaluate → produce one `rows` decision per record → flush → commit. */
 export async function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
   const stats: LoopStats = { batches: 0, messages: 0, evaluated: 0, skipped: 0, produced: 0, commitFailures: 0, decisions: {} };
@@ -78,38 +100,21 @@ export async function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
 
     // One decision message per evaluated record, in BlazeRules' `rows` format.
     for (const line of splitLines(result.toJSONLines())) o.producer.produce(o.outputTopic, line);
-    if (!(await o.producer.flush(o.flushTimeoutMs ?? 10_000))) {
-      throw new Error(`decisions of batch ${stats.batches + 1} were not delivered; its offsets stay uncommitted`);
-    }
-
-    const batch = { messages: values.length, evaluated: result.nRecords, skipped: result.messagesSkipped };
-    await o.beforeCommit?.(batch);
-    try {
-      await o.consumer.commit();
-    } catch (err) {
-      // The decisions are delivered; a refused commit only means this batch may be repeated.
-      if (!(err instanceof KafkaIOError && err.code === 'COMMIT_FAILED')) throw err;
-      stats.commitFailures++;
-    }
-
-    stats.batches++;
-    stats.messages += batch.messages;
-    stats.evaluated += batch.evaluated;
-    stats.skipped += batch.skipped;
-    stats.produced += result.nRecords;
-    for (const d of result.decisions) stats.decisions[d] = (stats.decisions[d] ?? 0) + 1;
+    await deliverAndCommit(o, stats, values.length, result);
   }
   return stats;
 }
 
-async function main(): Promise<void> {
+/** Runs an example loop: against a local broker started for it (topics created, the sample
+ * produced) or, with --brokers, against yours; prints the stats as JSON. */
+export async function runExample(name: string, loop: (o: LoopOptions) => Promise<LoopStats>): Promise<void> {
   const args = exampleArgs();
   const local = args.brokers === undefined ? LocalBroker.start() : undefined;
   const brokers = args.brokers ?? (local as LocalBroker).brokers;
   try {
     const run = Date.now().toString(36);
-    const inputTopic = args.inputTopic ?? (local ? `tutorial-payments-${run}` : 'payments');
-    const outputTopic = args.outputTopic ?? (local ? `tutorial-decisions-${run}` : 'decisions');
+    const inputTopic = args.inputTopic ?? (local ? `${name}-payments-${run}` : 'payments');
+    const outputTopic = args.outputTopic ?? (local ? `${name}-decisions-${run}` : 'decisions');
     let maxMessages = args.maxMessages;
     if (local) {
       local.createTopic(inputTopic, 3);
@@ -123,11 +128,11 @@ async function main(): Promise<void> {
 
     const engine = new RuleEngine();
     engine.loadRules(args.rules);
-    const consumer = new KafkaConsumer({ brokers, groupId: local ? `${args.groupId}-${run}` : args.groupId, topics: [inputTopic] });
+    const consumer = new KafkaConsumer({ brokers, groupId: local ? `${args.groupId}-${name}-${run}` : args.groupId, topics: [inputTopic] });
     const producer = new KafkaProducer({ brokers });
     let stats: LoopStats;
     try {
-      stats = await runTutorialLoop({
+      stats = await loop({
         engine,
         consumer,
         producer,
@@ -148,7 +153,7 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-  main().catch((err: unknown) => {
+  runExample('tutorial', runTutorialLoop).catch((err: unknown) => {
     console.error(`kafka-tutorial: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   });
