@@ -73,14 +73,19 @@ fn score(out: &mut String, s: f64) {
 pub fn row_line(batch_row: usize, d: &Decided<'_>, version: &str) -> Vec<u8> {
     let mut out = String::with_capacity(160);
     let _ = write!(out, "{{\"batch_row\":{batch_row},\"matched\":{}", d.matched);
-    out.push_str(",\"decision\":");
-    json_str(&mut out, d.decision);
-    out.push_str(",\"score\":");
-    score(&mut out, d.score);
-    out.push_str(",\"risk_band\":");
-    json_str(&mut out, d.risk_band);
+    decision_fields(&mut out, d);
     tail(&mut out, d.winning_rule_id, version);
     out.into_bytes()
+}
+
+/// `,"decision":…,"score":…,"risk_band":…`, common to both formats.
+fn decision_fields(out: &mut String, d: &Decided<'_>) {
+    out.push_str(",\"decision\":");
+    json_str(out, d.decision);
+    out.push_str(",\"score\":");
+    score(out, d.score);
+    out.push_str(",\"risk_band\":");
+    json_str(out, d.risk_band);
 }
 
 fn tail(out: &mut String, winner: &str, version: &str) {
@@ -108,12 +113,7 @@ pub fn enriched_line(
     out.push_str("{\"source_topic\":");
     json_str(&mut out, topic);
     let _ = write!(out, ",\"partition\":{partition},\"offset\":{offset}");
-    out.push_str(",\"decision\":");
-    json_str(&mut out, d.decision);
-    out.push_str(",\"score\":");
-    score(&mut out, d.score);
-    out.push_str(",\"risk_band\":");
-    json_str(&mut out, d.risk_band);
+    decision_fields(&mut out, d);
     out.push_str(",\"winning_rule_id\":");
     json_str(&mut out, d.winning_rule_id);
     out.push_str(",\"ruleset_version\":");
