@@ -465,7 +465,7 @@ fn load_errors_name_code_rule_and_path() {
     let got: Vec<(&str, Option<&str>, &str)> = e
         .problems
         .iter()
-        .map(|p| (p.code, p.rule_id.as_deref(), p.path.as_str()))
+        .map(|p| (p.code.as_str(), p.rule_id.as_deref(), p.path.as_str()))
         .collect();
     assert!(
         got.contains(&("UNKNOWN_OP", Some("a"), "ruleset.rules[0].conditions.op")),

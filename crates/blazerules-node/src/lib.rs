@@ -58,7 +58,7 @@ fn coded_error(code: &str, message: &str) -> Error {
 }
 
 fn eval_error(e: EvalError) -> Error {
-    coded_error(&e.code, &e.message)
+    coded_error(e.code.as_str(), &e.message)
 }
 
 /// One problem in a rules document (mirrors `blazerules_core::RuleError`).
@@ -396,7 +396,7 @@ fn to_native_batch(p: Prepared) -> NativeBatch {
             .error_counts
             .into_iter()
             .map(|(code, count)| NativeErrorCount {
-                code,
+                code: code.to_string(),
                 count: count as f64,
             })
             .collect(),
@@ -405,7 +405,7 @@ fn to_native_batch(p: Prepared) -> NativeBatch {
             .into_iter()
             .map(|s| NativeErrorSample {
                 row_index: s.row_index as f64,
-                code: s.code,
+                code: s.code.to_string(),
                 message: s.message,
                 column: s.column,
             })
@@ -459,7 +459,7 @@ fn to_native_decision(r: BatchResult, default_label: &str) -> NativeDecision {
         winner: r.winners.first().copied().unwrap_or(-1),
         matched: r.matched.first().copied().unwrap_or(0) != 0,
         matched_rules,
-        error_code: sample.map(|s| s.code.clone()),
+        error_code: sample.map(|s| s.code.to_string()),
         error_message: sample.map(|s| s.message.clone()),
         ruleset_version: r.ruleset_version,
     }

@@ -37,6 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use blazerules_core::error::ErrorCode;
 use blazerules_core::{BatchResult, EvalOptions, RuleSet};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -711,13 +712,14 @@ fn evaluate(
         max_error_samples: msgs.len(),
         ..EvalOptions::default()
     };
-    let result: Result<BatchResult, (String, String)> = match catch_unwind(AssertUnwindSafe(|| {
-        rules.evaluate_messages(&payloads, &opts)
-    })) {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) => Err((e.code, e.message)),
-        Err(_) => Err(("INTERNAL_ERROR".into(), "evaluation panicked".into())),
-    };
+    let result: Result<BatchResult, (ErrorCode, String)> =
+        match catch_unwind(AssertUnwindSafe(|| {
+            rules.evaluate_messages(&payloads, &opts)
+        })) {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(e)) => Err((e.code, e.message)),
+            Err(_) => Err((ErrorCode::InternalError, "evaluation panicked".into())),
+        };
     let r = match result {
         Ok(r) => r,
         Err((code, message)) => {
@@ -729,7 +731,7 @@ fn evaluate(
                 ));
             }
             for m in msgs {
-                ev.outs.push(dlq_out(m, &code, &message));
+                ev.outs.push(dlq_out(m, code.as_str(), &message));
                 ev.dlq += 1;
             }
             return Ok(ev);

@@ -3,12 +3,14 @@
 //! A dotted name resolves per record: a literal top-level key `"a.b.c"` first, else the
 //! nested path (choices.md). Duplicate keys: the first occurrence wins.
 
-use crate::eval::MISSING;
 use crate::value::span;
 use simd_json::Node;
 
 const LITERAL: u8 = 2;
 const NESTED: u8 = 1;
+
+/// A field slot whose field the record does not have.
+pub(crate) const MISSING: u32 = u32::MAX;
 
 struct Entry {
     key: Box<str>,

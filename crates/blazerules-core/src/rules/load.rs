@@ -1,8 +1,8 @@
 //! Rules document → rule set metadata (rules-reference §1): keys, aliases, defaults, labels.
 //! Conditions are compiled by `compile`; every problem is collected with its document path.
 
-use crate::error::RuleError;
-use crate::lookup::{self, LookupKind, LookupSet};
+use crate::error::{ErrorCode, RuleError};
+use crate::rules::lookup::{self, LookupKind, LookupSet};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,7 +17,7 @@ pub(crate) struct Problems {
 impl Problems {
     pub fn add(
         &mut self,
-        code: &'static str,
+        code: ErrorCode,
         message: impl Into<String>,
         rule_id: Option<&str>,
         path: &str,
@@ -215,7 +215,7 @@ fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
         h.nullable = as_bool(v);
         if h.nullable.is_none() {
             p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "nullable must be a boolean",
                 None,
                 &format!("{path}.nullable"),
@@ -239,7 +239,7 @@ fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
         match values {
             Value::Array(items) => h.values = items.iter().filter_map(scalar_text).collect(),
             _ => p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 format!("{vkey} must be a list"),
                 None,
                 &format!("{path}.{vkey}"),
@@ -266,7 +266,7 @@ fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint>
                         out.insert(name.clone(), Hint::default());
                     }
                     _ => p.add(
-                        "YAML_SYNTAX_ERROR",
+                        ErrorCode::YamlSyntaxError,
                         format!("field '{name}' must be a mapping"),
                         None,
                         &sub,
@@ -285,7 +285,7 @@ fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint>
         }
         Value::Null => {}
         _ => p.add(
-            "YAML_SYNTAX_ERROR",
+            ErrorCode::YamlSyntaxError,
             "fields must be a mapping or a list",
             None,
             path,
@@ -299,7 +299,7 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
     let Some(m) = v.as_object() else {
         if !v.is_null() {
             p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "lookups must be a mapping",
                 None,
                 "lookups",
@@ -318,7 +318,7 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
                 "path"
             };
             p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 format!("lookup '{name}': missing required key '{missing}'"),
                 None,
                 &path,
@@ -332,7 +332,7 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
         };
         if file.starts_with("s3://") {
             p.add(
-                "UNSUPPORTED",
+                ErrorCode::Unsupported,
                 format!("lookup '{name}': s3:// paths are not supported"),
                 None,
                 &format!("{path}.path"),
@@ -343,7 +343,12 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
             Ok(set) => {
                 out.insert(name.clone(), Arc::new(set));
             }
-            Err(msg) => p.add("MISSING_REQUIRED_FIELD", msg, None, &format!("{path}.path")),
+            Err(msg) => p.add(
+                ErrorCode::MissingRequiredField,
+                msg,
+                None,
+                &format!("{path}.path"),
+            ),
         }
     }
     out
@@ -357,7 +362,7 @@ fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
 pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option<Doc> {
     let Some(top) = doc.as_object() else {
         p.add(
-            "YAML_SYNTAX_ERROR",
+            ErrorCode::YamlSyntaxError,
             "the rules document must be a mapping",
             None,
             "",
@@ -424,7 +429,7 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
             }
         }
         Some(_) => p.add(
-            "YAML_SYNTAX_ERROR",
+            ErrorCode::YamlSyntaxError,
             "rules must be a list",
             None,
             rules_path,
@@ -434,7 +439,7 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
     for r in &rules {
         if seen.insert(&r.id, ()).is_some() {
             p.add(
-                "DUPLICATE_RULE_ID",
+                ErrorCode::DuplicateRuleId,
                 format!("duplicate rule id: {}", r.id),
                 Some(&r.id),
                 &format!("{}.id", r.path),
@@ -470,11 +475,21 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
 
 fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Option<RuleDef> {
     let Some(m) = item.as_object() else {
-        p.add("YAML_SYNTAX_ERROR", "a rule must be a mapping", None, path);
+        p.add(
+            ErrorCode::YamlSyntaxError,
+            "a rule must be a mapping",
+            None,
+            path,
+        );
         return None;
     };
     let Some(id) = get_str(m, "id") else {
-        p.add("YAML_SYNTAX_ERROR", "missing required key 'id'", None, path);
+        p.add(
+            ErrorCode::YamlSyntaxError,
+            "missing required key 'id'",
+            None,
+            path,
+        );
         return None;
     };
     let rid = Some(id.as_str());
@@ -483,7 +498,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
             Some(false) => return None,
             Some(true) => {}
             None => p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "enabled must be a boolean",
                 rid,
                 &format!("{path}.enabled"),
@@ -496,7 +511,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
             None | Some(Value::Null) => 0.0,
             Some(v) => as_f64(v).unwrap_or_else(|| {
                 p.add(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     format!("{key} must be a number"),
                     rid,
                     &format!("{path}.{key}"),
@@ -511,7 +526,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         None | Some(Value::Null) => 0,
         Some(v) => as_i64(v).unwrap_or_else(|| {
             p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "priority must be an integer",
                 rid,
                 &format!("{path}.priority"),
@@ -523,7 +538,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         None | Some(Value::Null) => false,
         Some(v) => as_bool(v).unwrap_or_else(|| {
             p.add(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "shadow must be a boolean",
                 rid,
                 &format!("{path}.shadow"),
@@ -534,7 +549,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
     let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
     let action = Action::parse(&action_text).unwrap_or_else(|| {
         p.add(
-            "UNKNOWN_ACTION",
+            ErrorCode::UnknownAction,
             format!("unknown action: '{action_text}'"),
             rid,
             &format!("{path}.action"),
@@ -549,7 +564,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         "CRITICAL" => 3,
         _ => {
             p.add(
-                "UNKNOWN_SEVERITY",
+                ErrorCode::UnknownSeverity,
                 format!("unknown severity: '{severity_text}'"),
                 rid,
                 &format!("{path}.severity"),
@@ -563,7 +578,7 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
     };
     let Some(conditions) = m.get("conditions").cloned() else {
         p.add(
-            "YAML_SYNTAX_ERROR",
+            ErrorCode::YamlSyntaxError,
             "missing required key 'conditions'",
             rid,
             path,

@@ -8,7 +8,7 @@
 //! - Fields are read into per-block columns once (numbers, IPv4 addresses, dictionary ids of
 //!   set literals, which patterns of a field's `RegexSet` match).
 
-use crate::compile::{
+use crate::rules::compile::{
     BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test,
 };
 use memchr::memmem::Finder;

@@ -1,10 +1,13 @@
 //! Batch drivers: split a batch into pieces, evaluate them on all cores, merge in order.
 
-use crate::ndjson::{for_each_line, trim_end, Bad, Block};
-use crate::result::{BatchResult, ErrorSample, EvalError, Timing};
-use crate::ruleset::{Inner, Scratch, Sink};
+use crate::batch::block::Block;
+use crate::batch::options::{EvalOptions, IngestErrorMode};
+use crate::batch::result::{BatchResult, ErrorSample, EvalError, Timing};
+use crate::batch::sink::{Bad, Scratch, Sink};
+use crate::error::ErrorCode;
+use crate::read::lines::{for_each_line, trim_end};
+use crate::ruleset::Inner;
 use crate::value::elements;
-use crate::{EvalOptions, IngestErrorMode};
 use simd_json::Node;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -207,13 +210,13 @@ pub(crate) fn json_array(
             match simd_json::fill_tape_padded(&mut pad, len, &mut buffers, &mut tape) {
                 Err(_) => sink.bad(
                     0,
-                    "MALFORMED_JSON",
+                    ErrorCode::MalformedJson,
                     "malformed json array".into(),
                     Some(payload.to_vec()),
                 ),
                 Ok(()) if !matches!(tape.0.first(), Some(Node::Array { .. })) => sink.bad(
                     0,
-                    "MALFORMED_JSON",
+                    ErrorCode::MalformedJson,
                     "json-array input must be a top-level array".into(),
                     Some(payload.to_vec()),
                 ),
@@ -224,7 +227,7 @@ pub(crate) fn json_array(
                         } else {
                             sink.bad(
                                 row as u64,
-                                "MALFORMED_JSON",
+                                ErrorCode::MalformedJson,
                                 "malformed json array element: not a JSON object".into(),
                                 None,
                             );
@@ -315,7 +318,7 @@ fn finish_with_bases(
         .take(opts.max_error_samples)
         .map(|b| ErrorSample {
             row_index: b.row,
-            code: b.code.to_string(),
+            code: b.code,
             message: b.message.clone(),
             column: b.column.clone(),
         })
@@ -326,7 +329,7 @@ fn finish_with_bases(
     if opts.ingest_error_mode == IngestErrorMode::Fail {
         if let Some(first) = bad.first() {
             return Err(EvalError {
-                code: "MALFORMED_JSON".into(),
+                code: ErrorCode::MalformedJson,
                 message: format!(
                     "{} record(s) could not be read; first at row {}: {}",
                     out.messages_skipped, first.row, first.message
@@ -348,12 +351,12 @@ fn finish_with_bases(
 /// Appends one JSON line per skipped record, with the record itself, to the dead-letter file.
 fn write_dead_letters(opts: &EvalOptions, bad: &[Bad]) -> Result<(), EvalError> {
     let io_err = |e: std::io::Error| EvalError {
-        code: "DEAD_LETTER_IO".into(),
+        code: ErrorCode::DeadLetterIo,
         message: format!("dead letter file: {e}"),
     };
     let Some(path) = &opts.dead_letter_path else {
         return Err(EvalError {
-            code: "DEAD_LETTER_IO".into(),
+            code: ErrorCode::DeadLetterIo,
             message: "ingestErrorMode 'deadLetter' needs deadLetterPath".into(),
         });
     };
@@ -362,7 +365,7 @@ fn write_dead_letters(opts: &EvalOptions, bad: &[Bad]) -> Result<(), EvalError> 
     for b in bad {
         let line = serde_json::json!({
             "ts_ms": ts,
-            "code": b.code,
+            "code": b.code.as_str(),
             "message": b.message,
             "source": "json",
             "row_index": b.row,

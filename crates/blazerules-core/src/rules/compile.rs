@@ -3,9 +3,10 @@
 //! `not` over a simple leaf is compiled into the flipped operator (so a null value stays
 //! false); over anything else it is a plain complement (§2.18).
 
-use crate::load::{as_f64, as_i64, scalar_text, Hint, HintType, Problems};
-use crate::lookup::{parse_cidr, LookupSet};
-use crate::sql;
+use crate::error::ErrorCode;
+use crate::rules::load::{as_f64, as_i64, scalar_text, Hint, HintType, Problems};
+use crate::rules::lookup::{parse_cidr, LookupSet};
+use crate::rules::sql;
 use crate::value::{text, V};
 use regex::Regex;
 use serde_json::{Map, Value};
@@ -378,7 +379,7 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    fn err(&mut self, code: &'static str, msg: impl Into<String>, at: &At<'_>, key: &str) {
+    fn err(&mut self, code: ErrorCode, msg: impl Into<String>, at: &At<'_>, key: &str) {
         let path = if key.is_empty() {
             at.path.to_string()
         } else {
@@ -389,7 +390,7 @@ impl<'a> Compiler<'a> {
 
     fn unknown_op(&mut self, op_raw: &str, at: &At<'_>) {
         self.err(
-            "UNKNOWN_OP",
+            ErrorCode::UnknownOp,
             format!("unknown operator: '{op_raw}'"),
             at,
             "op",
@@ -451,7 +452,7 @@ impl<'a> Compiler<'a> {
         if let Some(t) = self.hint_type(name, mode) {
             if !allowed.contains(&t) {
                 self.err(
-                    "TYPE_MISMATCH",
+                    ErrorCode::TypeMismatch,
                     format!(
                         "{family} need a {} field; '{name}' is declared {t:?}",
                         allowed_text(allowed)
@@ -471,7 +472,7 @@ impl<'a> Compiler<'a> {
     fn cond(&mut self, v: &Value, at: &At<'_>, depth: usize, negate: bool, mode: Mode) -> Cond {
         if depth > MAX_DEPTH {
             self.err(
-                "UNKNOWN_OP",
+                ErrorCode::UnknownOp,
                 format!("condition nesting too deep (limit {MAX_DEPTH})"),
                 at,
                 "",
@@ -485,7 +486,12 @@ impl<'a> Compiler<'a> {
                 return self.list(items, at, depth, negate, mode, true);
             }
             _ => {
-                self.err("YAML_SYNTAX_ERROR", "a condition must be a mapping", at, "");
+                self.err(
+                    ErrorCode::YamlSyntaxError,
+                    "a condition must be a mapping",
+                    at,
+                    "",
+                );
                 return Cond::Const(false);
             }
         };
@@ -512,7 +518,7 @@ impl<'a> Compiler<'a> {
                     }
                     _ => {
                         self.err(
-                            "YAML_SYNTAX_ERROR",
+                            ErrorCode::YamlSyntaxError,
                             format!("'{key}' must be a list"),
                             at,
                             key,
@@ -533,7 +539,7 @@ impl<'a> Compiler<'a> {
         for key in ["window", "model_score", "vector_distance"] {
             if m.contains_key(key) {
                 self.err(
-                    "UNSUPPORTED",
+                    ErrorCode::Unsupported,
                     format!(
                         "'{key}' conditions are not supported yet (rule '{}')",
                         at.rule
@@ -610,7 +616,7 @@ impl<'a> Compiler<'a> {
     ) -> Cond {
         let Some(text) = m.get(key).and_then(Value::as_str) else {
             self.err(
-                "UNKNOWN_OP",
+                ErrorCode::UnknownOp,
                 "invalid sql expression: not a string",
                 at,
                 key,
@@ -639,7 +645,7 @@ impl<'a> Compiler<'a> {
             }
             Err(e) => {
                 self.err(
-                    "UNKNOWN_OP",
+                    ErrorCode::UnknownOp,
                     format!("invalid sql expression: {}", e.message),
                     at,
                     key,
@@ -655,7 +661,7 @@ impl<'a> Compiler<'a> {
     fn array_any(&mut self, spec: &Value, at: &At<'_>, depth: usize, mode: Mode) -> Cond {
         let Some(m) = spec.as_object() else {
             self.err(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 "array_any must be a mapping with 'path' and 'where'",
                 at,
                 "",
@@ -663,11 +669,21 @@ impl<'a> Compiler<'a> {
             return Cond::Const(false);
         };
         let Some(path) = m.get("path").and_then(scalar_text) else {
-            self.err("YAML_SYNTAX_ERROR", "missing required key 'path'", at, "");
+            self.err(
+                ErrorCode::YamlSyntaxError,
+                "missing required key 'path'",
+                at,
+                "",
+            );
             return Cond::Const(false);
         };
         let Some(body) = m.get("where") else {
-            self.err("YAML_SYNTAX_ERROR", "missing required key 'where'", at, "");
+            self.err(
+                ErrorCode::YamlSyntaxError,
+                "missing required key 'where'",
+                at,
+                "",
+            );
             return Cond::Const(false);
         };
         let f = self.field(&path, mode);
@@ -687,7 +703,12 @@ impl<'a> Compiler<'a> {
 
     fn leaf(&mut self, m: &Map<String, Value>, at: &At<'_>, negate: bool, mode: Mode) -> Cond {
         let Some(op_raw) = m.get("op").and_then(scalar_text) else {
-            self.err("YAML_SYNTAX_ERROR", "missing required key 'op'", at, "");
+            self.err(
+                ErrorCode::YamlSyntaxError,
+                "missing required key 'op'",
+                at,
+                "",
+            );
             return Cond::Const(false);
         };
         let op = canonical_op(&op_raw);
@@ -720,7 +741,7 @@ impl<'a> Compiler<'a> {
             Some(name) => Some(self.field(&name, mode)),
             None => {
                 self.err(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     format!("missing required key '{key}'"),
                     at,
                     "",
@@ -742,7 +763,12 @@ impl<'a> Compiler<'a> {
         if let Some(v) = m.get("value") {
             return Some((v, "value"));
         }
-        self.err("YAML_SYNTAX_ERROR", "missing required key 'value'", at, "");
+        self.err(
+            ErrorCode::YamlSyntaxError,
+            "missing required key 'value'",
+            at,
+            "",
+        );
         None
     }
 
@@ -758,7 +784,7 @@ impl<'a> Compiler<'a> {
             Some(t) => Some((t, key)),
             None => {
                 self.err(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     format!("'{key}' must be {what}"),
                     at,
                     key,
@@ -772,7 +798,7 @@ impl<'a> Compiler<'a> {
         let n = as_f64(v);
         if n.is_none() {
             self.err(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 format!("'{key}' must be a number"),
                 at,
                 key,
@@ -785,7 +811,7 @@ impl<'a> Compiler<'a> {
         let n = as_i64(v).or_else(|| as_f64(v).map(|f| f.trunc() as i64));
         if n.is_none() {
             self.err(
-                "YAML_SYNTAX_ERROR",
+                ErrorCode::YamlSyntaxError,
                 format!("'{key}' must be an integer"),
                 at,
                 key,
@@ -901,7 +927,7 @@ impl<'a> Compiler<'a> {
             };
             let Some(mask) = parse_mask(v) else {
                 self.err(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     format!("'{key}' must be a decimal or 0x hex mask"),
                     at,
                     key,
@@ -954,7 +980,7 @@ impl<'a> Compiler<'a> {
                             .trim()
                             .to_string();
                         self.err(
-                            "UNKNOWN_OP",
+                            ErrorCode::UnknownOp,
                             format!("invalid regex pattern: {p}: {msg}"),
                             at,
                             key,
@@ -965,12 +991,17 @@ impl<'a> Compiler<'a> {
             }
             "in_lookup" | "not_in_lookup" => {
                 let Some(lname) = m.get("lookup").and_then(scalar_text) else {
-                    self.err("YAML_SYNTAX_ERROR", "missing required key 'lookup'", at, "");
+                    self.err(
+                        ErrorCode::YamlSyntaxError,
+                        "missing required key 'lookup'",
+                        at,
+                        "",
+                    );
                     return None;
                 };
                 let Some(set) = self.lookups.get(&lname).cloned() else {
                     self.err(
-                        "MISSING_REQUIRED_FIELD",
+                        ErrorCode::MissingRequiredField,
                         format!("unknown lookup: {lname}"),
                         at,
                         "lookup",
@@ -1034,7 +1065,7 @@ impl<'a> Compiler<'a> {
                         Some(_) => {}
                         None => {
                             self.err(
-                                "YAML_SYNTAX_ERROR",
+                                ErrorCode::YamlSyntaxError,
                                 format!("'{key}' must be a list of integers"),
                                 at,
                                 key,
@@ -1054,7 +1085,7 @@ impl<'a> Compiler<'a> {
                     .and_then(|a| Some((as_f64(&a[0])?, as_f64(&a[1])?)));
                 let Some((lo, hi)) = pair else {
                     self.err(
-                        "YAML_SYNTAX_ERROR",
+                        ErrorCode::YamlSyntaxError,
                         format!("'{key}' must be [lo, hi] hours"),
                         at,
                         key,
@@ -1083,7 +1114,7 @@ impl<'a> Compiler<'a> {
                 self.check_type(&name, mode, "numeric operators", NUMERIC, at);
                 let (Some(lo), Some(hi)) = (as_f64(&a[0]), as_f64(&a[1])) else {
                     self.err(
-                        "YAML_SYNTAX_ERROR",
+                        ErrorCode::YamlSyntaxError,
                         format!("'{key}' must be [lo, hi] numbers"),
                         at,
                         key,
@@ -1156,7 +1187,7 @@ impl<'a> Compiler<'a> {
             });
         }
         self.err(
-            "YAML_SYNTAX_ERROR",
+            ErrorCode::YamlSyntaxError,
             format!("'{key}' must be a number"),
             at,
             key,
@@ -1167,7 +1198,7 @@ impl<'a> Compiler<'a> {
     fn expr(&mut self, e: &Value, at: &At<'_>, mode: Mode, depth: usize) -> Option<Expr> {
         if depth > MAX_DEPTH {
             self.err(
-                "UNKNOWN_OP",
+                ErrorCode::UnknownOp,
                 format!("condition nesting too deep (limit {MAX_DEPTH})"),
                 at,
                 "expr",
@@ -1202,7 +1233,7 @@ impl<'a> Compiler<'a> {
                         (_, _, Some(a)) if a.len() == 2 => (&a[0], &a[1]),
                         _ => {
                             self.err(
-                                "YAML_SYNTAX_ERROR",
+                                ErrorCode::YamlSyntaxError,
                                 "arithmetic needs 'left' and 'right' (or two 'args')",
                                 at,
                                 "expr",
@@ -1225,7 +1256,7 @@ impl<'a> Compiler<'a> {
                     return self.number(v, at, "expr").map(Expr::Lit);
                 }
                 self.err(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     "an expression needs 'field', 'literal' or 'op'",
                     at,
                     "expr",
@@ -1234,7 +1265,7 @@ impl<'a> Compiler<'a> {
             }
             _ => {
                 self.err(
-                    "YAML_SYNTAX_ERROR",
+                    ErrorCode::YamlSyntaxError,
                     "invalid arithmetic expression",
                     at,
                     "expr",

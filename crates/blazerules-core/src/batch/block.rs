@@ -1,51 +1,15 @@
-//! Record framing and parsing (rules-reference §5): NDJSON lines, messages, JSON arrays.
-//! Bad records are skipped and reported, never aborting the batch.
+//! A block of records read and evaluated together: the reader fills slots for up to
+//! `BLOCK` records, then the plan runs over all of them while their values are in cache.
 
-use crate::eval::{Record, MISSING};
-use crate::json::{read_record, Out, Read};
-use crate::ruleset::{Inner, Scratch, Sink};
-use crate::template::Templates;
-use memchr::memchr_iter;
+use crate::batch::sink::{Scratch, Sink};
+use crate::error::ErrorCode;
+use crate::plan::tree::Record;
+use crate::read::fields::MISSING;
+use crate::read::reader::{read_record, Out, Read};
+use crate::read::shape::Templates;
+use crate::ruleset::Inner;
 use simd_json::{Node, Tape};
 use std::time::Instant;
-
-/// One skipped record: where, and why.
-#[derive(Debug, Clone)]
-pub(crate) struct Bad {
-    pub row: u64,
-    pub code: &'static str,
-    pub message: String,
-    pub column: Option<String>,
-    /// The record's bytes (for the dead-letter file).
-    pub record: Option<Vec<u8>>,
-}
-
-/// Trailing `\r`, spaces and tabs are not part of a record.
-#[inline]
-pub(crate) fn trim_end(line: &[u8]) -> &[u8] {
-    let mut end = line.len();
-    while end > 0 && matches!(line[end - 1], b'\r' | b' ' | b'\t') {
-        end -= 1;
-    }
-    &line[..end]
-}
-
-/// Visits the non-empty lines of `buf` as (start, end) byte ranges.
-#[inline]
-pub(crate) fn for_each_line(buf: &[u8], mut f: impl FnMut(usize, usize)) {
-    let mut start = 0;
-    // One searcher over the whole buffer: a call per line costs its setup every time.
-    for end in memchr_iter(b'\n', buf).chain(std::iter::once(buf.len())) {
-        if start >= buf.len() {
-            break;
-        }
-        let line = trim_end(&buf[start..end]);
-        if !line.iter().all(|b| matches!(b, b' ' | b'\t')) {
-            f(start, start + line.len());
-        }
-        start = end + 1;
-    }
-}
 
 /// Records are read and evaluated a block at a time: the evaluator runs each rule's plan over
 /// 64 records at once (see `exec`), and the block's values stay in cache between the two.
@@ -87,7 +51,7 @@ impl<'p> Block<'p> {
                 line.len(),
                 sink.max_record_bytes
             );
-            sink.bad(row, "RECORD_TOO_LARGE", msg, Some(line.to_vec()));
+            sink.bad(row, ErrorCode::RecordTooLarge, msg, Some(line.to_vec()));
             return;
         }
         scratch.largest_record = scratch.largest_record.max(line.len());
@@ -130,7 +94,7 @@ impl<'p> Block<'p> {
                 Ok(t) => t,
                 Err(e) => {
                     let msg = format!("malformed json: at byte {}: invalid UTF-8", e.valid_up_to());
-                    sink.bad(row, "MALFORMED_JSON", msg, Some(line.to_vec()));
+                    sink.bad(row, ErrorCode::MalformedJson, msg, Some(line.to_vec()));
                     continue;
                 }
             };
@@ -153,7 +117,7 @@ impl<'p> Block<'p> {
             };
             tp.truncate(mark);
             fixups.truncate(fixed);
-            sink.bad(row, "MALFORMED_JSON", bad, Some(line.to_vec()));
+            sink.bad(row, ErrorCode::MalformedJson, bad, Some(line.to_vec()));
         }
         // The escape arena is complete: point escaped strings' nodes at it.
         let mut tp: Vec<Node<'_>> = tp;

@@ -7,9 +7,9 @@
 //! most of the cost of a record. Keys are matched against the field trie while reading, so
 //! there is no second walk over the record either.
 
-use crate::eval::MISSING;
-use crate::record::{FieldTrie, Hit};
-use crate::template::{Step, Templates, NONE};
+use crate::read::fields::MISSING;
+use crate::read::fields::{FieldTrie, Hit};
+use crate::read::shape::{Step, Templates, NONE};
 use simd_json::{Node, StaticNode};
 
 /// Maximum nesting of arrays and objects (simd-json's default, which rules-reference §5 and
@@ -809,5 +809,5 @@ const POW10: [f64; 23] = [
 ];
 
 #[cfg(test)]
-#[path = "json_tests.rs"]
+#[path = "reader_tests.rs"]
 mod tests;

@@ -2,9 +2,10 @@
 //! records, each leaf and column is computed once per record and only for the records some
 //! rule still needs, and each rule's code is interpreted once per 64 records.
 
-use crate::compile::{BinOp, FlagMode, Test};
-use crate::eval::{eval, expr, ip_of, test, Ctx, Record, DAY_MS, MISSING};
-use crate::plan::{CExpr, Leaf, Node, Plan, Slot, XExpr};
+use crate::plan::build::{CExpr, Leaf, Node, Plan, Slot, XExpr};
+use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
+use crate::read::fields::MISSING;
+use crate::rules::compile::{BinOp, FlagMode, Test};
 use crate::value::{as_str, elements, int, num, V};
 use simd_json::{Node as JNode, StaticNode};
 
@@ -515,5 +516,5 @@ fn value<'t, 'i>(rec: &Record<'t, 'i>, at: Slot) -> Option<V<'t, 'i>> {
 }
 
 #[cfg(test)]
-#[path = "exec_tests.rs"]
+#[path = "run_tests.rs"]
 mod tests;

@@ -1,10 +1,11 @@
 //! The plan must agree with the tree evaluator (`eval::eval`) on every rule and record.
 
 use super::Evaluator;
-use crate::compile::{close_categoricals, Compiler, Cond};
-use crate::eval::{eval, Ctx, Record, MISSING};
-use crate::load::{load_doc, Problems};
-use crate::plan::{Leaf, Lits, Plan};
+use crate::plan::build::{Leaf, Lits, Plan};
+use crate::plan::tree::{eval, Ctx, Record};
+use crate::read::fields::MISSING;
+use crate::rules::compile::{close_categoricals, Compiler, Cond};
+use crate::rules::load::{load_doc, Problems};
 use crate::value::get_path;
 use serde_json::{json, Value};
 
@@ -352,7 +353,7 @@ fn plan_matches_tree_evaluation() {
     assert!(plan
         .exprs
         .iter()
-        .all(|x| matches!(x, crate::plan::XExpr::Cols { .. })));
+        .all(|x| matches!(x, crate::plan::build::XExpr::Cols { .. })));
     for (l, start, end) in [
         ("Headless(Chrome|Firefox)", false, false),
         ("@(mailinator|yopmail|x)\\.(com|net)$", false, true),

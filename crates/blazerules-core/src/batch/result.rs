@@ -1,5 +1,6 @@
 //! Batch results as flat per-record arrays (handed to JS as typed arrays).
 
+use crate::error::ErrorCode;
 use std::collections::BTreeMap;
 
 /// Risk band codes in `BatchResult::risk_bands`.
@@ -13,7 +14,7 @@ pub const RISK_BAND_NAMES: [&str; 3] = ["LOW", "MEDIUM", "HIGH"];
 pub struct ErrorSample {
     /// 0-based index among the batch's non-empty lines (or messages / array elements).
     pub row_index: u64,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     /// The JSON key near the error, when known.
     pub column: Option<String>,
@@ -48,7 +49,7 @@ pub struct BatchResult {
     /// Records evaluated + records skipped.
     pub messages_processed: u64,
     pub messages_skipped: u64,
-    pub error_counts: BTreeMap<String, u64>,
+    pub error_counts: BTreeMap<ErrorCode, u64>,
     pub error_samples: Vec<ErrorSample>,
     pub timing: Timing,
     /// The version of the rule set that evaluated this batch.
@@ -67,7 +68,7 @@ impl BatchResult {
 /// A batch that could not be evaluated at all (HARD_FAIL ingest mode, dead-letter IO).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalError {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
 }
 

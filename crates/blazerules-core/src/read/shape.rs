@@ -9,7 +9,7 @@
 //! reader, and its shape is added. Shapes form a tree: records that differ only near their end
 //! (an optional key) share their first steps.
 
-use crate::record::Hit;
+use crate::read::fields::Hit;
 
 /// Enough for a few dozen shapes of a wide record; past it, new shapes are not learnt.
 const MAX_OPS: usize = 4096;

@@ -1,10 +1,11 @@
 //! Predicates over one record's values (rules-reference §2, with choices.md), and the
 //! per-record decision, score, risk band and winner (§4).
 
-use crate::compile::{
+use crate::read::fields::MISSING;
+use crate::rules::compile::{
     BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, StrSet, Test,
 };
-use crate::lookup::{parse_ipv4, LookupSet};
+use crate::rules::lookup::{parse_ipv4, LookupSet};
 use crate::value::{as_str, elements, get_path, int, is_null, num, scalar_f64, text, V};
 use simd_json::{Node, StaticNode};
 
@@ -16,8 +17,6 @@ pub(crate) trait Fields {
     /// The field's value, or None when missing or null.
     fn get(&self, f: &FieldRef) -> Option<V<'_, '_>>;
 }
-
-pub(crate) const MISSING: u32 = u32::MAX;
 
 pub(crate) struct Record<'t, 'i> {
     pub tape: &'t [Node<'i>],

@@ -1,0 +1,8 @@
+//! Batches: records framed, read a block at a time, evaluated and decided on all cores.
+
+pub(crate) mod block;
+pub(crate) mod decide;
+pub(crate) mod drive;
+pub mod options;
+pub mod result;
+pub(crate) mod sink;

@@ -1,0 +1,38 @@
+//! Per-call evaluation settings.
+
+/// How a batch treats records that cannot be read (rules-reference §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IngestErrorMode {
+    /// Skip the record and count it (the default).
+    #[default]
+    Skip,
+    /// As Skip, and append one JSON line per bad record to `dead_letter_path`.
+    DeadLetter,
+    /// Read the whole batch, then fail with MALFORMED_JSON if any record was bad.
+    Fail,
+}
+
+/// Per-call evaluation settings.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Threads used for one large batch (0 = all cores).
+    pub threads: usize,
+    /// At most this many entries in `BatchResult::error_samples`.
+    pub max_error_samples: usize,
+    /// Records longer than this (bytes, after trimming) are skipped as RECORD_TOO_LARGE (0 = no limit).
+    pub max_record_bytes: usize,
+    pub ingest_error_mode: IngestErrorMode,
+    pub dead_letter_path: Option<std::path::PathBuf>,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions {
+            threads: 0,
+            max_error_samples: 16,
+            max_record_bytes: 0,
+            ingest_error_mode: IngestErrorMode::Skip,
+            dead_letter_path: None,
+        }
+    }
+}

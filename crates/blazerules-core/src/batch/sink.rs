@@ -1,0 +1,129 @@
+//! Per-thread state of a batch: the reader's scratch buffers and the sink that collects
+//! per-record outputs and skipped records.
+
+use crate::error::ErrorCode;
+use crate::plan::tree::Ctx;
+use crate::read::reader::Fixup;
+use simd_json::Tape;
+use std::collections::BTreeMap;
+
+/// One skipped record: where, and why.
+#[derive(Debug, Clone)]
+pub(crate) struct Bad {
+    pub row: u64,
+    pub code: ErrorCode,
+    pub message: String,
+    pub column: Option<String>,
+    /// The record's bytes (for the dead-letter file).
+    pub record: Option<Vec<u8>>,
+}
+
+/// Per-thread parsing and evaluation state, reused across blocks and pieces.
+pub(crate) struct Scratch {
+    /// Unescaped text of the block's kept strings that had escapes.
+    pub esc: String,
+    pub fixups: Vec<Fixup>,
+    /// Scratch for unescaping a key.
+    pub key: String,
+    /// The block's kept values as simd-json nodes (the evaluator's value representation).
+    pub tape: Tape<'static>,
+    /// Field slots, `n_slots` per record of a block.
+    pub slots: Vec<u32>,
+    pub prio: Vec<u8>,
+    /// Matched-rule bitsets, one row per record of a block.
+    pub bits: Vec<u64>,
+    /// Records of the block that parsed to objects.
+    pub ok: Vec<usize>,
+    pub ctx: Ctx,
+    /// The longest record these buffers have parsed (they grow to fit it).
+    pub largest_record: usize,
+}
+
+impl Scratch {
+    pub fn new(now_ms: i64) -> Scratch {
+        Scratch {
+            esc: String::new(),
+            fixups: Vec::new(),
+            key: String::new(),
+            tape: Tape(Vec::new()),
+            slots: Vec::new(),
+            prio: Vec::new(),
+            bits: Vec::new(),
+            ok: Vec::new(),
+            ctx: Ctx { now_ms },
+            largest_record: 0,
+        }
+    }
+}
+
+/// Collects one piece of a batch: per-record outputs and skipped records.
+pub(crate) struct Sink {
+    pub rows: Vec<u32>,
+    pub codes: Vec<i32>,
+    pub scores: Vec<f64>,
+    pub bands: Vec<u8>,
+    pub winners: Vec<i32>,
+    pub matched: Vec<u8>,
+    pub hits: Vec<Vec<u32>>,
+    pub skipped: u64,
+    pub error_counts: BTreeMap<ErrorCode, u64>,
+    pub bad: Vec<Bad>,
+    /// Keep every bad record (dead-letter mode), not just the first `max_samples`.
+    pub keep_all_bad: bool,
+    pub max_samples: usize,
+    pub max_record_bytes: usize,
+    /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
+    pub parse_ns: u64,
+    pub eval_ns: u64,
+}
+
+impl Sink {
+    pub fn new(
+        n_rules: usize,
+        keep_all_bad: bool,
+        max_samples: usize,
+        max_record_bytes: usize,
+    ) -> Sink {
+        Sink {
+            rows: Vec::new(),
+            codes: Vec::new(),
+            scores: Vec::new(),
+            bands: Vec::new(),
+            winners: Vec::new(),
+            matched: Vec::new(),
+            hits: vec![Vec::new(); n_rules],
+            skipped: 0,
+            error_counts: BTreeMap::new(),
+            bad: Vec::new(),
+            keep_all_bad,
+            max_samples,
+            max_record_bytes,
+            parse_ns: 0,
+            eval_ns: 0,
+        }
+    }
+
+    pub fn reserve(&mut self, n: usize) {
+        self.rows.reserve(n);
+        self.codes.reserve(n);
+        self.scores.reserve(n);
+        self.bands.reserve(n);
+        self.winners.reserve(n);
+        self.matched.reserve(n);
+    }
+
+    pub fn bad(&mut self, row: u64, code: ErrorCode, message: String, record: Option<Vec<u8>>) {
+        self.skipped += 1;
+        *self.error_counts.entry(code).or_insert(0) += 1;
+        if self.keep_all_bad || self.bad.len() < self.max_samples {
+            let record = if self.keep_all_bad { record } else { None };
+            self.bad.push(Bad {
+                row,
+                code,
+                message,
+                column: None,
+                record,
+            });
+        }
+    }
+}
