@@ -16,6 +16,7 @@ mod ruleset;
 mod value;
 
 pub use batch::options::{EvalOptions, IngestErrorMode};
+pub use batch::output;
 pub use batch::result;
 pub use error::{LoadError, RuleError};
 pub use result::{BatchResult, ErrorSample, EvalError, Timing};

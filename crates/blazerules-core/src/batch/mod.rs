@@ -4,5 +4,6 @@ pub(crate) mod block;
 pub(crate) mod decide;
 pub(crate) mod drive;
 pub mod options;
+pub mod output;
 pub mod result;
 pub(crate) mod sink;
