@@ -1,4 +1,7 @@
-//! `StreamRunConfig` (node-api.md, IO) and its validation. Messages name the JS field.
+//! `StreamRunConfig` (node-api.md, IO) and its validation: the only one (the TypeScript layer
+//! passes the JS object through; see [`js`]). Messages name the JS field.
+
+pub mod js;
 
 use crate::StreamError;
 
@@ -11,6 +14,8 @@ pub enum OutputMode {
     None,
 }
 
+const BAD_MODE: &str = "outputMode must be 'rows', 'enriched', 'grouped' or 'none'";
+
 impl OutputMode {
     pub fn parse(s: &str) -> Result<OutputMode, StreamError> {
         match s {
@@ -18,9 +23,7 @@ impl OutputMode {
             "enriched" => Ok(OutputMode::Enriched),
             "grouped" => Ok(OutputMode::Grouped),
             "none" => Ok(OutputMode::None),
-            other => Err(StreamError::config(format!(
-                "outputMode must be 'rows', 'enriched', 'grouped' or 'none', not '{other}'"
-            ))),
+            other => Err(StreamError::config(format!("{BAD_MODE}, not '{other}'"))),
         }
     }
 }
@@ -79,46 +82,83 @@ impl Default for StreamConfig {
     }
 }
 
-/// Upper bounds that keep a typo from allocating the machine away.
-const MAX_BATCH_SIZE: usize = 1_000_000;
-const MAX_WORKERS: usize = 256;
+/// `(JS name, least, most)` of every integer setting: the one range check, for settings given
+/// from JS ([`StreamConfig::from_js`]) and from Rust ([`StreamConfig::validate`]) alike. The
+/// upper bounds keep a typo from allocating the machine away.
+const LIMITS: [(&str, u64, u64); 9] = [
+    ("batchSize", 1, 1_000_000),
+    ("pollTimeoutMs", 1, U32),
+    ("flushTimeoutMs", 1, U32),
+    ("workers", 1, 256),
+    ("maxMessages", 0, MAX_SAFE_INTEGER),
+    ("maxBatches", 0, MAX_SAFE_INTEGER),
+    ("idleTimeoutMs", 0, MAX_SAFE_INTEGER),
+    ("connectTimeoutMs", 1, U32),
+    ("statsIntervalMs", 1, U32),
+];
+const U32: u64 = 0xffff_ffff;
+/// JavaScript's `Number.MAX_SAFE_INTEGER`.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+fn limits(name: &str) -> (u64, u64) {
+    LIMITS
+        .iter()
+        .find(|l| l.0 == name)
+        .map_or((0, u64::MAX), |l| (l.1, l.2))
+}
+
+fn out_of_range(name: &str) -> StreamError {
+    let (least, most) = limits(name);
+    StreamError::config(format!("{name} must be an integer from {least} to {most}"))
+}
+
+/// Checks `v` against the limits of setting `name`.
+fn check_int(name: &str, v: u64) -> Result<(), StreamError> {
+    let (least, most) = limits(name);
+    if v < least || v > most {
+        return Err(out_of_range(name));
+    }
+    Ok(())
+}
 
 impl StreamConfig {
     /// Checks every field; the error names the first bad one (JS spelling).
     pub fn validate(&self) -> Result<(), StreamError> {
-        let bad = |m: &str| Err(StreamError::config(m.to_string()));
+        let bad = |m: &str| Err(StreamError::config(m));
         if self.brokers.trim().is_empty() {
             return bad("brokers is required");
         }
         if self.group_id.trim().is_empty() {
-            return bad("groupId is required");
+            return bad("groupId is required (a non-empty string)");
         }
         if self.input_topics.is_empty() || self.input_topics.iter().any(|t| t.trim().is_empty()) {
-            return bad("inputTopics is required (one or more non-empty topic names)");
+            return bad("inputTopics is required");
         }
-        if self.output_topic.as_deref() == Some("") {
+        if self
+            .output_topic
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
             return bad("outputTopic must be a non-empty topic name");
         }
-        if self.dlq_topic.as_deref() == Some("") {
+        if self
+            .dlq_topic
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
             return bad("dlqTopic must be a non-empty topic name");
+        }
+        for (name, v) in [
+            ("batchSize", self.batch_size as u64),
+            ("pollTimeoutMs", self.poll_timeout_ms),
+            ("flushTimeoutMs", self.flush_timeout_ms),
+            ("workers", self.workers as u64),
+            ("connectTimeoutMs", self.connect_timeout_ms),
+        ] {
+            check_int(name, v)?;
         }
         if self.output_mode != OutputMode::None && self.output_topic.is_none() {
             return bad("outputTopic is required unless outputMode is 'none'");
-        }
-        if self.batch_size == 0 || self.batch_size > MAX_BATCH_SIZE {
-            return bad("batchSize must be a positive integer (at most 1000000)");
-        }
-        if self.workers == 0 || self.workers > MAX_WORKERS {
-            return bad("workers must be a positive integer (at most 256)");
-        }
-        if self.poll_timeout_ms == 0 {
-            return bad("pollTimeoutMs must be a positive integer");
-        }
-        if self.flush_timeout_ms == 0 {
-            return bad("flushTimeoutMs must be a positive integer");
-        }
-        if self.connect_timeout_ms == 0 {
-            return bad("connectTimeoutMs must be a positive integer");
         }
         for (k, v) in &self.consumer_conf {
             if k == "enable.auto.commit" && v.trim() == "true" {
@@ -132,6 +172,7 @@ impl StreamConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use blazerules_core::error::ErrorCode;
 
     fn ok() -> StreamConfig {
         StreamConfig {
@@ -207,7 +248,7 @@ mod tests {
         ];
         for (cfg, field) in cases {
             let err = cfg.validate().expect_err(field);
-            assert_eq!(err.code, "INVALID_CONFIG");
+            assert_eq!(err.code, ErrorCode::InvalidConfig);
             assert!(err.message.contains(field), "{}", err.message);
         }
         let none = StreamConfig {

@@ -14,7 +14,11 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::BaseProducer;
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::{kafka_error, lock, ConsumerCtx, ProducerCtx, Shared, StreamError};
+use blazerules_core::error::ErrorCode;
+
+use crate::clients::{ConsumerCtx, ProducerCtx};
+use crate::shared::{lock, Shared};
+use crate::StreamError;
 
 /// Most batches produced and not yet acknowledged at once (batch N is awaited while N+1 is
 /// polled, evaluated and produced).
@@ -75,7 +79,7 @@ fn failed(shared: &Shared) -> Result<(), StreamError> {
         .clone()
         .unwrap_or_default();
     Err(StreamError::new(
-        "DELIVERY_FAILED",
+        ErrorCode::DeliveryFailed,
         format!("kafka delivery failed ({why}); the offsets of this batch and later ones remain uncommitted"),
     ))
 }
@@ -104,7 +108,7 @@ pub(crate) fn drain_to(
         if Instant::now() >= front.deadline {
             let acked = lock(&shared.acks).get(&front.id).copied().unwrap_or(0);
             return Err(StreamError::new(
-                "DELIVERY_FAILED",
+                ErrorCode::DeliveryFailed,
                 format!(
                     "{} record(s) not acknowledged within flushTimeoutMs ({} ms); the offsets of this batch remain uncommitted",
                     front.outs.saturating_sub(acked),
@@ -130,7 +134,7 @@ pub(crate) fn commit(
     let mut list = TopicPartitionList::new();
     for ((t, p), o) in lock(&shared.uncommitted).iter() {
         list.add_partition_offset(t, *p, Offset::Offset(*o))
-            .map_err(|e| kafka_error("COMMIT_FAILED", "commit", &e))?;
+            .map_err(|e| StreamError::kafka(ErrorCode::CommitFailed, "commit", &e))?;
     }
     if list.count() == 0 {
         return Ok(());
@@ -148,7 +152,11 @@ pub(crate) fn commit(
                 )
             );
             if !rebalancing {
-                return Err(kafka_error("COMMIT_FAILED", "kafka commit", &e));
+                return Err(StreamError::kafka(
+                    ErrorCode::CommitFailed,
+                    "kafka commit",
+                    &e,
+                ));
             }
             // A rebalance is under way: the partitions' next owner reads these records
             // again (at-least-once); nothing was lost.

@@ -179,6 +179,10 @@ fn an_unreachable_broker_fails_in_bounded_time() {
     };
     let t0 = Instant::now();
     let err = run(&cfg, &cell, &AtomicBool::new(false), &mut |_| {}).expect_err("unreachable");
-    assert_eq!(err.code, "BROKER_UNREACHABLE", "{err}");
+    assert_eq!(
+        err.code,
+        blazerules_stream::ErrorCode::BrokerUnreachable,
+        "{err}"
+    );
     assert!(t0.elapsed() < Duration::from_secs(10));
 }

@@ -1,0 +1,40 @@
+//! State shared between the loop and librdkafka's callbacks (which run on the loop's thread,
+//! inside `poll`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rdkafka::producer::BaseProducer;
+
+use crate::clients::ProducerCtx;
+use crate::inflight;
+
+#[derive(Default)]
+pub(crate) struct Shared {
+    /// Incremented before each consumer poll; messages remember the value they were polled at.
+    pub poll_seq: AtomicU64,
+    /// (topic, partition) → `poll_seq` at which it was last revoked.
+    pub revoked: Mutex<HashMap<(String, i32), u64>>,
+    /// Delivered but not yet committed offsets (next offset to read), by (topic, partition).
+    pub uncommitted: Mutex<BTreeMap<(String, i32), i64>>,
+    pub commit_offsets: bool,
+    /// Positive delivery reports, by batch id.
+    pub acks: Mutex<HashMap<usize, u64>>,
+    pub failed: AtomicU64,
+    /// Produced batches not yet committed, oldest first.
+    pub inflight: Mutex<inflight::Queue>,
+    /// Records of retired batches: output / DLQ records acknowledged.
+    pub emitted: AtomicU64,
+    pub dlq_routed: AtomicU64,
+    /// The producer, for the rebalance callback (which waits for the batches in flight).
+    /// Set while the loop runs and cleared at its end (it holds an `Arc` of this).
+    pub producer: Mutex<Option<Arc<BaseProducer<ProducerCtx>>>>,
+    pub flush_timeout_ms: u64,
+    pub first_delivery_error: Mutex<Option<String>>,
+}
+
+/// Locks `m`; a panic elsewhere does not make the counters unreadable.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,30 @@
+//! The counters of one run (`StreamRunStats`).
+
+use std::time::Duration;
+
+/// Counters of one run (`StreamRunStats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StreamStats {
+    /// Batches processed (polls that returned at least one message).
+    pub batches: u64,
+    /// Messages consumed with a non-empty value.
+    pub messages: u64,
+    /// Records for which at least one rule matched.
+    pub matched: u64,
+    /// Records produced to the output topic and acknowledged.
+    pub emitted: u64,
+    /// Records that could not be evaluated and were not sent to a DLQ.
+    pub skipped: u64,
+    /// Records sent to the DLQ topic and acknowledged.
+    pub dlq_routed: u64,
+    /// Delivery reports that said a record was not delivered.
+    pub delivery_errors: u64,
+    /// Evaluation time, summed over batches (wall time of the evaluation step).
+    pub eval_ms: f64,
+    pub elapsed_ms: f64,
+}
+
+/// A duration in (fractional) milliseconds.
+pub(crate) fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
