@@ -5,16 +5,17 @@
 //! The loop reads its rules from a [`NativeRuleCell`] at each batch; `RuleEngine` keeps one
 //! per engine and updates it on every successful load (the hot swap).
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use blazerules_stream::{OutputMode, RuleCell, StreamConfig, StreamError, StreamStats};
+use blazerules_core::error::ErrorCode;
+use blazerules_stream::{RuleCell, StreamConfig, StreamError, StreamStats};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 
-use crate::{coded_error, panic_message, NativeRuleSet};
+use crate::guard::{coded_error, internal_error};
+use crate::load::NativeRuleSet;
 
 /// The rule set a running stream evaluates with (shared with the stream's thread).
 #[napi]
@@ -37,30 +38,6 @@ impl NativeRuleCell {
     pub fn set(&self, rules: &NativeRuleSet) {
         self.cell.set(rules.inner.clone());
     }
-}
-
-/// `StreamRunConfig` as the TypeScript layer passes it (already type-checked there).
-#[napi(object)]
-pub struct NativeStreamConfig {
-    pub brokers: String,
-    pub group_id: String,
-    pub input_topics: Vec<String>,
-    pub output_topic: Option<String>,
-    pub dlq_topic: Option<String>,
-    pub consumer_conf: Option<HashMap<String, String>>,
-    pub producer_conf: Option<HashMap<String, String>>,
-    pub batch_size: Option<u32>,
-    pub poll_timeout_ms: Option<u32>,
-    pub flush_timeout_ms: Option<u32>,
-    pub workers: Option<u32>,
-    pub max_messages: Option<f64>,
-    pub max_batches: Option<f64>,
-    pub idle_timeout_ms: Option<f64>,
-    /// "rows" | "enriched" | "grouped" | "none"
-    pub output_mode: Option<String>,
-    pub commit_offsets: Option<bool>,
-    pub connect_timeout_ms: Option<u32>,
-    pub stats_interval_ms: Option<u32>,
 }
 
 /// `StreamRunStats`.
@@ -92,53 +69,6 @@ fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
     }
 }
 
-/// Non-negative integer from a JS number (the TS layer checked it; this only guards).
-fn count(name: &str, v: Option<f64>) -> Result<u64> {
-    match v {
-        None => Ok(0),
-        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 => Ok(x as u64),
-        Some(_) => Err(coded_error(
-            "INVALID_CONFIG",
-            &format!("{name} must be a non-negative integer"),
-        )),
-    }
-}
-
-fn sorted(m: Option<HashMap<String, String>>) -> Vec<(String, String)> {
-    let mut v: Vec<(String, String)> = m.unwrap_or_default().into_iter().collect();
-    v.sort();
-    v
-}
-
-fn to_config(c: NativeStreamConfig) -> Result<StreamConfig> {
-    let d = StreamConfig::default();
-    let cfg = StreamConfig {
-        brokers: c.brokers,
-        group_id: c.group_id,
-        input_topics: c.input_topics,
-        output_topic: c.output_topic,
-        dlq_topic: c.dlq_topic,
-        consumer_conf: sorted(c.consumer_conf),
-        producer_conf: sorted(c.producer_conf),
-        batch_size: c.batch_size.map_or(d.batch_size, |v| v as usize),
-        poll_timeout_ms: c.poll_timeout_ms.map_or(d.poll_timeout_ms, u64::from),
-        flush_timeout_ms: c.flush_timeout_ms.map_or(d.flush_timeout_ms, u64::from),
-        workers: c.workers.map_or(d.workers, |v| v as usize),
-        max_messages: count("maxMessages", c.max_messages)?,
-        max_batches: count("maxBatches", c.max_batches)?,
-        idle_timeout_ms: count("idleTimeoutMs", c.idle_timeout_ms)?,
-        output_mode: match c.output_mode.as_deref() {
-            None => d.output_mode,
-            Some(m) => OutputMode::parse(m).map_err(stream_error)?,
-        },
-        commit_offsets: c.commit_offsets.unwrap_or(d.commit_offsets),
-        connect_timeout_ms: c.connect_timeout_ms.map_or(d.connect_timeout_ms, u64::from),
-        stats_interval_ms: c.stats_interval_ms.map_or(d.stats_interval_ms, u64::from),
-    };
-    cfg.validate().map_err(stream_error)?;
-    Ok(cfg)
-}
-
 fn stream_error(e: StreamError) -> Error {
     coded_error(e.code, &e.message)
 }
@@ -158,17 +88,19 @@ impl NativeStreamHandle {
 }
 
 /// Starts the loop on a new thread. `on_done(err, stats)` is called once when it ends;
-/// `on_stats(stats)` about once a second while it runs. Validation errors throw at once.
+/// `on_stats(stats)` about once a second while it runs. `config` is the `StreamRunConfig`
+/// object as given to `runStream`: shaped and validated by `StreamConfig::from_js` (the only
+/// validation); errors throw at once.
 #[napi]
 pub fn start_stream(
     cell: &NativeRuleCell,
-    config: NativeStreamConfig,
+    config: serde_json::Value,
     on_done: ThreadsafeFunction<NativeStreamStats>,
     on_stats: Option<
         ThreadsafeFunction<NativeStreamStats, Unknown<'static>, NativeStreamStats, Status, false>,
     >,
 ) -> Result<NativeStreamHandle> {
-    let cfg = to_config(config)?;
+    let cfg = StreamConfig::from_js(&config).map_err(stream_error)?;
     let rules = cell.cell.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let stop_flag = stop.clone();
@@ -186,20 +118,14 @@ pub fn start_stream(
             let result = match outcome {
                 Ok(Ok(stats)) => Ok(to_js_stats(&stats)),
                 Ok(Err(e)) => Err(stream_error(e)),
-                Err(p) => Err(coded_error(
-                    "INTERNAL_ERROR",
-                    &format!(
-                        "blazerules internal error in runStream: {}",
-                        panic_message(p.as_ref())
-                    ),
-                )),
+                Err(p) => Err(internal_error("runStream", p.as_ref())),
             };
             drop(on_stats);
             on_done.call(result, ThreadsafeFunctionCallMode::Blocking);
         })
         .map_err(|e| {
             coded_error(
-                "INTERNAL_ERROR",
+                ErrorCode::InternalError,
                 &format!("cannot start the stream thread: {e}"),
             )
         })?;

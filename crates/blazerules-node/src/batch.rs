@@ -1,0 +1,209 @@
+//! A batch result handed to JS: the per-record and per-rule arrays packed into two
+//! Rust-owned buffers (external ArrayBuffers: nothing is copied into JS memory) laid out as
+//! [`crate::layout`] says, which the TypeScript layer views as typed arrays. Two buffers
+//! instead of one array each keep a call's fixed cost low.
+
+use blazerules_core::error::ErrorCode;
+use blazerules_core::BatchResult;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::guard::coded_error;
+use crate::layout::{Field, Sizes, BYTES, FLOATS, WORDS};
+
+/// One skipped record.
+#[napi(object)]
+pub struct NativeErrorSample {
+    pub row_index: f64,
+    pub code: String,
+    pub message: String,
+    pub column: Option<String>,
+}
+
+#[napi(object)]
+pub struct NativeErrorCount {
+    pub code: String,
+    pub count: f64,
+}
+
+/// A batch result: `ints` and `floats` as [`crate::layout`] lays them out
+/// (`src/generated/batch-layout.ts` reads them), sized by `n_records`, `n_rules`,
+/// `n_rule_hits`.
+#[napi(object)]
+pub struct NativeBatch {
+    pub n_records: u32,
+    pub n_rules: u32,
+    pub n_rule_hits: u32,
+    pub ints: Uint32Array,
+    pub floats: Float64Array,
+    pub n_matched: u32,
+    pub messages_processed: f64,
+    pub messages_skipped: f64,
+    pub error_counts: Vec<NativeErrorCount>,
+    pub error_samples: Vec<NativeErrorSample>,
+    pub parse_ms: f64,
+    pub eval_ms: f64,
+    pub total_ms: f64,
+    pub ruleset_version: String,
+}
+
+/// A batch result packed for JS (built off the JS thread).
+pub struct Prepared {
+    batch: BatchResult,
+    sizes: Sizes,
+    n_matched: u32,
+    ints: Vec<u32>,
+    floats: Vec<f64>,
+}
+
+pub(crate) fn len32(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| {
+        coded_error(
+            ErrorCode::Unsupported,
+            "batch too large (more than 2^32 entries)",
+        )
+    })
+}
+
+/// Appends `values`, then pads with `fill` up to `n` entries (a short array reads as empty).
+#[inline]
+fn put<T: Copy>(out: &mut Vec<T>, values: impl Iterator<Item = T>, n: usize, fill: T) {
+    let end = out.len() + n;
+    out.extend(values.take(n));
+    out.resize(end, fill);
+}
+
+/// Packs `batch` into the two buffers, section by section in the layout's order.
+pub fn prepare(mut batch: BatchResult) -> Result<Prepared> {
+    let hits = std::mem::take(&mut batch.rule_hits);
+    let sizes = Sizes {
+        records: batch.decision_codes.len(),
+        rules: batch.match_counts.len().max(hits.len()),
+        hits: hits.iter().map(Vec::len).sum(),
+    };
+    let (n, b) = (sizes.records, &batch);
+    len32(sizes.hits.max(n).max(sizes.rules))?;
+    let mut ints: Vec<u32> = Vec::with_capacity(sizes.int_words());
+    for s in WORDS {
+        match s.field {
+            Field::InputRows => put(&mut ints, b.input_rows.iter().copied(), n, 0),
+            // `as` between i32 and u32 keeps the bits; JS reads them through an Int32Array.
+            Field::DecisionCodes => {
+                put(&mut ints, b.decision_codes.iter().map(|&c| c as u32), n, 0)
+            }
+            Field::Winners => put(&mut ints, b.winners.iter().map(|&w| w as u32), n, u32::MAX),
+            Field::RuleHits => hits.iter().for_each(|list| ints.extend_from_slice(list)),
+            Field::RuleHitEnds => {
+                let ends = hits.iter().scan(0u32, |end, list| {
+                    *end += list.len() as u32;
+                    Some(*end)
+                });
+                put(&mut ints, ends, sizes.rules, sizes.hits as u32);
+            }
+            _ => {}
+        }
+    }
+    let mut bytes: Vec<u8> = Vec::with_capacity(sizes.bytes().next_multiple_of(4));
+    for s in BYTES {
+        match s.field {
+            Field::RiskBands => put(&mut bytes, b.risk_bands.iter().copied(), n, 0),
+            Field::Matched => put(&mut bytes, b.matched.iter().copied(), n, 0),
+            _ => {}
+        }
+    }
+    bytes.resize(sizes.bytes().next_multiple_of(4), 0);
+    ints.extend(
+        bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
+    );
+    let mut floats: Vec<f64> = Vec::with_capacity(sizes.floats());
+    for s in FLOATS {
+        match s.field {
+            Field::Scores => put(&mut floats, b.scores.iter().copied(), n, 0.0),
+            Field::MatchCounts => put(
+                &mut floats,
+                b.match_counts.iter().map(|&c| c as f64),
+                sizes.rules,
+                0.0,
+            ),
+            _ => {}
+        }
+    }
+    Ok(Prepared {
+        n_matched: len32(batch.n_matched())?,
+        sizes,
+        ints,
+        floats,
+        batch,
+    })
+}
+
+/// Hands the packed batch to JS (on the JS thread).
+pub fn to_native_batch(p: Prepared) -> NativeBatch {
+    let r = p.batch;
+    NativeBatch {
+        // Bounded by `prepare` (len32).
+        n_records: p.sizes.records as u32,
+        n_rules: p.sizes.rules as u32,
+        n_rule_hits: p.sizes.hits as u32,
+        ints: Uint32Array::new(p.ints),
+        floats: Float64Array::new(p.floats),
+        n_matched: p.n_matched,
+        messages_processed: r.messages_processed as f64,
+        messages_skipped: r.messages_skipped as f64,
+        error_counts: r
+            .error_counts
+            .into_iter()
+            .map(|(code, count)| NativeErrorCount {
+                code: code.to_string(),
+                count: count as f64,
+            })
+            .collect(),
+        error_samples: r
+            .error_samples
+            .into_iter()
+            .map(|s| NativeErrorSample {
+                row_index: s.row_index as f64,
+                code: s.code.to_string(),
+                message: s.message,
+                column: s.column,
+            })
+            .collect(),
+        parse_ms: r.timing.parse_ms,
+        eval_ms: r.timing.eval_ms,
+        total_ms: r.timing.total_ms,
+        ruleset_version: r.ruleset_version,
+    }
+}
+
+/// A batch's arrays given from JS, for the layout round-trip test (`__test__/batch-layout.spec.ts`).
+#[napi(object)]
+pub struct NativeBatchParts {
+    pub input_rows: Vec<u32>,
+    pub decision_codes: Vec<i32>,
+    pub scores: Vec<f64>,
+    pub risk_bands: Vec<u32>,
+    pub winners: Vec<i32>,
+    pub matched: Vec<u32>,
+    pub match_counts: Vec<f64>,
+    /// Per rule, the record indices it matched.
+    pub rule_hits: Vec<Vec<u32>>,
+}
+
+/// Packs arrays given from JS exactly as an evaluation packs its result (round-trip test).
+#[napi]
+pub fn pack_batch(parts: NativeBatchParts) -> Result<NativeBatch> {
+    let batch = BatchResult {
+        input_rows: parts.input_rows,
+        decision_codes: parts.decision_codes,
+        scores: parts.scores,
+        risk_bands: parts.risk_bands.iter().map(|&b| b as u8).collect(),
+        winners: parts.winners,
+        matched: parts.matched.iter().map(|&m| m as u8).collect(),
+        match_counts: parts.match_counts.iter().map(|&c| c as u64).collect(),
+        rule_hits: parts.rule_hits,
+        ..BatchResult::default()
+    };
+    prepare(batch).map(to_native_batch)
+}

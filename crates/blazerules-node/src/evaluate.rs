@@ -1,0 +1,242 @@
+//! Evaluation entry points: each input kind on the libuv thread pool ([`AsyncTask`]) or on
+//! the calling thread, plus the single-record [`NativeRuleSet::evaluate_one`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use blazerules_core::error::ErrorCode;
+use blazerules_core::{BatchResult, EvalOptions, RuleSet};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::batch::{prepare, to_native_batch, NativeBatch, Prepared};
+use crate::decision::{to_native_decision, NativeDecision};
+use crate::guard::{coded_error, eval_error, guard};
+use crate::load::NativeRuleSet;
+use crate::options::NativeEvalConfig;
+
+/// What an evaluation reads. Buffers hold a reference to the caller's JS buffer (kept alive
+/// until the task is dropped); they are only ever read, never written.
+enum Input {
+    Ndjson(Buffer),
+    Messages(Vec<Buffer>),
+    /// Messages laid end to end in one buffer; `ends[i]` is where message `i` ends.
+    MessageBlock(Buffer, Vec<u32>),
+    JsonArray(Buffer),
+    File(PathBuf),
+}
+
+/// Cuts `data` at the ascending `ends`.
+fn split_block<'a>(data: &'a [u8], ends: &[u32]) -> Result<Vec<&'a [u8]>> {
+    let mut slices: Vec<&[u8]> = Vec::with_capacity(ends.len());
+    let mut start = 0usize;
+    for &end in ends {
+        let end = end as usize;
+        let slice = data.get(start..end).ok_or_else(|| {
+            coded_error(
+                ErrorCode::InvalidArgument,
+                "message ends must be ascending and within the buffer",
+            )
+        })?;
+        slices.push(slice);
+        start = end;
+    }
+    Ok(slices)
+}
+
+fn run(rules: &RuleSet, input: &Input, opts: &EvalOptions) -> Result<BatchResult> {
+    let r = match input {
+        Input::Ndjson(b) => rules.evaluate_ndjson(b.as_ref(), opts),
+        Input::JsonArray(b) => rules.evaluate_json_array(b.as_ref(), opts),
+        Input::Messages(ms) => {
+            let slices: Vec<&[u8]> = ms.iter().map(|b| b.as_ref()).collect();
+            rules.evaluate_messages(&slices, opts)
+        }
+        Input::MessageBlock(block, ends) => {
+            rules.evaluate_messages(&split_block(block.as_ref(), ends)?, opts)
+        }
+        Input::File(p) => {
+            let data = std::fs::read(p).map_err(|e| {
+                coded_error(
+                    ErrorCode::IoError,
+                    &format!("cannot read {}: {e}", p.display()),
+                )
+            })?;
+            rules.evaluate_ndjson(&data, opts)
+        }
+    };
+    r.map_err(eval_error)
+}
+
+/// An evaluation on the libuv thread pool.
+pub struct EvalTask {
+    rules: RuleSet,
+    input: Input,
+    opts: Arc<EvalOptions>,
+}
+
+impl Task for EvalTask {
+    type Output = Prepared;
+    type JsValue = NativeBatch;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        guard("evaluate", || {
+            run(&self.rules, &self.input, &self.opts).and_then(prepare)
+        })
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(to_native_batch(output))
+    }
+}
+
+impl NativeRuleSet {
+    fn task(&self, input: Input, config: &NativeEvalConfig) -> AsyncTask<EvalTask> {
+        AsyncTask::new(EvalTask {
+            rules: self.inner.clone(),
+            input,
+            opts: config.opts.clone(),
+        })
+    }
+
+    fn sync(&self, input: Input, config: &NativeEvalConfig) -> Result<NativeBatch> {
+        guard("evaluate", || {
+            run(&self.inner, &input, &config.opts).and_then(prepare)
+        })
+        .map(to_native_batch)
+    }
+}
+
+#[napi]
+impl NativeRuleSet {
+    /// Evaluates NDJSON on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_ndjson(
+        &self,
+        payload: Buffer,
+        config: &NativeEvalConfig,
+    ) -> AsyncTask<EvalTask> {
+        self.task(Input::Ndjson(payload), config)
+    }
+
+    /// Evaluates NDJSON on the calling thread.
+    #[napi]
+    pub fn evaluate_ndjson_sync(
+        &self,
+        payload: Buffer,
+        config: &NativeEvalConfig,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::Ndjson(payload), config)
+    }
+
+    /// Evaluates each message as one record, on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_messages(
+        &self,
+        messages: Vec<Buffer>,
+        config: &NativeEvalConfig,
+    ) -> AsyncTask<EvalTask> {
+        self.task(Input::Messages(messages), config)
+    }
+
+    /// Evaluates each message as one record, on the calling thread.
+    #[napi]
+    pub fn evaluate_messages_sync(
+        &self,
+        messages: Vec<Buffer>,
+        config: &NativeEvalConfig,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::Messages(messages), config)
+    }
+
+    /// Evaluates messages laid end to end in `block` (message `i` ends at `ends[i]`), on the
+    /// thread pool: one buffer reference instead of one per message.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_message_block(
+        &self,
+        block: Buffer,
+        ends: Uint32Array,
+        config: &NativeEvalConfig,
+    ) -> AsyncTask<EvalTask> {
+        self.task(Input::MessageBlock(block, ends.to_vec()), config)
+    }
+
+    /// As `evaluateMessageBlock`, on the calling thread.
+    #[napi]
+    pub fn evaluate_message_block_sync(
+        &self,
+        block: Buffer,
+        ends: Uint32Array,
+        config: &NativeEvalConfig,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::MessageBlock(block, ends.to_vec()), config)
+    }
+
+    /// Evaluates one top-level JSON array, on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_json_array(
+        &self,
+        payload: Buffer,
+        config: &NativeEvalConfig,
+    ) -> AsyncTask<EvalTask> {
+        self.task(Input::JsonArray(payload), config)
+    }
+
+    /// Evaluates one top-level JSON array, on the calling thread.
+    #[napi]
+    pub fn evaluate_json_array_sync(
+        &self,
+        payload: Buffer,
+        config: &NativeEvalConfig,
+    ) -> Result<NativeBatch> {
+        self.sync(Input::JsonArray(payload), config)
+    }
+
+    /// Reads an NDJSON file and evaluates it, both on the thread pool.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn evaluate_ndjson_file(
+        &self,
+        path: String,
+        config: &NativeEvalConfig,
+    ) -> AsyncTask<EvalTask> {
+        self.task(Input::File(PathBuf::from(path)), config)
+    }
+
+    /// Evaluates one record (JSON object text) on the calling thread.
+    #[napi]
+    pub fn evaluate_one(
+        &self,
+        record: Buffer,
+        config: &NativeEvalConfig,
+    ) -> Result<NativeDecision> {
+        guard("evaluate", || {
+            self.inner
+                .evaluate_messages(&[record.as_ref()], &config.opts)
+                .map_err(eval_error)
+        })
+        .map(|r| to_native_decision(r, self.labels.first().map_or("", String::as_str)))
+    }
+}
+
+/// The number of logical cores (the default evaluation thread count).
+#[napi]
+pub fn available_parallelism() -> u32 {
+    std::thread::available_parallelism()
+        .map(|n| u32::try_from(n.get()).unwrap_or(1))
+        .unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_an_io_error() {
+        let doc = serde_json::json!({"ruleset": {"version": "5", "rules": [
+            {"id": "a", "conditions": {"field": "x", "op": "gt", "value": 1}}]}});
+        let rules = RuleSet::load(&doc, std::path::Path::new(".")).expect("loads");
+        let input = Input::File(PathBuf::from("/nonexistent/blazerules.ndjson"));
+        let err = run(&rules, &input, &EvalOptions::default()).expect_err("missing file");
+        assert!(err.reason.starts_with("[IO_ERROR] "), "{}", err.reason);
+    }
+}

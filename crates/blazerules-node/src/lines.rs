@@ -1,0 +1,85 @@
+//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's two buffers.
+
+use blazerules_core::error::ErrorCode;
+use blazerules_core::output::{self, LineOptions, LineStyle, RawDecision};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::guard::{coded_error, guard};
+use crate::layout::{Field, Sizes, Views};
+
+/// `JSONLinesOptions` (src/types.ts).
+#[napi(object)]
+pub struct NativeLineOptions {
+    /// Added to each row number (default 0).
+    pub row_offset: Option<f64>,
+    /// Write `ruleset_version` (`rows` only; default true).
+    pub include_rule_set_version: Option<bool>,
+    /// "rows" (default) | "decisions-jsonl"
+    pub format: Option<String>,
+}
+
+fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
+    let d = LineOptions::default();
+    let Some(o) = o else { return Ok(d) };
+    let style = match o.format.as_deref() {
+        None | Some("rows") => LineStyle::Rows,
+        Some("decisions-jsonl") => LineStyle::Decisions,
+        Some(other) => {
+            return Err(coded_error(
+                ErrorCode::InvalidArgument,
+                &format!("format must be 'rows' or 'decisions-jsonl', not '{other}'"),
+            ))
+        }
+    };
+    Ok(LineOptions {
+        style,
+        // Saturating: a negative or fractional offset is not a row number.
+        row_offset: o.row_offset.map_or(0, |x| x as u64),
+        include_version: o.include_rule_set_version.unwrap_or(d.include_version),
+    })
+}
+
+/// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn batch_lines(
+    ints: Uint32Array,
+    floats: Float64Array,
+    n_records: u32,
+    n_rules: u32,
+    n_rule_hits: u32,
+    labels: Vec<String>,
+    rule_ids: Vec<String>,
+    version: String,
+    opts: Option<NativeLineOptions>,
+) -> Result<Buffer> {
+    let opts = line_options(opts)?;
+    let sizes = Sizes {
+        records: n_records as usize,
+        rules: n_rules as usize,
+        hits: n_rule_hits as usize,
+    };
+    guard("toJSONLines", || {
+        let v = Views::new(&ints, &floats, sizes).ok_or_else(|| {
+            coded_error(
+                ErrorCode::InvalidArgument,
+                "the buffers do not hold such a batch",
+            )
+        })?;
+        let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
+        let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
+        let matched = v.bytes(Field::Matched);
+        // The layout guarantees every section is `records` long.
+        let records = (0..sizes.records).map(|i| RawDecision {
+            decision_code: codes.get(i).map_or(0, |&c| c as i32),
+            score: scores.get(i).copied().unwrap_or(0.0),
+            risk_band: bands.get(i).copied().unwrap_or(0),
+            winner: winners.get(i).map_or(-1, |&w| w as i32),
+            matched: matched.get(i).is_some_and(|&m| m != 0),
+        });
+        let mut out = Vec::new();
+        output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+        Ok(Buffer::from(out))
+    })
+}

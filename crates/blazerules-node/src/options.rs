@@ -1,0 +1,142 @@
+//! Evaluation settings from JS (`EngineConfig` in src/types.ts): shaped and validated here,
+//! once per engine (the only validation; the TypeScript layer only resolves
+//! `deadLetterPath` against the working directory). Evaluations then take the handle, which
+//! costs a pointer lookup per call instead of reading an options object.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use blazerules_core::error::ErrorCode;
+use blazerules_core::{EvalOptions, IngestErrorMode};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::{Map, Value};
+
+use crate::guard::coded_error;
+
+/// Validated evaluation settings (`new NativeEvalConfig(engineConfig)`).
+#[napi]
+pub struct NativeEvalConfig {
+    pub(crate) opts: Arc<EvalOptions>,
+}
+
+#[napi]
+impl NativeEvalConfig {
+    /// Throws `[INVALID_ARGUMENT] EngineConfig.<field> …` for a bad setting.
+    #[napi(constructor, ts_args_type = "config: Record<string, unknown>")]
+    pub fn new(config: Value) -> Result<Self> {
+        let opts =
+            eval_options(&config).map_err(|m| coded_error(ErrorCode::InvalidArgument, &m))?;
+        Ok(NativeEvalConfig {
+            opts: Arc::new(opts),
+        })
+    }
+}
+
+/// The field, unless absent, `null` or `undefined`.
+fn field<'a>(c: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    c.get(name).filter(|v| !v.is_null())
+}
+
+/// A non-negative integer setting (`None` when absent).
+fn count(c: &Map<String, Value>, name: &str) -> std::result::Result<Option<usize>, String> {
+    let Some(v) = field(c, name) else {
+        return Ok(None);
+    };
+    match v.as_f64() {
+        // Saturating float -> int conversion: values above usize::MAX mean "no practical limit".
+        Some(x) if x >= 0.0 && x.fract() == 0.0 => Ok(Some(x as usize)),
+        _ => Err(format!(
+            "EngineConfig.{name} must be a non-negative integer"
+        )),
+    }
+}
+
+/// `EngineConfig` → [`EvalOptions`]; the error names the first bad field.
+pub(crate) fn eval_options(config: &Value) -> std::result::Result<EvalOptions, String> {
+    let Some(c) = config.as_object() else {
+        return Err("EngineConfig must be an object".to_string());
+    };
+    let mut opts = EvalOptions::default();
+    if let Some(t) = count(c, "threads")? {
+        opts.threads = t;
+    }
+    if let Some(m) = count(c, "maxErrorSamples")? {
+        opts.max_error_samples = m;
+    }
+    if let Some(b) = count(c, "maxRecordBytes")? {
+        opts.max_record_bytes = b;
+    }
+    opts.ingest_error_mode = match field(c, "ingestErrorMode") {
+        None => IngestErrorMode::Skip,
+        Some(Value::String(m)) if m == "skip" => IngestErrorMode::Skip,
+        Some(Value::String(m)) if m == "deadLetter" => IngestErrorMode::DeadLetter,
+        Some(Value::String(m)) if m == "fail" => IngestErrorMode::Fail,
+        Some(_) => {
+            return Err(
+                "EngineConfig.ingestErrorMode must be 'skip', 'deadLetter' or 'fail'".to_string(),
+            )
+        }
+    };
+    opts.dead_letter_path = match field(c, "deadLetterPath") {
+        None => None,
+        Some(Value::String(p)) if !p.is_empty() => Some(PathBuf::from(p)),
+        Some(_) => return Err("EngineConfig.deadLetterPath must be a non-empty string".to_string()),
+    };
+    if opts.ingest_error_mode == IngestErrorMode::DeadLetter && opts.dead_letter_path.is_none() {
+        return Err("EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath".to_string());
+    }
+    Ok(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn eval_options_from_js() {
+        let o = eval_options(&json!({})).expect("defaults");
+        assert_eq!(o.max_error_samples, 16);
+        assert_eq!(o.ingest_error_mode, IngestErrorMode::Skip);
+        let o = eval_options(
+            &json!({"threads": 2, "maxErrorSamples": 3, "maxRecordBytes": 1024,
+            "ingestErrorMode": "fail", "deadLetterPath": null}),
+        )
+        .expect("valid");
+        assert_eq!(
+            (o.threads, o.max_error_samples, o.max_record_bytes),
+            (2, 3, 1024)
+        );
+        assert_eq!(o.ingest_error_mode, IngestErrorMode::Fail);
+        for (bad, want) in [
+            (
+                json!({"ingestErrorMode": "explode"}),
+                "EngineConfig.ingestErrorMode must be 'skip', 'deadLetter' or 'fail'",
+            ),
+            (
+                json!({"ingestErrorMode": "deadLetter"}),
+                "EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath",
+            ),
+            (
+                json!({"threads": -1}),
+                "EngineConfig.threads must be a non-negative integer",
+            ),
+            (
+                json!({"maxErrorSamples": 1.5}),
+                "EngineConfig.maxErrorSamples must be a non-negative integer",
+            ),
+            (
+                json!({"maxRecordBytes": "1"}),
+                "EngineConfig.maxRecordBytes must be a non-negative integer",
+            ),
+            (
+                json!({"deadLetterPath": ""}),
+                "EngineConfig.deadLetterPath must be a non-empty string",
+            ),
+            (json!(7), "EngineConfig must be an object"),
+        ] {
+            assert_eq!(eval_options(&bad).expect_err(want), want);
+        }
+    }
+}
