@@ -1,10 +1,11 @@
 /** One evaluated batch: typed arrays from the native core plus lazy, cached JS views. */
+import { RISK_BAND_NAMES, batchViews } from './generated/batch-layout';
+import { native } from './native';
 import type { NativeBatch } from './native';
 import type { ErrorSample, JSONLinesOptions, RiskBand, Timing } from './types';
 
-const RISK_BANDS: readonly RiskBand[] = ['LOW', 'MEDIUM', 'HIGH'];
-
-/** `%.6f` as C prints it, for finite numbers (JSON has no NaN/Infinity: those print as null). */
+/** `%.6f` as C prints it, for finite numbers (JSON has no NaN/Infinity: those print as null).
+ * The decision lines are written natively (core `batch/output.rs`); this stays for the CLI. */
 export function sixDecimals(x: number): string {
   if (!Number.isFinite(x)) return 'null';
   if (Math.abs(x) >= 1e21) return `${BigInt(x).toString()}.000000`;
@@ -25,18 +26,8 @@ export function shortestNumber(x: number): string {
   return Number.isFinite(x) ? String(x) : 'null';
 }
 
-/** Scores take few distinct values: format each once (bounded cache). */
-function cachedScore(cache: Map<number, string>, x: number): string {
-  let s = cache.get(x);
-  if (s === undefined) {
-    s = sixDecimals(x);
-    if (cache.size < 65536) cache.set(x, s);
-  }
-  return s;
-}
-
 function riskBandName(code: number): RiskBand {
-  return RISK_BANDS[code] ?? 'LOW';
+  return RISK_BAND_NAMES[code] ?? RISK_BAND_NAMES[0];
 }
 
 export class BatchResult {
@@ -71,6 +62,7 @@ export class BatchResult {
   readonly #ruleMatchCounts: Float64Array;
   readonly #ruleHits: Uint32Array;
   readonly #ruleHitEnds: Uint32Array;
+  readonly #raw: NativeBatch;
 
   #decisions: string[] | undefined;
   #riskBands: RiskBand[] | undefined;
@@ -81,28 +73,23 @@ export class BatchResult {
 
   /** @internal Built by RuleEngine from a native batch. */
   constructor(raw: NativeBatch, labels: readonly string[], ruleIds: readonly string[]) {
-    // Views over the two native buffers (layout: NativeBatch in crates/blazerules-node).
+    // Views over the two native buffers, laid out as crates/blazerules-node/src/layout.rs says.
     const n = raw.nRecords;
-    const rules = raw.nRules;
-    const hits = raw.nRuleHits;
-    const ib = raw.ints.buffer;
-    const io = raw.ints.byteOffset;
-    const fb = raw.floats.buffer;
-    const fo = raw.floats.byteOffset;
+    const v = batchViews(raw.ints, raw.floats, n, raw.nRules, raw.nRuleHits);
+    this.#raw = raw;
     this.nRecords = n;
     this.nMatched = raw.nMatched;
     this.messagesProcessed = raw.messagesProcessed;
     this.messagesSkipped = raw.messagesSkipped;
-    this.inputRows = new Uint32Array(ib, io, n);
-    this.decisionCodes = new Int32Array(ib, io + 4 * n, n);
-    this.winnerIndices = new Int32Array(ib, io + 8 * n, n);
-    this.#ruleHits = new Uint32Array(ib, io + 12 * n, hits);
-    this.#ruleHitEnds = new Uint32Array(ib, io + 4 * (3 * n + hits), rules);
-    const bytes = io + 4 * (3 * n + hits + rules);
-    this.riskBandCodes = new Uint8Array(ib, bytes, n);
-    this.matched = new Uint8Array(ib, bytes + n, n);
-    this.scores = new Float64Array(fb, fo, n);
-    this.#ruleMatchCounts = new Float64Array(fb, fo + 8 * n, rules);
+    this.inputRows = v.inputRows;
+    this.decisionCodes = v.decisionCodes;
+    this.winnerIndices = v.winners;
+    this.#ruleHits = v.ruleHits;
+    this.#ruleHitEnds = v.ruleHitEnds;
+    this.riskBandCodes = v.riskBands;
+    this.matched = v.matched;
+    this.scores = v.scores;
+    this.#ruleMatchCounts = v.matchCounts;
     this.decisionLabelMap = labels;
     this.ruleIds = ruleIds;
     this.ruleSetVersion = raw.rulesetVersion;
@@ -215,35 +202,22 @@ export class BatchResult {
   /**
    * One line per record in the `rows` format:
    * `{"batch_row","matched","decision","score","risk_band","winning_rule_id","ruleset_version"}`
-   * (score with six decimals; `winning_rule_id` and `ruleset_version` omitted when empty).
+   * (score with six decimals; `winning_rule_id` and `ruleset_version` omitted when empty), or
+   * with `format: 'decisions-jsonl'` the CLI's `{"row","matched","decision","score","risk_band","winning_rule_id"}`.
+   * A non-finite score is written as `null`. Written natively (core `batch/output.rs`).
    */
   toJSONLines(opts: JSONLinesOptions = {}): Buffer {
-    const offset = opts.rowOffset ?? 0;
-    const version =
-      opts.includeRuleSetVersion === false || this.ruleSetVersion === ''
-        ? '}\n'
-        : `,"ruleset_version":${JSON.stringify(this.ruleSetVersion)}}\n`;
-    const labels = this.decisionLabelMap.map((l) => `,"decision":${JSON.stringify(l)},"score":`);
-    const fallback = labels[0] ?? ',"decision":"APPROVE","score":';
-    const bands = RISK_BANDS.map((b) => `,"risk_band":"${b}"`);
-    const winners = this.ruleIds.map((id) => (id === '' ? version : `,"winning_rule_id":${JSON.stringify(id)}${version}`));
-    const { decisionCodes, scores, riskBandCodes, winnerIndices, matched } = this;
-    const scoreText = new Map<number, string>();
-    // Built in slices so that no single string gets near V8's maximum string length.
-    const chunks: Buffer[] = [];
-    let out = '';
-    for (let i = 0; i < this.nRecords; i++) {
-      out +=
-        `{"batch_row":${i + offset}${matched[i] !== 0 ? ',"matched":true' : ',"matched":false'}` +
-        `${labels[decisionCodes[i] ?? 0] ?? fallback}${cachedScore(scoreText, scores[i] ?? 0)}` +
-        `${bands[riskBandCodes[i] ?? 0] ?? bands[0]}${winners[winnerIndices[i] ?? -1] ?? version}`;
-      if (out.length > 1 << 24) {
-        chunks.push(Buffer.from(out, 'utf8'));
-        out = '';
-      }
-    }
-    if (chunks.length === 0) return Buffer.from(out, 'utf8');
-    chunks.push(Buffer.from(out, 'utf8'));
-    return Buffer.concat(chunks);
+    const raw = this.#raw;
+    return native.batchLines(
+      raw.ints,
+      raw.floats,
+      raw.nRecords,
+      raw.nRules,
+      raw.nRuleHits,
+      this.decisionLabelMap as string[],
+      this.ruleIds as string[],
+      this.ruleSetVersion,
+      opts,
+    );
   }
 }

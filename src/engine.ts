@@ -6,25 +6,14 @@ import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
-import type { NativeBatch, NativeDecision, NativeEvalOptions, NativeProblem, NativeRuleCell, NativeRuleSet } from './native';
+import type { NativeBatch, NativeDecision, NativeEvalConfig, NativeProblem, NativeRuleCell, NativeRuleSet } from './native';
 import { indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
-import type { Decision, EngineConfig, IngestErrorMode, LoadReport, RiskBand, RulesFormat } from './types';
-
-const RISK_BANDS: readonly RiskBand[] = ['LOW', 'MEDIUM', 'HIGH'];
+import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
+import { RISK_BAND_NAMES } from './generated/batch-layout';
 
 /** Input accepted by the NDJSON / JSON-array entry points. */
 export type Payload = Buffer | Uint8Array | string;
-
-const INGEST_MODES: readonly IngestErrorMode[] = ['skip', 'deadLetter', 'fail'];
-
-function checkCount(name: string, v: unknown): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new TypeError(`EngineConfig.${name} must be a non-negative integer`);
-  }
-  return v;
-}
 
 function toBuffer(payload: Payload, what: string): Buffer {
   if (Buffer.isBuffer(payload)) return payload;
@@ -82,34 +71,20 @@ export function nativeRuleCell(engine: RuleEngine): NativeRuleCell | undefined {
 }
 
 export class RuleEngine {
-  readonly #opts: NativeEvalOptions;
+  readonly #opts: NativeEvalConfig;
   #active: Active | undefined;
 
   constructor(config: EngineConfig = {}) {
-    if (config === null || typeof config !== 'object') throw new TypeError('EngineConfig must be an object');
-    const opts: NativeEvalOptions = {};
-    const threads = checkCount('threads', config.threads);
-    if (threads !== undefined) opts.threads = threads;
-    const samples = checkCount('maxErrorSamples', config.maxErrorSamples);
-    if (samples !== undefined) opts.maxErrorSamples = samples;
-    const maxBytes = checkCount('maxRecordBytes', config.maxRecordBytes);
-    if (maxBytes !== undefined) opts.maxRecordBytes = maxBytes;
-    if (config.ingestErrorMode !== undefined) {
-      if (!INGEST_MODES.includes(config.ingestErrorMode)) {
-        throw new TypeError(`EngineConfig.ingestErrorMode must be 'skip', 'deadLetter' or 'fail'`);
-      }
-      opts.ingestErrorMode = config.ingestErrorMode;
+    // Validated natively (crates/blazerules-node/src/options.rs); only the dead-letter path is
+    // resolved here, against this process's working directory.
+    const given = config as unknown as Record<string, unknown>;
+    const dl = given !== null && typeof given === 'object' ? given.deadLetterPath : undefined;
+    const shaped = typeof dl === 'string' && dl !== '' ? { ...given, deadLetterPath: path.resolve(dl) } : given;
+    try {
+      this.#opts = new native.NativeEvalConfig(shaped);
+    } catch (err) {
+      throw new TypeError(fromNative(err).message);
     }
-    if (config.deadLetterPath !== undefined) {
-      if (typeof config.deadLetterPath !== 'string' || config.deadLetterPath === '') {
-        throw new TypeError('EngineConfig.deadLetterPath must be a non-empty string');
-      }
-      opts.deadLetterPath = path.resolve(config.deadLetterPath);
-    }
-    if (opts.ingestErrorMode === 'deadLetter' && opts.deadLetterPath === undefined) {
-      throw new TypeError("EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath");
-    }
-    this.#opts = opts;
     RULE_CELLS.set(this, new native.NativeRuleCell());
   }
 
@@ -315,7 +290,7 @@ export class RuleEngine {
       decision: label,
       decisionCode: d.decisionCode,
       score: d.score,
-      riskBand: RISK_BANDS[d.riskBand] ?? 'LOW',
+      riskBand: RISK_BAND_NAMES[d.riskBand] ?? RISK_BAND_NAMES[0],
       winningRuleId: active.ruleIds[d.winner] ?? '',
       matched: d.matched,
       matchedRuleIds: d.matchedRules.map((i) => active.ruleIds[i] ?? ''),

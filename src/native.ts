@@ -7,11 +7,11 @@ import type * as NativeModule from '../index';
 export type {
   NativeBatch,
   NativeDecision,
-  NativeEvalOptions,
+  NativeEvalConfig,
+  NativeLineOptions,
   NativeProblem,
   NativeRuleCell,
   NativeRuleSet,
-  NativeStreamConfig,
   NativeStreamHandle,
   NativeStreamStats,
 } from '../index';

@@ -1,4 +1,5 @@
 /** Public types of the `blazerules` package. */
+import type { RiskBandName } from './generated/batch-layout';
 
 /** How a batch treats records that cannot be read (rules-reference §5). */
 export type IngestErrorMode = 'skip' | 'deadLetter' | 'fail';
@@ -19,7 +20,8 @@ export interface EngineConfig {
 
 export type RulesFormat = 'yaml' | 'json';
 
-export type RiskBand = 'LOW' | 'MEDIUM' | 'HIGH';
+/** 'LOW' | 'MEDIUM' | 'HIGH' (generated from the core's `RISK_BAND_NAMES`). */
+export type RiskBand = RiskBandName;
 
 /** What a successful load reports. */
 export interface LoadReport {
@@ -73,8 +75,11 @@ export interface Decision {
 
 /** Options of `BatchResult.toJSONLines`. */
 export interface JSONLinesOptions {
-  /** Added to each `batch_row` (default 0). */
+  /** Added to each row number (`batch_row`, or `row`; default 0): e.g. the rows of earlier batches. */
   rowOffset?: number;
-  /** Emit `ruleset_version` (default true; it is omitted anyway when empty). */
+  /** Emit `ruleset_version` (default true; it is omitted anyway when empty; `rows` only). */
   includeRuleSetVersion?: boolean;
+  /** 'rows' (default), or 'decisions-jsonl': the CLI's `{"row","matched","decision","score",
+   * "risk_band","winning_rule_id"}` lines (shortest-form score, no version). */
+  format?: 'rows' | 'decisions-jsonl';
 }

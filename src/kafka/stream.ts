@@ -7,7 +7,7 @@
 import type { RuleEngine } from '../engine';
 import { nativeRuleCell } from '../engine';
 import { native } from '../native';
-import type { NativeStreamConfig, NativeStreamStats } from '../native';
+import type { NativeStreamStats } from '../native';
 import { KafkaIOError } from './errors';
 import type { KafkaIOErrorCode } from './errors';
 
@@ -70,91 +70,6 @@ export interface StreamRunOptions {
   onStats?: (stats: StreamRunStats) => void;
 }
 
-const MODES: readonly StreamOutputMode[] = ['rows', 'enriched', 'grouped', 'none'];
-const U32 = 0xffffffff;
-
-function invalid(message: string): KafkaIOError {
-  return new KafkaIOError('INVALID_CONFIG', message);
-}
-
-function list(name: string, v: unknown): string[] {
-  const items = typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : undefined;
-  if (items === undefined || !items.every((x) => typeof x === 'string')) {
-    throw invalid(`${name} must be a string, a comma-separated list or an array of strings`);
-  }
-  const out = (items as string[]).map((x) => x.trim()).filter((x) => x !== '');
-  if (out.length === 0) throw invalid(`${name} is required`);
-  return out;
-}
-
-function int(name: string, v: unknown, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalid(`${name} must be an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-function topic(name: string, v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.trim() === '') throw invalid(`${name} must be a non-empty topic name`);
-  return v.trim();
-}
-
-function conf(name: string, v: unknown): Record<string, string> | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw invalid(`${name} must be an object of librdkafka properties`);
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof val === 'string' || typeof val === 'number' || typeof val === 'boolean') out[k] = String(val);
-    else if (val !== undefined) throw invalid(`${name}['${k}'] must be a string, number or boolean`);
-  }
-  return out;
-}
-
-/** Checks a StreamRunConfig; every error names the field. */
-export function toNativeStreamConfig(config: StreamRunConfig): NativeStreamConfig {
-  if (config === null || typeof config !== 'object') throw invalid('StreamRunConfig must be an object');
-  const c = config as unknown as Record<string, unknown>;
-  const brokers = list('brokers', c.brokers).join(',');
-  if (typeof c.groupId !== 'string' || c.groupId.trim() === '') throw invalid('groupId is required (a non-empty string)');
-  const out: NativeStreamConfig = { brokers, groupId: c.groupId, inputTopics: list('inputTopics', c.inputTopics) };
-  const outputTopic = topic('outputTopic', c.outputTopic);
-  if (outputTopic !== undefined) out.outputTopic = outputTopic;
-  const dlqTopic = topic('dlqTopic', c.dlqTopic);
-  if (dlqTopic !== undefined) out.dlqTopic = dlqTopic;
-  const cc = conf('consumerConf', c.consumerConf);
-  if (cc !== undefined) out.consumerConf = cc;
-  const pc = conf('producerConf', c.producerConf);
-  if (pc !== undefined) out.producerConf = pc;
-  const n = (name: keyof StreamRunConfig, min: number, max: number): number | undefined => int(name, c[name], min, max);
-  const set = <K extends keyof NativeStreamConfig>(k: K, v: NativeStreamConfig[K] | undefined): void => {
-    if (v !== undefined) out[k] = v;
-  };
-  set('batchSize', n('batchSize', 1, 1_000_000));
-  set('pollTimeoutMs', n('pollTimeoutMs', 1, U32));
-  set('flushTimeoutMs', n('flushTimeoutMs', 1, U32));
-  set('workers', n('workers', 1, 256));
-  set('maxMessages', n('maxMessages', 0, Number.MAX_SAFE_INTEGER));
-  set('maxBatches', n('maxBatches', 0, Number.MAX_SAFE_INTEGER));
-  set('idleTimeoutMs', n('idleTimeoutMs', 0, Number.MAX_SAFE_INTEGER));
-  set('connectTimeoutMs', n('connectTimeoutMs', 1, U32));
-  if (c.outputMode !== undefined) {
-    if (!MODES.includes(c.outputMode as StreamOutputMode)) {
-      throw invalid(`outputMode must be 'rows', 'enriched', 'grouped' or 'none'`);
-    }
-    out.outputMode = c.outputMode as string;
-  }
-  if (c.commitOffsets !== undefined) {
-    if (typeof c.commitOffsets !== 'boolean') throw invalid('commitOffsets must be a boolean');
-    out.commitOffsets = c.commitOffsets;
-  }
-  if ((out.outputMode ?? 'rows') !== 'none' && out.outputTopic === undefined) {
-    throw invalid("outputTopic is required unless outputMode is 'none'");
-  }
-  return out;
-}
-
 const CODES = new Set<string>([
   'INVALID_CONFIG',
   'BROKER_UNREACHABLE',
@@ -205,7 +120,6 @@ export async function runStream(
 ): Promise<StreamRunStats> {
   const cell = nativeRuleCell(engine);
   if (cell === undefined) throw new TypeError('runStream(engine, config) needs a RuleEngine');
-  const nativeConfig = toNativeStreamConfig(config);
   const { signal, onStats } = options;
   if (onStats !== undefined && typeof onStats !== 'function') throw new TypeError('onStats must be a function');
   return new Promise<StreamRunStats>((resolve, reject) => {
@@ -224,7 +138,9 @@ export async function runStream(
     try {
       handle = native.startStream(
         cell,
-        nativeConfig,
+        // Shaped and validated natively (StreamConfig::from_js in crates/blazerules-stream:
+        // the only validation); every error names the field.
+        config,
         (err: Error | null, stats: NativeStreamStats) => {
           if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
           if (err) reject(fromNativeStream(err));
