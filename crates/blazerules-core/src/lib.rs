@@ -9,6 +9,7 @@
 
 mod batch;
 pub mod error;
+pub mod limits;
 mod plan;
 mod read;
 mod rules;
