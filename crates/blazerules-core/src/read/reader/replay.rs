@@ -32,8 +32,29 @@ impl Reader<'_, '_, '_> {
             let take = op.slot != NONE && self.out.prio.get(slot).is_some_and(|&q| op.prio > q);
             let idx = self.out.tape.len();
             let quick = match s.get(pos) {
-                Some(b'"') => self.plain_string(pos, take),
-                Some(b'-' | b'0'..=b'9') => self.common_number(pos, take),
+                // Inline (not behind a method returning Option): this match is the hottest
+                // branch of reading, and the one-step shape measured ~2% fewer instructions.
+                Some(b'"') => {
+                    let end = special(s, pos + 1);
+                    if s.get(end) == Some(&b'"') {
+                        if take {
+                            let text = self.t.get(pos + 1..end).unwrap_or_default();
+                            self.out.tape.push(Node::String(text));
+                        }
+                        Some(end + 1)
+                    } else {
+                        None
+                    }
+                }
+                Some(b'-' | b'0'..=b'9') => match quick_number(s, pos) {
+                    Some((v, end)) => {
+                        if take {
+                            self.out.tape.push(Node::Static(v));
+                        }
+                        Some(end)
+                    }
+                    None => None,
+                },
                 Some(b'[') if take && op.depth < MAX_DEPTH => self.quick_strings(pos),
                 _ => None,
             };
@@ -51,32 +72,6 @@ impl Reader<'_, '_, '_> {
                 self.out.prio[slot] = op.prio;
             }
         }
-    }
-
-    /// A string without escapes at `s[pos]`, kept when `take`: where it ends, or None for
-    /// the general reader.
-    #[inline]
-    fn plain_string(&mut self, pos: usize, take: bool) -> Option<usize> {
-        let end = special(self.s, pos + 1);
-        if self.s.get(end) != Some(&b'"') {
-            return None;
-        }
-        if take {
-            let text = self.t.get(pos + 1..end).unwrap_or_default();
-            self.out.tape.push(Node::String(text));
-        }
-        Some(end + 1)
-    }
-
-    /// A number of a common form at `s[pos]`, kept when `take`: where it ends, or None for
-    /// the general reader.
-    #[inline]
-    fn common_number(&mut self, pos: usize, take: bool) -> Option<usize> {
-        let (v, end) = quick_number(self.s, pos)?;
-        if take {
-            self.out.tape.push(Node::Static(v));
-        }
-        Some(end)
     }
 
     /// A kept array of plain strings (`["a","b"]`: no escapes, no spaces) at `s[pos]`, read
