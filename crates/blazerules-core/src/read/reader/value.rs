@@ -73,23 +73,32 @@ impl<'p> Reader<'p, '_, '_> {
     pub(super) fn object(&mut self, node: Option<usize>, keep: bool) -> R {
         self.enter()?;
         let at = keep.then(|| self.push(Node::Object { len: 0, count: 0 }));
-        let mut len = 0usize;
-        if self.peek() == Some(b'}') {
-            self.i += 1;
-        } else {
-            loop {
-                if self.peek() != Some(b'"') {
-                    return Err(self.err("expected a key"));
-                }
-                self.member(node, keep)?;
-                len += 1;
-                if !self.next_or_close(b'}')? {
-                    break;
-                }
+        let len = self.items(b'}', |r| {
+            if r.peek() != Some(b'"') {
+                return Err(r.err("expected a key"));
             }
-        }
+            r.member(node, keep)
+        })?;
         self.leave(at, |count| Node::Object { len, count });
         Ok(())
+    }
+
+    /// The members or elements of the container just entered, up to and past `close`, each
+    /// read by `item`: how many there were.
+    #[inline]
+    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> R) -> R<usize> {
+        if self.peek() == Some(close) {
+            self.i += 1;
+            return Ok(0);
+        }
+        let mut len = 0usize;
+        loop {
+            item(self)?;
+            len += 1;
+            if !self.next_or_close(close)? {
+                return Ok(len);
+            }
+        }
     }
 
     /// One `"key": value`, the key matched against trie `node`.
@@ -169,24 +178,13 @@ impl<'p> Reader<'p, '_, '_> {
     fn array(&mut self, keep: bool) -> R {
         self.enter()?;
         let at = keep.then(|| self.push(Node::Array { len: 0, count: 0 }));
-        let mut len = 0usize;
-        if self.peek() == Some(b']') {
-            self.i += 1;
-        } else {
-            loop {
-                match self.peek() {
-                    // Unkept, while learning a shape: containers are read element by element
-                    // (their punctuation becomes glue), scalars are steps.
-                    Some(b'{' | b'[') | None => self.value(None, keep)?,
-                    Some(_) if !keep && self.rec.is_some() => self.step(None)?,
-                    Some(_) => self.value(None, keep)?,
-                }
-                len += 1;
-                if !self.next_or_close(b']')? {
-                    break;
-                }
-            }
-        }
+        let len = self.items(b']', |r| match r.peek() {
+            // Unkept, while learning a shape: containers are read element by element (their
+            // punctuation becomes glue), scalars are steps.
+            Some(b'{' | b'[') | None => r.value(None, keep),
+            Some(_) if !keep && r.rec.is_some() => r.step(None),
+            Some(_) => r.value(None, keep),
+        })?;
         self.leave(at, |count| Node::Array { len, count });
         Ok(())
     }
