@@ -4,11 +4,13 @@
 //! into a `serde_json::Value` by the caller, who keeps the source positions, is loaded and
 //! compiled) → `plan` (every rule's condition in one flat plan) → `read` (NDJSON records read
 //! into field slots) → `batch` (blocks of records evaluated and decided on all cores into a
-//! flat [`BatchResult`]). [`RuleSet`] is the compiled, immutable, cheaply cloned handle.
+//! flat [`BatchResult`]). [`RuleSet`] is the compiled, immutable, cheaply cloned handle;
+//! [`limits`] holds the nesting limits the glue quotes.
 //! This file only wires the stages to the public API.
 
 mod batch;
 pub mod error;
+pub mod limits;
 mod plan;
 mod read;
 mod rules;

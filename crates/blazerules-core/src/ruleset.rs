@@ -4,7 +4,8 @@
 use crate::error::LoadError;
 use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
-use crate::rules::{compile, load};
+use crate::rules::compile::{self, Cond};
+use crate::rules::load;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,13 +27,75 @@ pub(crate) struct Inner {
     pub rule_names: Vec<String>,
     pub labels: Vec<String>,
     pub rules: Vec<CRule>,
-    /// Every rule's condition, compiled together (`exec::Evaluator` runs it).
+    /// Every rule's condition, compiled together (`plan::run::Evaluator` runs it).
     pub plan: Plan,
     pub trie: FieldTrie,
     pub default_rank: i32,
     /// Per label code: the label is exactly BLOCK / REVIEW (risk band rule §4.3).
     pub label_block: Vec<bool>,
     pub label_review: Vec<bool>,
+}
+
+impl Inner {
+    /// The compiled rule set of a loaded document whose conditions compiled without problems.
+    fn new(doc: load::Doc, mut conds: Vec<Cond>, fields: &[String]) -> Inner {
+        compile::close_categoricals(&mut conds, &doc.hints);
+        Inner {
+            name: doc.name.clone(),
+            version: doc.version.clone(),
+            rule_ids: doc.rules.iter().map(|r| r.id.clone()).collect(),
+            rule_names: doc.rules.iter().map(|r| r.name.clone()).collect(),
+            label_block: doc.labels.iter().map(|l| l == "BLOCK").collect(),
+            label_review: doc.labels.iter().map(|l| l == "REVIEW").collect(),
+            default_rank: doc.label_ranks[0],
+            rules: decision_table(&doc),
+            labels: doc.labels,
+            plan: Plan::new(&conds),
+            trie: FieldTrie::new(fields),
+        }
+    }
+}
+
+/// Every rule's condition compiled (problems go to `problems`), and the fields they read.
+fn compile_conditions(doc: &load::Doc, problems: &mut load::Problems) -> (Vec<Cond>, Vec<String>) {
+    let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, problems);
+    let conds = doc
+        .rules
+        .iter()
+        .map(|r| c.rule(&r.conditions, &format!("{}.conditions", r.path), &r.id))
+        .collect();
+    (conds, std::mem::take(&mut c.fields))
+}
+
+/// What each rule contributes to a decision (rules-reference §4): its score, rank and label.
+fn decision_table(doc: &load::Doc) -> Vec<CRule> {
+    let code_of = |l: &str| doc.labels.iter().position(|x| x == l).unwrap_or(0) as i32;
+    doc.rules
+        .iter()
+        .map(|r| {
+            let label = code_of(&r.label);
+            let label_rank = doc.label_ranks[label as usize];
+            // A rule without a weight scores by its severity (approvals score nothing).
+            let contrib = if r.weight == 0.0 && r.action != load::Action::Approve {
+                f64::from(r.severity + 1) * 10.0
+            } else {
+                r.weight
+            };
+            CRule {
+                shadow: r.shadow,
+                contrib,
+                cap: r.score_cap,
+                rank: if label_rank > 0 {
+                    label_rank
+                } else {
+                    r.action.builtin_rank()
+                },
+                severity: r.severity,
+                priority: r.priority,
+                label,
+            }
+        })
+        .collect()
 }
 
 /// A loaded, compiled, immutable rule set. Cheap to clone (shared).
@@ -60,63 +123,14 @@ impl RuleSet {
                 problems: problems.list,
             });
         };
-        let mut conds = Vec::with_capacity(doc.rules.len());
-        let fields = {
-            let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, &mut problems);
-            for r in &doc.rules {
-                conds.push(c.rule(&r.conditions, &format!("{}.conditions", r.path), &r.id));
-            }
-            std::mem::take(&mut c.fields)
-        };
+        let (conds, fields) = compile_conditions(&doc, &mut problems);
         if !problems.list.is_empty() {
             return Err(LoadError {
                 problems: problems.list,
             });
         }
-        compile::close_categoricals(&mut conds, &doc.hints);
-        let plan = Plan::new(&conds);
-        let code_of = |l: &str| doc.labels.iter().position(|x| x == l).unwrap_or(0) as i32;
-        let rules = doc
-            .rules
-            .iter()
-            .map(|r| {
-                let label = code_of(&r.label);
-                let label_rank = doc.label_ranks[label as usize];
-                let contrib = if r.weight == 0.0 && r.action != load::Action::Approve {
-                    f64::from(r.severity + 1) * 10.0
-                } else {
-                    r.weight
-                };
-                CRule {
-                    shadow: r.shadow,
-                    contrib,
-                    cap: r.score_cap,
-                    rank: if label_rank > 0 {
-                        label_rank
-                    } else {
-                        r.action.builtin_rank()
-                    },
-                    severity: r.severity,
-                    priority: r.priority,
-                    label,
-                }
-            })
-            .collect();
-        let inner = Inner {
-            name: doc.name.clone(),
-            version: doc.version.clone(),
-            rule_ids: doc.rules.iter().map(|r| r.id.clone()).collect(),
-            rule_names: doc.rules.iter().map(|r| r.name.clone()).collect(),
-            label_block: doc.labels.iter().map(|l| l == "BLOCK").collect(),
-            label_review: doc.labels.iter().map(|l| l == "REVIEW").collect(),
-            default_rank: doc.label_ranks[0],
-            labels: doc.labels,
-            rules,
-            plan,
-            trie: FieldTrie::new(&fields),
-        };
         Ok(RuleSet {
-            inner: Arc::new(inner),
+            inner: Arc::new(Inner::new(doc, conds, &fields)),
         })
     }
     /// `ruleset.name`.

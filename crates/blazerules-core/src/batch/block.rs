@@ -3,9 +3,9 @@
 
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
-use crate::plan::tree::Record;
+use crate::plan::tree::{Ctx, Record};
 use crate::read::fields::MISSING;
-use crate::read::reader::{read_record, Out, Read};
+use crate::read::reader::{read_record, Fixup, Out, Read};
 use crate::read::shape::Templates;
 use crate::ruleset::Inner;
 use simd_json::{Node, Tape};
@@ -67,8 +67,6 @@ impl<'p> Block<'p> {
             return;
         }
         let t0 = Instant::now();
-        let n = self.lines.len();
-        let ns = rs.trie.n_slots;
         let Scratch {
             esc,
             fixups,
@@ -81,14 +79,48 @@ impl<'p> Block<'p> {
             ctx,
             ..
         } = scratch;
-        esc.clear();
-        fixups.clear();
-        slots.clear();
-        slots.resize(n * ns, MISSING);
-        prio.clear();
-        prio.resize(n * ns, 0);
-        ok.clear();
         let mut tp: Vec<Node<'p>> = std::mem::replace(tape, Tape(Vec::new())).reset().0;
+        let bufs = Bufs {
+            tape: &mut tp,
+            fixups: &mut *fixups,
+            esc: &mut *esc,
+            key: &mut *key,
+            slots: &mut *slots,
+            prio: &mut *prio,
+            ok: &mut *ok,
+        };
+        self.read(rs, bufs, sink);
+        let tp = patch_escapes(tp, esc, fixups);
+        let t1 = Instant::now();
+        sink.parse_ns += (t1 - t0).as_nanos() as u64;
+        let ns = rs.trie.n_slots;
+        let recs: Vec<Record<'_, '_>> = ok
+            .iter()
+            .map(|&k| Record {
+                tape: &tp,
+                slots: &slots[k * ns..(k + 1) * ns],
+            })
+            .collect();
+        self.evaluate_and_decide(rs, &recs, ok, bits, ctx, sink);
+        sink.eval_ns += t1.elapsed().as_nanos() as u64;
+        *tape = Tape(tp).reset();
+        self.seen += self.lines.len();
+        self.lines.clear();
+    }
+
+    /// Reads every queued record into `b`: its kept values, its slots, and (when it is an
+    /// object) its index in `b.ok`; a record that is not is skipped with its reason.
+    #[inline]
+    fn read(&mut self, rs: &Inner, b: Bufs<'_, 'p>, sink: &mut Sink) {
+        let ns = rs.trie.n_slots;
+        let n = self.lines.len();
+        b.esc.clear();
+        b.fixups.clear();
+        b.slots.clear();
+        b.slots.resize(n * ns, MISSING);
+        b.prio.clear();
+        b.prio.resize(n * ns, 0);
+        b.ok.clear();
         for (k, &(line, text, row)) in self.lines.iter().enumerate() {
             let text = match text.map_or_else(|| std::str::from_utf8(line), Ok) {
                 Ok(t) => t,
@@ -98,58 +130,73 @@ impl<'p> Block<'p> {
                     continue;
                 }
             };
-            let (mark, fixed) = (tp.len(), fixups.len());
+            let (mark, fixed) = (b.tape.len(), b.fixups.len());
             let out = Out {
-                tape: &mut tp,
-                fixups: &mut *fixups,
-                esc: &mut *esc,
-                slots: &mut slots[k * ns..(k + 1) * ns],
-                prio: &mut prio[k * ns..(k + 1) * ns],
-                key: &mut *key,
+                tape: &mut *b.tape,
+                fixups: &mut *b.fixups,
+                esc: &mut *b.esc,
+                slots: &mut b.slots[k * ns..(k + 1) * ns],
+                prio: &mut b.prio[k * ns..(k + 1) * ns],
+                key: &mut *b.key,
             };
             let bad = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
                 Ok(Read::Object) => {
-                    ok.push(k);
+                    b.ok.push(k);
                     continue;
                 }
                 Ok(Read::NotObject) => "record is not a JSON object".to_string(),
                 Err(e) => format!("malformed json: at byte {}: {}", e.at, e.what),
             };
-            tp.truncate(mark);
-            fixups.truncate(fixed);
+            b.tape.truncate(mark);
+            b.fixups.truncate(fixed);
             sink.bad(row, ErrorCode::MalformedJson, bad, Some(line.to_vec()));
         }
-        // The escape arena is complete: point escaped strings' nodes at it.
-        let mut tp: Vec<Node<'_>> = tp;
-        let esc: &str = esc;
-        for f in fixups.iter() {
-            if let Some(n) = tp.get_mut(f.node as usize) {
-                *n = Node::String(
-                    esc.get(f.at as usize..(f.at + f.len) as usize)
-                        .unwrap_or_default(),
-                );
-            }
-        }
-        let t1 = Instant::now();
-        sink.parse_ns += (t1 - t0).as_nanos() as u64;
-        // Evaluate all rules over the block into a per-record bitset of matched rules.
+    }
+
+    /// Evaluates all rules over the block's objects into a per-record bitset of matched
+    /// rules, then decides each record in order (`ok[j]` is `recs[j]`'s place in the block).
+    #[inline]
+    fn evaluate_and_decide(
+        &self,
+        rs: &Inner,
+        recs: &[Record<'_, '_>],
+        ok: &[usize],
+        bits: &mut Vec<u64>,
+        ctx: &Ctx,
+        sink: &mut Sink,
+    ) {
         let words = rs.rules.len().div_ceil(64).max(1);
-        let recs: Vec<Record<'_, '_>> = ok
-            .iter()
-            .map(|&k| Record {
-                tape: &tp,
-                slots: &slots[k * ns..(k + 1) * ns],
-            })
-            .collect();
         bits.clear();
         bits.resize(recs.len() * words, 0);
-        rs.evaluator(ctx).run(&recs, bits);
+        rs.evaluator(ctx).run(recs, bits);
         for (j, &k) in ok.iter().enumerate() {
             rs.decide(&bits[j * words..(j + 1) * words], self.lines[k].2, sink);
         }
-        sink.eval_ns += t1.elapsed().as_nanos() as u64;
-        *tape = Tape(tp).reset();
-        self.seen += self.lines.len();
-        self.lines.clear();
     }
+}
+
+/// The reader's buffers for one block, borrowed apart from the rest of the scratch.
+struct Bufs<'b, 'p> {
+    tape: &'b mut Vec<Node<'p>>,
+    fixups: &'b mut Vec<Fixup>,
+    esc: &'b mut String,
+    key: &'b mut String,
+    slots: &'b mut Vec<u32>,
+    prio: &'b mut Vec<u8>,
+    ok: &'b mut Vec<usize>,
+}
+
+/// Once the block's escape arena is complete, points escaped strings' nodes at it.
+#[inline]
+fn patch_escapes<'a>(tp: Vec<Node<'a>>, esc: &'a str, fixups: &[Fixup]) -> Vec<Node<'a>> {
+    let mut tp = tp;
+    for f in fixups {
+        if let Some(n) = tp.get_mut(f.node as usize) {
+            *n = Node::String(
+                esc.get(f.at as usize..(f.at + f.len) as usize)
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    tp
 }

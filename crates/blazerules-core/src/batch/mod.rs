@@ -1,9 +1,15 @@
-//! Batches: records framed, read a block at a time, evaluated and decided on all cores.
+//! Batches: records framed (`drive`), split into pieces evaluated on all cores (`pieces`),
+//! read and evaluated a block at a time (`block`), decided (`decide`) into per-thread sinks
+//! (`sink`), and merged in order into one result (`finish`, `dead_letter`, `result`); `output` writes
+//! decision lines.
 
 pub(crate) mod block;
+mod dead_letter;
 pub(crate) mod decide;
 pub(crate) mod drive;
+mod finish;
 pub mod options;
 pub mod output;
+mod pieces;
 pub mod result;
 pub(crate) mod sink;

@@ -164,62 +164,57 @@ impl Templates {
                 if self.ops.len() >= MAX_OPS {
                     break 'steps;
                 }
-                let (w, m) = words(chunk);
                 let (end, value) = if ci == last {
                     (st.end, !st.end)
                 } else {
                     (false, false)
                 };
-                let head = match parent {
-                    NONE => self.first,
-                    p => self.ops[p as usize].kid,
-                };
-                let mut k = head;
-                let mut found = NONE;
-                while let Some(op) = self.ops.get(k as usize) {
-                    if op.words == w
-                        && op.len as usize == chunk.len()
-                        && op.end == end
-                        && op.value == value
-                    {
-                        found = k;
-                        break;
-                    }
-                    k = op.sibling;
-                }
-                if found == NONE {
-                    // Alternatives are tried in the order they were learnt: the first shape
-                    // seen is usually the common one.
-                    found = self.ops.len() as u32;
-                    let mut last = NONE;
-                    let mut k = head;
-                    while let Some(op) = self.ops.get(k as usize) {
-                        last = k;
-                        k = op.sibling;
-                    }
-                    self.ops.push(Op {
-                        words: w,
-                        masks: m,
-                        len: chunk.len() as u32,
-                        end,
-                        value,
-                        depth: st.depth,
-                        slot: st.hit.and_then(|h| h.0).map_or(NONE, |(s, _)| s),
-                        prio: st.hit.and_then(|h| h.0).map_or(0, |(_, p)| p),
-                        child: st.hit.and_then(|h| h.1),
-                        kid: NONE,
-                        sibling: NONE,
-                    });
-                    match (last, parent) {
-                        (NONE, NONE) => self.first = found,
-                        (NONE, p) => self.ops[p as usize].kid = found,
-                        (l, _) => self.ops[l as usize].sibling = found,
-                    }
-                }
-                parent = found;
+                parent = self.child(parent, chunk, st, end, value);
             }
         }
         self.recording = steps;
         self.recording.clear();
+    }
+
+    /// The op under `parent` (NONE: the first ops) that matches `chunk` of step `st`'s
+    /// glue, added after its siblings if there is none yet.
+    fn child(&mut self, parent: u32, chunk: &[u8], st: &Step, end: bool, value: bool) -> u32 {
+        let (w, m) = words(chunk);
+        let head = match parent {
+            NONE => self.first,
+            p => self.ops[p as usize].kid,
+        };
+        let mut k = head;
+        let mut last = NONE;
+        while let Some(op) = self.ops.get(k as usize) {
+            if op.words == w && op.len as usize == chunk.len() && op.end == end && op.value == value
+            {
+                return k;
+            }
+            last = k;
+            k = op.sibling;
+        }
+        // Alternatives are tried in the order they were learnt: the first shape seen is
+        // usually the common one.
+        let found = self.ops.len() as u32;
+        self.ops.push(Op {
+            words: w,
+            masks: m,
+            len: chunk.len() as u32,
+            end,
+            value,
+            depth: st.depth,
+            slot: st.hit.and_then(|h| h.0).map_or(NONE, |(s, _)| s),
+            prio: st.hit.and_then(|h| h.0).map_or(0, |(_, p)| p),
+            child: st.hit.and_then(|h| h.1),
+            kid: NONE,
+            sibling: NONE,
+        });
+        match (last, parent) {
+            (NONE, NONE) => self.first = found,
+            (NONE, p) => self.ops[p as usize].kid = found,
+            (l, _) => self.ops[l as usize].sibling = found,
+        }
+        found
     }
 }

@@ -2,6 +2,7 @@
 //! the same values for every referenced field, with and without learnt shapes.
 use super::*;
 use crate::value::span;
+use simd_json::StaticNode;
 
 const SEEDS: &[&str] = &[
     r#"{"id":"t1","ts":1792592498350,"amount":27.98,"channel":"ecom","card":{"bin":"528731","country":"CA"},"merchant":{"mcc":"5999","risk":{"score":0.0001}},"device":{"ip":"17.68.15.48","ua":"Win/Chrome","o":{"p":[{"q":1}],"r":{}}},"geo":{"lat":56.3,"lon":-110.1},"zz":[1,"a",[true,null],{"q":[2]},[]],"tags":["a","b"],"items":[{"sku":"7852","qty":1}],"flags":4}"#,

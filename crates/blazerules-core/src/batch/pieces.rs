@@ -1,0 +1,131 @@
+//! Splitting a batch into pieces and evaluating them on all cores: each worker thread takes
+//! the next piece, with its own scratch buffers and sink; the sinks come back in piece order.
+
+use crate::batch::options::{EvalOptions, IngestErrorMode};
+use crate::batch::sink::{Scratch, Sink};
+use crate::ruleset::Inner;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A thread keeps its scratch buffers between batches unless a record was larger than this.
+const SCRATCH_KEEP_MAX: usize = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
+/// Below this many bytes a batch is evaluated on the calling thread.
+const PARALLEL_MIN_BYTES: usize = 256 * 1024;
+/// Pieces are at least this large, so per-piece overhead stays negligible...
+const PIECE_MIN_BYTES: usize = 128 * 1024;
+/// ...and at most this large, so a worker's padded copy stays cache-warm and its memory bounded.
+const PIECE_MAX_BYTES: usize = 1024 * 1024;
+
+/// The batch's clock: what `now()` in a rule and a dead letter's `ts_ms` read.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn threads(opts: &EvalOptions) -> usize {
+    // available_parallelism reads cgroup files on Linux: ask once, not per batch.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    match opts.threads {
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        n => n,
+    }
+}
+
+/// Offsets where the pieces of an NDJSON payload start, and its end: boundaries fall just
+/// after a newline, so no line is split.
+pub(crate) fn line_bounds(payload: &[u8], opts: &EvalOptions) -> Vec<usize> {
+    let n_threads = threads(opts);
+    let mut bounds = vec![0usize];
+    let target = if n_threads > 1 && payload.len() >= PARALLEL_MIN_BYTES {
+        (payload.len() / (n_threads * 8)).clamp(PIECE_MIN_BYTES, PIECE_MAX_BYTES)
+    } else {
+        PIECE_MAX_BYTES
+    };
+    let mut at = 0;
+    while at + target < payload.len() {
+        match memchr::memchr(b'\n', &payload[at + target..]) {
+            Some(i) => {
+                at = at + target + i + 1;
+                bounds.push(at);
+            }
+            None => break,
+        }
+    }
+    bounds.push(payload.len());
+    bounds
+}
+
+/// How many messages each piece of a batch of `msgs` holds.
+pub(crate) fn messages_per_piece(msgs: &[&[u8]], opts: &EvalOptions) -> usize {
+    let total: usize = msgs.iter().map(|m| m.len()).sum();
+    let n_threads = threads(opts);
+    if n_threads > 1 && total >= PARALLEL_MIN_BYTES {
+        msgs.len().div_ceil(n_threads * 8).max(64)
+    } else {
+        msgs.len().max(1)
+    }
+}
+
+fn new_sink(rs: &Inner, opts: &EvalOptions) -> Sink {
+    let keep_all = opts.ingest_error_mode == IngestErrorMode::DeadLetter;
+    Sink::new(
+        rs.rules.len(),
+        keep_all,
+        opts.max_error_samples,
+        opts.max_record_bytes,
+    )
+}
+
+/// Runs `work(piece_index, scratch, sink)` for every piece on up to `threads` threads and
+/// returns the sinks in piece order.
+pub(crate) fn run_pieces<W>(rs: &Inner, opts: &EvalOptions, n_pieces: usize, work: W) -> Vec<Sink>
+where
+    W: Fn(usize, &mut Scratch, &mut Sink) + Sync,
+{
+    let now = now_ms();
+    let n_threads = threads(opts).min(n_pieces).max(1);
+    let next = AtomicUsize::new(0);
+    let worker = || {
+        // Reuse this thread's parser buffers across batches (small batches are mostly setup).
+        let mut scratch = SCRATCH
+            .with(|c| c.take())
+            .unwrap_or_else(|| Scratch::new(now));
+        scratch.ctx.now_ms = now;
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n_pieces {
+                break;
+            }
+            let mut sink = new_sink(rs, opts);
+            work(i, &mut scratch, &mut sink);
+            done.push((i, sink));
+        }
+        // Keep it only if no huge record inflated its buffers.
+        if scratch.largest_record <= SCRATCH_KEEP_MAX {
+            SCRATCH.with(|c| c.set(Some(scratch)));
+        }
+        done
+    };
+    let mut all: Vec<(usize, Sink)> = if n_threads == 1 {
+        worker()
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n_threads).map(|_| s.spawn(worker)).collect();
+            // A worker cannot panic on input; if one ever did, the panic goes on to the caller
+            // (the napi glue turns it into a JS error) rather than losing that worker's pieces.
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        })
+    };
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, s)| s).collect()
+}
