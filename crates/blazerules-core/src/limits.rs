@@ -17,3 +17,7 @@ pub(crate) const TOO_DEEP: &str = concat!("nesting deeper than ", max_depth!());
 /// Deepest nesting of a rule's conditions (and/or/not/array_any levels below the root) and
 /// of a `sql:` expression (rules-reference §2.19 and the nesting-limit note in §2).
 pub const MAX_CONDITION_DEPTH: usize = 128;
+
+/// Deepest nesting of a rules document given as JSON text: the glue refuses deeper text before
+/// parsing it, which protects the recursive parser and `Drop` from exhausting the stack.
+pub const MAX_DOCUMENT_DEPTH: usize = 1024;

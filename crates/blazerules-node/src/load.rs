@@ -63,9 +63,8 @@ fn problems_from(err: LoadError) -> Vec<NativeProblem> {
     out
 }
 
-/// Deeper JSON documents are rejected before parsing (the core's own limit for conditions is
-/// 128 levels; this only protects the recursive parser and `Drop` from exhausting the stack).
-const MAX_DOC_DEPTH: usize = 1024;
+/// Deeper JSON documents are rejected before parsing (see the constant's own doc).
+use blazerules_core::limits::MAX_DOCUMENT_DEPTH as MAX_DOC_DEPTH;
 
 /// Returns a problem if the JSON text nests arrays/objects deeper than [`MAX_DOC_DEPTH`].
 fn too_deep(text: &[u8]) -> Option<NativeProblem> {
