@@ -44,7 +44,11 @@ type ValueOf<S extends OptionSpec> = S extends { type: 'int' | 'number' }
           : string;
 
 /** Whether a parsed value is always there: the option is required or has a default. */
-type Present<S extends OptionSpec> = S extends { required: true } ? true : S extends { default: string | number } ? true : false;
+type Present<S extends OptionSpec> = S extends { required: true }
+  ? true
+  : S extends { default: string | number }
+    ? true
+    : false;
 
 /** The parsed options of a command whose options are `O`, keyed by option name. */
 export type Values<O extends readonly OptionSpec[]> = {
@@ -106,12 +110,14 @@ function convert(spec: OptionSpec, raw: string | undefined): string | number | b
       return raw === undefined || TRUE_WORDS.includes(raw.toLowerCase());
     case 'int': {
       const n = Number(raw);
-      if (raw === undefined || !Number.isInteger(n) || n < 0) throw new UsageError(`${name} must be a non-negative integer`);
+      if (raw === undefined || !Number.isInteger(n) || n < 0)
+        throw new UsageError(`${name} must be a non-negative integer`);
       return n;
     }
     case 'number': {
       const n = Number(raw);
-      if (raw === undefined || !Number.isFinite(n) || n < 0) throw new UsageError(`${name} must be a non-negative number`);
+      if (raw === undefined || !Number.isFinite(n) || n < 0)
+        throw new UsageError(`${name} must be a non-negative number`);
       return n;
     }
     default:
@@ -202,7 +208,11 @@ export function synopsis(c: Command): string[] {
 /** `blazerules help COMMAND`: the synopsis, then each option with its help and default. */
 export function commandHelp(c: Command): string {
   const rows = c.options.map((o) => {
-    const extra = [o.required ? 'required' : '', o.repeatable ? 'repeatable' : '', o.default !== undefined ? `default ${o.default}` : '']
+    const extra = [
+      o.required ? 'required' : '',
+      o.repeatable ? 'repeatable' : '',
+      o.default !== undefined ? `default ${o.default}` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     return [`--${o.name}${placeholder(o)}`, extra === '' ? o.help : `${o.help} (${extra})`] as const;

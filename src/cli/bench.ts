@@ -46,7 +46,13 @@ interface Measured {
 }
 
 /** Evaluates the batches over and over for `seconds` (at least one pass). */
-async function measure(engine: RuleEngine, batches: readonly Buffer[], ruleIds: readonly string[], seconds: number, tty: boolean): Promise<Measured> {
+async function measure(
+  engine: RuleEngine,
+  batches: readonly Buffer[],
+  ruleIds: readonly string[],
+  seconds: number,
+  tty: boolean,
+): Promise<Measured> {
   const m: Measured = { latencies: [], fires: {}, records: 0, skipped: 0, bytes: 0, passes: 0, evalMs: 0, elapsed: 0 };
   for (const id of ruleIds) m.fires[id] = 0;
   const t0 = performance.now();
@@ -66,7 +72,9 @@ async function measure(engine: RuleEngine, batches: readonly Buffer[], ruleIds: 
       if (tty && now - lastProgress >= 1000) {
         lastProgress = now;
         const el = (now - t0) / 1000;
-        process.stderr.write(`\r${(m.records / el).toFixed(0)} records/s  ${(m.bytes / 1e6 / el).toFixed(1)} MB/s  ${el.toFixed(0)}/${seconds}s `);
+        process.stderr.write(
+          `\r${(m.records / el).toFixed(0)} records/s  ${(m.bytes / 1e6 / el).toFixed(1)} MB/s  ${el.toFixed(0)}/${seconds}s `,
+        );
       }
       if (now >= deadline && m.passes > 0) break;
     }
@@ -79,7 +87,9 @@ async function measure(engine: RuleEngine, batches: readonly Buffer[], ruleIds: 
 }
 
 /** The rules array of a rules document (top level or under `ruleset`), and its holder. */
-function rulesOf(rulesFile: string): { root: Record<string, unknown>; holder: Record<string, unknown>; rules: unknown[] } | undefined {
+function rulesOf(
+  rulesFile: string,
+): { root: Record<string, unknown>; holder: Record<string, unknown>; rules: unknown[] } | undefined {
   const text = readFileSync(rulesFile, 'utf8');
   let doc: unknown;
   if (rulesFile.toLowerCase().endsWith('.json')) {
@@ -92,7 +102,8 @@ function rulesOf(rulesFile: string): { root: Record<string, unknown>; holder: Re
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return undefined;
   const root = doc as Record<string, unknown>;
   const rs = root.ruleset;
-  const nested = rs !== null && typeof rs === 'object' && !Array.isArray(rs) && Array.isArray((rs as Record<string, unknown>).rules);
+  const nested =
+    rs !== null && typeof rs === 'object' && !Array.isArray(rs) && Array.isArray((rs as Record<string, unknown>).rules);
   const holder = nested ? (rs as Record<string, unknown>) : root;
   return { root, holder, rules: Array.isArray(holder.rules) ? (holder.rules as unknown[]) : [] };
 }
@@ -128,9 +139,13 @@ async function ruleCosts(rulesFile: string, data: Buffer, ruleIds: readonly stri
   try {
     // Baseline: one rule on a field no record has (a rule set with no rules at all takes a
     // different path through the core).
-    const base = await timeWith([{ id: '__blazerules_bench_baseline__', conditions: { field: '__blazerules_bench_none__', op: 'is_null' } }]);
+    const base = await timeWith([
+      { id: '__blazerules_bench_baseline__', conditions: { field: '__blazerules_bench_none__', op: 'is_null' } },
+    ]);
     for (const id of ruleIds) {
-      const rule = doc.rules.find((r) => r !== null && typeof r === 'object' && (r as Record<string, unknown>).id === id);
+      const rule = doc.rules.find(
+        (r) => r !== null && typeof r === 'object' && (r as Record<string, unknown>).id === id,
+      );
       if (rule === undefined) continue;
       const t = await timeWith([rule]);
       const n = Math.max(1, t.records);
@@ -160,7 +175,9 @@ function printText(result: ReturnType<typeof report>, r: LoadReport, batchesPerP
     `throughput:       ${result.records_per_sec} records/s, ${result.mb_per_sec} MB/s`,
     `batch latency:    p50 ${result.batch_latency_ms.p50} ms, p99 ${result.batch_latency_ms.p99} ms`,
     'rule fire counts (one pass) and cost (ns per record, one thread, estimated):',
-    ...Object.entries(result.rule_fire_counts).map(([id, n]) => `  ${id}: ${n}  (${result.rule_cost_ns_per_record[id] ?? '?'} ns)`),
+    ...Object.entries(result.rule_fire_counts).map(
+      ([id, n]) => `  ${id}: ${n}  (${result.rule_cost_ns_per_record[id] ?? '?'} ns)`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -191,7 +208,13 @@ export const bench = command({
   summary: 'records/s, MB/s, batch latency, per-rule fire counts and cost',
   options: [
     RULES,
-    { name: 'path', type: 'string', arg: 'F', required: true, help: 'an ndjson file, read whole and evaluated over and over' },
+    {
+      name: 'path',
+      type: 'string',
+      arg: 'F',
+      required: true,
+      help: 'an ndjson file, read whole and evaluated over and over',
+    },
     { name: 'seconds', type: 'number', arg: 'S', default: 10, help: 'how long to run (at least one pass)' },
     { name: 'json', type: 'flag', help: 'print the results as one JSON line' },
     THREADS,

@@ -114,7 +114,12 @@ class EvalSink {
       messages_processed: this.processed,
       messages_skipped: this.skipped,
       rule_match_count_entries: Object.keys(this.ruleCounts).length,
-      timing_ms: { parse: round3(this.parseMs), eval: round3(this.evalMs), total: round3(this.totalMs), wall: round3(wallMs) },
+      timing_ms: {
+        parse: round3(this.parseMs),
+        eval: round3(this.evalMs),
+        total: round3(this.totalMs),
+        wall: round3(wallMs),
+      },
       error_counts: this.errorCounts,
       ruleset_version: this.version,
     };
@@ -128,7 +133,13 @@ function inputKind(input: string, file: string | undefined): 'ndjson' | 'json-ar
 
 /** Evaluates one file into the sink: an ndjson file chunk by chunk, chunk k+1 natively while
  * chunk k's output is formatted and written. */
-async function evalFile(engine: RuleEngine, sink: EvalSink, file: string, input: string, chunkBytes: number): Promise<void> {
+async function evalFile(
+  engine: RuleEngine,
+  sink: EvalSink,
+  file: string,
+  input: string,
+  chunkBytes: number,
+): Promise<void> {
   if (inputKind(input, file) === 'json-array') {
     await sink.add(await engine.evaluateJsonArray(readFileSync(file)));
     return;
@@ -180,7 +191,11 @@ export const evalCommand = command({
     try {
       if (o.stdin) {
         const data = await readStdin();
-        await sink.add(inputKind(input, undefined) === 'json-array' ? await engine.evaluateJsonArray(data) : await engine.evaluateNdjson(data));
+        await sink.add(
+          inputKind(input, undefined) === 'json-array'
+            ? await engine.evaluateJsonArray(data)
+            : await engine.evaluateNdjson(data),
+        );
       } else {
         for (const file of paths) await evalFile(engine, sink, file, input, chunkBytes);
       }

@@ -22,7 +22,11 @@ function print(text: string): void {
 }
 
 /** `--version`, `--help` or `help [COMMAND]`; else the command and its arguments. */
-function topLevel(command: string | undefined, positionals: string[], hasOption: (name: string) => boolean): Command | undefined {
+function topLevel(
+  command: string | undefined,
+  positionals: string[],
+  hasOption: (name: string) => boolean,
+): Command | undefined {
   if (command === undefined) {
     if (hasOption('version')) print(version);
     else if (hasOption('help')) print(USAGE);
@@ -53,7 +57,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   if (c.source !== undefined) {
     const source = positionals.shift();
     if (source !== c.source) {
-      throw new UsageError(`'${c.name}' needs a source: '${c.name} ${c.source}'${source === undefined ? '' : ` (not '${source}')`}`);
+      throw new UsageError(
+        `'${c.name}' needs a source: '${c.name} ${c.source}'${source === undefined ? '' : ` (not '${source}')`}`,
+      );
     }
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0] ?? ''}'`);

@@ -13,7 +13,11 @@ const NUMBERS = [
   ['max-batches', 'maxBatches', 'stop after this many batches (0: no limit)'],
   ['idle-timeout-ms', 'idleTimeoutMs', 'stop after this long without a message (0: run until stopped)'],
   ['poll-timeout-ms', 'pollTimeoutMs', 'wait this long for the first message of a batch'],
-  ['flush-timeout-ms', 'flushTimeoutMs', "wait this long for a batch's delivery reports; then the run fails, uncommitted"],
+  [
+    'flush-timeout-ms',
+    'flushTimeoutMs',
+    "wait this long for a batch's delivery reports; then the run fails, uncommitted",
+  ],
   ['connect-timeout-ms', 'connectTimeoutMs', 'give up if the cluster cannot be reached at start within this long'],
 ] as const;
 
@@ -47,7 +51,9 @@ async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Prom
   const options: StreamRunOptions = { signal: controller.signal };
   if (process.stderr.isTTY) {
     options.onStats = (s: StreamRunStats): void => {
-      process.stderr.write(`\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `);
+      process.stderr.write(
+        `\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `,
+      );
     };
   }
   try {
@@ -63,17 +69,23 @@ async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Prom
 export const stream = command({
   name: 'stream',
   source: 'kafka',
-  summary: 'the native runStream loop until SIGINT/SIGTERM (then drains, flushes, commits) or a limit; prints the stats',
-  notes: ['Options left out take runStream\'s defaults (docs/kafka.md).'],
+  summary:
+    'the native runStream loop until SIGINT/SIGTERM (then drains, flushes, commits) or a limit; prints the stats',
+  notes: ["Options left out take runStream's defaults (docs/kafka.md)."],
   options: [
     RULES,
     { name: 'brokers', type: 'string', arg: 'B', required: true, help: 'bootstrap servers, host:port[,host:port…]' },
     topicOption('input-topic', 'T', 'the topic to consume'),
     topicOption('input-topics', 'T,T', 'several topics, comma-separated (instead of --input-topic)'),
-    topicOption('output-topic', 'O', "where decisions go (required unless --output-mode none)"),
+    topicOption('output-topic', 'O', 'where decisions go (required unless --output-mode none)'),
     topicOption('dlq-topic', 'D', 'records that cannot be evaluated go here'),
     { name: 'group-id', type: 'string', arg: 'G', default: 'blazerules', help: 'the consumer group' },
-    { name: 'output-mode', type: 'choice', values: ['rows', 'enriched', 'grouped', 'none'], help: 'what is produced per batch' },
+    {
+      name: 'output-mode',
+      type: 'choice',
+      values: ['rows', 'enriched', 'grouped', 'none'],
+      help: 'what is produced per batch',
+    },
     ...NUMBERS.map(([name, , help]) => ({ name, type: 'int', help }) as const),
     { name: 'commit-offsets', type: 'flag', arg: 'true|false', help: 'commit offsets after delivery' },
     { name: 'consumer-conf', type: 'kv', arg: 'k=v', repeatable: true, help: 'a librdkafka consumer property' },

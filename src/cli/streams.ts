@@ -52,7 +52,11 @@ export class Out {
 
 /** Reads an ndjson file in chunks cut at the last newline; memory stays at a few chunks plus
  * the longest line. A chunk handed to `fn` is never written to afterwards. */
-export async function forEachChunk(file: string, chunkBytes: number, fn: (chunk: Buffer) => Promise<void>): Promise<number> {
+export async function forEachChunk(
+  file: string,
+  chunkBytes: number,
+  fn: (chunk: Buffer) => Promise<void>,
+): Promise<number> {
   const fh = await open(file, 'r');
   let bytes = 0;
   try {

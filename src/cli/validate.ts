@@ -31,7 +31,11 @@ function load(engine: RuleEngine, rules: string): LoadReport {
 export const validate = command({
   name: 'validate',
   summary: 'check a rules file (and evaluate a sample); problems exit 2 as file:line:column: CODE message',
-  options: [RULES, { name: 'sample', type: 'string', arg: 'F', help: 'an ndjson file to evaluate with the rules' }, THREADS],
+  options: [
+    RULES,
+    { name: 'sample', type: 'string', arg: 'F', help: 'an ndjson file to evaluate with the rules' },
+    THREADS,
+  ],
   async run(o): Promise<void> {
     const engine = new RuleEngine(engineConfig(o));
     const report = load(engine, o.rules);
