@@ -24,7 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureRulesFile } from './gen-rules.mjs';
 import { DATA_DIR, ensureDataFile } from './gen.mjs';
-import { nonEmptyLines, sliceFile } from './lib/data.mjs';
+import { isObjectLine, nonEmptyLines, sliceFile } from './lib/data.mjs';
 import { fmtInt, fmtMB, fmtRate } from './lib/format.mjs';
 import { competitorsSection, verifySection } from './lib/checks.mjs';
 import { report } from './lib/report.mjs';
@@ -428,15 +428,7 @@ async function rulesSection(ctx) {
   const rdFile = sliceFile(ctx.mainFile, CFG.ruleData);
   const rdBuf = fs.readFileSync(rdFile);
   const rdClean = rdFile.replace(/\.ndjson$/, '-clean.ndjson');
-  const isObject = (l) => {
-    try {
-      const o = JSON.parse(l);
-      return o !== null && typeof o === 'object' && !Array.isArray(o);
-    } catch {
-      return false;
-    }
-  };
-  fs.writeFileSync(rdClean, `${nonEmptyLines(rdBuf).filter(isObject).join('\n')}\n`);
+  fs.writeFileSync(rdClean, `${nonEmptyLines(rdBuf).filter(isObjectLine).join('\n')}\n`);
   for (const n of CFG.ruleCounts) {
     const { row, rf } = await rulesRow(ctx, n, rdFile, rdBuf);
     if (ctx.current.mod && !ctx.pyErr && !row.blazeError && !row.pyError) await rulesCrossCheck(ctx, row, rf, rdClean);

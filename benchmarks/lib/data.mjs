@@ -36,6 +36,16 @@ export function sliceFile(src, spec) {
   return file;
 }
 
+/** Whether a line of text is a JSON object (a record every engine reads). */
+export function isObjectLine(line) {
+  try {
+    const o = JSON.parse(line);
+    return o !== null && typeof o === 'object' && !Array.isArray(o);
+  } catch {
+    return false;
+  }
+}
+
 /** The prefix of `buf` holding at least n parseable records (malformed lines in between included). */
 export function sliceBytesForRecords(buf, n) {
   let pos = 0;
@@ -43,10 +53,7 @@ export function sliceBytesForRecords(buf, n) {
   while (got < n && pos < buf.length) {
     let e = buf.indexOf(10, pos);
     if (e < 0) e = buf.length;
-    try {
-      const o = JSON.parse(buf.toString('utf8', pos, e));
-      if (o && typeof o === 'object' && !Array.isArray(o)) got++;
-    } catch {}
+    if (isObjectLine(buf.toString('utf8', pos, e))) got++;
     pos = e + 1;
   }
   return buf.subarray(0, pos);

@@ -32,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DATA_DIR, ensureDataFile } from '../gen.mjs';
+import { isObjectLine } from '../lib/data.mjs';
 import { baselineTable, fmtRate, table } from '../lib/format.mjs';
 import { commitOf } from '../lib/setup.mjs';
 import {
@@ -284,29 +285,23 @@ function loadIo() {
 /** Builds the Rust passthrough; an error text or null. */
 function buildPassthrough(log) {
   log('building the passthrough (cargo build --release, benchmarks/stream/passthrough)');
-  const b = spawnSync('cargo', ['build', '--release', '--quiet', '--manifest-path', path.join(PT_DIR, 'Cargo.toml')], {
+  // --target-dir: PT_BIN's, even where CARGO_TARGET_DIR points elsewhere.
+  const args = ['build', '--release', '--quiet', '--manifest-path', path.join(PT_DIR, 'Cargo.toml')];
+  const b = spawnSync('cargo', [...args, '--target-dir', path.join(PT_DIR, 'target')], {
     encoding: 'utf8',
     timeout: 1_200_000,
   });
-  return b.status === 0 && fs.existsSync(PT_BIN)
-    ? null
-    : `cargo build failed: ${(b.stderr || String(b.error || '')).trim().split('\n').slice(-3).join(' | ')}`;
+  if (b.status !== 0)
+    return `cargo build failed: ${(b.stderr || String(b.error || '')).trim().split('\n').slice(-3).join(' | ')}`;
+  return fs.existsSync(PT_BIN) ? null : `cargo build did not write ${PT_BIN}`;
 }
 
 /** benchmarks/gen.mjs card transactions, valid ones only, as message values. */
 function recordValues(n) {
-  const isObject = (l) => {
-    try {
-      const o = JSON.parse(l);
-      return o !== null && typeof o === 'object' && !Array.isArray(o);
-    } catch {
-      return false;
-    }
-  };
   const lines = fs.readFileSync(ensureDataFile(`${n}r`, { malformedRate: 0 }), 'utf8').split('\n');
   return lines
     .map((l) => l.trim())
-    .filter((l) => l && isObject(l))
+    .filter((l) => l && isObjectLine(l))
     .slice(0, n)
     .map((l) => Buffer.from(l));
 }
