@@ -14,9 +14,9 @@ export class UsageError extends Error {}
  */
 export type OptionType = 'string' | 'int' | 'number' | 'flag' | 'choice' | 'kv';
 
-export interface OptionSpec<N extends string = string, T extends OptionType = OptionType> {
-  readonly name: N;
-  readonly type: T;
+export interface OptionSpec {
+  readonly name: string;
+  readonly type: OptionType;
   readonly help: string;
   /** The value's placeholder in usage text (R, F, N…; for a flag, its optional value). */
   readonly arg?: string;
@@ -144,7 +144,7 @@ export function parseOptions<O extends readonly OptionSpec[]>(cmd: Command<O>, o
   for (const [name, raw] of options) {
     const spec = specs.get(name);
     if (spec === undefined) throw new UsageError(`unknown option --${name} for '${cmd.name}'`);
-    if (name in out && !spec.repeatable) throw new UsageError(`option --${name} given more than once`);
+    if (Object.hasOwn(out, name) && !spec.repeatable) throw new UsageError(`option --${name} given more than once`);
     const value = convert(spec, raw);
     if (spec.type === 'kv') {
       const kv = String(value);
@@ -157,7 +157,7 @@ export function parseOptions<O extends readonly OptionSpec[]>(cmd: Command<O>, o
     }
   }
   for (const spec of cmd.options) {
-    if (spec.name in out) continue;
+    if (Object.hasOwn(out, spec.name)) continue;
     if (spec.required) throw new UsageError(`--${spec.name} is required`);
     if (spec.default !== undefined) out[spec.name] = spec.default;
   }
@@ -201,7 +201,7 @@ function commandWords(c: Command): string {
 }
 
 /** One command's synopsis (for the overall usage). */
-export function synopsis(c: Command): string[] {
+function synopsis(c: Command): string[] {
   return wrap(`  ${commandWords(c)}`, c.options.map(synopsisOf), '       ');
 }
 
