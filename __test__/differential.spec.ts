@@ -95,8 +95,8 @@ for (const name of caseDirs) {
       t.is(result.nRecords, exp.n_records, `${where}: nRecords`);
       t.is(result.messagesSkipped, exp.messages_skipped, `${where}: messagesSkipped`);
       t.is(
-        result.errorCounts['MALFORMED_JSON'] ?? 0,
-        exp.error_counts['MALFORMED_JSON'] ?? 0,
+        result.errorCounts.MALFORMED_JSON ?? 0,
+        exp.error_counts.MALFORMED_JSON ?? 0,
         `${where}: errorCounts.MALFORMED_JSON`,
       );
 

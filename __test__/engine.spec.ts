@@ -17,7 +17,7 @@ const RECORDS = [
   { amount: 5, country: 'US', user: 'carol' }, // audit only (shadow): APPROVE, matched
   { country: 'US' }, // nothing
 ];
-const NDJSON = RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const NDJSON = `${RECORDS.map((r) => JSON.stringify(r)).join('\n')}\n`;
 
 function engine(): RuleEngine {
   const e = new RuleEngine();
@@ -285,7 +285,7 @@ test('EngineConfig is validated', (t) => {
 test('maxErrorSamples bounds the samples, counts stay exact', async (t) => {
   const e = new RuleEngine({ maxErrorSamples: 3 });
   e.loadRules(BASIC);
-  const r = await e.evaluateNdjson('bad\n'.repeat(10) + '{"amount":1}\n');
+  const r = await e.evaluateNdjson(`${'bad\n'.repeat(10)}{"amount":1}\n`);
   t.is(r.messagesSkipped, 10);
   t.is(r.errorCounts.MALFORMED_JSON, 10);
   t.is(r.errorSamples.length, 3);

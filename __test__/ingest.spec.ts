@@ -33,7 +33,7 @@ const BAD: [string, Buffer, string | RegExp][] = [
   ['null', Buffer.from('null'), 'record is not a JSON object'],
   ['invalid UTF-8', Buffer.concat([Buffer.from('{"amount":5,"s":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]), /^malformed json/],
   ['nesting 100000 deep (arrays)', Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), /./],
-  ['nesting 100000 deep (objects)', Buffer.from('{"a":'.repeat(100_000) + '1' + '}'.repeat(100_000)), /./],
+  ['nesting 100000 deep (objects)', Buffer.from(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`), /./],
   ['1e400', Buffer.from('{"amount":1e400}'), /^malformed json/],
   ['a NUL byte after the object', Buffer.from('{"amount":5}\u0000'), /^malformed json/],
   ['a NUL byte inside', Buffer.from('{"amount":\u00005}'), /^malformed json/],

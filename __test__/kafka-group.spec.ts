@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { RuleEngine } from '../src/index';
 import { KafkaConsumer, KafkaProducer, type KafkaRecord } from '../src/io';
 import { runEnrichedLoop } from '../examples/kafka-enriched';
+import type { LoopStats } from '../examples/kafka-tutorial';
 import { FAST_GROUP, brokers, committedOffsets, createTopics, eventually, produceAll, readTopic, uniqueName } from './helpers/kafka';
 
 const ROOT = join(__dirname, '..');
@@ -138,7 +139,7 @@ test('clean shutdown: stop the loop, close the consumer, close (flush) the produ
   let batches = 0;
   const c1 = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   const p1 = new KafkaProducer({ brokers: B });
-  let first;
+  let first: LoopStats;
   try {
     first = await runEnrichedLoop({
       engine: e,

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { RuleEngine } from '../src/index';
 import { KafkaConsumer, KafkaProducer } from '../src/io';
 import { runEnrichedLoop } from '../examples/kafka-enriched';
-import { runTutorialLoop } from '../examples/kafka-tutorial';
+import { type LoopStats, runTutorialLoop } from '../examples/kafka-tutorial';
 import { FAST_GROUP, brokers, committedOffsets, createTopics, produceAll, readTopic, uniqueName } from './helpers/kafka';
 
 const ROOT = join(__dirname, '..');
@@ -74,7 +74,7 @@ test('tutorial loop: N records on 3 partitions -> exactly N decisions, each as e
   const e = engine();
   const consumer = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   const producer = new KafkaProducer({ brokers: B });
-  let stats;
+  let stats: LoopStats;
   try {
     stats = await runTutorialLoop({ engine: e, consumer, producer, outputTopic: output, batchSize: 64, maxMessages: N + BAD, idleTimeoutMs: 60_000 });
   } finally {

@@ -68,7 +68,7 @@ test('NDJSON records read along learnt shapes give what a full parse gives', asy
   t.true(lines.length > 5000);
   const e = new RuleEngine();
   e.loadRules(RULES);
-  const ndjson = await e.evaluateNdjson(Buffer.from(lines.join('\n') + '\n'));
+  const ndjson = await e.evaluateNdjson(Buffer.from(`${lines.join('\n')}\n`));
   const array = await e.evaluateJsonArray(Buffer.from(`[${lines.join(',')}]`));
   same(t, ndjson, array);
   t.true(ndjson.nMatched > 100, 'the rules fire on this data');

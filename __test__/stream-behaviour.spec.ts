@@ -56,13 +56,13 @@ const DLQ_N = 300;
 const isBad = (i: number): boolean => i % 25 === 7;
 const badValue = (i: number): Buffer => (BAD_KINDS[Math.floor(i / 25) % BAD_KINDS.length] as [string, Buffer])[1];
 const keyOf = (i: number): string => (isBad(i) ? `bad${i}` : `g${i}`);
-const valueOf = (i: number): Buffer | string => (isBad(i) ? badValue(i) : payload(i));
+const recordValue = (i: number): Buffer | string => (isBad(i) ? badValue(i) : payload(i));
 const N_BAD = Array.from({ length: DLQ_N }, (_, i) => i).filter(isBad).length;
 
 async function dlqInput(): Promise<string> {
   const input = uniqueName('st-dlq-in');
   await createTopics(B, [[input, 2]]);
-  await produceMany(B, input, DLQ_N, valueOf, keyOf, (i) => ({ trace: `t${i}` }));
+  await produceMany(B, input, DLQ_N, recordValue, keyOf, (i) => ({ trace: `t${i}` }));
   return input;
 }
 

@@ -104,7 +104,7 @@ export function generateRules(n, seed = 1) {
     out.push('      conditions:');
     for (const line of condition(r).split('\n')) out.push(`        ${line}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function ensureRulesFile(n, seed = 1) {

@@ -46,7 +46,8 @@ export function rngFrom(seed) {
     weighted: (pairs) => {
       let x = next() * pairs.total;
       for (const [v, w] of pairs.items) {
-        if ((x -= w) < 0) return v;
+        x -= w;
+        if (x < 0) return v;
       }
       return pairs.items[pairs.items.length - 1][0];
     },
@@ -73,7 +74,6 @@ const COUNTRIES = W({
   US: 40, GB: 8, DE: 6, FR: 5, CA: 5, BR: 5, IN: 5, CN: 4, MX: 4, NG: 3, RU: 3, ES: 3, IT: 3,
   NL: 2, JP: 2, AU: 2, KP: 0.08, IR: 0.1, SY: 0.06, CU: 0.06,
 });
-const CURRENCY = { US: 'USD', GB: 'GBP', DE: 'EUR', FR: 'EUR', ES: 'EUR', IT: 'EUR', NL: 'EUR', CA: 'CAD', BR: 'BRL', IN: 'INR', CN: 'CNY', MX: 'MXN', NG: 'NGN', RU: 'RUB', JP: 'JPY', AU: 'AUD' };
 const MCC = W({
   5411: 14, 5812: 12, 5999: 10, 4111: 6, 5732: 6, 5311: 8, 5541: 8, 7011: 4, 4511: 4, 5912: 6,
   5691: 6, 5814: 8, 7995: 2.5, 5967: 2, 4829: 2, 6051: 1.5,
@@ -88,7 +88,6 @@ const UA = W({
   'Lnx/HeadlessChrome': 0.8,
 });
 const FIRST = ['john', 'maria', 'wei', 'ana', 'li', 'omar', 'sara', 'raj', 'lena', 'tom', 'yuki', 'ivan', 'zoe', 'ali'];
-const LAST = ['smith', 'garcia', 'chen', 'kim', 'patel', 'muller', 'rossi', 'silva', 'nguyen', 'khan'];
 const DOMAINS = W({
   'gmail.com': 45, 'yahoo.com': 15, 'outlook.com': 15, 'icloud.com': 12, 'proton.me': 5, 'corp.example': 6,
   'mailinator.com': 0.7, 'yopmail.com': 0.5, 'guerrillamail.net': 0.4, '10minutemail.com': 0.4,
@@ -194,20 +193,20 @@ function malformed(r, line) {
 // read exactly as BlazeRules / choices.md say.  The hand-written JS reference implements the
 // same reading, so blazerules and it must still agree record by record.
 const EDGE_OBJ = [
-  (o, r) => { delete o.amount; },
-  (o, r) => { o.amount = null; },
-  (o, r) => { o.amount = String(o.amount); }, // numeric string: not a number
+  (o) => { delete o.amount; },
+  (o) => { o.amount = null; },
+  (o) => { o.amount = String(o.amount); }, // numeric string: not a number
   (o, r) => { o.amount = r.pick([0, -0, -12.5, 1e300, 2000.0001, 2000, 250, 50, 1, 5000, 25000]); },
   (o, r) => { o.user.avg_amt = r.pick([0, null, -1, 1e-9]); },
-  (o, r) => { delete o.user; },
+  (o) => { delete o.user; },
   (o, r) => { o.merchant = r.pick(['m1', 42, null, [], {}]); }, // nested object replaced
-  (o, r) => { o.merchant.risk = null; },
+  (o) => { o.merchant.risk = null; },
   (o, r) => { o.merchant.risk.score = r.pick([0.05, 0.92, 0.75, 0.6, 0, 1, '0.99', null]); },
   (o, r) => { o.merchant.country = r.pick(['', 'null', 'None', 'NULL', 'ir', 'IR ', 'US', 'KP', 7]); },
   (o, r) => { o.merchant.mcc = r.pick([7995, '07995', '7995', '']); },
   (o, r) => { o.channel = r.pick(['', 'ECOM', 'ecom', null, 'None']); },
   (o, r) => { o.device.fingerprint = r.pick(['', 'null', 'None', null, 0, false]); },
-  (o, r) => { delete o.device; },
+  (o) => { delete o.device; },
   (o, r) => { o.device.ip = r.pick(['185.220.100.7', '185.220.103.255', '185.220.104.1', '441.220.100.5', '185.220.100', '185.220.100.7.9', 'abc', '', ' 185.220.100.7', '171.25.193.0', '171.25.192.255', 3117179911]); },
   (o, r) => { o.device.ua = r.pick(['Ünïcode HeadlessChrome/1', 'headlesschrome', 'HeadlessChrom', '', 12]); },
   (o, r) => { o.tags = r.pick([[], ['gift_card'], 'gift_card', 'crypto,gift_card', [1, 2], null, ['GIFT_CARD'], [['gift_card']]]); },
@@ -219,7 +218,7 @@ const EDGE_OBJ = [
   (o, r) => { o.card.type = r.pick(['prepaid', 'Prepaid', null, '']); },
   (o, r) => { o.user.email = r.pick(['x@yopmail.com', 'x@yopmail.com.evil', 'X@YOPMAIL.COM', 'x@mailinator.net', null, 'é@10minutemail.com']); },
   (o, r) => { o.user.age_days = r.pick([29, 30, 29.9, -1, null, '1']); },
-  (o, r) => { o.extra = { deeply: { nested: { value: [1, { a: 'b' }] } } }; },
+  (o) => { o.extra = { deeply: { nested: { value: [1, { a: 'b' }] } } }; },
 ];
 const EDGE_LINE = [
   (l) => `${l}\r`, // CRLF
@@ -268,7 +267,7 @@ export function generate({ bytes = 0, records = 0, seed = 42, malformedRate = 0.
     size += line.length + 1;
     i++;
   }
-  const buf = Buffer.from(parts.join('\n') + '\n', 'utf8');
+  const buf = Buffer.from(`${parts.join('\n')}\n`, 'utf8');
   return { buf, lines: i, records: i - malformedIdx.length, malformedLines: malformedIdx.length, malformedIdx };
 }
 
@@ -295,8 +294,8 @@ export function ensureDataFile(sizeArg, { seed = 42, malformedRate = 0.01, edgeR
   if (fs.existsSync(file) && fs.existsSync(meta) && fs.readFileSync(meta, 'utf8') === stamp) return file;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const g = generate({ ...parseSize(sizeArg), seed, malformedRate, edgeRate, lean });
-  fs.writeFileSync(file + '.tmp', g.buf);
-  fs.renameSync(file + '.tmp', file);
+  fs.writeFileSync(`${file}.tmp`, g.buf);
+  fs.renameSync(`${file}.tmp`, file);
   fs.writeFileSync(meta, stamp);
   return file;
 }

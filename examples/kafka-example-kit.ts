@@ -93,7 +93,7 @@ export async function produceFile(brokers: string, topic: string, path: string):
   const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
   const producer = new KafkaProducer({ brokers });
   try {
-    lines.forEach((line, i) => producer.produce(topic, line, `record-${i}`));
+    for (const [i, line] of lines.entries()) producer.produce(topic, line, `record-${i}`);
     if (!(await producer.flush(30_000))) throw new Error(`could not produce ${path} to ${topic}`);
   } finally {
     await producer.close();

@@ -89,7 +89,7 @@ export async function createTopics(address: string, topics: Array<[name: string,
 export async function produceAll(address: string, topic: string, values: readonly string[], key?: (i: number) => string): Promise<void> {
   const producer = new KafkaProducer({ brokers: address });
   try {
-    values.forEach((v, i) => producer.produce(topic, v, key?.(i)));
+    for (const [i, v] of values.entries()) producer.produce(topic, v, key?.(i));
     if (!(await producer.flush(30_000))) throw new Error(`could not produce ${values.length} messages to ${topic}`);
   } finally {
     await producer.close();

@@ -69,7 +69,7 @@ export interface Expected {
 
 /** Evaluates the values (one JSON object each) as one NDJSON payload; index i ↔ values[i]. */
 export async function expectedFor(engine: RuleEngine, values: readonly string[]): Promise<{ rows: Expected[]; nMatched: number }> {
-  const r = await engine.evaluateNdjson(Buffer.from(values.join('\n') + '\n'));
+  const r = await engine.evaluateNdjson(Buffer.from(`${values.join('\n')}\n`));
   if (r.nRecords !== values.length) throw new Error(`expectedFor: ${r.nRecords} records evaluated of ${values.length} (the inputs must all be valid)`);
   const { decisions, scores, riskBands, winningRuleIds, ruleSetVersion, matched } = r;
   const rows = Array.from({ length: r.nRecords }, (_, i) => ({

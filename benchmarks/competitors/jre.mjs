@@ -107,7 +107,10 @@ export function createEngine() {
   engine.addOperator('ipInSubnet', (a, b) => {
     if (!isStr(a)) return false;
     let c = cidrCache.get(b);
-    if (!c) cidrCache.set(b, (c = cidr(b)));
+    if (!c) {
+      c = cidr(b);
+      cidrCache.set(b, c);
+    }
     return ((ipv4(a) & c[1]) >>> 0) === c[0];
   });
   engine.addOperator('strContains', (a, b) => isStr(a) && a.includes(b));
@@ -116,7 +119,10 @@ export function createEngine() {
   engine.addOperator('regex', (a, b) => {
     if (!isStr(a)) return false;
     let re = reCache.get(b);
-    if (!re) reCache.set(b, (re = new RegExp(b)));
+    if (!re) {
+      re = new RegExp(b);
+      reCache.set(b, re);
+    }
     return re.test(a);
   });
   engine.addOperator('isNull', (a, b) => (a === null || a === undefined) === b);
@@ -134,7 +140,7 @@ export function createEngine() {
     return lo <= hi ? h >= lo && h <= hi : h >= lo || h <= hi;
   });
   // expr: amount / user.avg_amt (null or division by zero -> no value -> false)
-  engine.addFact('amountOverAvg', async (params, almanac) => {
+  engine.addFact('amountOverAvg', async (_params, almanac) => {
     const amount = await almanac.factValue('amount');
     const user = await almanac.factValue('user');
     const avg = user ? user.avg_amt : undefined;

@@ -20,188 +20,126 @@
 // input message timestamp) → decision time (the output message's CreateTime, set by the loop's
 // producer when it produced the decision). p50 / p99 / max.
 //
-//   node benchmarks/stream/run.mjs [--quick] [--out FILE]     (writes the "Kafka stream" section
-//   of benchmarks/RESULTS.md); also part of `npm run bench` (benchmarks/run.mjs, or --stream alone).
+//   node benchmarks/stream/run.mjs [--quick] [--out FILE] [--baseline DIR]   (writes the "Kafka
+//   stream" section of benchmarks/RESULTS.md); also part of `npm run bench` (benchmarks/run.mjs,
+//   or --stream alone). --baseline DIR: runStream of another built checkout too, back to back
+//   with this one's in each round, and a "Baseline vs current" table.
 // Nothing is asserted: numbers are measured and reported.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ensureDataFile, DATA_DIR } from '../gen.mjs';
+import { DATA_DIR, ensureDataFile } from '../gen.mjs';
+import { isObjectLine } from '../lib/data.mjs';
+import { baselineTable, fmtRate, table } from '../lib/format.mjs';
+import { commitOf } from '../lib/setup.mjs';
+import {
+  KAFKA_LOCAL,
+  cpuAt,
+  createTopics,
+  deadlineAfter,
+  kafkaUp,
+  produceAll,
+  sleep,
+  startLoop,
+  topicReader,
+} from './kit.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
 const PKG = path.resolve(process.env.BLAZERULES_BENCH_PACKAGE || ROOT);
 const RULES = path.join(ROOT, 'benchmarks', 'rules.yaml');
-const KAFKA_LOCAL = path.join(ROOT, 'scripts', 'kafka-local.sh');
 const PT_DIR = path.join(HERE, 'passthrough');
 const PT_BIN = path.join(PT_DIR, 'target', 'release', 'stream-passthrough');
 const require = createRequire(import.meta.url);
 const PARTS = 4;
 const CLK_TCK = 100;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** Resolves null after ms without keeping the process alive. */
-const deadlineAfter = (ms) => new Promise((r) => setTimeout(() => r(null), ms).unref());
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const fmtRate = (x) => (x == null || !Number.isFinite(x) ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
-const fmtMs = (x) => (x == null || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const fmtMs = (x) =>
+  x == null || !Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
 const fmtPct = (x) => (x == null || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(0)} %`);
 const fmtX = (x) => (x == null || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`);
 const mib = (kb) => (kb == null ? '—' : (kb / 1024).toFixed(0));
-function table(headers, rows) {
-  const w = headers.map((h, i) => Math.max(String(h).length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(w[i])).join(' | ')} |`;
-  return [line(headers), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`, ...rows.map(line)].join('\n');
-}
-
-// ------------------------------------------------------------------ process sampling
-function procSample(pid) {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(status) || [])[1]);
-    return { t: Date.now(), cpu: Number(f[11]) + Number(f[12]), rssKb: kb('VmRSS'), hwmKb: kb('VmHWM'), threads: kb('Threads') };
-  } catch {
-    return null;
-  }
-}
-/** CPU ticks at wall time t, interpolated between samples. */
-function cpuAt(samples, t) {
-  if (!samples.length) return NaN;
-  if (t <= samples[0].t) return samples[0].cpu;
-  for (let i = 1; i < samples.length; i++) {
-    const a = samples[i - 1];
-    const b = samples[i];
-    if (t <= b.t) return a.cpu + ((b.cpu - a.cpu) * (t - a.t)) / Math.max(1, b.t - a.t);
-  }
-  return samples[samples.length - 1].cpu;
-}
-
-/** Spawns a loop process, sampling it every 100 ms until it exits. */
-function startLoop(cmd, args, { env } = {}) {
-  const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const p = { child, samples: [], stdout: '', stderr: '', peakHwmKb: 0, peakRssKb: 0, threads: 0 };
-  child.stdout.on('data', (d) => (p.stdout += d));
-  child.stderr.on('data', (d) => (p.stderr += d));
-  const timer = setInterval(() => {
-    const s = procSample(child.pid);
-    if (s) {
-      p.samples.push(s);
-      p.peakHwmKb = Math.max(p.peakHwmKb, s.hwmKb || 0);
-      p.peakRssKb = Math.max(p.peakRssKb, s.rssKb || 0);
-      p.threads = Math.max(p.threads, s.threads || 0);
-    }
-  }, 100);
-  p.exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
-      clearInterval(timer);
-      resolve({ code, signal });
-    }),
-  );
-  p.stop = async (sig = 'SIGINT') => {
-    if (child.exitCode !== null || child.signalCode !== null) return p.exited;
-    child.kill(sig);
-    const r = await Promise.race([p.exited, deadlineAfter(20_000)]);
-    if (r) return r;
-    child.kill('SIGKILL');
-    return p.exited;
-  };
-  return p;
-}
-
-// ------------------------------------------------------------------ Kafka helpers (node-rdkafka via blazerules/io)
-function kafkaUp() {
-  const wasRunning = spawnSync(KAFKA_LOCAL, ['status'], { stdio: 'ignore' }).status === 0;
-  const address = execFileSync(KAFKA_LOCAL, ['up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 }).trim();
-  return { address, wasRunning };
-}
-
-async function createTopics(address, topics) {
-  const rd = require(require.resolve('node-rdkafka', { paths: [PKG, ROOT] }));
-  const admin = rd.AdminClient.create({ 'metadata.broker.list': address, 'client.id': 'blazerules-bench' });
-  try {
-    for (const [topic, n] of topics) await new Promise((res, rej) => admin.createTopic({ topic, num_partitions: n, replication_factor: 1 }, 30_000, (e) => (e ? rej(e) : res())));
-  } finally {
-    admin.disconnect();
-  }
-  const meta = new rd.Producer({ 'metadata.broker.list': address, 'allow.auto.create.topics': false }, {});
-  await new Promise((res, rej) => meta.connect({ timeout: 30_000 }, (e) => (e ? rej(e) : res())));
-  try {
-    for (const [topic, n] of topics) {
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const ok = await new Promise((res) => meta.getMetadata({ topic, timeout: 5000 }, (e, md) => res(!e && md.topics.some((t) => t.name === topic && t.partitions.length === n && t.partitions.every((p) => p.leader >= 0)))));
-        if (ok) break;
-        if (Date.now() > deadline) throw new Error(`topic ${topic} not available`);
-        await sleep(200);
-      }
-    }
-  } finally {
-    await new Promise((res) => meta.disconnect(() => res()));
-  }
-}
-
-async function produceAll(io, address, topic, n, value, key) {
-  const p = new io.KafkaProducer({ brokers: address, conf: { 'linger.ms': 20, 'batch.num.messages': 10_000 } });
-  try {
-    for (let s = 0; s < n; s += 20_000) {
-      for (let i = s; i < Math.min(n, s + 20_000); i++) p.produce(topic, value(i), key(i));
-      if (!(await p.flush(120_000))) throw new Error(`producing to ${topic} failed`);
-    }
-  } finally {
-    await p.close();
-  }
-}
-
-/** Reads a topic from the beginning in the background, keeping (key, timestamp) per record. */
-function topicReader(io, address, topic) {
-  const consumer = new io.KafkaConsumer({ brokers: address, groupId: `bench-reader-${process.pid}-${Date.now().toString(36)}-${topic}`, topics: [topic], maxBufferedMessages: 50_000 });
-  const r = { keys: [], ts: [], stopped: false, error: null };
-  r.loop = (async () => {
-    while (!r.stopped) {
-      try {
-        for (const m of await consumer.pollRecords({ maxMessages: 10_000, timeoutMs: 300 })) {
-          r.keys.push(m.key ? m.key.toString() : '');
-          r.ts.push(m.timestampMs);
-        }
-      } catch (e) {
-        if (e && (e.code === 'BROKER_DOWN' || e.code === 'UNKNOWN_TOPIC')) await sleep(200);
-        else {
-          r.error = e;
-          return;
-        }
-      }
-    }
-  })();
-  r.until = async (n, timeoutMs) => {
-    const deadline = Date.now() + timeoutMs;
-    while (r.keys.length < n) {
-      if (r.error) throw r.error;
-      if (Date.now() > deadline) throw new Error(`read ${r.keys.length} of ${n} records of ${topic} in ${timeoutMs} ms`);
-      await sleep(50);
-    }
-  };
-  r.close = async () => {
-    r.stopped = true;
-    await r.loop;
-    await consumer.close();
-  };
-  return r;
-}
 
 // ------------------------------------------------------------------ the loops
-function loops(address, hasRunStream, ptError) {
+/** The blazerules packages whose runStream is measured: this one and, with --baseline, another. */
+function packages(hasRunStream, baseline) {
+  const out = [{ dir: PKG, id: '', label: '', skip: hasRunStream ? null : 'runStream is not exported by this build' }];
+  if (baseline) {
+    const io = path.join(baseline, 'dist', 'io.js');
+    const ok = fs.existsSync(io) && fs.readFileSync(io, 'utf8').includes('runStream');
+    out.push({
+      dir: baseline,
+      id: 'Baseline',
+      label: ' — baseline',
+      skip: ok ? null : `the baseline ${baseline} has no built runStream (dist/io.js)`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The loops, in groups: each round runs the groups in order, and the loops of a group (the
+ * same runStream setting for the current package and the baseline) back to back, the order
+ * flipped every other round.
+ */
+function loopGroups(address, ptError, pkgs) {
   const node = process.execPath;
+  const passthrough = (id, name, extra, latency) => ({
+    id,
+    name,
+    skip: ptError,
+    cmd: (i, o, g, max) => [
+      PT_BIN,
+      [
+        '--brokers',
+        address,
+        '--input-topic',
+        i,
+        '--output-topic',
+        o,
+        '--group-id',
+        g,
+        '--max-messages',
+        String(max),
+        ...extra,
+      ],
+    ],
+    stopSignal: 'SIGTERM',
+    latency,
+  });
+  const runStream = (p, workers, latency) => ({
+    id: `runStream${workers === 1 ? '' : workers}${p.id}`,
+    name: `runStream (enriched, workers ${workers})${p.label}`,
+    skip: p.skip,
+    cmd: (i, o, g, max) => [
+      node,
+      [path.join(HERE, 'runstream-child.mjs'), p.dir, RULES, address, i, o, g, String(max), String(workers)],
+    ],
+    stopSignal: 'SIGINT',
+    latency,
+  });
   return [
-    { id: 'passthrough', name: 'bare librdkafka passthrough (Rust, no evaluation)', skip: ptError, cmd: (i, o, g, max) => [PT_BIN, ['--brokers', address, '--input-topic', i, '--output-topic', o, '--group-id', g, '--max-messages', String(max)]], stopSignal: 'SIGTERM', latency: true },
-    { id: 'passthroughSync', name: 'the same passthrough, synchronous commits', skip: ptError, cmd: (i, o, g, max) => [PT_BIN, ['--brokers', address, '--input-topic', i, '--output-topic', o, '--group-id', g, '--max-messages', String(max), '--sync-commit']], stopSignal: 'SIGTERM', latency: false },
-    { id: 'runStream', name: 'runStream (enriched, workers 1)', skip: hasRunStream ? null : 'runStream is not exported by this build', cmd: (i, o, g, max) => [node, [path.join(HERE, 'runstream-child.mjs'), PKG, RULES, address, i, o, g, String(max), '1']], stopSignal: 'SIGINT', latency: true },
-    { id: 'runStream2', name: 'runStream (enriched, workers 2)', skip: hasRunStream ? null : 'runStream is not exported by this build', cmd: (i, o, g, max) => [node, [path.join(HERE, 'runstream-child.mjs'), PKG, RULES, address, i, o, g, String(max), '2']], stopSignal: 'SIGINT', latency: false },
-    { id: 'tsLoop', name: 'TS loop (KafkaConsumer + evaluateMessages + KafkaProducer)', skip: null, cmd: (i, o, g, max) => [node, [path.join(HERE, 'ts-loop-child.mjs'), PKG, RULES, address, i, o, g, String(max), '2048']], stopSignal: 'SIGINT', latency: true },
+    [passthrough('passthrough', 'bare librdkafka passthrough (Rust, no evaluation)', [], true)],
+    [passthrough('passthroughSync', 'the same passthrough, synchronous commits', ['--sync-commit'], false)],
+    pkgs.map((p) => runStream(p, 1, true)),
+    pkgs.map((p) => runStream(p, 2, false)),
+    [
+      {
+        id: 'tsLoop',
+        name: 'TS loop (KafkaConsumer + evaluateMessages + KafkaProducer)',
+        skip: null,
+        cmd: (i, o, g, max) => [
+          node,
+          [path.join(HERE, 'ts-loop-child.mjs'), PKG, RULES, address, i, o, g, String(max), '2048'],
+        ],
+        stopSignal: 'SIGINT',
+        latency: true,
+      },
+    ],
   ];
 }
 
@@ -219,7 +157,8 @@ async function throughputRun(io, address, loop, input, n, log) {
       await p.stop('SIGKILL');
       throw new Error(`did not finish ${n} records within 180 s`);
     }
-    if (exit.code !== 0) throw new Error(`exited ${exit.code ?? exit.signal}: ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (exit.code !== 0)
+      throw new Error(`exited ${exit.code ?? exit.signal}: ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     // Read the outputs once the loop is done (a reader running alongside would take CPU from it).
     reader = topicReader(io, address, output);
     await reader.until(n, 120_000);
@@ -240,8 +179,24 @@ async function throughputRun(io, address, loop, input, n, log) {
     const from = Math.floor(ts.length * 0.1);
     const steadyMs = Math.max(1, last - ts[from]);
     const steadyCores = (cpuAt(p.samples, last) - cpuAt(p.samples, ts[from])) / CLK_TCK / (steadyMs / 1000);
-    const res = { maxGapMs, outputs: reader.keys.length, distinctKeys: new Set(reader.keys).size, windowMs: wallMs, overallRps: (reader.keys.length - 1) / (wallMs / 1000), rps: (ts.length - 1 - from) / (steadyMs / 1000), steadyCores, cores, cpuSPerM: (cores * (wallMs / 1000) * 1e6) / reader.keys.length, totalCpuS, peakHwmKb: p.peakHwmKb, threads: p.threads, childStats };
-    log(`  ${loop.id}: ${fmtRate(res.rps)} rec/s steady (${fmtRate(res.overallRps)} first to last output, ${wallMs} ms), ${res.cores.toFixed(2)} cores, peak RSS ${mib(res.peakHwmKb)} MiB, longest pause between outputs ${maxGapMs} ms, ${JSON.stringify(childStats)}`);
+    const res = {
+      maxGapMs,
+      outputs: reader.keys.length,
+      distinctKeys: new Set(reader.keys).size,
+      windowMs: wallMs,
+      overallRps: (reader.keys.length - 1) / (wallMs / 1000),
+      rps: (ts.length - 1 - from) / (steadyMs / 1000),
+      steadyCores,
+      cores,
+      cpuSPerM: (cores * (wallMs / 1000) * 1e6) / reader.keys.length,
+      totalCpuS,
+      peakHwmKb: p.peakHwmKb,
+      threads: p.threads,
+      childStats,
+    };
+    log(
+      `  ${loop.id}: ${fmtRate(res.rps)} rec/s steady (${fmtRate(res.overallRps)} first to last output, ${wallMs} ms), ${res.cores.toFixed(2)} cores, peak RSS ${mib(res.peakHwmKb)} MiB, longest pause between outputs ${maxGapMs} ms, ${JSON.stringify(childStats)}`,
+    );
     return res;
   } finally {
     await p.stop('SIGKILL');
@@ -264,7 +219,8 @@ async function latencyRun(io, address, loop, values, rate, seconds, log) {
     const deadline = Date.now() + 90_000;
     let probes = 0;
     while (reader.keys.length === 0) {
-      if (p.child.exitCode !== null) throw new Error(`exited early: ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      if (p.child.exitCode !== null)
+        throw new Error(`exited early: ${p.stderr.trim().split('\n').slice(-3).join(' | ')}`);
       if (Date.now() > deadline) throw new Error('no output for probe records within 90 s');
       producer.produce(input, values[probes % values.length], `P${probes++}`);
       await producer.flush(5000);
@@ -295,7 +251,15 @@ async function latencyRun(io, address, loop, values, rate, seconds, log) {
       lat.push(reader.ts[i] - sent[Number(k.slice(1))]);
     }
     lat.sort((a, b) => a - b);
-    const res = { rate, seconds, records: lat.length, p50: pct(lat, 50), p99: pct(lat, 99), max: lat[lat.length - 1], min: lat[0] };
+    const res = {
+      rate,
+      seconds,
+      records: lat.length,
+      p50: pct(lat, 50),
+      p99: pct(lat, 99),
+      max: lat[lat.length - 1],
+      min: lat[0],
+    };
     log(`  ${loop.id}: latency p50 ${fmtMs(res.p50)} ms, p99 ${fmtMs(res.p99)} ms at ${fmtRate(rate)} rec/s`);
     return res;
   } finally {
@@ -306,95 +270,150 @@ async function latencyRun(io, address, loop, values, rate, seconds, log) {
 }
 
 // ------------------------------------------------------------------ main
-export async function runStreamBenchmark({ quick = false, log = (...a) => console.error('[stream]', ...a) } = {}) {
-  const T0 = Date.now();
-  const N = quick ? 50_000 : 200_000;
-  const LAT_S = quick ? 3 : 8;
-  const R = { quick, records: N, partitions: PARTS, loops: {}, latency: {}, skipped: {}, date: new Date().toISOString(), nproc: os.cpus().length, loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' ') };
-
-  // the package under test
-  let io;
+/** blazerules/io of the package under test, or an error text. */
+function loadIo() {
   try {
     require(PKG);
-    io = require(path.join(PKG, 'dist', 'io.js'));
+    const io = require(path.join(PKG, 'dist', 'io.js'));
     if (!io.hasKafka) throw new Error('blazerules/io has no Kafka support (node-rdkafka missing)');
+    return { io };
   } catch (e) {
-    R.error = `blazerules/io not loadable: ${String(e.message || e).slice(0, 300)}`;
+    return { error: `blazerules/io not loadable: ${String(e.message || e).slice(0, 300)}` };
+  }
+}
+
+/** Builds the Rust passthrough; an error text or null. */
+function buildPassthrough(log) {
+  log('building the passthrough (cargo build --release, benchmarks/stream/passthrough)');
+  // --target-dir: PT_BIN's, even where CARGO_TARGET_DIR points elsewhere.
+  const args = ['build', '--release', '--quiet', '--manifest-path', path.join(PT_DIR, 'Cargo.toml')];
+  const b = spawnSync('cargo', [...args, '--target-dir', path.join(PT_DIR, 'target')], {
+    encoding: 'utf8',
+    timeout: 1_200_000,
+  });
+  if (b.status !== 0)
+    return `cargo build failed: ${(b.stderr || String(b.error || '')).trim().split('\n').slice(-3).join(' | ')}`;
+  return fs.existsSync(PT_BIN) ? null : `cargo build did not write ${PT_BIN}`;
+}
+
+/** benchmarks/gen.mjs card transactions, valid ones only, as message values. */
+function recordValues(n) {
+  const lines = fs.readFileSync(ensureDataFile(`${n}r`, { malformedRate: 0 }), 'utf8').split('\n');
+  return lines
+    .map((l) => l.trim())
+    .filter((l) => l && isObjectLine(l))
+    .slice(0, n)
+    .map((l) => Buffer.from(l));
+}
+
+/** Each loop drains the same input topic with a fresh group, `R.rounds` times; the best round counts. */
+async function throughputRounds(R, io, address, groups, input, n, log) {
+  for (let round = 1; round <= R.rounds; round++) {
+    log(`throughput, round ${round} of ${R.rounds}: each loop drains the same topic with a fresh group`);
+    for (const loop of groups.flatMap((g) => (round % 2 ? g : [...g].reverse()))) {
+      if (loop.skip) {
+        R.skipped[loop.id] = loop.skip;
+        continue;
+      }
+      try {
+        const res = await throughputRun(io, address, loop, input, n, log);
+        const prev = R.loops[loop.id];
+        const rounds = [...(prev?.rounds ?? []), res.rps];
+        // the best round counts (the machine is shared: slower rounds are interference)
+        R.loops[loop.id] = { name: loop.name, ...(prev && prev.rps >= res.rps ? prev : res), rounds };
+      } catch (e) {
+        R.skipped[`${loop.id} (round ${round})`] = String(e.message || e).slice(0, 400);
+        log(`  ${loop.id}: ${String(e.message || e).slice(0, 400)}`);
+      }
+    }
+  }
+}
+
+/** Each loop with `latency` on a fresh topic, fed at half the slowest loop's rate (≤ 20k/s). */
+async function latencyRuns(R, io, address, loops, values, seconds, log) {
+  const rates = Object.values(R.loops)
+    .map((x) => x.rps)
+    .filter(Number.isFinite);
+  const rate = rates.length
+    ? Math.max(1000, Math.min(20_000, Math.floor((0.5 * Math.min(...rates)) / 1000) * 1000))
+    : 5000;
+  log(`latency: ${fmtRate(rate)} records/s for ${seconds} s into each loop`);
+  for (const loop of loops.filter((l) => l.latency && !l.skip && R.loops[l.id])) {
+    try {
+      R.latency[loop.id] = await latencyRun(io, address, loop, values, rate, seconds, log);
+    } catch (e) {
+      R.skipped[`${loop.id} latency`] = String(e.message || e).slice(0, 400);
+      log(`  ${loop.id} latency: ${R.skipped[`${loop.id} latency`]}`);
+    }
+  }
+}
+
+/**
+ * Runs the stream benchmark; `baseline`: another built checkout whose runStream is measured
+ * alongside (the same rounds, back to back with this package's). Returns { results, markdown }.
+ */
+export async function runStreamBenchmark({
+  quick = false,
+  log = (...a) => console.error('[stream]', ...a),
+  baseline,
+} = {}) {
+  const T0 = Date.now();
+  const N = quick ? 50_000 : 200_000;
+  const R = {
+    quick,
+    records: N,
+    partitions: PARTS,
+    loops: {},
+    latency: {},
+    skipped: {},
+    date: new Date().toISOString(),
+    nproc: os.cpus().length,
+    loadavg: os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  };
+  const { io, error } = loadIo();
+  if (error) {
+    R.error = error;
     return { results: R, markdown: report(R) };
   }
-  const hasRunStream = typeof io.runStream === 'function';
   R.librdkafka = io.librdkafkaVersion;
-
-  // the Rust passthrough
-  log('building the passthrough (cargo build --release, benchmarks/stream/passthrough)');
-  const b = spawnSync('cargo', ['build', '--release', '--quiet', '--manifest-path', path.join(PT_DIR, 'Cargo.toml')], { encoding: 'utf8', timeout: 1_200_000 });
-  const ptError = b.status === 0 && fs.existsSync(PT_BIN) ? null : `cargo build failed: ${(b.stderr || String(b.error || '')).trim().split('\n').slice(-3).join(' | ')}`;
-
+  const pkgs = packages(typeof io.runStream === 'function', baseline);
+  if (baseline) R.baseline = { dir: baseline, commit: commitOf(baseline), current: commitOf(PKG) };
+  const ptError = buildPassthrough(log);
   log('local Kafka broker (scripts/kafka-local.sh up)');
   const { address, wasRunning } = kafkaUp();
   R.broker = address;
   try {
-    // the records: benchmarks/gen.mjs card transactions, valid ones only, keyed T<i>
-    const file = ensureDataFile(`${N}r`, { malformedRate: 0 });
-    const values = fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => {
-        if (!l) return false;
-        try {
-          const o = JSON.parse(l);
-          return o !== null && typeof o === 'object' && !Array.isArray(o);
-        } catch {
-          return false;
-        }
-      })
-      .slice(0, N)
-      .map((l) => Buffer.from(l));
+    const values = recordValues(N);
     R.records = values.length;
     R.bytesPerRecord = values.reduce((a, v) => a + v.length, 0) / values.length;
     const input = uniq('in');
     await createTopics(address, [[input, PARTS]]);
-    log(`producing ${values.length} records (${R.bytesPerRecord.toFixed(0)} bytes each) to ${input} (${PARTS} partitions)`);
-    await produceAll(io, address, input, values.length, (i) => values[i], (i) => `T${i}`);
-
-    const L = loops(address, hasRunStream, ptError);
+    log(
+      `producing ${values.length} records (${R.bytesPerRecord.toFixed(0)} bytes each) to ${input} (${PARTS} partitions)`,
+    );
+    await produceAll(
+      io,
+      address,
+      input,
+      values.length,
+      (i) => values[i],
+      (i) => `T${i}`,
+    );
+    const groups = loopGroups(address, ptError, pkgs);
     R.rounds = quick ? 1 : 2;
-    for (let round = 1; round <= R.rounds; round++) {
-      log(`throughput, round ${round} of ${R.rounds}: each loop drains the same topic with a fresh group`);
-      for (const loop of L) {
-        if (loop.skip) {
-          R.skipped[loop.id] = loop.skip;
-          continue;
-        }
-        try {
-          const res = await throughputRun(io, address, loop, input, values.length, log);
-          const prev = R.loops[loop.id];
-          const rounds = [...(prev?.rounds ?? []), res.rps];
-          // the best round counts (the machine is shared: slower rounds are interference)
-          R.loops[loop.id] = { name: loop.name, ...(prev && prev.rps >= res.rps ? prev : res), rounds };
-        } catch (e) {
-          R.skipped[`${loop.id} (round ${round})`] = String(e.message || e).slice(0, 400);
-          log(`  ${loop.id}: ${String(e.message || e).slice(0, 400)}`);
-        }
-      }
-    }
-    const rates = Object.values(R.loops).map((x) => x.rps).filter(Number.isFinite);
-    const rate = rates.length ? Math.max(1000, Math.min(20_000, Math.floor((0.5 * Math.min(...rates)) / 1000) * 1000)) : 5000;
-    log(`latency: ${fmtRate(rate)} records/s for ${LAT_S} s into each loop`);
-    for (const loop of L.filter((l) => l.latency && !l.skip && R.loops[l.id])) {
-      try {
-        R.latency[loop.id] = await latencyRun(io, address, loop, values, rate, LAT_S, log);
-      } catch (e) {
-        R.skipped[`${loop.id} latency`] = String(e.message || e).slice(0, 400);
-        log(`  ${loop.id} latency: ${R.skipped[`${loop.id} latency`]}`);
-      }
-    }
+    await throughputRounds(R, io, address, groups, input, values.length, log);
+    await latencyRuns(R, io, address, groups.flat(), values, quick ? 3 : 8, log);
   } finally {
     if (!wasRunning) spawnSync(KAFKA_LOCAL, ['down'], { stdio: 'ignore' });
   }
   R.elapsedSec = (Date.now() - T0) / 1000;
-  R.loadavgEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  R.loadavgEnd = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'stream-last-run.json'), JSON.stringify(R, null, 2));
   return { results: R, markdown: report(R) };
@@ -413,13 +432,37 @@ export function report(R) {
   const ts = E.tsLoop;
   const best = [rs, rs2].filter(Boolean).sort((a, b) => b.rps - a.rps)[0];
   L.push(
-    `\`benchmarks/stream/run.mjs\`${R.quick ? ' (quick run)' : ''}: one local Kafka broker (scripts/kafka-local.sh, 127.0.0.1, the same machine: ${R.nproc} cores shared by the broker, the loop and this harness; load average ${R.loadavg} at start, ${R.loadavgEnd} at end); librdkafka 2.10.0 (rdkafka-sys 4.9.0, built from source) in the passthrough and in runStream, ${R.librdkafka || "?"} (node-rdkafka) in the TS loop; ${R.records.toLocaleString('en-US')} card-transaction records of \`benchmarks/gen.mjs\` (${R.bytesPerRecord?.toFixed(0)} bytes each) in one ${R.partitions}-partition topic, drained by each loop in its own process with a fresh consumer group; rules \`benchmarks/rules.yaml\`. Every loop is at-least-once (produce the batch, wait for every acknowledgement, then commit). records/s is the steady rate: the last 90 % of the outputs / the time between their first and last output message timestamps (every loop pauses ~0.9 s after its first outputs while the fetches start; "first → last output" includes that pause), the best of ${R.rounds} round(s) run one loop after the other; CPU is the loop process's cores busy over the steady window (from /proc/PID/stat), CPU s / 1M records over the whole first → last window, memory its peak RSS (VmHWM). Run time ${R.elapsedSec?.toFixed(0)} s.`,
+    `\`benchmarks/stream/run.mjs\`${R.quick ? ' (quick run)' : ''}: one local Kafka broker (scripts/kafka-local.sh, 127.0.0.1, the same machine: ${R.nproc} cores shared by the broker, the loop and this harness; load average ${R.loadavg} at start, ${R.loadavgEnd} at end); librdkafka 2.10.0 (rdkafka-sys 4.9.0, built from source) in the passthrough and in runStream, ${R.librdkafka || '?'} (node-rdkafka) in the TS loop; ${R.records.toLocaleString('en-US')} card-transaction records of \`benchmarks/gen.mjs\` (${R.bytesPerRecord?.toFixed(0)} bytes each) in one ${R.partitions}-partition topic, drained by each loop in its own process with a fresh consumer group; rules \`benchmarks/rules.yaml\`. Every loop is at-least-once (produce the batch, wait for every acknowledgement, then commit). records/s is the steady rate: the last 90 % of the outputs / the time between their first and last output message timestamps (every loop pauses ~0.9 s after its first outputs while the fetches start; "first → last output" includes that pause), the best of ${R.rounds} round(s) run one loop after the other; CPU is the loop process's cores busy over the steady window (from /proc/PID/stat), CPU s / 1M records over the whole first → last window, memory its peak RSS (VmHWM). Run time ${R.elapsedSec?.toFixed(0)} s.`,
     '',
   );
   L.push(
     table(
-      ['loop', 'records/s (best round)', 'rounds', 'vs passthrough', 'first → last output', 'outputs', 'CPU (cores)', 'CPU s / 1M records', 'peak RSS MiB', 'threads', 'longest pause ms'],
-      Object.values(E).map((x) => [x.name, fmtRate(x.rps), (x.rounds || []).map(fmtRate).join(' / '), pt ? fmtPct(x.rps / pt.rps) : '—', `${fmtRate(x.overallRps)} rec/s in ${(x.windowMs / 1000).toFixed(1)} s`, `${x.outputs.toLocaleString('en-US')}${x.distinctKeys !== x.outputs ? ` (${x.distinctKeys.toLocaleString('en-US')} distinct)` : ''}`, x.steadyCores.toFixed(2), x.cpuSPerM.toFixed(1), mib(x.peakHwmKb), x.threads, x.maxGapMs]),
+      [
+        'loop',
+        'records/s (best round)',
+        'rounds',
+        'vs passthrough',
+        'first → last output',
+        'outputs',
+        'CPU (cores)',
+        'CPU s / 1M records',
+        'peak RSS MiB',
+        'threads',
+        'longest pause ms',
+      ],
+      Object.values(E).map((x) => [
+        x.name,
+        fmtRate(x.rps),
+        (x.rounds || []).map(fmtRate).join(' / '),
+        pt ? fmtPct(x.rps / pt.rps) : '—',
+        `${fmtRate(x.overallRps)} rec/s in ${(x.windowMs / 1000).toFixed(1)} s`,
+        `${x.outputs.toLocaleString('en-US')}${x.distinctKeys !== x.outputs ? ` (${x.distinctKeys.toLocaleString('en-US')} distinct)` : ''}`,
+        x.steadyCores.toFixed(2),
+        x.cpuSPerM.toFixed(1),
+        mib(x.peakHwmKb),
+        x.threads,
+        x.maxGapMs,
+      ]),
     ),
     '',
   );
@@ -427,19 +470,83 @@ export function report(R) {
   const verdict = (ok) => (ok == null ? 'NOT MEASURED' : ok ? 'MET' : 'NOT MET');
   const rel = best && pt ? best.rps / pt.rps : null;
   const vsTs = best && ts ? best.rps / ts.rps : null;
-  tgt.push(['runStream ≥ 85 % of the passthrough\'s records/s', rel == null ? '—' : `${fmtPct(rel)} (${best.name})`, verdict(rel == null ? null : rel >= 0.85)]);
-  tgt.push(['runStream ≥ 3× the TS loop', vsTs == null ? '—' : `${fmtX(vsTs)} (${best.name})`, verdict(vsTs == null ? null : vsTs >= 3)]);
+  tgt.push([
+    "runStream ≥ 85 % of the passthrough's records/s",
+    rel == null ? '—' : `${fmtPct(rel)} (${best.name})`,
+    verdict(rel == null ? null : rel >= 0.85),
+  ]);
+  tgt.push([
+    'runStream ≥ 3× the TS loop',
+    vsTs == null ? '—' : `${fmtX(vsTs)} (${best.name})`,
+    verdict(vsTs == null ? null : vsTs >= 3),
+  ]);
   L.push('### Target (issue #4)', '', table(['criterion', 'measured', 'verdict'], tgt), '');
   const lat = Object.entries(R.latency);
   if (lat.length) {
     const first = lat[0][1];
-    L.push(`### End-to-end latency`, '', `Each loop on a fresh topic while the harness produced ${fmtRate(first.rate)} records/s for ${first.seconds} s (after the loop had joined its group). Latency = the decision's output message timestamp (CreateTime, set by the loop's producer) − the time the harness produced the input record. It includes the harness producer's linger (1 ms), the loop's batching (up to its batch size or poll timeout) and its flush before each commit.`, '');
-    L.push(table(['loop', 'records', 'p50 ms', 'p99 ms', 'max ms'], lat.map(([id, x]) => [E[id]?.name || id, x.records.toLocaleString('en-US'), fmtMs(x.p50), fmtMs(x.p99), fmtMs(x.max)])), '');
+    L.push(
+      `### End-to-end latency`,
+      '',
+      `Each loop on a fresh topic while the harness produced ${fmtRate(first.rate)} records/s for ${first.seconds} s (after the loop had joined its group). Latency = the decision's output message timestamp (CreateTime, set by the loop's producer) − the time the harness produced the input record. It includes the harness producer's linger (1 ms), the loop's batching (up to its batch size or poll timeout) and its flush before each commit.`,
+      '',
+    );
+    L.push(
+      table(
+        ['loop', 'records', 'p50 ms', 'p99 ms', 'max ms'],
+        lat.map(([id, x]) => [
+          E[id]?.name || id,
+          x.records.toLocaleString('en-US'),
+          fmtMs(x.p50),
+          fmtMs(x.p99),
+          fmtMs(x.max),
+        ]),
+      ),
+      '',
+    );
   }
+  if (R.baseline) baselineSection(L, R);
   for (const [k, why] of Object.entries(R.skipped)) L.push(`- Not measured: **${k}**: ${why}`);
   if (Object.keys(R.skipped).length) L.push('');
-  L.push('The machine was shared with other work and the broker runs on the same 2 cores as the loop: treat differences of ±30 % between runs as noise. Raw numbers: `benchmarks/data/stream-last-run.json`.', '');
+  L.push(
+    'The machine was shared with other work and the broker runs on the same 2 cores as the loop: treat differences of ±30 % between runs as noise. Raw numbers: `benchmarks/data/stream-last-run.json`.',
+    '',
+  );
   return L.join('\n');
+}
+
+/** `--baseline DIR`: runStream of the baseline build against this one's, from the same rounds. */
+function baselineSection(L, R) {
+  const E = R.loops;
+  const rows = [];
+  for (const [id, w] of [
+    ['runStream', 1],
+    ['runStream2', 2],
+  ]) {
+    if (E[id] || E[`${id}Baseline`])
+      rows.push({
+        what: `runStream, workers ${w}: records/s (best round)`,
+        current: E[id]?.rps,
+        baseline: E[`${id}Baseline`]?.rps,
+      });
+  }
+  const lat = [R.latency.runStream, R.latency.runStreamBaseline];
+  if (lat[0] || lat[1]) {
+    for (const q of ['p50', 'p99'])
+      rows.push({
+        what: `runStream, workers 1: latency ${q}`,
+        unit: 'ms',
+        current: lat[0]?.[q],
+        baseline: lat[1]?.[q],
+      });
+  }
+  const names = `baseline ${R.baseline.dir}${R.baseline.commit ? ` (commit ${R.baseline.commit})` : ''}, current ${R.baseline.current ?? 'this checkout'}`;
+  L.push(
+    '### Baseline vs current',
+    '',
+    `runStream of two builds (${names}) in the same run: in each round the two run back to back, in turns first. records/s: higher is better; latency: lower is better.`,
+    '',
+  );
+  L.push(baselineTable(rows), '');
 }
 
 /** Replaces the "## Kafka stream" section of a results file (or appends it). */
@@ -448,15 +555,18 @@ export function upsertSection(file, markdown) {
   const start = text.indexOf('\n## Kafka stream\n');
   if (start >= 0) {
     const next = text.indexOf('\n## ', start + 1);
-    text = text.slice(0, start + 1) + markdown.trimEnd() + '\n' + (next >= 0 ? text.slice(next) : '');
-  } else text = text.trimEnd() + '\n\n' + markdown.trimEnd() + '\n';
+    text = `${text.slice(0, start + 1) + markdown.trimEnd()}\n${next >= 0 ? text.slice(next) : ''}`;
+  } else text = `${text.trimEnd()}\n\n${markdown.trimEnd()}\n`;
   fs.writeFileSync(file, text);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const argv = process.argv.slice(2);
-  const out = argv.includes('--out') ? path.resolve(argv[argv.indexOf('--out') + 1]) : path.join(ROOT, 'benchmarks', 'RESULTS.md');
-  runStreamBenchmark({ quick: argv.includes('--quick') })
+  const out = argv.includes('--out')
+    ? path.resolve(argv[argv.indexOf('--out') + 1])
+    : path.join(ROOT, 'benchmarks', 'RESULTS.md');
+  const baseline = argv.includes('--baseline') ? path.resolve(argv[argv.indexOf('--baseline') + 1]) : undefined;
+  runStreamBenchmark({ quick: argv.includes('--quick'), baseline })
     .then(({ markdown }) => {
       upsertSection(out, markdown);
       console.log(markdown);

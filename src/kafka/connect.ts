@@ -13,8 +13,8 @@ import type { RdError } from './rdkafka';
 
 interface Connectable {
   connect(opts: { timeout?: number; allTopics?: boolean }, cb: (err: RdError | null) => void): unknown;
-  on(event: string, listener: (...args: any[]) => void): unknown;
-  removeListener?(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  removeListener?(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 export interface Connection {

@@ -33,7 +33,7 @@ interface RdClient {
   connect(metadataOptions: { timeout?: number; allTopics?: boolean; topic?: string }, cb: (err: RdError | null) => void): unknown;
   disconnect(cb: (err: RdError | null) => void): unknown;
   isConnected(): boolean;
-  on(event: string, listener: (...args: any[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
   removeAllListeners(event?: string): unknown;
 }
 
