@@ -4,28 +4,6 @@ import { native } from './native';
 import type { NativeBatch } from './native';
 import type { ErrorSample, JSONLinesOptions, RiskBand, Timing } from './types';
 
-/** `%.6f` as C prints it, for finite numbers (JSON has no NaN/Infinity: those print as null).
- * The decision lines are written natively (core `batch/output.rs`); this stays for the CLI. */
-export function sixDecimals(x: number): string {
-  if (!Number.isFinite(x)) return 'null';
-  if (Math.abs(x) >= 1e21) return `${BigInt(x).toString()}.000000`;
-  const fixed = x.toFixed(6);
-  // toFixed rounds an exact tie away from zero; printf rounds it to even. A double is an exact
-  // tie at the 7th decimal only if its exact expansion ends there, which 30 digits show.
-  const exact = x.toFixed(30);
-  const dot = exact.indexOf('.');
-  if (exact[dot + 7] === '5' && /^0*$/.test(exact.slice(dot + 8))) {
-    const truncated = exact.slice(0, dot + 7);
-    if (Number(truncated[truncated.length - 1]) % 2 === 0) return truncated;
-  }
-  return fixed;
-}
-
-/** The shortest round-trip form of a number (`30`, `72.5`); null for NaN/Infinity. */
-export function shortestNumber(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
-}
-
 function riskBandName(code: number): RiskBand {
   return RISK_BAND_NAMES[code] ?? RISK_BAND_NAMES[0];
 }

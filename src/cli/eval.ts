@@ -1,7 +1,7 @@
 /** `blazerules eval`: evaluates ndjson or JSON-array records into one of several outputs. */
 import { readFileSync } from 'node:fs';
 
-import { type BatchResult, shortestNumber } from '../batch-result';
+import type { BatchResult } from '../batch-result';
 import { RuleEngine } from '../engine';
 import { UsageError, command } from './args';
 import { ENGINE_OPTIONS, RULES, engineConfig, round3 } from './common';
@@ -18,24 +18,6 @@ const INPUT = {
   aliases: { jsonl: 'ndjson', json: 'json-array' },
   help: 'the format of the records; auto (the default): json-array for a .json file, else ndjson',
 } as const;
-
-/** `{"row","matched","decision","score","risk_band","winning_rule_id"}` per record. */
-function decisionsJsonl(r: BatchResult, offset: number): string {
-  const labels = r.decisionLabelMap.map((l) => `,"decision":${JSON.stringify(l)},"score":`);
-  const fallback = labels[0] ?? ',"decision":"APPROVE","score":';
-  const winners = r.ruleIds.map((id) => `,"winning_rule_id":${JSON.stringify(id)}}\n`);
-  const noWinner = ',"winning_rule_id":""}\n';
-  const bands = [',"risk_band":"LOW"', ',"risk_band":"MEDIUM"', ',"risk_band":"HIGH"'];
-  const { decisionCodes, scores, riskBandCodes, winnerIndices, matched } = r;
-  let out = '';
-  for (let i = 0; i < r.nRecords; i++) {
-    out +=
-      `{"row":${offset + i}${matched[i] !== 0 ? ',"matched":true' : ',"matched":false'}` +
-      `${labels[decisionCodes[i] ?? 0] ?? fallback}${shortestNumber(scores[i] ?? 0)}` +
-      `${bands[riskBandCodes[i] ?? 0] ?? bands[0]}${winners[winnerIndices[i] ?? -1] ?? noWinner}`;
-  }
-  return out;
-}
 
 /** Accumulates per-batch results into the chosen output. */
 class EvalSink {
@@ -74,7 +56,8 @@ class EvalSink {
     for (const [code, n] of Object.entries(r.errorCounts)) this.errorCounts[code] = (this.errorCounts[code] ?? 0) + n;
     for (const [id, n] of Object.entries(r.matchCounts)) this.ruleCounts[id] = (this.ruleCounts[id] ?? 0) + n;
     if (this.kind === 'decisions-jsonl') {
-      await this.out.write(decisionsJsonl(r, offset));
+      // One writer for every decision line: the core's (crates/blazerules-core/src/batch/output.rs).
+      await this.out.write(r.toJSONLines({ format: 'decisions-jsonl', rowOffset: offset }));
     } else if (this.kind === 'grouped-decisions') {
       for (const [label, idx] of Object.entries(r.groupedDecisionIndices())) {
         let list = this.grouped.get(label);
