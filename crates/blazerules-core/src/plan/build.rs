@@ -8,9 +8,8 @@
 //! - Fields are read into per-block columns once (numbers, IPv4 addresses, dictionary ids of
 //!   set literals, which patterns of a field's `RegexSet` match).
 
-use crate::rules::compile::{
-    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, Test,
-};
+use crate::rules::compile::{BinOp, Cond, Expr, FieldRef, NumKind, Rhs, Test};
+use crate::rules::op::{Cmp, FlagMode, SetMode, StrOp};
 use memchr::memmem::Finder;
 use regex::{Regex, RegexSet, RegexSetBuilder};
 use std::collections::HashMap;

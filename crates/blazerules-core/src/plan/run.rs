@@ -5,7 +5,8 @@
 use crate::plan::build::{CExpr, Leaf, Node, Plan, Slot, XExpr};
 use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
 use crate::read::fields::MISSING;
-use crate::rules::compile::{BinOp, FlagMode, Test};
+use crate::rules::compile::{BinOp, Test};
+use crate::rules::op::FlagMode;
 use crate::value::{as_str, elements, int, num, V};
 use simd_json::{Node as JNode, StaticNode};
 

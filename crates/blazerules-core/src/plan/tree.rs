@@ -2,10 +2,9 @@
 //! per-record decision, score, risk band and winner (§4).
 
 use crate::read::fields::MISSING;
-use crate::rules::compile::{
-    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, StrSet, Test,
-};
+use crate::rules::compile::{BinOp, Cond, Expr, FieldRef, NumKind, Rhs, StrSet, Test};
 use crate::rules::lookup::{parse_ipv4, LookupSet};
+use crate::rules::op::{Cmp, FlagMode, SetMode, StrOp};
 use crate::value::{as_str, elements, get_path, int, is_null, num, scalar_f64, text, V};
 use simd_json::{Node, StaticNode};
 

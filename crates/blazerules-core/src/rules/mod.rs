@@ -4,4 +4,5 @@
 pub(crate) mod compile;
 pub(crate) mod load;
 pub(crate) mod lookup;
+pub(crate) mod op;
 pub mod sql;
