@@ -2,7 +2,7 @@
 
 use super::{At, BinOp, Compiler, Expr, Mode, MAX_DEPTH};
 use crate::error::ErrorCode;
-use crate::rules::load::{as_f64, scalar_text};
+use crate::rules::scalar::{as_f64, scalar_text};
 use serde_json::Value;
 
 impl Compiler<'_> {

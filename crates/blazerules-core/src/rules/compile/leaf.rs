@@ -3,8 +3,9 @@
 //! operators on one `field` (their families in `numeric`, `text` and `temporal`).
 
 use super::{At, Compiler, FieldRef, Mode, Rhs, Test};
-use crate::rules::load::{scalar_text, HintType};
+use crate::rules::load::HintType;
 use crate::rules::op::{Cmp, Family, NullOp, Op};
+use crate::rules::scalar::scalar_text;
 use serde_json::{Map, Value};
 
 /// A leaf on one record field (`field`), being compiled.

@@ -5,9 +5,10 @@ use super::leaf::On;
 use super::values::parse_mask;
 use super::{Compiler, FieldRef, StrSet, Test, CATEGORICAL, NUMERIC};
 use crate::error::ErrorCode;
-use crate::rules::load::{as_f64, scalar_text, HintType};
+use crate::rules::load::HintType;
 use crate::rules::lookup::parse_cidr;
 use crate::rules::op::{Cmp, FlagMode, SetMode};
+use crate::rules::scalar::{as_f64, scalar_text};
 use serde_json::Value;
 
 impl Compiler<'_> {

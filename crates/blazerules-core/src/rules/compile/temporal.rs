@@ -3,8 +3,8 @@
 use super::leaf::On;
 use super::{Compiler, FieldRef, Test, INTS};
 use crate::error::ErrorCode;
-use crate::rules::load::{as_f64, as_i64};
 use crate::rules::op::TimeOp;
+use crate::rules::scalar::{as_f64, as_i64};
 use serde_json::Value;
 
 impl Compiler<'_> {

@@ -4,9 +4,10 @@
 use super::leaf::On;
 use super::{Compiler, FieldRef, Test, CATEGORICAL, TEXT};
 use crate::error::ErrorCode;
-use crate::rules::load::{scalar_text, HintType};
+use crate::rules::load::HintType;
 use crate::rules::lookup::LookupSet;
 use crate::rules::op::{Cmp, StrOp};
+use crate::rules::scalar::scalar_text;
 
 impl Compiler<'_> {
     pub(super) fn string(&mut self, on: &On<'_, '_, '_>, f: FieldRef, op: StrOp) -> Option<Test> {

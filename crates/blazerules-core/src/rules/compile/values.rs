@@ -2,7 +2,7 @@
 
 use super::{At, Compiler, FieldRef, Mode};
 use crate::error::ErrorCode;
-use crate::rules::load::{as_f64, as_i64, scalar_text};
+use crate::rules::scalar::{as_f64, as_i64, scalar_text};
 use serde_json::{Map, Value};
 
 impl Compiler<'_> {

@@ -3,8 +3,8 @@
 
 use super::{negated, At, Compiler, Cond, Mode, MAX_DEPTH};
 use crate::error::ErrorCode;
-use crate::rules::load::scalar_text;
 use crate::rules::op::Op;
+use crate::rules::scalar::scalar_text;
 use crate::rules::sql;
 use serde_json::{Map, Value};
 
