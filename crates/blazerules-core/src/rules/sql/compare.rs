@@ -158,7 +158,6 @@ impl Parser<'_> {
             Node::Val(o, s) => (o, s),
             Node::Cond(_, s) => return Err(SqlError::new("a condition cannot be compared", s)),
         };
-        let no_field = |at: usize| SqlError::new("a comparison must reference a field", at);
         let cond = match (l, r) {
             (Operand::Str(_), _) => {
                 return Err(SqlError::new(
@@ -184,73 +183,85 @@ impl Parser<'_> {
                     r_start,
                 ))
             }
-            (Operand::Field { name, .. }, Operand::Num(n)) => {
-                json!({ "field": name, "op": op.op().name(), "value": num_json(n) })
-            }
-            (
-                Operand::Field {
-                    name: f,
-                    off: f_off,
-                    ..
-                },
-                Operand::Field {
-                    name: g,
-                    bare,
-                    off: g_off,
-                },
-            ) => {
-                if bare && op.is_equality() {
-                    // BlazeRules: a bare word after = / != is a categorical literal.
-                    categorical(&f, op, g)
-                } else {
-                    check_ref(&f, f_off)?;
-                    check_ref(&g, g_off)?;
-                    json!({ "field": f, "op": op.field_op().name(), "other_field": g })
-                }
-            }
-            (Operand::Field { name, off, .. }, r) => {
-                // f op <arithmetic>  ⇔  <arithmetic> swapped(op) f
-                check_ref(&name, off)?;
-                r.check_refs()?;
-                json!({ "op": op.swapped().op().name(), "expr": r.to_expr(), "other_field": name })
-            }
-            (Operand::Num(n), Operand::Field { name, off, .. }) => {
-                check_ref(&name, off)?;
-                json!({ "field": name, "op": op.swapped().op().name(), "value": num_json(n) })
-            }
-            (Operand::Num(_), Operand::Num(_)) => return Err(no_field(l_start)),
-            (Operand::Num(n), r) => {
-                if !r.has_field() {
-                    return Err(no_field(l_start));
-                }
-                r.check_refs()?;
-                json!({ "op": op.swapped().op().name(), "expr": r.to_expr(), "value": num_json(n) })
-            }
-            (l, Operand::Num(n)) => {
-                if !l.has_field() {
-                    return Err(no_field(l_start));
-                }
-                l.check_refs()?;
-                json!({ "op": op.op().name(), "expr": l.to_expr(), "value": num_json(n) })
-            }
-            (l, Operand::Field { name, off, .. }) => {
-                l.check_refs()?;
-                check_ref(&name, off)?;
-                json!({ "op": op.op().name(), "expr": l.to_expr(), "other_field": name })
-            }
-            (l, r) => {
-                // Both sides arithmetic: (l) - (r) op 0.
-                if !l.has_field() && !r.has_field() {
-                    return Err(no_field(l_start));
-                }
-                l.check_refs()?;
-                r.check_refs()?;
-                let diff = bin(ArithOp::Sub, l, r, op_tok.start)?;
-                json!({ "op": op.op().name(), "expr": diff.to_expr(), "value": 0 })
-            }
+            (Operand::Field { name, off, .. }, r) => field_compared(name, off, op, r)?,
+            (l, r) => value_compared(l, r, op, op_tok.start, l_start)?,
         };
         Ok(Node::Cond(cond, start))
     }
+}
+
+/// Field `f` (at `f_off`) `op` a number, another field or arithmetic.
+fn field_compared(f: String, f_off: usize, op: CmpOp, r: Operand) -> Result<Value> {
+    Ok(match r {
+        Operand::Num(n) => json!({ "field": f, "op": op.op().name(), "value": num_json(n) }),
+        Operand::Field {
+            name: g,
+            bare,
+            off: g_off,
+        } => {
+            if bare && op.is_equality() {
+                // BlazeRules: a bare word after = / != is a categorical literal.
+                categorical(&f, op, g)
+            } else {
+                check_ref(&f, f_off)?;
+                check_ref(&g, g_off)?;
+                json!({ "field": f, "op": op.field_op().name(), "other_field": g })
+            }
+        }
+        r => {
+            // f op <arithmetic>  ⇔  <arithmetic> swapped(op) f
+            check_ref(&f, f_off)?;
+            r.check_refs()?;
+            json!({ "op": op.swapped().op().name(), "expr": r.to_expr(), "other_field": f })
+        }
+    })
+}
+
+/// A number or arithmetic `l` (starting at `l_start`) `op` a number, a field or arithmetic.
+fn value_compared(
+    l: Operand,
+    r: Operand,
+    op: CmpOp,
+    op_off: usize,
+    l_start: usize,
+) -> Result<Value> {
+    let no_field = || SqlError::new("a comparison must reference a field", l_start);
+    Ok(match (l, r) {
+        (Operand::Num(n), Operand::Field { name, off, .. }) => {
+            check_ref(&name, off)?;
+            json!({ "field": name, "op": op.swapped().op().name(), "value": num_json(n) })
+        }
+        (Operand::Num(_), Operand::Num(_)) => return Err(no_field()),
+        (Operand::Num(n), r) => {
+            if !r.has_field() {
+                return Err(no_field());
+            }
+            r.check_refs()?;
+            json!({ "op": op.swapped().op().name(), "expr": r.to_expr(), "value": num_json(n) })
+        }
+        (l, Operand::Num(n)) => {
+            if !l.has_field() {
+                return Err(no_field());
+            }
+            l.check_refs()?;
+            json!({ "op": op.op().name(), "expr": l.to_expr(), "value": num_json(n) })
+        }
+        (l, Operand::Field { name, off, .. }) => {
+            l.check_refs()?;
+            check_ref(&name, off)?;
+            json!({ "op": op.op().name(), "expr": l.to_expr(), "other_field": name })
+        }
+        (l, r) => {
+            // Both sides arithmetic: (l) - (r) op 0.
+            if !l.has_field() && !r.has_field() {
+                return Err(no_field());
+            }
+            l.check_refs()?;
+            r.check_refs()?;
+            let diff = bin(ArithOp::Sub, l, r, op_off)?;
+            json!({ "op": op.op().name(), "expr": diff.to_expr(), "value": 0 })
+        }
+    })
 }
 
 fn categorical(field: &str, op: CmpOp, value: String) -> Value {
