@@ -2,6 +2,11 @@
 //!
 //! `not` over a simple leaf is compiled into the flipped operator (so a null value stays
 //! false); over anything else it is a plain complement (§2.18).
+//!
+//! This module holds the compiled types and the compiler's field slots; `walk` compiles the
+//! boolean structure, `leaf` a leaf by its operator's family (`rules::op::Family`), with the
+//! families in `numeric`, `text` and `temporal`, arithmetic in `expr` and the leaf's keys
+//! read by `values`. `closed` settles closed categorical lists once every rule is compiled.
 
 mod closed;
 mod expr;

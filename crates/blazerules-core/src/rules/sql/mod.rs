@@ -23,6 +23,9 @@
 //! a numeric comparison, and `TRUE`/`FALSE`/`NULL` on the right of `=` are plain categorical
 //! text as in BlazeRules. Extensions (choices.md): arithmetic (`expr` leaves), field-to-field
 //! comparison (`*_field` leaves; `a > b`, or `a = (b)` for equality) and `any_match` anywhere.
+//!
+//! `lex` makes tokens, `parse` the boolean and arithmetic structure over the `operand`
+//! nodes, `compare` the comparisons; operator names come from `rules::op::Op`.
 
 mod compare;
 mod lex;
