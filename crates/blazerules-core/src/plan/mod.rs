@@ -2,5 +2,9 @@
 //! `tree` is the per-record evaluator the plan falls back to and is checked against.
 
 pub(crate) mod build;
+mod dict;
+mod fast;
+mod prefilter;
+mod regroup;
 pub(crate) mod run;
 pub(crate) mod tree;

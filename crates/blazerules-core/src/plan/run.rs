@@ -5,7 +5,8 @@
 use crate::plan::build::{CExpr, Leaf, Node, Plan, Slot, XExpr};
 use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
 use crate::read::fields::MISSING;
-use crate::rules::compile::{BinOp, FlagMode, Test};
+use crate::rules::compile::{BinOp, Test};
+use crate::rules::op::{Cmp, FlagMode};
 use crate::value::{as_str, elements, int, num, V};
 use simd_json::{Node as JNode, StaticNode};
 
@@ -204,20 +205,21 @@ impl<'a> Evaluator<'a> {
         c
     }
 
-    fn num_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) {
+    #[inline(always)]
+    fn num_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<f64> {
         let at = self.plan.nums[col];
-        self.nums[col].fill(self.gen, need, |i| value(&recs[i], at).and_then(num));
+        let c = &mut self.nums[col];
+        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(num));
+        c
     }
 
-    /// Leaf `l` over the `need` records.
+    /// Leaf `l` over the `need` records: one arm per leaf kind, the longer ones in the
+    /// `#[inline(always)]` methods below (so this stays one match, as fast as before).
     fn compute(&mut self, l: usize, need: u64, recs: &[Record<'_, '_>]) -> u64 {
         let plan = self.plan;
-        let gen = self.gen;
         match &plan.leaves[l] {
             Leaf::Num { col, cmp, t } => {
-                let c = &mut self.nums[*col as usize];
-                let at = plan.nums[*col as usize];
-                c.fill(gen, need, |i| value(&recs[i], at).and_then(num));
+                let c = self.num_col(*col as usize, need, recs);
                 each(need & c.has, |i| cmp.test(c.vals[i], *t))
             }
             Leaf::Range {
@@ -225,54 +227,19 @@ impl<'a> Evaluator<'a> {
                 lo,
                 hi,
                 inclusive,
-            } => {
-                let c = &mut self.nums[*col as usize];
-                let at = plan.nums[*col as usize];
-                c.fill(gen, need, |i| value(&recs[i], at).and_then(num));
-                let (lo, hi) = (*lo, *hi);
-                if *inclusive {
-                    each(need & c.has, |i| c.vals[i] >= lo && c.vals[i] <= hi)
-                } else {
-                    each(need & c.has, |i| c.vals[i] > lo && c.vals[i] < hi)
-                }
-            }
+            } => self.range(*col as usize, *lo, *hi, *inclusive, need, recs),
             Leaf::Cross { a, b, cmp } => {
                 let (ca, cb) = (*a as usize, *b as usize);
-                for c in [ca, cb] {
-                    let at = plan.nums[c];
-                    self.nums[c].fill(gen, need, |i| value(&recs[i], at).and_then(num));
-                }
+                self.num_col(ca, need, recs);
+                self.num_col(cb, need, recs);
                 let (x, y) = (&self.nums[ca], &self.nums[cb]);
                 each(need & x.has & y.has, |i| cmp.test(x.vals[i], y.vals[i]))
             }
             Leaf::Expr { col, cmp, t } => {
-                let x = &plan.exprs[*col as usize];
-                if let XExpr::Cols { cols, .. } = x {
-                    // Fill only what the expression column still lacks.
-                    let c = &self.exprs[*col as usize];
-                    let todo = if c.stamp == gen { need & !c.done } else { need };
-                    for &k in cols.iter() {
-                        self.num_col(k as usize, todo, recs);
-                    }
-                }
-                let nums = &self.nums;
-                let c = &mut self.exprs[*col as usize];
-                match x {
-                    XExpr::Cols { e, .. } => c.fill(gen, need, |i| cexpr(e, nums, i)),
-                    XExpr::Tree(e) => c.fill(gen, need, |i| expr(e, &recs[i])),
-                }
+                let c = self.expr_col(*col as usize, need, recs);
                 each(need & c.has, |i| cmp.test(c.vals[i], *t))
             }
-            Leaf::Flags { col, mode, mask } => {
-                let c = self.int_col(*col as usize, need, recs);
-                let mask = *mask;
-                match mode {
-                    FlagMode::Any => each(need & c.has, |i| c.vals[i] & mask != 0),
-                    FlagMode::All => each(need & c.has, |i| c.vals[i] & mask == mask),
-                    FlagMode::NotAll => each(need & c.has, |i| c.vals[i] & mask != mask),
-                    FlagMode::None => each(need & c.has, |i| c.vals[i] & mask == 0),
-                }
-            }
+            Leaf::Flags { col, mode, mask } => self.flags(*col as usize, *mode, *mask, need, recs),
             Leaf::Null { at, negate } => each(need, |i| value(&recs[i], *at).is_none() != *negate),
             Leaf::Contains { at, finder } => each(need, |i| {
                 value(&recs[i], *at).and_then(as_str).is_some_and(|v| {
@@ -281,16 +248,7 @@ impl<'a> Evaluator<'a> {
                 })
             }),
             Leaf::ArrayLen { at, cmp, n, bytes } => each(need, |i| {
-                let Some(v) = value(&recs[i], *at) else {
-                    return false;
-                };
-                let count = match v.first() {
-                    Some(JNode::String(s)) if *bytes => s.len(),
-                    Some(JNode::Array { .. }) => elements(v).count(),
-                    Some(JNode::Object { .. }) => return false,
-                    _ => 1,
-                };
-                cmp.test(count as i64, *n)
+                value(&recs[i], *at).is_some_and(|v| array_len(v, *bytes, *cmp, *n))
             }),
             Leaf::Regex {
                 at,
@@ -314,16 +272,7 @@ impl<'a> Evaluator<'a> {
                 })
             }
             Leaf::TimeOfDay { col, lo, hi } => {
-                let c = self.int_col(*col as usize, need, recs);
-                let (lo, hi) = (*lo, *hi);
-                each(need & c.has, |i| {
-                    let h = c.vals[i].rem_euclid(DAY_MS) as f64 / 3_600_000.0;
-                    if lo <= hi {
-                        h >= lo && h <= hi
-                    } else {
-                        h >= lo || h <= hi
-                    }
-                })
+                self.time_of_day(*col as usize, *lo, *hi, need, recs)
             }
             Leaf::Affix { at, s, end } => each(need, |i| {
                 value(&recs[i], *at)
@@ -338,7 +287,7 @@ impl<'a> Evaluator<'a> {
             } => {
                 let c = &mut self.ips[*col as usize];
                 let at = plan.ips[*col as usize];
-                c.fill(gen, need, |i| value(&recs[i], at).and_then(ip_of));
+                c.fill(self.gen, need, |i| value(&recs[i], at).and_then(ip_of));
                 each(need & c.has, |i| (c.vals[i] & mask == *net) != *negate)
             }
             Leaf::Cat {
@@ -346,82 +295,12 @@ impl<'a> Evaluator<'a> {
                 members,
                 negate,
                 test: t,
-            } => {
-                let d = &plan.dicts[*dict as usize];
-                let c = &mut self.cats[*dict as usize];
-                c.fill(gen, need, |i| {
-                    Some(match value(&recs[i], d.at) {
-                        None => CAT_NULL,
-                        Some(v) => match v.first() {
-                            Some(JNode::String(s)) => d.ids.get(s).unwrap_or(CAT_UNKNOWN),
-                            Some(JNode::Array { .. }) => CAT_ARRAY,
-                            _ => CAT_OTHER,
-                        },
-                    })
-                });
-                let cx = self.cx;
-                let member = |id: u32| {
-                    members
-                        .get(id as usize / 64)
-                        .is_some_and(|w| w & (1 << (id % 64)) != 0)
-                };
-                each(need, |i| match c.vals[i] {
-                    CAT_NULL => false,
-                    CAT_OTHER => test(t, &recs[i], cx),
-                    CAT_ARRAY => match (&**t, value(&recs[i], d.at)) {
-                        // Any member in the set (the tree's `set_test` over elements).
-                        (Test::Set { set, .. }, Some(v)) => {
-                            let any = elements(v).any(|e| match e.first() {
-                                Some(JNode::String(s)) => d.ids.get(s).is_some_and(member),
-                                _ => set.contains_value(e, false),
-                            });
-                            any != *negate
-                        }
-                        _ => test(t, &recs[i], cx),
-                    },
-                    CAT_UNKNOWN => *negate,
-                    id => member(id) != *negate,
-                })
-            }
+            } => self.cat(*dict as usize, members, *negate, t, need, recs),
             Leaf::Re {
                 group,
                 pattern,
                 negate,
-            } => {
-                let g = &plan.groups[*group as usize];
-                let c = &mut self.res[*group as usize];
-                if c.stamp != gen {
-                    c.stamp = gen;
-                    c.done = 0;
-                    c.strs = 0;
-                    c.hits.iter_mut().for_each(|h| *h = 0);
-                }
-                let mut todo = need & !c.done;
-                c.done |= todo;
-                while todo != 0 {
-                    let i = todo.trailing_zeros() as usize;
-                    todo &= todo - 1;
-                    if let Some(s) = value(&recs[i], g.at).and_then(as_str) {
-                        c.strs |= 1 << i;
-                        if let Some(gate) = &g.gate {
-                            if !gate.iter().any(|l| l.may_match(s.as_bytes())) {
-                                continue;
-                            }
-                        }
-                        for p in g.set.matches(s).iter() {
-                            if let Some(h) = c.hits.get_mut(p) {
-                                *h |= 1 << i;
-                            }
-                        }
-                    }
-                }
-                let hit = c.hits.get(*pattern as usize).copied().unwrap_or(0);
-                if *negate {
-                    c.strs & !hit
-                } else {
-                    hit
-                }
-            }
+            } => self.re(*group as usize, *pattern as usize, *negate, need, recs),
             Leaf::Test(t) => {
                 let cx = self.cx;
                 each(need, |i| test(t, &recs[i], cx))
@@ -432,6 +311,192 @@ impl<'a> Evaluator<'a> {
             }
         }
     }
+
+    #[inline(always)]
+    fn range(
+        &mut self,
+        col: usize,
+        lo: f64,
+        hi: f64,
+        inclusive: bool,
+        need: u64,
+        recs: &[Record<'_, '_>],
+    ) -> u64 {
+        let c = self.num_col(col, need, recs);
+        if inclusive {
+            each(need & c.has, |i| c.vals[i] >= lo && c.vals[i] <= hi)
+        } else {
+            each(need & c.has, |i| c.vals[i] > lo && c.vals[i] < hi)
+        }
+    }
+
+    /// Expression column `col` over the `need` records, filling first only the number
+    /// columns it reads that it still lacks.
+    #[inline(always)]
+    fn expr_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<f64> {
+        let (plan, gen) = (self.plan, self.gen);
+        let x = &plan.exprs[col];
+        if let XExpr::Cols { cols, .. } = x {
+            let c = &self.exprs[col];
+            let todo = if c.stamp == gen { need & !c.done } else { need };
+            for &k in cols.iter() {
+                self.num_col(k as usize, todo, recs);
+            }
+        }
+        let nums = &self.nums;
+        let c = &mut self.exprs[col];
+        match x {
+            XExpr::Cols { e, .. } => c.fill(gen, need, |i| cexpr(e, nums, i)),
+            XExpr::Tree(e) => c.fill(gen, need, |i| expr(e, &recs[i])),
+        }
+        c
+    }
+
+    #[inline(always)]
+    fn flags(
+        &mut self,
+        col: usize,
+        mode: FlagMode,
+        mask: i64,
+        need: u64,
+        recs: &[Record<'_, '_>],
+    ) -> u64 {
+        let c = self.int_col(col, need, recs);
+        match mode {
+            FlagMode::Any => each(need & c.has, |i| c.vals[i] & mask != 0),
+            FlagMode::All => each(need & c.has, |i| c.vals[i] & mask == mask),
+            FlagMode::NotAll => each(need & c.has, |i| c.vals[i] & mask != mask),
+            FlagMode::None => each(need & c.has, |i| c.vals[i] & mask == 0),
+        }
+    }
+
+    #[inline(always)]
+    fn time_of_day(
+        &mut self,
+        col: usize,
+        lo: f64,
+        hi: f64,
+        need: u64,
+        recs: &[Record<'_, '_>],
+    ) -> u64 {
+        let c = self.int_col(col, need, recs);
+        each(need & c.has, |i| {
+            let h = c.vals[i].rem_euclid(DAY_MS) as f64 / 3_600_000.0;
+            if lo <= hi {
+                h >= lo && h <= hi
+            } else {
+                h >= lo || h <= hi
+            }
+        })
+    }
+
+    /// A set leaf through its field's dictionary: strings by id, arrays by their elements'
+    /// ids, other values by the tree's test.
+    #[inline(always)]
+    fn cat(
+        &mut self,
+        dict: usize,
+        members: &[u64],
+        negate: bool,
+        t: &Test,
+        need: u64,
+        recs: &[Record<'_, '_>],
+    ) -> u64 {
+        let d = &self.plan.dicts[dict];
+        let c = &mut self.cats[dict];
+        c.fill(self.gen, need, |i| {
+            Some(match value(&recs[i], d.at) {
+                None => CAT_NULL,
+                Some(v) => match v.first() {
+                    Some(JNode::String(s)) => d.ids.get(s).unwrap_or(CAT_UNKNOWN),
+                    Some(JNode::Array { .. }) => CAT_ARRAY,
+                    _ => CAT_OTHER,
+                },
+            })
+        });
+        let cx = self.cx;
+        let member = |id: u32| {
+            members
+                .get(id as usize / 64)
+                .is_some_and(|w| w & (1 << (id % 64)) != 0)
+        };
+        each(need, |i| match c.vals[i] {
+            CAT_NULL => false,
+            CAT_OTHER => test(t, &recs[i], cx),
+            CAT_ARRAY => match (t, value(&recs[i], d.at)) {
+                // Any member in the set (the tree's `set_test` over elements).
+                (Test::Set { set, .. }, Some(v)) => {
+                    let any = elements(v).any(|e| match e.first() {
+                        Some(JNode::String(s)) => d.ids.get(s).is_some_and(member),
+                        _ => set.contains_value(e, false),
+                    });
+                    any != negate
+                }
+                _ => test(t, &recs[i], cx),
+            },
+            CAT_UNKNOWN => negate,
+            id => member(id) != negate,
+        })
+    }
+
+    /// Pattern `pattern` of regex group `group`: the group's set runs once per record for
+    /// all its patterns (after its literal gate, if any).
+    #[inline(always)]
+    fn re(
+        &mut self,
+        group: usize,
+        pattern: usize,
+        negate: bool,
+        need: u64,
+        recs: &[Record<'_, '_>],
+    ) -> u64 {
+        let g = &self.plan.groups[group];
+        let c = &mut self.res[group];
+        if c.stamp != self.gen {
+            c.stamp = self.gen;
+            c.done = 0;
+            c.strs = 0;
+            c.hits.iter_mut().for_each(|h| *h = 0);
+        }
+        let mut todo = need & !c.done;
+        c.done |= todo;
+        while todo != 0 {
+            let i = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            if let Some(s) = value(&recs[i], g.at).and_then(as_str) {
+                c.strs |= 1 << i;
+                if let Some(gate) = &g.gate {
+                    if !gate.iter().any(|l| l.may_match(s.as_bytes())) {
+                        continue;
+                    }
+                }
+                for p in g.set.matches(s).iter() {
+                    if let Some(h) = c.hits.get_mut(p) {
+                        *h |= 1 << i;
+                    }
+                }
+            }
+        }
+        let hit = c.hits.get(pattern).copied().unwrap_or(0);
+        if negate {
+            c.strs & !hit
+        } else {
+            hit
+        }
+    }
+}
+
+/// `array_len_*` on one value: an array counts its elements, a string its bytes when
+/// `bytes` (else 1), an object nothing (false), other values 1.
+#[inline(always)]
+fn array_len(v: V<'_, '_>, bytes: bool, cmp: Cmp, n: i64) -> bool {
+    let count = match v.first() {
+        Some(JNode::String(s)) if bytes => s.len(),
+        Some(JNode::Array { .. }) => elements(v).count(),
+        Some(JNode::Object { .. }) => return false,
+        _ => 1,
+    };
+    cmp.test(count as i64, n)
 }
 
 /// Whether `v` starts (or ends, `end`) with `s`; inline, as affixes are a few bytes.

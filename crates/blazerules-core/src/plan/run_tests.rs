@@ -1,7 +1,8 @@
 //! The plan must agree with the tree evaluator (`eval::eval`) on every rule and record.
 
 use super::Evaluator;
-use crate::plan::build::{Leaf, Lits, Plan};
+use crate::plan::build::{Leaf, Plan};
+use crate::plan::prefilter::Lits;
 use crate::plan::tree::{eval, Ctx, Record};
 use crate::read::fields::MISSING;
 use crate::rules::compile::{close_categoricals, Compiler, Cond};

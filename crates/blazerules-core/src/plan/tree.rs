@@ -2,12 +2,12 @@
 //! per-record decision, score, risk band and winner (§4).
 
 use crate::read::fields::MISSING;
-use crate::rules::compile::{
-    BinOp, Cmp, Cond, Expr, FieldRef, FlagMode, NumKind, Rhs, SetMode, StrOp, StrSet, Test,
-};
+use crate::rules::compile::{BinOp, Cond, Expr, FieldRef, NumKind, Rhs, StrSet, Test};
 use crate::rules::lookup::{parse_ipv4, LookupSet};
+use crate::rules::op::{Cmp, FlagMode, SetMode, StrOp};
 use crate::value::{as_str, elements, get_path, int, is_null, num, scalar_f64, text, V};
 use simd_json::{Node, StaticNode};
+use std::collections::HashSet;
 
 /// Where a predicate's fields come from: the record's slots, or an `array_any` element.
 pub(crate) trait Fields {
@@ -180,6 +180,8 @@ pub(crate) fn expr<F: Fields>(e: &Expr, r: &F) -> Option<f64> {
     }
 }
 
+/// One predicate on one record (or element): one arm per test, the longer ones in the
+/// `#[inline]` functions below.
 #[inline]
 pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
     match t {
@@ -197,39 +199,17 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
         }),
         Test::IsNull(f) => r.get(f).is_none(),
         Test::IsNotNull(f) => r.get(f).is_some(),
-        Test::IsEmpty(f) => match r.get(f) {
-            None => true,
-            Some(v) => match v.first() {
-                Some(Node::String(s)) => s.is_empty(),
-                Some(Node::Array { len, .. }) => *len == 0,
-                _ => false,
-            },
-        },
-        Test::IsNotEmpty(f) => match r.get(f) {
-            None => false,
-            Some(v) => match v.first() {
-                Some(Node::String(s)) => !s.is_empty(),
-                Some(Node::Array { len, .. }) => *len > 0,
-                _ => true,
-            },
-        },
+        Test::IsEmpty(f) => r.get(f).is_none_or(|v| is_empty(v) == Some(true)),
+        Test::IsNotEmpty(f) => r.get(f).is_some_and(|v| is_empty(v) != Some(true)),
         Test::Range {
             f,
             lo,
             hi,
             inclusive,
             kind,
-        } => match r.get(f) {
-            Some(v) if F::ELEM => number::<F>(v).is_some_and(|x| {
-                if *inclusive {
-                    x >= *lo && x <= *hi
-                } else {
-                    x > *lo && x < *hi
-                }
-            }),
-            Some(v) => in_range(v, *lo, *hi, *inclusive, *kind),
-            None => false,
-        },
+        } => r
+            .get(f)
+            .is_some_and(|v| range::<F>(v, *lo, *hi, *inclusive, *kind)),
         Test::Len { f, cmp, n } => r
             .get(f)
             .and_then(as_str)
@@ -244,23 +224,9 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             n,
             known,
             bytes,
-        } => r.get(f).is_some_and(|v| {
-            let count = match v.first() {
-                Some(Node::String(s)) if *bytes => s.len(),
-                Some(Node::Array { .. }) => match known {
-                    Some(k) => elements(v)
-                        .filter(|e| text(e, false).is_some_and(|t| k.contains(&*t)))
-                        .count(),
-                    None => elements(v).count(),
-                },
-                Some(Node::Object { .. }) => return false,
-                _ => match known {
-                    Some(k) => usize::from(text(v, false).is_some_and(|t| k.contains(&*t))),
-                    None => 1,
-                },
-            };
-            cmp.test(count as i64, *n)
-        }),
+        } => r
+            .get(f)
+            .is_some_and(|v| array_len(v, *cmp, *n, known.as_deref(), *bytes)),
         Test::Flags { f, mode, mask } => r.get(f).and_then(int).is_some_and(|x| match mode {
             FlagMode::Any => x & mask != 0,
             FlagMode::All => x & mask == *mask,
@@ -286,28 +252,11 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             let dow = (x.div_euclid(DAY_MS) + 4).rem_euclid(7);
             mask & (1 << dow) != 0
         }),
-        Test::TimeOfDay { f, lo, hi } => r.get(f).and_then(int).is_some_and(|x| {
-            let h = x.rem_euclid(DAY_MS) as f64 / 3_600_000.0;
-            if lo <= hi {
-                h >= *lo && h <= *hi
-            } else {
-                h >= *lo || h <= *hi
-            }
-        }),
-        Test::Lookup { f, set, negate } => r.get(f).is_some_and(|v| {
-            let hit = match &**set {
-                LookupSet::Str(_) => text(v, F::ELEM).is_some_and(|s| set.contains_str(&s)),
-                LookupSet::Int(_) => match int(v) {
-                    Some(i) => set.contains_int(i),
-                    None => return false,
-                },
-                LookupSet::Cidr(_) => match ip_of(v) {
-                    Some(ip) => set.contains_ip(ip),
-                    None => return false,
-                },
-            };
-            hit != *negate
-        }),
+        Test::TimeOfDay { f, lo, hi } => r
+            .get(f)
+            .and_then(int)
+            .is_some_and(|x| time_of_day(x, *lo, *hi)),
+        Test::Lookup { f, set, negate } => r.get(f).is_some_and(|v| lookup::<F>(v, set, *negate)),
         Test::CrossNum { a, b, cmp } => match (
             r.get(a).and_then(number::<F>),
             r.get(b).and_then(number::<F>),
@@ -316,26 +265,7 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             _ => false,
         },
         Test::CrossEq { a, b, negate } => match (r.get(a), r.get(b)) {
-            (Some(x), Some(y)) => {
-                let eq = match (as_str(x), as_str(y)) {
-                    (Some(s1), Some(s2)) => Some(s1 == s2),
-                    (None, None) => match (number::<F>(x), number::<F>(y)) {
-                        (Some(p), Some(q)) => Some(p == q),
-                        _ => match (x.first(), y.first()) {
-                            (
-                                Some(Node::Static(StaticNode::Bool(p))),
-                                Some(Node::Static(StaticNode::Bool(q))),
-                            ) => Some(p == q),
-                            _ => None,
-                        },
-                    },
-                    _ => None,
-                };
-                match eq {
-                    Some(e) => e != *negate,
-                    None => *negate,
-                }
-            }
+            (Some(x), Some(y)) => cross_eq::<F>(x, y).map_or(*negate, |e| e != *negate),
             _ => false,
         },
         Test::Distance {
@@ -345,32 +275,131 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             olon,
             gt,
             km,
-        } => {
-            let get = |f: &FieldRef| r.get(f).and_then(number::<F>);
-            match (get(lat), get(lon), get(olat), get(olon)) {
-                (Some(a), Some(b), Some(c), Some(d)) => {
-                    let dist = distance_km(a, b, c, d);
-                    if *gt {
-                        dist > *km
-                    } else {
-                        dist < *km
-                    }
-                }
-                _ => false,
-            }
-        }
-        Test::Expr { e, cmp, rhs } => {
-            let Some(x) = expr(e, r) else { return false };
-            let y = match rhs {
-                Rhs::Value(y) => *y,
-                Rhs::Field(f) => match r.get(f).and_then(number::<F>) {
-                    Some(y) => y,
-                    None => return false,
-                },
-            };
-            cmp.test(x, y)
-        }
+        } => distance(r, [lat, lon, olat, olon], *gt, *km),
+        Test::Expr { e, cmp, rhs } => arithmetic(e, *cmp, rhs, r),
     }
+}
+
+/// Whether a present value is empty: Some(true) for "" or [], Some(false) for another
+/// string or array, None for other values (`is_empty` false, `is_not_empty` true).
+#[inline]
+fn is_empty(v: V<'_, '_>) -> Option<bool> {
+    match v.first() {
+        Some(Node::String(s)) => Some(s.is_empty()),
+        Some(Node::Array { len, .. }) => Some(*len == 0),
+        _ => None,
+    }
+}
+
+#[inline]
+fn range<F: Fields>(v: V<'_, '_>, lo: f64, hi: f64, inclusive: bool, kind: NumKind) -> bool {
+    if F::ELEM {
+        return number::<F>(v).is_some_and(|x| {
+            if inclusive {
+                x >= lo && x <= hi
+            } else {
+                x > lo && x < hi
+            }
+        });
+    }
+    in_range(v, lo, hi, inclusive, kind)
+}
+
+/// `array_len_*`: known members of a closed list only, a string's bytes when it is also
+/// read as a string (§2.9).
+#[inline]
+fn array_len(v: V<'_, '_>, cmp: Cmp, n: i64, known: Option<&HashSet<String>>, bytes: bool) -> bool {
+    let count = match v.first() {
+        Some(Node::String(s)) if bytes => s.len(),
+        Some(Node::Array { .. }) => match known {
+            Some(k) => elements(v)
+                .filter(|e| text(e, false).is_some_and(|t| k.contains(&*t)))
+                .count(),
+            None => elements(v).count(),
+        },
+        Some(Node::Object { .. }) => return false,
+        _ => match known {
+            Some(k) => usize::from(text(v, false).is_some_and(|t| k.contains(&*t))),
+            None => 1,
+        },
+    };
+    cmp.test(count as i64, n)
+}
+
+/// `time_of_day_between`: the UTC hour of epoch milliseconds `x` in [lo, hi], wrapping
+/// past midnight when lo > hi (§2.11).
+#[inline]
+fn time_of_day(x: i64, lo: f64, hi: f64) -> bool {
+    let h = x.rem_euclid(DAY_MS) as f64 / 3_600_000.0;
+    if lo <= hi {
+        h >= lo && h <= hi
+    } else {
+        h >= lo || h <= hi
+    }
+}
+
+/// `distance_gt` / `distance_lt` between two points, false when any coordinate is missing.
+#[inline]
+fn distance<F: Fields>(r: &F, points: [&FieldRef; 4], gt: bool, km: f64) -> bool {
+    let [a, b, c, d] = points.map(|f| r.get(f).and_then(number::<F>));
+    let (Some(a), Some(b), Some(c), Some(d)) = (a, b, c, d) else {
+        return false;
+    };
+    let dist = distance_km(a, b, c, d);
+    if gt {
+        dist > km
+    } else {
+        dist < km
+    }
+}
+
+#[inline]
+fn lookup<F: Fields>(v: V<'_, '_>, set: &LookupSet, negate: bool) -> bool {
+    let hit = match set {
+        LookupSet::Str(_) => text(v, F::ELEM).is_some_and(|s| set.contains_str(&s)),
+        LookupSet::Int(_) => match int(v) {
+            Some(i) => set.contains_int(i),
+            None => return false,
+        },
+        LookupSet::Cidr(_) => match ip_of(v) {
+            Some(ip) => set.contains_ip(ip),
+            None => return false,
+        },
+    };
+    hit != negate
+}
+
+/// `eq_field` on two present values: strings as bytes, numbers as numbers, booleans as
+/// booleans; None when they are not comparable (then `eq` is false and `neq` true).
+#[inline]
+fn cross_eq<F: Fields>(x: V<'_, '_>, y: V<'_, '_>) -> Option<bool> {
+    match (as_str(x), as_str(y)) {
+        (Some(s1), Some(s2)) => Some(s1 == s2),
+        (None, None) => match (number::<F>(x), number::<F>(y)) {
+            (Some(p), Some(q)) => Some(p == q),
+            _ => match (x.first(), y.first()) {
+                (
+                    Some(Node::Static(StaticNode::Bool(p))),
+                    Some(Node::Static(StaticNode::Bool(q))),
+                ) => Some(p == q),
+                _ => None,
+            },
+        },
+        _ => None,
+    }
+}
+
+#[inline]
+fn arithmetic<F: Fields>(e: &Expr, cmp: Cmp, rhs: &Rhs, r: &F) -> bool {
+    let Some(x) = expr(e, r) else { return false };
+    let y = match rhs {
+        Rhs::Value(y) => *y,
+        Rhs::Field(f) => match r.get(f).and_then(number::<F>) {
+            Some(y) => y,
+            None => return false,
+        },
+    };
+    cmp.test(x, y)
 }
 
 #[cfg(test)]

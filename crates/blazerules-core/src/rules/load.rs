@@ -3,6 +3,7 @@
 
 use crate::error::{ErrorCode, RuleError};
 use crate::rules::lookup::{self, LookupKind, LookupSet};
+use crate::rules::scalar::{as_bool, as_f64, as_i64, scalar_text};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -134,58 +135,6 @@ pub(crate) fn normalize_label(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Text of a scalar as the YAML library would give it (numbers and booleans as written).
-pub(crate) fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A double from a number or a numeric string (the YAML library converts quoted scalars too).
-pub(crate) fn as_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => {
-            let t = s.trim();
-            if t.is_empty() {
-                return None;
-            }
-            t.parse::<f64>().ok().filter(|_| {
-                !t.eq_ignore_ascii_case("nan") && !t.to_ascii_lowercase().contains("inf")
-            })
-        }
-        _ => None,
-    }
-}
-
-/// An integer from an integral number or string.
-pub(crate) fn as_i64(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
-                .map(|f| f as i64)
-        }),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
-        _ => None,
-    }
-}
-
-pub(crate) fn as_bool(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "on" | "y" => Some(true),
-            "false" | "no" | "off" | "n" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    }
 }
 
 fn hint_type(s: &str) -> Option<HintType> {
@@ -385,8 +334,22 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
         .get("lookups")
         .map(|v| parse_lookups(v, base_dir, p))
         .unwrap_or_default();
+    let (default_label, precedence) = decisions(top);
+    let rules = parse_rules(top, ruleset, p);
+    let (labels, label_ranks) = label_codes(&default_label, &precedence, &rules);
+    Some(Doc {
+        name,
+        version,
+        hints,
+        lookups,
+        labels,
+        label_ranks,
+        rules,
+    })
+}
 
-    // Decisions (§1.4).
+/// The default label and the precedence list (§1.4), the default always in it.
+fn decisions(top: &Map<String, Value>) -> (String, Vec<String>) {
     let decisions = top.get("decisions").and_then(Value::as_object);
     let default_label = normalize_label(
         &decisions
@@ -412,8 +375,15 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
     if !precedence.contains(&default_label) {
         precedence.insert(0, default_label.clone());
     }
+    (default_label, precedence)
+}
 
-    // Rules.
+/// The enabled rules (`ruleset.rules`, else `rules`), with a problem for each repeated id.
+fn parse_rules(
+    top: &Map<String, Value>,
+    ruleset: Option<&Map<String, Value>>,
+    p: &mut Problems,
+) -> Vec<RuleDef> {
     let (rules_val, rules_path) = match ruleset.and_then(|r| r.get("rules")) {
         Some(v) => (Some(v), "ruleset.rules"),
         None => (top.get("rules"), "rules"),
@@ -423,7 +393,7 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
-                if let Some(r) = parse_rule(item, &format!("{rules_path}[{i}]"), &version, p) {
+                if let Some(r) = parse_rule(item, &format!("{rules_path}[{i}]"), p) {
                     rules.push(r);
                 }
             }
@@ -446,9 +416,17 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
             );
         }
     }
+    rules
+}
 
-    // Label codes (§4.1): default, precedence, then rule labels in rule order.
-    let mut labels = vec![default_label.clone()];
+/// Label codes (§4.1): default, precedence, then rule labels in rule order; and each one's
+/// rank.
+fn label_codes(
+    default_label: &str,
+    precedence: &[String],
+    rules: &[RuleDef],
+) -> (Vec<String>, Vec<i32>) {
+    let mut labels = vec![default_label.to_string()];
     for l in precedence.iter().chain(rules.iter().map(|r| &r.label)) {
         if !labels.contains(l) {
             labels.push(l.clone());
@@ -462,18 +440,43 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
             None => precedence.len() as i32,
         })
         .collect();
-    Some(Doc {
-        name,
-        version,
-        hints,
-        lookups,
-        labels,
-        label_ranks,
-        rules,
-    })
+    (labels, label_ranks)
 }
 
-fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Option<RuleDef> {
+/// A rule's mapping, for reading its optional keys.
+struct RuleKeys<'m, 'r> {
+    m: &'m Map<String, Value>,
+    rid: Option<&'r str>,
+    path: &'r str,
+}
+
+impl RuleKeys<'_, '_> {
+    /// `key` read with `read`: absent or null gives `default`, a bad value a
+    /// YAML_SYNTAX_ERROR saying it must be `must` (and `default`).
+    fn read<T>(
+        &self,
+        key: &str,
+        read: impl Fn(&Value) -> Option<T>,
+        default: T,
+        must: &str,
+        p: &mut Problems,
+    ) -> T {
+        match self.m.get(key) {
+            None | Some(Value::Null) => default,
+            Some(v) => read(v).unwrap_or_else(|| {
+                p.add(
+                    ErrorCode::YamlSyntaxError,
+                    format!("{key} must be {must}"),
+                    self.rid,
+                    &format!("{}.{key}", self.path),
+                );
+                default
+            }),
+        }
+    }
+}
+
+fn parse_rule(item: &Value, path: &str, p: &mut Problems) -> Option<RuleDef> {
     let Some(m) = item.as_object() else {
         p.add(
             ErrorCode::YamlSyntaxError,
@@ -505,73 +508,13 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
             ),
         }
     }
-    let _ = version;
-    let num = |key: &str, p: &mut Problems| -> f64 {
-        match m.get(key) {
-            None | Some(Value::Null) => 0.0,
-            Some(v) => as_f64(v).unwrap_or_else(|| {
-                p.add(
-                    ErrorCode::YamlSyntaxError,
-                    format!("{key} must be a number"),
-                    rid,
-                    &format!("{path}.{key}"),
-                );
-                0.0
-            }),
-        }
-    };
-    let weight = num("weight", p);
-    let score_cap = num("score_cap", p);
-    let priority = match m.get("priority") {
-        None | Some(Value::Null) => 0,
-        Some(v) => as_i64(v).unwrap_or_else(|| {
-            p.add(
-                ErrorCode::YamlSyntaxError,
-                "priority must be an integer",
-                rid,
-                &format!("{path}.priority"),
-            );
-            0
-        }),
-    };
-    let shadow = match m.get("shadow") {
-        None | Some(Value::Null) => false,
-        Some(v) => as_bool(v).unwrap_or_else(|| {
-            p.add(
-                ErrorCode::YamlSyntaxError,
-                "shadow must be a boolean",
-                rid,
-                &format!("{path}.shadow"),
-            );
-            false
-        }),
-    };
-    let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
-    let action = Action::parse(&action_text).unwrap_or_else(|| {
-        p.add(
-            ErrorCode::UnknownAction,
-            format!("unknown action: '{action_text}'"),
-            rid,
-            &format!("{path}.action"),
-        );
-        Action::Flag
-    });
-    let severity_text = get_str(m, "severity").unwrap_or_else(|| "LOW".into());
-    let severity = match severity_text.to_ascii_uppercase().as_str() {
-        "LOW" => 0,
-        "MEDIUM" => 1,
-        "HIGH" => 2,
-        "CRITICAL" => 3,
-        _ => {
-            p.add(
-                ErrorCode::UnknownSeverity,
-                format!("unknown severity: '{severity_text}'"),
-                rid,
-                &format!("{path}.severity"),
-            );
-            0
-        }
-    };
+    let keys = RuleKeys { m, rid, path };
+    let weight = keys.read("weight", as_f64, 0.0, "a number", p);
+    let score_cap = keys.read("score_cap", as_f64, 0.0, "a number", p);
+    let priority = keys.read("priority", as_i64, 0, "an integer", p);
+    let shadow = keys.read("shadow", as_bool, false, "a boolean", p);
+    let action = rule_action(m, rid, path, p);
+    let severity = rule_severity(m, rid, path, p);
     let label = match get_str(m, "label") {
         Some(l) => normalize_label(&l),
         None => action.label().to_string(),
@@ -598,4 +541,39 @@ fn parse_rule(item: &Value, path: &str, version: &str, p: &mut Problems) -> Opti
         severity,
         conditions,
     })
+}
+
+/// `action`, default flag; an unknown one is a problem and reads as flag.
+fn rule_action(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Problems) -> Action {
+    let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
+    Action::parse(&action_text).unwrap_or_else(|| {
+        p.add(
+            ErrorCode::UnknownAction,
+            format!("unknown action: '{action_text}'"),
+            rid,
+            &format!("{path}.action"),
+        );
+        Action::Flag
+    })
+}
+
+/// `severity` as 0 (LOW, the default) to 3 (CRITICAL); an unknown one is a problem and
+/// reads as LOW.
+fn rule_severity(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Problems) -> i32 {
+    let severity_text = get_str(m, "severity").unwrap_or_else(|| "LOW".into());
+    match severity_text.to_ascii_uppercase().as_str() {
+        "LOW" => 0,
+        "MEDIUM" => 1,
+        "HIGH" => 2,
+        "CRITICAL" => 3,
+        _ => {
+            p.add(
+                ErrorCode::UnknownSeverity,
+                format!("unknown severity: '{severity_text}'"),
+                rid,
+                &format!("{path}.severity"),
+            );
+            0
+        }
+    }
 }

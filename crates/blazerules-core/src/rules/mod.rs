@@ -1,7 +1,10 @@
 //! Rules documents: loaded into a model with BlazeRules' defaults, aliases and errors
-//! (`load`, `lookup`, `sql`), then compiled into field slots and predicates (`compile`).
+//! (`load`, `lookup`, `sql`, reading scalars with `scalar`), then compiled into field slots
+//! and predicates (`compile`) over the operator vocabulary of `op`.
 
 pub(crate) mod compile;
 pub(crate) mod load;
 pub(crate) mod lookup;
+pub(crate) mod op;
+pub(crate) mod scalar;
 pub mod sql;

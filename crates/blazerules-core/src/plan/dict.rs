@@ -1,0 +1,197 @@
+//! Set dictionaries: every string of a field's set leaves gets an id, so a record's value is
+//! looked up once per block and each set leaf tests a bit.
+
+use crate::plan::build::{Plan, Slot};
+use crate::plan::prefilter::same;
+use crate::rules::compile::Test;
+use crate::rules::op::SetMode;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// The dictionary of each field with set leaves, by slot: (dictionary, string → id).
+pub(super) type DictOf = HashMap<u32, (u32, HashMap<Box<str>, u32>)>;
+
+/// The strings of every set leaf on one field.
+pub(crate) struct Dict {
+    pub at: Slot,
+    pub ids: Ids,
+}
+
+/// String → dictionary id. Strings of up to 7 bytes are packed into a word with their length
+/// (`pack`): scanned when few, else hashed; longer strings are hashed as they are.
+pub(crate) struct Ids {
+    short: Box<[u64]>,
+    short_ids: Box<[u32]>,
+    short_map: HashMap<u64, u32, BuildHasherDefault<FxHasher>>,
+    long: Box<[(Box<[u8]>, u32)]>,
+    long_map: HashMap<Box<str>, u32, BuildHasherDefault<FxHasher>>,
+}
+
+/// Up to this many packed (or longer) strings are scanned rather than hashed.
+const SCAN: usize = 16;
+
+/// A string of up to 7 bytes as one word: its bytes (little-endian) and its length on top.
+#[inline(always)]
+fn pack(s: &[u8]) -> Option<u64> {
+    if s.len() > 7 {
+        return None;
+    }
+    let mut w = (s.len() as u64) << 56;
+    for (i, &b) in s.iter().enumerate() {
+        w |= u64::from(b) << (8 * i);
+    }
+    Some(w)
+}
+
+impl Ids {
+    fn new(ids: &HashMap<Box<str>, u32>) -> Ids {
+        let mut short: Vec<(u64, u32)> = Vec::new();
+        let mut long: Vec<(Box<[u8]>, u32)> = Vec::new();
+        for (k, &id) in ids {
+            match pack(k.as_bytes()) {
+                Some(w) => short.push((w, id)),
+                None => long.push((k.as_bytes().into(), id)),
+            }
+        }
+        short.sort_unstable();
+        long.sort_unstable();
+        let short_map = if short.len() > SCAN {
+            short.iter().copied().collect()
+        } else {
+            HashMap::default()
+        };
+        let long_map = if long.len() > SCAN {
+            long.iter()
+                .filter_map(|(k, id)| Some((std::str::from_utf8(k).ok()?.into(), *id)))
+                .collect()
+        } else {
+            HashMap::default()
+        };
+        Ids {
+            short: short.iter().map(|e| e.0).collect(),
+            short_ids: short.iter().map(|e| e.1).collect(),
+            short_map,
+            long: if long.len() > SCAN {
+                Box::default()
+            } else {
+                long.into()
+            },
+            long_map,
+        }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, s: &str) -> Option<u32> {
+        match pack(s.as_bytes()) {
+            Some(w) if self.short.len() <= SCAN => {
+                let i = self.short.iter().position(|&k| k == w)?;
+                self.short_ids.get(i).copied()
+            }
+            None if self.long_map.is_empty() => {
+                let s = s.as_bytes();
+                self.long
+                    .iter()
+                    .find(|(k, _)| k.len() == s.len() && same(k, s))
+                    .map(|e| e.1)
+            }
+            _ => self.hashed(s),
+        }
+    }
+
+    #[inline(never)]
+    fn hashed(&self, s: &str) -> Option<u32> {
+        match pack(s.as_bytes()) {
+            Some(w) => self.short_map.get(&w).copied(),
+            None => self.long_map.get(s).copied(),
+        }
+    }
+}
+
+impl Plan {
+    /// A dictionary for every field with any/none-of set leaves.
+    pub(super) fn build_dicts(&mut self, tests: &[Option<Test>]) -> DictOf {
+        let mut by_slot: HashMap<u32, (Slot, usize, Vec<&str>)> = HashMap::new();
+        for t in tests.iter().flatten() {
+            if let Test::Set {
+                f,
+                set,
+                mode: SetMode::Any | SetMode::NoneOf,
+            } = t
+            {
+                if f.slot != u32::MAX {
+                    let e = by_slot.entry(f.slot).or_insert_with(|| {
+                        let at = Slot {
+                            slot: f.slot,
+                            empty_is_null: f.empty_is_null,
+                        };
+                        (at, 0, Vec::new())
+                    });
+                    e.1 += 1;
+                    e.2.extend(set.items());
+                }
+            }
+        }
+        let mut slots: Vec<_> = by_slot.into_iter().collect();
+        slots.sort_by_key(|(s, _)| *s);
+        let mut out = HashMap::new();
+        for (slot, (at, _, items)) in slots {
+            let mut ids: HashMap<Box<str>, u32> = HashMap::new();
+            for it in items {
+                let next = ids.len() as u32;
+                ids.entry(it.into()).or_insert(next);
+            }
+            let dict = self.dicts.len() as u32;
+            self.dicts.push(Dict {
+                at,
+                ids: Ids::new(&ids),
+            });
+            out.insert(slot, (dict, ids));
+        }
+        out
+    }
+}
+
+/// FxHash (rustc's): a few multiply-rotates per word, plenty for short dictionary keys.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
