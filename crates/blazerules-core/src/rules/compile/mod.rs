@@ -30,7 +30,8 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-const MAX_DEPTH: usize = 128;
+/// Condition nesting limit (rules-reference §2.19).
+use crate::limits::MAX_CONDITION_DEPTH as MAX_DEPTH;
 
 /// The hinted types each operator family accepts (§1.7).
 const NUMERIC: &[HintType] = &[

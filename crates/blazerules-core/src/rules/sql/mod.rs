@@ -39,7 +39,7 @@ use std::fmt;
 
 /// Nesting limit (§2.19): `OR` and `NOT` levels are counted exactly as BlazeRules counts
 /// them (so a parenthesis level costs two); arithmetic trees are limited to this depth too.
-pub(super) const MAX_DEPTH: usize = 128;
+pub(super) use crate::limits::MAX_CONDITION_DEPTH as MAX_DEPTH;
 
 /// A `sql:` string that cannot be translated.
 #[derive(Debug, Clone, PartialEq, Eq)]
