@@ -56,7 +56,9 @@ for (const n of [0, 1, 3]) {
       t.deepEqual([...b.winnerIndices], p.winners);
       t.deepEqual([...b.matched], p.matched);
       t.deepEqual(Object.values(b.matchCounts), p.matchCounts);
-      ruleIds.forEach((id, r) => t.deepEqual([...b.indicesForRule(id)], p.ruleHits[r]));
+      ruleIds.forEach((id, r) => {
+        t.deepEqual([...b.indicesForRule(id)], p.ruleHits[r]);
+      });
       // The byte sections are padded to a whole word.
       const words = 3 * n + p.ruleHits.flat().length + rules + Math.ceil((2 * n) / 4);
       t.is(raw.ints.length, words);

@@ -1,5 +1,6 @@
 /** One evaluated batch: typed arrays from the native core plus lazy, cached JS views. */
 import { RISK_BAND_NAMES, batchViews } from './generated/batch-layout';
+import { nativeCode } from './errors';
 import { native } from './native';
 import type { NativeBatch } from './native';
 import type { ErrorSample, JSONLinesOptions, RiskBand, Timing } from './types';
@@ -75,7 +76,7 @@ export class BatchResult {
     for (const c of raw.errorCounts) counts[c.code] = c.count;
     this.errorCounts = counts;
     this.errorSamples = raw.errorSamples.map((s) => {
-      const sample: ErrorSample = { rowIndex: s.rowIndex, code: s.code, message: s.message };
+      const sample: ErrorSample = { rowIndex: s.rowIndex, code: nativeCode(s.code), message: s.message };
       if (s.column !== undefined && s.column !== null) sample.column = s.column;
       return sample;
     });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { BatchResult } from './batch-result';
-import { BlazeRulesError, RulesError, fromNative } from './errors';
+import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
 import type { NativeBatch, NativeDecision, NativeEvalConfig, NativeProblem, NativeRuleCell, NativeRuleSet } from './native';
@@ -284,7 +284,7 @@ export class RuleEngine {
     } catch (err) {
       throw fromNative(err);
     }
-    if (!d.ok) throw new BlazeRulesError(d.errorCode ?? 'MALFORMED_JSON', d.errorMessage ?? 'record could not be read');
+    if (!d.ok) throw new BlazeRulesError(nativeCode(d.errorCode ?? 'MALFORMED_JSON'), d.errorMessage ?? 'record could not be read');
     const label = active.labels[d.decisionCode] ?? active.labels[0] ?? 'APPROVE';
     return {
       decision: label,
@@ -304,7 +304,7 @@ function withFile(p: RulesProblem, file: string | undefined): RulesProblem {
 }
 
 function toProblem(p: NativeProblem, index: SourceIndex | undefined, file: string | undefined): RulesProblem {
-  const out: RulesProblem = { code: p.code, message: p.message, path: p.path };
+  const out: RulesProblem = { code: nativeCode(p.code), message: p.message, path: p.path };
   if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
   if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
   if (p.line !== undefined && p.line !== null) {

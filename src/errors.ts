@@ -1,10 +1,11 @@
 /** Errors thrown by the package. */
+import { ERROR_CODES } from './generated/error-codes';
+import type { ErrorCode, RulesErrorCode } from './generated/error-codes';
 
 /** One problem in a rules document, located in its source file when it has one. */
 export interface RulesProblem {
-  /** BlazeRules code: YAML_SYNTAX_ERROR, UNKNOWN_OP, UNKNOWN_ACTION, UNKNOWN_SEVERITY,
-   * UNKNOWN_FIELD_NAME, TYPE_MISMATCH, MISSING_REQUIRED_FIELD, DUPLICATE_RULE_ID, UNSUPPORTED. */
-  code: string;
+  /** BlazeRules code (the Rust `ErrorCode`'s Rules family). */
+  code: RulesErrorCode;
   message: string;
   /** The id of the rule the problem is in, if known. */
   ruleId?: string;
@@ -29,7 +30,7 @@ export function formatProblem(p: RulesProblem, fallbackFile = '<rules>'): string
 /** A rules document that could not be loaded. `problems` holds every problem found; the
  * other fields describe the first one. The previously loaded rules stay active. */
 export class RulesError extends Error {
-  readonly code: string;
+  readonly code: RulesErrorCode;
   readonly ruleId: string | undefined;
   readonly path: string;
   readonly line: number | undefined;
@@ -61,12 +62,19 @@ export class RulesError extends Error {
 /** A batch that could not be evaluated at all (e.g. MALFORMED_JSON in 'fail' ingest mode,
  * an unreadable file, no rules loaded). Bad records alone never cause it. */
 export class BlazeRulesError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string) {
     super(message);
     this.name = 'BlazeRulesError';
     this.code = code;
   }
+}
+
+/** A code text from the native addon. It writes only the texts of the Rust `ErrorCode`
+ * (crates/blazerules-core/src/error.rs, from which `ErrorCode` here is generated); which
+ * family a call's codes belong to is the caller's knowledge of that call. */
+export function nativeCode<C extends ErrorCode>(text: string): C {
+  return text as C;
 }
 
 const CODED = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/;
@@ -75,7 +83,9 @@ const CODED = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/;
 export function fromNative(err: unknown): Error {
   if (err instanceof Error) {
     const m = CODED.exec(err.message);
-    if (m && m[1] !== undefined && m[2] !== undefined) return new BlazeRulesError(m[1], m[2]);
+    if (m && m[1] !== undefined && m[2] !== undefined) {
+      if ((ERROR_CODES as readonly string[]).includes(m[1])) return new BlazeRulesError(nativeCode(m[1]), m[2]);
+    }
     return err;
   }
   return new BlazeRulesError('INTERNAL_ERROR', String(err));

@@ -13,6 +13,15 @@ export type { Payload } from './engine';
 export { BatchResult } from './batch-result';
 export { RulesError, BlazeRulesError, formatProblem } from './errors';
 export type { RulesProblem } from './errors';
+export { ERROR_CODES } from './generated/error-codes';
+export type {
+  BatchErrorCode,
+  EngineErrorCode,
+  ErrorCode,
+  KafkaErrorCode,
+  RecordErrorCode,
+  RulesErrorCode,
+} from './generated/error-codes';
 export type {
   Decision,
   EngineConfig,

@@ -1,5 +1,6 @@
 /** Public types of the `blazerules` package. */
 import type { RiskBandName } from './generated/batch-layout';
+import type { RecordErrorCode } from './generated/error-codes';
 
 /** How a batch treats records that cannot be read (rules-reference §5). */
 export type IngestErrorMode = 'skip' | 'deadLetter' | 'fail';
@@ -46,7 +47,7 @@ export interface LoadReport {
 export interface ErrorSample {
   /** 0-based index among the batch's non-empty lines (or messages / array elements). */
   rowIndex: number;
-  code: string;
+  code: RecordErrorCode;
   message: string;
   /** The JSON key near the error, when known. */
   column?: string;

@@ -1,5 +1,5 @@
-// Generated from crates/blazerules-node/src/layout.rs by its `batch_layout_ts_is_current`
-// test (BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-node layout). Do not edit.
+// Generated from crates/blazerules-node/src/layout.rs by its test
+// (BLAZERULES_WRITE_GENERATED=1 cargo test --workspace generated). Do not edit.
 
 /** Risk band names by code. */
 export const RISK_BAND_NAMES = ['LOW', 'MEDIUM', 'HIGH'] as const;

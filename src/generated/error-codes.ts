@@ -1,22 +1,111 @@
-// Generated from crates/blazerules-core/src/error.rs by its `error_codes_ts_is_current`
-// test (BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-core error_codes). Do not edit.
+// Generated from crates/blazerules-core/src/error.rs by its test
+// (BLAZERULES_WRITE_GENERATED=1 cargo test --workspace generated). Do not edit.
 
 /** A rules document could not be loaded. */
-export type RulesErrorCode = 'YAML_SYNTAX_ERROR' | 'UNKNOWN_OP' | 'UNKNOWN_ACTION' | 'UNKNOWN_SEVERITY' | 'UNKNOWN_FIELD_NAME' | 'TYPE_MISMATCH' | 'MISSING_REQUIRED_FIELD' | 'DUPLICATE_RULE_ID' | 'UNSUPPORTED';
+export type RulesErrorCode =
+  /** The document is not valid YAML/JSON, or a value has the wrong shape. */
+  | 'YAML_SYNTAX_ERROR'
+  /** A condition names an operator BlazeRules does not have. */
+  | 'UNKNOWN_OP'
+  /** A rule's action is not APPROVE, REVIEW, BLOCK or a declared label. */
+  | 'UNKNOWN_ACTION'
+  /** A rule's severity is not a known level. */
+  | 'UNKNOWN_SEVERITY'
+  /** A field name is empty or not allowed. */
+  | 'UNKNOWN_FIELD_NAME'
+  /** A value does not fit the operator or the field's type hint. */
+  | 'TYPE_MISMATCH'
+  /** A required key is missing. */
+  | 'MISSING_REQUIRED_FIELD'
+  /** Two rules share an id. */
+  | 'DUPLICATE_RULE_ID'
+  /** A BlazeRules feature this engine does not implement. */
+  | 'UNSUPPORTED';
+
 /** One record was skipped. */
-export type RecordErrorCode = 'MALFORMED_JSON' | 'RECORD_TOO_LARGE';
+export type RecordErrorCode =
+  /** A record is not a JSON object (syntax, UTF-8, nesting). */
+  | 'MALFORMED_JSON'
+  /** A record is longer than maxRecordBytes. */
+  | 'RECORD_TOO_LARGE';
+
 /** A whole batch failed. */
-export type BatchErrorCode = 'DEAD_LETTER_IO';
+export type BatchErrorCode =
+  /** The dead-letter file could not be written. */
+  | 'DEAD_LETTER_IO';
+
 /** A call to the engine was refused. */
-export type EngineErrorCode = 'INVALID_CONFIG' | 'INVALID_ARGUMENT' | 'NO_RULES' | 'IO_ERROR' | 'EVAL_FAILED' | 'INTERNAL_ERROR';
+export type EngineErrorCode =
+  /** An option or configuration value is invalid. */
+  | 'INVALID_CONFIG'
+  /** An argument of a call is invalid. */
+  | 'INVALID_ARGUMENT'
+  /** Evaluation was asked of an engine with no rules loaded. */
+  | 'NO_RULES'
+  /** A file could not be read. */
+  | 'IO_ERROR'
+  /** A batch could not be evaluated. */
+  | 'EVAL_FAILED'
+  /** A bug: a panic caught at the FFI boundary. */
+  | 'INTERNAL_ERROR';
+
 /** Kafka IO and the stream loop. */
-export type KafkaErrorCode = 'BROKER_UNREACHABLE' | 'BROKER_DOWN' | 'UNKNOWN_TOPIC' | 'CONSUME_FAILED' | 'PRODUCE_FAILED' | 'DELIVERY_FAILED' | 'COMMIT_FAILED' | 'QUEUE_FULL' | 'INVALID_STATE' | 'CLOSED' | 'KAFKA_UNAVAILABLE';
+export type KafkaErrorCode =
+  /** No broker could be reached when connecting (wrong address, nothing listening, DNS). */
+  | 'BROKER_UNREACHABLE'
+  /** Every broker went down while the client was connected (librdkafka keeps reconnecting). */
+  | 'BROKER_DOWN'
+  /** A subscribed topic does not exist on the cluster. */
+  | 'UNKNOWN_TOPIC'
+  /** Reading failed (an error librdkafka reported for the consumer). */
+  | 'CONSUME_FAILED'
+  /** produce() was refused (message too large, unknown partition...). */
+  | 'PRODUCE_FAILED'
+  /** Messages were not acknowledged by the broker. */
+  | 'DELIVERY_FAILED'
+  /** The broker refused or did not acknowledge a commit. */
+  | 'COMMIT_FAILED'
+  /** The producer's local queue is full (`queue.buffering.max.messages` / `.kbytes`). */
+  | 'QUEUE_FULL'
+  /** The call is not allowed now (e.g. a second pollBatch while one is running). */
+  | 'INVALID_STATE'
+  /** The client was closed (or is closing) and cannot be used again. */
+  | 'CLOSED'
+  /** node-rdkafka is not installed or could not be loaded (`hasKafka` is false). */
+  | 'KAFKA_UNAVAILABLE';
+
 /** Every error code the package reports. */
-export type ErrorCode =
-  | RulesErrorCode
-  | RecordErrorCode
-  | BatchErrorCode
-  | EngineErrorCode
-  | KafkaErrorCode;
+export type ErrorCode = RulesErrorCode | RecordErrorCode | BatchErrorCode | EngineErrorCode | KafkaErrorCode;
+
 /** Every error code, in the order Rust declares them. */
-export const ERROR_CODES: readonly ErrorCode[] = ['YAML_SYNTAX_ERROR', 'UNKNOWN_OP', 'UNKNOWN_ACTION', 'UNKNOWN_SEVERITY', 'UNKNOWN_FIELD_NAME', 'TYPE_MISMATCH', 'MISSING_REQUIRED_FIELD', 'DUPLICATE_RULE_ID', 'UNSUPPORTED', 'MALFORMED_JSON', 'RECORD_TOO_LARGE', 'DEAD_LETTER_IO', 'INVALID_CONFIG', 'INVALID_ARGUMENT', 'NO_RULES', 'IO_ERROR', 'EVAL_FAILED', 'INTERNAL_ERROR', 'BROKER_UNREACHABLE', 'BROKER_DOWN', 'UNKNOWN_TOPIC', 'CONSUME_FAILED', 'PRODUCE_FAILED', 'DELIVERY_FAILED', 'COMMIT_FAILED', 'QUEUE_FULL', 'INVALID_STATE', 'CLOSED', 'KAFKA_UNAVAILABLE'];
+export const ERROR_CODES: readonly ErrorCode[] = [
+  'YAML_SYNTAX_ERROR',
+  'UNKNOWN_OP',
+  'UNKNOWN_ACTION',
+  'UNKNOWN_SEVERITY',
+  'UNKNOWN_FIELD_NAME',
+  'TYPE_MISMATCH',
+  'MISSING_REQUIRED_FIELD',
+  'DUPLICATE_RULE_ID',
+  'UNSUPPORTED',
+  'MALFORMED_JSON',
+  'RECORD_TOO_LARGE',
+  'DEAD_LETTER_IO',
+  'INVALID_CONFIG',
+  'INVALID_ARGUMENT',
+  'NO_RULES',
+  'IO_ERROR',
+  'EVAL_FAILED',
+  'INTERNAL_ERROR',
+  'BROKER_UNREACHABLE',
+  'BROKER_DOWN',
+  'UNKNOWN_TOPIC',
+  'CONSUME_FAILED',
+  'PRODUCE_FAILED',
+  'DELIVERY_FAILED',
+  'COMMIT_FAILED',
+  'QUEUE_FULL',
+  'INVALID_STATE',
+  'CLOSED',
+  'KAFKA_UNAVAILABLE',
+];

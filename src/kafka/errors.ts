@@ -1,31 +1,9 @@
 /** The typed error every Kafka client method of `blazerules/io` throws or rejects with. */
+import type { KafkaErrorCode } from '../generated/error-codes';
 
-/** Why a Kafka operation failed. */
-export type KafkaIOErrorCode =
-  /** node-rdkafka is not installed or could not be loaded (`hasKafka` is false). */
-  | 'KAFKA_UNAVAILABLE'
-  /** A constructor option or a librdkafka property is invalid. */
-  | 'INVALID_CONFIG'
-  /** No broker could be reached when connecting (wrong address, nothing listening, DNS). */
-  | 'BROKER_UNREACHABLE'
-  /** Every broker went down while the client was connected (librdkafka keeps reconnecting). */
-  | 'BROKER_DOWN'
-  /** A subscribed topic does not exist on the cluster. */
-  | 'UNKNOWN_TOPIC'
-  /** The producer's local queue is full (`queue.buffering.max.messages` / `.kbytes`). */
-  | 'QUEUE_FULL'
-  /** produce() was refused for another reason (message too large, unknown partition...). */
-  | 'PRODUCE_FAILED'
-  /** Messages were not acknowledged by the broker (close() with undelivered messages). */
-  | 'DELIVERY_FAILED'
-  /** The broker refused or did not acknowledge a commit. */
-  | 'COMMIT_FAILED'
-  /** Reading failed (an error librdkafka reported for the consumer; `kafkaCode` says which). */
-  | 'CONSUME_FAILED'
-  /** The client was closed (or is closing) and cannot be used again. */
-  | 'CLOSED'
-  /** The call is not allowed now (e.g. a second pollBatch while one is running). */
-  | 'INVALID_STATE';
+/** Why a Kafka operation failed: a Kafka code, or INVALID_CONFIG for a bad option (each
+ * code's meaning is in src/generated/error-codes.ts, generated from the Rust `ErrorCode`). */
+export type KafkaIOErrorCode = KafkaErrorCode | 'INVALID_CONFIG';
 
 export class KafkaIOError extends Error {
   readonly code: KafkaIOErrorCode;

@@ -1,8 +1,7 @@
 //! The error vocabulary: every error code the package reports, as one type, and the
-//! load-time error types. TypeScript sees the codes as the string-literal union in
+//! load-time error types. TypeScript sees the codes as string-literal unions in
 //! `src/generated/error-codes.ts`, generated from [`ErrorCode::ALL`] and kept current by the
-//! `error_codes_ts_is_current` test (`BLAZERULES_WRITE_GENERATED=1 cargo test -p
-//! blazerules-core error_codes` rewrites it).
+//! `error_codes_ts_is_current` test (see [`crate::generated`]).
 
 use std::fmt;
 
@@ -21,175 +20,109 @@ pub enum ErrorFamily {
     Kafka,
 }
 
-/// Every error code, by its BlazeRules / package name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
+/// The one table of error codes: variant, the text the package writes, family, meaning.
+/// Rust's enum, its text and family, and the TypeScript unions are all made from it.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $text:literal, $family:ident;)+) => {
+        /// Every error code, by its BlazeRules / package name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The code as the package writes it (`YAML_SYNTAX_ERROR`).
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)+
+                }
+            }
+
+            /// Where the code comes from.
+            pub const fn family(self) -> ErrorFamily {
+                match self {
+                    $(ErrorCode::$variant => ErrorFamily::$family,)+
+                }
+            }
+
+            /// What the code means (its doc comment, for generated documentation).
+            pub const fn meaning(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => concat!($($doc),+),)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// The document is not valid YAML/JSON, or a value has the wrong shape.
-    YamlSyntaxError,
+    YamlSyntaxError = "YAML_SYNTAX_ERROR", Rules;
     /// A condition names an operator BlazeRules does not have.
-    UnknownOp,
+    UnknownOp = "UNKNOWN_OP", Rules;
     /// A rule's action is not APPROVE, REVIEW, BLOCK or a declared label.
-    UnknownAction,
+    UnknownAction = "UNKNOWN_ACTION", Rules;
     /// A rule's severity is not a known level.
-    UnknownSeverity,
+    UnknownSeverity = "UNKNOWN_SEVERITY", Rules;
     /// A field name is empty or not allowed.
-    UnknownFieldName,
+    UnknownFieldName = "UNKNOWN_FIELD_NAME", Rules;
     /// A value does not fit the operator or the field's type hint.
-    TypeMismatch,
+    TypeMismatch = "TYPE_MISMATCH", Rules;
     /// A required key is missing.
-    MissingRequiredField,
+    MissingRequiredField = "MISSING_REQUIRED_FIELD", Rules;
     /// Two rules share an id.
-    DuplicateRuleId,
+    DuplicateRuleId = "DUPLICATE_RULE_ID", Rules;
     /// A BlazeRules feature this engine does not implement.
-    Unsupported,
+    Unsupported = "UNSUPPORTED", Rules;
     /// A record is not a JSON object (syntax, UTF-8, nesting).
-    MalformedJson,
+    MalformedJson = "MALFORMED_JSON", Record;
     /// A record is longer than maxRecordBytes.
-    RecordTooLarge,
+    RecordTooLarge = "RECORD_TOO_LARGE", Record;
     /// The dead-letter file could not be written.
-    DeadLetterIo,
+    DeadLetterIo = "DEAD_LETTER_IO", Batch;
     /// An option or configuration value is invalid.
-    InvalidConfig,
+    InvalidConfig = "INVALID_CONFIG", Engine;
     /// An argument of a call is invalid.
-    InvalidArgument,
+    InvalidArgument = "INVALID_ARGUMENT", Engine;
     /// Evaluation was asked of an engine with no rules loaded.
-    NoRules,
+    NoRules = "NO_RULES", Engine;
     /// A file could not be read.
-    IoError,
+    IoError = "IO_ERROR", Engine;
     /// A batch could not be evaluated.
-    EvalFailed,
+    EvalFailed = "EVAL_FAILED", Engine;
     /// A bug: a panic caught at the FFI boundary.
-    InternalError,
-    /// No broker could be reached.
-    BrokerUnreachable,
-    /// The broker went away during a call.
-    BrokerDown,
-    /// A topic does not exist.
-    UnknownTopic,
-    /// Consuming failed.
-    ConsumeFailed,
-    /// Producing failed.
-    ProduceFailed,
-    /// A produced message was not delivered.
-    DeliveryFailed,
-    /// Committing offsets failed.
-    CommitFailed,
-    /// The producer's local queue is full.
-    QueueFull,
-    /// A call was made in a state that does not allow it.
-    InvalidState,
-    /// The client was closed.
-    Closed,
-    /// node-rdkafka is not installed or could not be loaded.
-    KafkaUnavailable,
+    InternalError = "INTERNAL_ERROR", Engine;
+    /// No broker could be reached when connecting (wrong address, nothing listening, DNS).
+    BrokerUnreachable = "BROKER_UNREACHABLE", Kafka;
+    /// Every broker went down while the client was connected (librdkafka keeps reconnecting).
+    BrokerDown = "BROKER_DOWN", Kafka;
+    /// A subscribed topic does not exist on the cluster.
+    UnknownTopic = "UNKNOWN_TOPIC", Kafka;
+    /// Reading failed (an error librdkafka reported for the consumer).
+    ConsumeFailed = "CONSUME_FAILED", Kafka;
+    /// produce() was refused (message too large, unknown partition...).
+    ProduceFailed = "PRODUCE_FAILED", Kafka;
+    /// Messages were not acknowledged by the broker.
+    DeliveryFailed = "DELIVERY_FAILED", Kafka;
+    /// The broker refused or did not acknowledge a commit.
+    CommitFailed = "COMMIT_FAILED", Kafka;
+    /// The producer's local queue is full (`queue.buffering.max.messages` / `.kbytes`).
+    QueueFull = "QUEUE_FULL", Kafka;
+    /// The call is not allowed now (e.g. a second pollBatch while one is running).
+    InvalidState = "INVALID_STATE", Kafka;
+    /// The client was closed (or is closing) and cannot be used again.
+    Closed = "CLOSED", Kafka;
+    /// node-rdkafka is not installed or could not be loaded (`hasKafka` is false).
+    KafkaUnavailable = "KAFKA_UNAVAILABLE", Kafka;
 }
 
 impl ErrorCode {
-    /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 29] = [
-        ErrorCode::YamlSyntaxError,
-        ErrorCode::UnknownOp,
-        ErrorCode::UnknownAction,
-        ErrorCode::UnknownSeverity,
-        ErrorCode::UnknownFieldName,
-        ErrorCode::TypeMismatch,
-        ErrorCode::MissingRequiredField,
-        ErrorCode::DuplicateRuleId,
-        ErrorCode::Unsupported,
-        ErrorCode::MalformedJson,
-        ErrorCode::RecordTooLarge,
-        ErrorCode::DeadLetterIo,
-        ErrorCode::InvalidConfig,
-        ErrorCode::InvalidArgument,
-        ErrorCode::NoRules,
-        ErrorCode::IoError,
-        ErrorCode::EvalFailed,
-        ErrorCode::InternalError,
-        ErrorCode::BrokerUnreachable,
-        ErrorCode::BrokerDown,
-        ErrorCode::UnknownTopic,
-        ErrorCode::ConsumeFailed,
-        ErrorCode::ProduceFailed,
-        ErrorCode::DeliveryFailed,
-        ErrorCode::CommitFailed,
-        ErrorCode::QueueFull,
-        ErrorCode::InvalidState,
-        ErrorCode::Closed,
-        ErrorCode::KafkaUnavailable,
-    ];
-
-    /// The code as the package writes it (`YAML_SYNTAX_ERROR`).
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::YamlSyntaxError => "YAML_SYNTAX_ERROR",
-            ErrorCode::UnknownOp => "UNKNOWN_OP",
-            ErrorCode::UnknownAction => "UNKNOWN_ACTION",
-            ErrorCode::UnknownSeverity => "UNKNOWN_SEVERITY",
-            ErrorCode::UnknownFieldName => "UNKNOWN_FIELD_NAME",
-            ErrorCode::TypeMismatch => "TYPE_MISMATCH",
-            ErrorCode::MissingRequiredField => "MISSING_REQUIRED_FIELD",
-            ErrorCode::DuplicateRuleId => "DUPLICATE_RULE_ID",
-            ErrorCode::Unsupported => "UNSUPPORTED",
-            ErrorCode::MalformedJson => "MALFORMED_JSON",
-            ErrorCode::RecordTooLarge => "RECORD_TOO_LARGE",
-            ErrorCode::DeadLetterIo => "DEAD_LETTER_IO",
-            ErrorCode::InvalidConfig => "INVALID_CONFIG",
-            ErrorCode::InvalidArgument => "INVALID_ARGUMENT",
-            ErrorCode::NoRules => "NO_RULES",
-            ErrorCode::IoError => "IO_ERROR",
-            ErrorCode::EvalFailed => "EVAL_FAILED",
-            ErrorCode::InternalError => "INTERNAL_ERROR",
-            ErrorCode::BrokerUnreachable => "BROKER_UNREACHABLE",
-            ErrorCode::BrokerDown => "BROKER_DOWN",
-            ErrorCode::UnknownTopic => "UNKNOWN_TOPIC",
-            ErrorCode::ConsumeFailed => "CONSUME_FAILED",
-            ErrorCode::ProduceFailed => "PRODUCE_FAILED",
-            ErrorCode::DeliveryFailed => "DELIVERY_FAILED",
-            ErrorCode::CommitFailed => "COMMIT_FAILED",
-            ErrorCode::QueueFull => "QUEUE_FULL",
-            ErrorCode::InvalidState => "INVALID_STATE",
-            ErrorCode::Closed => "CLOSED",
-            ErrorCode::KafkaUnavailable => "KAFKA_UNAVAILABLE",
-        }
-    }
-
-    /// Where the code comes from.
-    pub const fn family(self) -> ErrorFamily {
-        match self {
-            ErrorCode::YamlSyntaxError
-            | ErrorCode::UnknownOp
-            | ErrorCode::UnknownAction
-            | ErrorCode::UnknownSeverity
-            | ErrorCode::UnknownFieldName
-            | ErrorCode::TypeMismatch
-            | ErrorCode::MissingRequiredField
-            | ErrorCode::DuplicateRuleId
-            | ErrorCode::Unsupported => ErrorFamily::Rules,
-            ErrorCode::MalformedJson | ErrorCode::RecordTooLarge => ErrorFamily::Record,
-            ErrorCode::DeadLetterIo => ErrorFamily::Batch,
-            ErrorCode::InvalidConfig
-            | ErrorCode::InvalidArgument
-            | ErrorCode::NoRules
-            | ErrorCode::IoError
-            | ErrorCode::EvalFailed
-            | ErrorCode::InternalError => ErrorFamily::Engine,
-            ErrorCode::BrokerUnreachable
-            | ErrorCode::BrokerDown
-            | ErrorCode::UnknownTopic
-            | ErrorCode::ConsumeFailed
-            | ErrorCode::ProduceFailed
-            | ErrorCode::DeliveryFailed
-            | ErrorCode::CommitFailed
-            | ErrorCode::QueueFull
-            | ErrorCode::InvalidState
-            | ErrorCode::Closed
-            | ErrorCode::KafkaUnavailable => ErrorFamily::Kafka,
-        }
-    }
-
     /// The code named `s`, if it is one.
     pub fn parse(s: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 }
 
@@ -266,11 +199,12 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// The TypeScript module generated from [`ErrorCode::ALL`].
+/// The TypeScript module generated from [`ErrorCode::ALL`]: one string-literal union per
+/// family, each member with its meaning, and their union `ErrorCode`.
 pub fn error_codes_ts() -> String {
     let mut s = String::from(
-        "// Generated from crates/blazerules-core/src/error.rs by its `error_codes_ts_is_current`\n\
-         // test (BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-core error_codes). Do not edit.\n\n",
+        "// Generated from crates/blazerules-core/src/error.rs by its test\n\
+         // (BLAZERULES_WRITE_GENERATED=1 cargo test --workspace generated). Do not edit.\n",
     );
     let families = [
         (
@@ -300,26 +234,29 @@ pub fn error_codes_ts() -> String {
         ),
     ];
     for (family, name, doc) in families {
-        let members: Vec<String> = ErrorCode::ALL
-            .iter()
-            .filter(|c| c.family() == family)
-            .map(|c| format!("'{}'", c.as_str()))
-            .collect();
-        s.push_str(&format!(
-            "/** {doc} */\nexport type {name} = {};\n",
-            members.join(" | ")
-        ));
+        s.push_str(&format!("\n/** {doc} */\nexport type {name} =\n"));
+        for c in ErrorCode::ALL.iter().filter(|c| c.family() == family) {
+            s.push_str(&format!(
+                "  /** {} */\n  | '{}'\n",
+                c.meaning().trim(),
+                c.as_str()
+            ));
+        }
+        s.pop();
+        s.push_str(";\n");
     }
-    s.push_str("/** Every error code the package reports. */\nexport type ErrorCode =\n");
     let names: Vec<&str> = families.iter().map(|f| f.1).collect();
-    s.push_str(&format!("  | {};\n", names.join("\n  | ")));
+    s.push_str(&format!(
+        "\n/** Every error code the package reports. */\nexport type ErrorCode = {};\n",
+        names.join(" | ")
+    ));
     let all: Vec<String> = ErrorCode::ALL
         .iter()
         .map(|c| format!("'{}'", c.as_str()))
         .collect();
     s.push_str(&format!(
-        "/** Every error code, in the order Rust declares them. */\nexport const ERROR_CODES: readonly ErrorCode[] = [{}];\n",
-        all.join(", ")
+        "\n/** Every error code, in the order Rust declares them. */\nexport const ERROR_CODES: readonly ErrorCode[] = [\n  {},\n];\n",
+        all.join(",\n  ")
     ));
     s
 }
@@ -330,26 +267,20 @@ mod tests {
 
     #[test]
     fn codes_round_trip() {
-        for c in ErrorCode::ALL {
+        for &c in ErrorCode::ALL {
             assert_eq!(ErrorCode::parse(c.as_str()), Some(c));
         }
         assert_eq!(ErrorCode::parse("NOPE"), None);
     }
 
     #[test]
-    fn error_codes_ts_is_current() {
+    fn generated_error_codes_ts_is_current() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../src/generated/error-codes.ts"
         );
-        let want = error_codes_ts();
-        if std::env::var_os("BLAZERULES_WRITE_GENERATED").is_some() {
-            std::fs::write(path, &want).unwrap();
+        if let Err(e) = crate::generated::keep_current(path, &error_codes_ts()) {
+            panic!("{e}");
         }
-        let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            have == want,
-            "{path} is out of date: run BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-core error_codes"
-        );
     }
 }

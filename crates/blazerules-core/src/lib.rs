@@ -10,6 +10,7 @@
 
 mod batch;
 pub mod error;
+pub mod generated;
 pub mod limits;
 mod plan;
 mod read;

@@ -1,7 +1,7 @@
 //! The batch wire layout: how a batch's per-record and per-rule arrays sit in the two buffers
 //! handed to JS (see [`crate::batch::NativeBatch`]). This table is the only definition: the
 //! packing ([`crate::batch`]), the reading back in Rust ([`Views`]) and the TypeScript reader
-//! (`src/generated/batch-layout.ts`, generated from it by the `batch_layout_ts_is_current`
+//! (`src/generated/batch-layout.ts`, generated from it by the `generated_batch_layout_ts_is_current`
 //! test) all follow it.
 //!
 //! `ints` holds 32-bit words: the [`WORDS`] sections, then the [`BYTES`] sections as bytes in
@@ -232,8 +232,8 @@ fn ts_views(s: &mut String, buffer: &str, tables: &[&[Section]]) {
 /// The TypeScript module generated from this table.
 pub fn batch_layout_ts() -> String {
     let mut s = String::from(
-        "// Generated from crates/blazerules-node/src/layout.rs by its `batch_layout_ts_is_current`\n\
-         // test (BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-node layout). Do not edit.\n\n",
+        "// Generated from crates/blazerules-node/src/layout.rs by its test\n\
+         // (BLAZERULES_WRITE_GENERATED=1 cargo test --workspace generated). Do not edit.\n\n",
     );
     let bands: Vec<String> = RISK_BAND_NAMES.iter().map(|b| format!("'{b}'")).collect();
     s.push_str(&format!(
@@ -264,20 +264,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batch_layout_ts_is_current() {
+    fn generated_batch_layout_ts_is_current() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../src/generated/batch-layout.ts"
         );
-        let want = batch_layout_ts();
-        if std::env::var_os("BLAZERULES_WRITE_GENERATED").is_some() {
-            std::fs::write(path, &want).expect("write the generated module");
+        if let Err(e) = blazerules_core::generated::keep_current(path, &batch_layout_ts()) {
+            panic!("{e}");
         }
-        let have = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            have == want,
-            "{path} is out of date: run BLAZERULES_WRITE_GENERATED=1 cargo test -p blazerules-node layout"
-        );
     }
 
     #[test]
