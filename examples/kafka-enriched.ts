@@ -11,7 +11,7 @@
  */
 import type { BatchResult } from '../src/index';
 import type { KafkaRecord } from '../src/io';
-import { deliverAndCommit, isTransient, runExample, type LoopOptions, type LoopStats } from './kafka-tutorial';
+import { pollLoop, runExample, type LoopOptions, type LoopStats } from './kafka-tutorial';
 
 /** One enriched decision line (score with six decimals, as in the `rows` format). */
 export function enrichedLine(src: KafkaRecord, result: BatchResult, i: number): string {
@@ -26,33 +26,17 @@ export function enrichedLine(src: KafkaRecord, result: BatchResult, i: number): 
 
 /** poll records → evaluate → produce one enriched decision per record, keyed by the
  * source key → flush → commit. */
-export async function runEnrichedLoop(o: LoopOptions): Promise<LoopStats> {
-  const stats: LoopStats = { batches: 0, messages: 0, evaluated: 0, skipped: 0, produced: 0, commitFailures: 0, decisions: {} };
-  const batchSize = o.batchSize ?? 500;
-  let idleSince = Date.now();
-  while (!o.signal?.aborted) {
-    if (o.maxMessages && stats.messages >= o.maxMessages) break;
-    const want = o.maxMessages ? Math.min(batchSize, o.maxMessages - stats.messages) : batchSize;
-    const records = await o.consumer.pollRecords({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 }).catch((err: unknown) => {
-      if (!isTransient(err)) throw err;
-      console.error(`kafka-enriched: ${(err as Error).message} (retrying)`);
-      return [];
-    });
-    if (records.length === 0) {
-      if (o.idleTimeoutMs && Date.now() - idleSince >= o.idleTimeoutMs) break;
-      continue;
-    }
-    idleSince = Date.now();
-
+export function runEnrichedLoop(o: LoopOptions): Promise<LoopStats> {
+  const poll = (maxMessages: number, timeoutMs: number) => o.consumer.pollRecords({ maxMessages, timeoutMs });
+  return pollLoop(o, 'kafka-enriched', poll, async (records) => {
     const result = await o.engine.evaluateMessages(records.map((r) => r.value));
     // inputRows[i] is the message the i-th evaluated record came from (skipped ones are absent).
     for (let i = 0; i < result.nRecords; i++) {
       const src = records[result.inputRows[i] as number] as KafkaRecord;
       o.producer.produce(o.outputTopic, enrichedLine(src, result, i), src.key);
     }
-    await deliverAndCommit(o, stats, records.length, result);
-  }
-  return stats;
+    return result;
+  });
 }
 
 if (require.main === module) {

@@ -76,33 +76,46 @@ export async function deliverAndCommit(o: LoopOptions, stats: LoopStats, message
   for (const d of result.decisions) stats.decisions[d] = (stats.decisions[d] ?? 0) + 1;
 }
 
-/** poll batch → evaluate → produce one `rows` decision per record → flush → commit. */
-export async function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
+/** The loop every example shares: poll a batch → `handle` it (evaluate in one call, produce
+ * one decision per record) → wait for delivery → commit; until a limit or the signal. Broker
+ * hiccups (isTransient) are waited out. */
+export async function pollLoop<M>(
+  o: LoopOptions,
+  name: string,
+  poll: (maxMessages: number, timeoutMs: number) => Promise<M[]>,
+  handle: (batch: M[]) => Promise<BatchResult>,
+): Promise<LoopStats> {
   const stats: LoopStats = { batches: 0, messages: 0, evaluated: 0, skipped: 0, produced: 0, commitFailures: 0, decisions: {} };
   const batchSize = o.batchSize ?? 500;
   let idleSince = Date.now();
   while (!o.signal?.aborted) {
     if (o.maxMessages && stats.messages >= o.maxMessages) break;
     const want = o.maxMessages ? Math.min(batchSize, o.maxMessages - stats.messages) : batchSize;
-    const values = await o.consumer.pollBatch({ maxMessages: want, timeoutMs: o.pollTimeoutMs ?? 1000 }).catch((err: unknown) => {
+    const batch = await poll(want, o.pollTimeoutMs ?? 1000).catch((err: unknown): M[] => {
       if (!isTransient(err)) throw err;
-      console.error(`kafka-tutorial: ${(err as Error).message} (retrying)`);
+      console.error(`${name}: ${(err as Error).message} (retrying)`);
       return [];
     });
-    if (values.length === 0) {
+    if (batch.length === 0) {
       if (o.idleTimeoutMs && Date.now() - idleSince >= o.idleTimeoutMs) break;
       continue;
     }
     idleSince = Date.now();
-
-    // One call evaluates the whole batch (off the JS thread); bad records are skipped.
-    const result = await o.engine.evaluateMessages(values);
-
-    // One decision message per evaluated record, in BlazeRules' `rows` format.
-    for (const line of splitLines(result.toJSONLines())) o.producer.produce(o.outputTopic, line);
-    await deliverAndCommit(o, stats, values.length, result);
+    await deliverAndCommit(o, stats, batch.length, await handle(batch));
   }
   return stats;
+}
+
+/** poll batch → evaluate → produce one `rows` decision per record → flush → commit. */
+export function runTutorialLoop(o: LoopOptions): Promise<LoopStats> {
+  const poll = (maxMessages: number, timeoutMs: number) => o.consumer.pollBatch({ maxMessages, timeoutMs });
+  return pollLoop(o, 'kafka-tutorial', poll, async (values) => {
+    // One call evaluates the whole batch (off the JS thread); bad records are skipped.
+    const result = await o.engine.evaluateMessages(values);
+    // One decision message per evaluated record, in BlazeRules' `rows` format.
+    for (const line of splitLines(result.toJSONLines())) o.producer.produce(o.outputTopic, line);
+    return result;
+  });
 }
 
 /** Runs an example loop: against a local broker started for it (topics created, the sample
