@@ -52,7 +52,10 @@ for (const n of [0, 1, 3]) {
       t.deepEqual([...b.decisionCodes], p.decisionCodes);
       t.deepEqual([...b.scores], p.scores);
       t.deepEqual([...b.riskBandCodes], p.riskBands);
-      t.deepEqual(b.riskBands, p.riskBands.map((c) => RISK_BAND_NAMES[c]));
+      t.deepEqual(
+        b.riskBands,
+        p.riskBands.map((c) => RISK_BAND_NAMES[c]),
+      );
       t.deepEqual([...b.winnerIndices], p.winners);
       t.deepEqual([...b.matched], p.matched);
       t.deepEqual(Object.values(b.matchCounts), p.matchCounts);
@@ -64,7 +67,11 @@ for (const n of [0, 1, 3]) {
       t.is(raw.ints.length, words);
       t.is(raw.floats.length, n + rules);
       // The native line writer reads the same buffers.
-      const lines = b.toJSONLines({ includeRuleSetVersion: false }).toString('utf8').split('\n').filter((l) => l !== '');
+      const lines = b
+        .toJSONLines({ includeRuleSetVersion: false })
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       t.is(lines.length, n);
       lines.forEach((line, i) => {
         const o = JSON.parse(line) as Record<string, unknown>;
@@ -100,5 +107,8 @@ rules:
     '',
   ]);
   const rows = r.toJSONLines().toString('utf8').split('\n');
-  t.is(rows[2], '{"batch_row":2,"matched":true,"decision":"SCORE","score":null,"risk_band":"HIGH","winning_rule_id":"huge","ruleset_version":"9"}');
+  t.is(
+    rows[2],
+    '{"batch_row":2,"matched":true,"decision":"SCORE","score":null,"risk_band":"HIGH","winning_rule_id":"huge","ruleset_version":"9"}',
+  );
 });

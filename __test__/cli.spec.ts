@@ -17,7 +17,12 @@ interface Run {
 }
 
 function run(args: string[], input?: string | Buffer): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, input, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -104,7 +109,14 @@ test('eval: summary (default)', (t) => {
     'timing_ms',
     'error_counts',
   ]);
-  t.like(s, { batches: 1, records: 4, matched_records: 3, messages_processed: 5, messages_skipped: 1, error_counts: { MALFORMED_JSON: 1 } });
+  t.like(s, {
+    batches: 1,
+    records: 4,
+    matched_records: 3,
+    messages_processed: 5,
+    messages_skipped: 1,
+    error_counts: { MALFORMED_JSON: 1 },
+  });
 });
 
 test('eval: decisions-jsonl', (t) => {
@@ -138,7 +150,10 @@ test('eval --stdin and --input json-array', (t) => {
   const a = run(['eval', '--rules', BASIC, '--stdin', '--input', 'json-array', '--output', 'decisions-jsonl'], arr);
   t.is(a.status, 0, a.stderr);
   t.deepEqual(
-    a.stdout.trim().split('\n').map((l) => json(l).winning_rule_id),
+    a.stdout
+      .trim()
+      .split('\n')
+      .map((l) => json(l).winning_rule_id),
     ['big_amount', 'blocked_user'],
   );
   const file = join(tmp, 'records.json');
@@ -173,10 +188,14 @@ test('eval streams large files in chunks; decisions-jsonl rows are global', (t) 
   t.is(summary.messages_skipped, 1);
   const d = run(['eval', '--rules', BASIC, '--path', file, '--batch-size', '1', '--output', 'decisions-jsonl']);
   t.is(d.status, 0, d.stderr);
-  const rows = d.stdout.trim().split('\n').map((l) => json(l));
+  const rows = d.stdout
+    .trim()
+    .split('\n')
+    .map((l) => json(l));
   t.is(rows.length, n);
   rows.forEach((row, i) => {
-    if (row.row !== i || row.decision !== (i % 3 === 0 ? 'BLOCK' : 'APPROVE')) t.fail(`row ${i}: ${JSON.stringify(row)}`);
+    if (row.row !== i || row.decision !== (i % 3 === 0 ? 'BLOCK' : 'APPROVE'))
+      t.fail(`row ${i}: ${JSON.stringify(row)}`);
   });
   const g = run(['eval', '--rules', BASIC, '--path', file, '--batch-size', '1', '--output', 'grouped-decisions']);
   const grouped = json(g.stdout) as Record<string, number[]>;
@@ -214,7 +233,10 @@ test('errors: exit 2 and "blazerules: <message>"', (t) => {
     [['eval', '--rules', BASIC, '--path', join(tmp, 'missing.ndjson')], /^blazerules: .*missing\.ndjson/],
     [['eval', '--rules', BASIC, '--path', SAMPLE, '--bogus', '1'], /^blazerules: unknown option --bogus/],
     [['bench', '--rules', BASIC], /^blazerules: --path is required$/m],
-    [['eval', '--rules', BASIC, '--path', SAMPLE, '--output-path', join(tmp, 'no-such-dir', 'out.jsonl')], /^blazerules: cannot write /],
+    [
+      ['eval', '--rules', BASIC, '--path', SAMPLE, '--output-path', join(tmp, 'no-such-dir', 'out.jsonl')],
+      /^blazerules: cannot write /,
+    ],
     [['stream', 'kafka'], /^blazerules: --rules is required$/m],
     [['stream', 'files', '--rules', BASIC], /^blazerules: 'stream' needs a source: 'stream kafka' \(not 'files'\)/],
   ];

@@ -146,7 +146,9 @@ test('evaluateNdjsonFile reads the file natively', async (t) => {
   const file = join(dir, 'in.ndjson');
   writeFileSync(file, NDJSON);
   checkBasic(t, await engine().evaluateNdjsonFile(file));
-  const err = await t.throwsAsync(engine().evaluateNdjsonFile(join(dir, 'missing.ndjson')), { instanceOf: BlazeRulesError });
+  const err = await t.throwsAsync(engine().evaluateNdjsonFile(join(dir, 'missing.ndjson')), {
+    instanceOf: BlazeRulesError,
+  });
   t.is(err?.code, 'IO_ERROR');
 });
 
@@ -227,17 +229,22 @@ test('a batch is evaluated wholly by the rule set active when it started', async
   const e = engine();
   const big = Buffer.from(NDJSON.repeat(20000));
   const pending = e.evaluateNdjson(big);
-  e.loadRulesFromString('ruleset:\n  version: "2"\n  rules:\n    - id: other\n      action: block\n      conditions: {field: amount, op: gte, value: 0}\n');
+  e.loadRulesFromString(
+    'ruleset:\n  version: "2"\n  rules:\n    - id: other\n      action: block\n      conditions: {field: amount, op: gte, value: 0}\n',
+  );
   const r = await pending;
   t.is(r.ruleSetVersion, '3.1.4');
-  t.deepEqual({ ...r.matchCounts }, { big_amount: 20000, risky_country: 20000, blocked_user: 20000, audit_everything: 80000 });
+  t.deepEqual(
+    { ...r.matchCounts },
+    { big_amount: 20000, risky_country: 20000, blocked_user: 20000, audit_everything: 80000 },
+  );
   t.is(r.decisions[0], 'BLOCK');
   const after = await e.evaluateNdjson(NDJSON);
   t.is(after.ruleSetVersion, '2');
   t.deepEqual(after.winningRuleIds, ['other', 'other', 'other', 'other', '']);
 });
 
-test('evaluation never mutates the caller\'s buffer', async (t) => {
+test("evaluation never mutates the caller's buffer", async (t) => {
   const e = engine();
   const text = `\ufeff${NDJSON}{"amount": 1e400}\r\n  {"amount":"\\u0041"}  \r\n{bad\n${NDJSON}`;
   const buf = Buffer.from(text);
@@ -258,9 +265,20 @@ test('toJSONLines: the rows format', async (t) => {
     lines[0],
     '{"batch_row":0,"matched":true,"decision":"BLOCK","score":10.000000,"risk_band":"HIGH","winning_rule_id":"big_amount","ruleset_version":"3.1.4"}',
   );
-  t.is(lines[4], '{"batch_row":4,"matched":false,"decision":"APPROVE","score":0.000000,"risk_band":"LOW","ruleset_version":"3.1.4"}');
+  t.is(
+    lines[4],
+    '{"batch_row":4,"matched":false,"decision":"APPROVE","score":0.000000,"risk_band":"LOW","ruleset_version":"3.1.4"}',
+  );
   const parsed = JSON.parse(lines[1] ?? '') as Record<string, unknown>;
-  t.deepEqual(Object.keys(parsed), ['batch_row', 'matched', 'decision', 'score', 'risk_band', 'winning_rule_id', 'ruleset_version']);
+  t.deepEqual(Object.keys(parsed), [
+    'batch_row',
+    'matched',
+    'decision',
+    'score',
+    'risk_band',
+    'winning_rule_id',
+    'ruleset_version',
+  ]);
   const shifted = r.toJSONLines({ rowOffset: 100, includeRuleSetVersion: false }).toString('utf8').split('\n');
   t.is(shifted[3], '{"batch_row":103,"matched":true,"decision":"APPROVE","score":0.000000,"risk_band":"LOW"}');
 });
@@ -289,7 +307,10 @@ test('maxErrorSamples bounds the samples, counts stay exact', async (t) => {
   t.is(r.messagesSkipped, 10);
   t.is(r.errorCounts.MALFORMED_JSON, 10);
   t.is(r.errorSamples.length, 3);
-  t.deepEqual(r.errorSamples.map((s) => s.rowIndex), [0, 1, 2]);
+  t.deepEqual(
+    r.errorSamples.map((s) => s.rowIndex),
+    [0, 1, 2],
+  );
 });
 
 test("ingestErrorMode 'fail' rejects the batch with MALFORMED_JSON", async (t) => {
@@ -355,7 +376,12 @@ test('every entry point agrees on the same records', async (t) => {
   };
   const countries = ['US', 'CA', 'KP', 'IR', 'DE', 'BR'];
   const records = Array.from({ length: 3000 }, (_, i) => {
-    const r: Record<string, unknown> = { id: i, amount: rand(20000) / 2, country: countries[rand(6)], account_age_days: rand(30) };
+    const r: Record<string, unknown> = {
+      id: i,
+      amount: rand(20000) / 2,
+      country: countries[rand(6)],
+      account_age_days: rand(30),
+    };
     if (rand(4) > 0) r.email = `u${i}${rand(3) === 0 ? '@mailinator.com' : '@example.com'}`;
     if (rand(3) > 0) r.ip = `${rand(3) === 0 ? 10 : 203}.0.${rand(255)}.${rand(255)}`;
     return r;
@@ -381,7 +407,8 @@ test('every entry point agrees on the same records', async (t) => {
       t.fail(`record ${i}: ${JSON.stringify(d)}`);
     }
     const ids = e.ruleIds.filter((_, r) => batch.hits[r]?.includes(i));
-    if (JSON.stringify(ids) !== JSON.stringify(d.matchedRuleIds)) t.fail(`record ${i}: matchedRuleIds ${JSON.stringify(d.matchedRuleIds)}`);
+    if (JSON.stringify(ids) !== JSON.stringify(d.matchedRuleIds))
+      t.fail(`record ${i}: matchedRuleIds ${JSON.stringify(d.matchedRuleIds)}`);
   });
   t.pass();
 });

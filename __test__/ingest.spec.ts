@@ -31,7 +31,11 @@ const BAD: [string, Buffer, string | RegExp][] = [
   ['a number', Buffer.from('42'), 'record is not a JSON object'],
   ['a string', Buffer.from('"text"'), 'record is not a JSON object'],
   ['null', Buffer.from('null'), 'record is not a JSON object'],
-  ['invalid UTF-8', Buffer.concat([Buffer.from('{"amount":5,"s":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]), /^malformed json/],
+  [
+    'invalid UTF-8',
+    Buffer.concat([Buffer.from('{"amount":5,"s":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]),
+    /^malformed json/,
+  ],
   ['nesting 100000 deep (arrays)', Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), /./],
   ['nesting 100000 deep (objects)', Buffer.from(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`), /./],
   ['1e400', Buffer.from('{"amount":1e400}'), /^malformed json/],
@@ -73,7 +77,9 @@ test('a 10 MB line is an ordinary record', async (t) => {
 
 test('a 10 MB line over maxRecordBytes is skipped and sampled', async (t) => {
   const big = JSON.stringify({ amount: 3, pad: 'x'.repeat(10 * 1024 * 1024) });
-  const r = await engine({ maxRecordBytes: 1024 * 1024 }).evaluateNdjson(Buffer.concat([GOOD_BEFORE, Buffer.from(big), GOOD_AFTER]));
+  const r = await engine({ maxRecordBytes: 1024 * 1024 }).evaluateNdjson(
+    Buffer.concat([GOOD_BEFORE, Buffer.from(big), GOOD_AFTER]),
+  );
   t.is(r.nRecords, 2);
   t.is(r.messagesSkipped, 1);
   t.is(r.errorSamples[0]?.rowIndex, 1);

@@ -35,7 +35,10 @@ test('unknown broker: consumer poll and producer flush reject with BROKER_UNREAC
   const perr = await t.throwsAsync(producer.flush(30_000), { instanceOf: KafkaIOError });
   t.is(perr?.code, 'BROKER_UNREACHABLE');
   t.is(t.throws(() => producer.produce('t', 'y'), { instanceOf: KafkaIOError })?.code, 'BROKER_UNREACHABLE');
-  t.is((await t.throwsAsync(new KafkaProducer({ brokers: nowhere }).connect(), { instanceOf: KafkaIOError }))?.code, 'BROKER_UNREACHABLE');
+  t.is(
+    (await t.throwsAsync(new KafkaProducer({ brokers: nowhere }).connect(), { instanceOf: KafkaIOError }))?.code,
+    'BROKER_UNREACHABLE',
+  );
   await producer.close();
 });
 
@@ -109,7 +112,12 @@ test('flush resolves false when a delivery fails, and true again afterwards', as
 
 test('broker down mid-poll: the poll rejects with BROKER_DOWN; after a restart the consumer carries on', async (t) => {
   const broker = await PrivateBroker.up();
-  const consumer = new KafkaConsumer({ brokers: broker.address, groupId: uniqueName('g'), topics: [uniqueName('down')], conf: FAST_GROUP });
+  const consumer = new KafkaConsumer({
+    brokers: broker.address,
+    groupId: uniqueName('g'),
+    topics: [uniqueName('down')],
+    conf: FAST_GROUP,
+  });
   const topic = consumer.topics[0] as string;
   const producer = new KafkaProducer({ brokers: broker.address });
   try {
@@ -134,7 +142,11 @@ test('broker down mid-poll: the poll rejects with BROKER_DOWN; after a restart t
     // suite runs in parallel on 2 cores): wait up to 150 s, stopping at the first record.
     for (let i = 0; i < 150 && after.length === 0; i++) {
       // A BROKER_DOWN reported before the reconnect may still come out once: retry.
-      after.push(...(await consumer.pollBatch({ timeoutMs: 1000 }).catch((e: KafkaIOError) => (e.code === 'BROKER_DOWN' ? [] : Promise.reject(e)))));
+      after.push(
+        ...(await consumer
+          .pollBatch({ timeoutMs: 1000 })
+          .catch((e: KafkaIOError) => (e.code === 'BROKER_DOWN' ? [] : Promise.reject(e)))),
+      );
     }
     t.deepEqual(after.map(String), ['{"n":2}']);
     await consumer.commit();

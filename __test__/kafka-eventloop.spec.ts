@@ -36,12 +36,21 @@ test('a 10 ms timer keeps ticking while a poll loop consumes 20 000 records', as
   await createTopics(B, [[topic, 3]]);
   const N = 20_000;
   const pad = 'x'.repeat(100);
-  await produceAll(B, topic, Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, amount: i % 1000, pad })), (i) => `k${i}`);
+  await produceAll(
+    B,
+    topic,
+    Array.from({ length: N }, (_, i) => JSON.stringify({ id: i, amount: i % 1000, pad })),
+    (i) => `k${i}`,
+  );
 
   const consumer = new KafkaConsumer({ brokers: B, groupId: uniqueName('g'), topics: [topic], conf: FAST_GROUP });
   try {
     await consumer.connect();
-    const { result: n, worstMs, ticks } = await worstTimerDelay(async () => {
+    const {
+      result: n,
+      worstMs,
+      ticks,
+    } = await worstTimerDelay(async () => {
       let seen = 0;
       let batches = 0;
       while (seen < N) {
@@ -73,7 +82,10 @@ test('long polls of more consumers than libuv pool threads do not starve file re
   const topic = uniqueName('loop-pool');
   await createTopics(B, [[topic, 1]]);
   const poolSize = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-  const consumers = Array.from({ length: poolSize + 2 }, () => new KafkaConsumer({ brokers: B, groupId: uniqueName('g'), topics: [topic], conf: FAST_GROUP }));
+  const consumers = Array.from(
+    { length: poolSize + 2 },
+    () => new KafkaConsumer({ brokers: B, groupId: uniqueName('g'), topics: [topic], conf: FAST_GROUP }),
+  );
   try {
     await Promise.all(consumers.map((c) => c.connect()));
     let pollsDone = 0;
@@ -90,11 +102,19 @@ test('long polls of more consumers than libuv pool threads do not starve file re
     const [file, addr] = await Promise.all([readFile(__filename, 'utf8'), lookup('localhost')]);
     const tookMs = performance.now() - t0;
     const finishedWhilePolling = pollsDone === 0;
-    t.log(`readFile + dns.lookup during ${consumers.length} long polls (pool size ${poolSize}): ${tookMs.toFixed(1)} ms`);
+    t.log(
+      `readFile + dns.lookup during ${consumers.length} long polls (pool size ${poolSize}): ${tookMs.toFixed(1)} ms`,
+    );
     t.true(file.includes('do not starve file reads'));
     t.truthy(addr.address);
-    t.true(finishedWhilePolling, `a file read and a DNS lookup finished while ${consumers.length} long polls were still waiting`);
-    t.deepEqual(await Promise.all(polls), consumers.map(() => []));
+    t.true(
+      finishedWhilePolling,
+      `a file read and a DNS lookup finished while ${consumers.length} long polls were still waiting`,
+    );
+    t.deepEqual(
+      await Promise.all(polls),
+      consumers.map(() => []),
+    );
   } finally {
     await Promise.all(consumers.map((c) => c.close()));
   }

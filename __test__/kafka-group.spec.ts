@@ -8,7 +8,16 @@ import { RuleEngine } from '../src/index';
 import { KafkaConsumer, KafkaProducer, type KafkaRecord } from '../src/io';
 import { runEnrichedLoop } from '../examples/kafka-enriched';
 import type { LoopStats } from '../examples/kafka-tutorial';
-import { FAST_GROUP, brokers, committedOffsets, createTopics, eventually, produceAll, readTopic, uniqueName } from './helpers/kafka';
+import {
+  FAST_GROUP,
+  brokers,
+  committedOffsets,
+  createTopics,
+  eventually,
+  produceAll,
+  readTopic,
+  uniqueName,
+} from './helpers/kafka';
 
 const ROOT = join(__dirname, '..');
 let B = '';
@@ -22,7 +31,8 @@ function engine(): RuleEngine {
   return e;
 }
 
-const payload = (i: number): string => JSON.stringify({ id: i, amount: (i * 37) % 16000, country: i % 3 ? 'US' : 'KP', account_age_days: i % 30 });
+const payload = (i: number): string =>
+  JSON.stringify({ id: i, amount: (i * 37) % 16000, country: i % 3 ? 'US' : 'KP', account_age_days: i % 30 });
 
 /** Each source (partition/offset) → how many decisions name it. */
 function decisionsPerSource(out: readonly KafkaRecord[]): Map<string, number> {
@@ -49,10 +59,18 @@ test('two consumers in one group split the partitions and share the records', as
       const pb = b.assignment().map((p) => p.partition);
       return pa.length > 0 && pb.length > 0 && pa.length + pb.length === 3 && new Set([...pa, ...pb]).size === 3;
     };
-    t.true(await eventually(split, 90_000), `assignments: a=${JSON.stringify(a.assignment())} b=${JSON.stringify(b.assignment())}`);
+    t.true(
+      await eventually(split, 90_000),
+      `assignments: a=${JSON.stringify(a.assignment())} b=${JSON.stringify(b.assignment())}`,
+    );
 
     const N = 90;
-    await produceAll(B, topic, Array.from({ length: N }, (_, i) => payload(i)), (i) => `k${i}`);
+    await produceAll(
+      B,
+      topic,
+      Array.from({ length: N }, (_, i) => payload(i)),
+      (i) => `k${i}`,
+    );
     const got = { a: [] as KafkaRecord[], b: [] as KafkaRecord[] };
     const deadline = Date.now() + 60_000;
     while (got.a.length + got.b.length < N && Date.now() < deadline) {
@@ -78,12 +96,21 @@ test('at-least-once: a consumer SIGKILLed after producing but before committing 
     [output, 3],
   ]);
   const N = 60;
-  await produceAll(B, input, Array.from({ length: N }, (_, i) => payload(i)), (i) => `k${i}`);
+  await produceAll(
+    B,
+    input,
+    Array.from({ length: N }, (_, i) => payload(i)),
+    (i) => `k${i}`,
+  );
 
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'helpers', 'kafka-child.ts'), B, groupId, input, output], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, 'helpers', 'kafka-child.ts'), B, groupId, input, output],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
   let firstBatch = 0;
   try {
@@ -109,13 +136,23 @@ test('at-least-once: a consumer SIGKILLed after producing but before committing 
   const consumer = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   const producer = new KafkaProducer({ brokers: B });
   try {
-    const stats = await runEnrichedLoop({ engine: engine(), consumer, producer, outputTopic: output, maxMessages: N, idleTimeoutMs: 90_000 });
+    const stats = await runEnrichedLoop({
+      engine: engine(),
+      consumer,
+      producer,
+      outputTopic: output,
+      maxMessages: N,
+      idleTimeoutMs: 90_000,
+    });
     t.is(stats.messages, N);
   } finally {
     await consumer.close();
     await producer.close();
   }
-  t.is((await committedOffsets(B, groupId, input, 3)).reduce((x, y) => x + y, 0), N);
+  t.is(
+    (await committedOffsets(B, groupId, input, 3)).reduce((x, y) => x + y, 0),
+    N,
+  );
 
   const out = await readTopic(B, output, N + firstBatch);
   const per = decisionsPerSource(out);
@@ -131,7 +168,12 @@ test('clean shutdown: stop the loop, close the consumer, close (flush) the produ
     [output, 3],
   ]);
   const N = 200;
-  await produceAll(B, input, Array.from({ length: N }, (_, i) => payload(i)), (i) => `k${i}`);
+  await produceAll(
+    B,
+    input,
+    Array.from({ length: N }, (_, i) => payload(i)),
+    (i) => `k${i}`,
+  );
   const e = engine();
 
   // First run: stopped by its signal after a few batches.
@@ -158,13 +200,23 @@ test('clean shutdown: stop the loop, close the consumer, close (flush) the produ
   }
   t.is(first.batches, 3);
   t.true(first.messages > 0 && first.messages < N);
-  t.is((await committedOffsets(B, groupId, input, 3)).map((o) => Math.max(o, 0)).reduce((x, y) => x + y, 0), first.messages);
+  t.is(
+    (await committedOffsets(B, groupId, input, 3)).map((o) => Math.max(o, 0)).reduce((x, y) => x + y, 0),
+    first.messages,
+  );
 
   // Second run, same group: picks up exactly where the first stopped.
   const c2 = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   const p2 = new KafkaProducer({ brokers: B });
   try {
-    const second = await runEnrichedLoop({ engine: e, consumer: c2, producer: p2, outputTopic: output, maxMessages: N - first.messages, idleTimeoutMs: 60_000 });
+    const second = await runEnrichedLoop({
+      engine: e,
+      consumer: c2,
+      producer: p2,
+      outputTopic: output,
+      maxMessages: N - first.messages,
+      idleTimeoutMs: 60_000,
+    });
     t.is(second.messages, N - first.messages);
   } finally {
     await c2.close();

@@ -32,8 +32,15 @@ test('without node-rdkafka: hasKafka is false and the clients throw KAFKA_UNAVAI
       try { make(); } catch (e) { codes.push(e.name + ':' + e.code); }
     }
     console.log(JSON.stringify({ hasKafka: io.hasKafka, codes, engine: typeof require('./src/index.ts').RuleEngine }));`;
-  const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { cwd: join(__dirname, '..'), encoding: 'utf8' });
-  t.deepEqual(JSON.parse(out), { hasKafka: false, codes: ['KafkaIOError:KAFKA_UNAVAILABLE', 'KafkaIOError:KAFKA_UNAVAILABLE'], engine: 'function' });
+  const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: join(__dirname, '..'),
+    encoding: 'utf8',
+  });
+  t.deepEqual(JSON.parse(out), {
+    hasKafka: false,
+    codes: ['KafkaIOError:KAFKA_UNAVAILABLE', 'KafkaIOError:KAFKA_UNAVAILABLE'],
+    engine: 'function',
+  });
 });
 
 test('pollRecords returns topic, partition, offset, key, timestamp, headers and value', async (t) => {
@@ -46,7 +53,9 @@ test('pollRecords returns topic, partition, offset, key, timestamp, headers and 
   producer.produce(topic, ''); // empty values are left out (their offsets still count)
   producer.produce(topic, '{"a":3}', Buffer.from([0, 1, 2]), [{ key: 'utf8', value: Buffer.from('é') }]);
   // node-rdkafka sends header values as UTF-8 text: other bytes are refused, not altered.
-  const bad = t.throws(() => producer.produce(topic, '{}', null, { bin: Buffer.from([255]) }), { instanceOf: KafkaIOError });
+  const bad = t.throws(() => producer.produce(topic, '{}', null, { bin: Buffer.from([255]) }), {
+    instanceOf: KafkaIOError,
+  });
   t.is(bad?.code, 'PRODUCE_FAILED');
   t.true(await producer.flush(10_000));
   await producer.close();
@@ -91,7 +100,12 @@ test('pollBatch timeoutMs bounds the whole call; maxMessages bounds the batch', 
     t.log(`empty pollBatch({timeoutMs: 300}) took ${took} ms`);
     t.true(took < 5000);
 
-    await produceAll(B, topic, Array.from({ length: 50 }, (_, i) => JSON.stringify({ i })), (i) => `k${i}`);
+    await produceAll(
+      B,
+      topic,
+      Array.from({ length: 50 }, (_, i) => JSON.stringify({ i })),
+      (i) => `k${i}`,
+    );
     const seen: string[] = [];
     while (seen.length < 50) {
       const batch = await consumer.pollBatch({ maxMessages: 7, timeoutMs: 20_000 });
@@ -109,9 +123,19 @@ test('pollBatch timeoutMs bounds the whole call; maxMessages bounds the batch', 
 test('commit() commits exactly what poll returned, once the broker confirmed it', async (t) => {
   const topic = uniqueName('io-commit');
   await createTopics(B, [[topic, 1]]);
-  await produceAll(B, topic, Array.from({ length: 20 }, (_, i) => `{"i":${i}}`));
+  await produceAll(
+    B,
+    topic,
+    Array.from({ length: 20 }, (_, i) => `{"i":${i}}`),
+  );
   const groupId = uniqueName('g');
-  const consumer = new KafkaConsumer({ brokers: B, groupId, topics: [topic], conf: FAST_GROUP, maxBufferedMessages: 100 });
+  const consumer = new KafkaConsumer({
+    brokers: B,
+    groupId,
+    topics: [topic],
+    conf: FAST_GROUP,
+    maxBufferedMessages: 100,
+  });
   try {
     const first = await consumer.pollBatch({ maxMessages: 5, timeoutMs: 20_000 });
     t.is(first.length, 5);
@@ -143,7 +167,12 @@ test('a closed consumer or producer rejects with CLOSED; close is idempotent', a
   await consumer.close();
   await consumer.close();
   t.true(consumer.closed);
-  for (const call of [() => consumer.pollBatch(), () => consumer.pollRecords(), () => consumer.commit(), () => consumer.connect()]) {
+  for (const call of [
+    () => consumer.pollBatch(),
+    () => consumer.pollRecords(),
+    () => consumer.commit(),
+    () => consumer.connect(),
+  ]) {
     const err = await t.throwsAsync(call(), { instanceOf: KafkaIOError });
     t.is(err?.code, 'CLOSED');
   }
@@ -174,20 +203,41 @@ test('close() while a poll waits ends that poll with CLOSED', async (t) => {
 
 test('bad arguments are INVALID_CONFIG / INVALID_STATE errors', async (t) => {
   const code = (f: () => unknown): string | undefined => t.throws(f, { instanceOf: KafkaIOError })?.code;
-  t.is(code(() => new KafkaConsumer({ brokers: '', groupId: 'g', topics: ['t'] })), 'INVALID_CONFIG');
-  t.is(code(() => new KafkaConsumer({ brokers: B, groupId: '', topics: ['t'] })), 'INVALID_CONFIG');
-  t.is(code(() => new KafkaConsumer({ brokers: B, groupId: 'g', topics: [] })), 'INVALID_CONFIG');
-  t.is(code(() => new KafkaConsumer({ brokers: B, groupId: 'g', topics: ['t'], conf: { 'no.such.property': 1 } })), 'INVALID_CONFIG');
-  t.is(code(() => new KafkaProducer({ brokers: B, conf: { 'linger.ms': 'soon' } })), 'INVALID_CONFIG');
+  t.is(
+    code(() => new KafkaConsumer({ brokers: '', groupId: 'g', topics: ['t'] })),
+    'INVALID_CONFIG',
+  );
+  t.is(
+    code(() => new KafkaConsumer({ brokers: B, groupId: '', topics: ['t'] })),
+    'INVALID_CONFIG',
+  );
+  t.is(
+    code(() => new KafkaConsumer({ brokers: B, groupId: 'g', topics: [] })),
+    'INVALID_CONFIG',
+  );
+  t.is(
+    code(() => new KafkaConsumer({ brokers: B, groupId: 'g', topics: ['t'], conf: { 'no.such.property': 1 } })),
+    'INVALID_CONFIG',
+  );
+  t.is(
+    code(() => new KafkaProducer({ brokers: B, conf: { 'linger.ms': 'soon' } })),
+    'INVALID_CONFIG',
+  );
 
   const topic = uniqueName('io-state');
   await createTopics(B, [[topic, 1]]);
   const consumer = new KafkaConsumer({ brokers: B, groupId: uniqueName('g'), topics: [topic], conf: FAST_GROUP });
   try {
     const first = consumer.pollBatch({ timeoutMs: 1000 });
-    t.is((await t.throwsAsync(consumer.pollBatch({ timeoutMs: 10 }), { instanceOf: KafkaIOError }))?.code, 'INVALID_STATE');
+    t.is(
+      (await t.throwsAsync(consumer.pollBatch({ timeoutMs: 10 }), { instanceOf: KafkaIOError }))?.code,
+      'INVALID_STATE',
+    );
     await first;
-    t.is((await t.throwsAsync(consumer.pollBatch({ maxMessages: 0 }), { instanceOf: KafkaIOError }))?.code, 'INVALID_CONFIG');
+    t.is(
+      (await t.throwsAsync(consumer.pollBatch({ maxMessages: 0 }), { instanceOf: KafkaIOError }))?.code,
+      'INVALID_CONFIG',
+    );
   } finally {
     await consumer.close();
   }

@@ -10,7 +10,15 @@ import { RuleEngine } from '../src/index';
 import { KafkaConsumer, KafkaProducer } from '../src/io';
 import { runEnrichedLoop } from '../examples/kafka-enriched';
 import { type LoopStats, runTutorialLoop } from '../examples/kafka-tutorial';
-import { FAST_GROUP, brokers, committedOffsets, createTopics, produceAll, readTopic, uniqueName } from './helpers/kafka';
+import {
+  FAST_GROUP,
+  brokers,
+  committedOffsets,
+  createTopics,
+  produceAll,
+  readTopic,
+  uniqueName,
+} from './helpers/kafka';
 
 const ROOT = join(__dirname, '..');
 const RULES = join(ROOT, 'examples', 'rules.yaml');
@@ -43,7 +51,8 @@ function records(n: number, bad = 0): { good: string[]; all: string[] } {
     good.push(JSON.stringify(r));
   }
   const all = [...good];
-  for (let j = 0; j < bad; j++) all.splice(Math.floor(((j + 1) * all.length) / (bad + 1)), 0, j % 2 ? '{"amount": 12,' : 'not json at all');
+  for (let j = 0; j < bad; j++)
+    all.splice(Math.floor(((j + 1) * all.length) / (bad + 1)), 0, j % 2 ? '{"amount": 12,' : 'not json at all');
   return { good, all };
 }
 
@@ -76,7 +85,15 @@ test('tutorial loop: N records on 3 partitions -> exactly N decisions, each as e
   const producer = new KafkaProducer({ brokers: B });
   let stats: LoopStats;
   try {
-    stats = await runTutorialLoop({ engine: e, consumer, producer, outputTopic: output, batchSize: 64, maxMessages: N + BAD, idleTimeoutMs: 60_000 });
+    stats = await runTutorialLoop({
+      engine: e,
+      consumer,
+      producer,
+      outputTopic: output,
+      batchSize: 64,
+      maxMessages: N + BAD,
+      idleTimeoutMs: 60_000,
+    });
   } finally {
     await consumer.close();
     await producer.close();
@@ -86,7 +103,10 @@ test('tutorial loop: N records on 3 partitions -> exactly N decisions, each as e
   t.is(stats.skipped, BAD);
   t.is(stats.produced, N);
   t.true(stats.batches >= Math.ceil((N + BAD) / 64));
-  t.is(Object.values(stats.decisions).reduce((a, b) => a + b, 0), N);
+  t.is(
+    Object.values(stats.decisions).reduce((a, b) => a + b, 0),
+    N,
+  );
 
   const out = await readTopic(B, output, N);
   t.is(out.length, N);
@@ -95,7 +115,10 @@ test('tutorial loop: N records on 3 partitions -> exactly N decisions, each as e
   t.deepEqual(multiset(out.map((r) => stripRow(r.value.toString()))), multiset(expected));
 
   const committed = await committedOffsets(B, groupId, input, 3);
-  t.is(committed.reduce((a, b) => a + b, 0), N + BAD);
+  t.is(
+    committed.reduce((a, b) => a + b, 0),
+    N + BAD,
+  );
 });
 
 test('tutorial loop: offsets stay uncommitted when the decisions cannot be delivered', async (t) => {
@@ -107,7 +130,10 @@ test('tutorial loop: offsets stay uncommitted when the decisions cannot be deliv
   const e = engine();
   const consumer = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   // The output topic does not exist and may not be created: every delivery fails.
-  const producer = new KafkaProducer({ brokers: B, conf: { 'allow.auto.create.topics': false, 'message.timeout.ms': 1500 } });
+  const producer = new KafkaProducer({
+    brokers: B,
+    conf: { 'allow.auto.create.topics': false, 'message.timeout.ms': 1500 },
+  });
   let commits = 0;
   try {
     const err = await t.throwsAsync(
@@ -161,7 +187,14 @@ test('enriched loop: one keyed decision per record, naming its topic, partition 
   const consumer = new KafkaConsumer({ brokers: B, groupId, topics: [input], conf: FAST_GROUP });
   const producer = new KafkaProducer({ brokers: B });
   try {
-    const stats = await runEnrichedLoop({ engine: e, consumer, producer, outputTopic: output, batchSize: 50, maxMessages: all.length });
+    const stats = await runEnrichedLoop({
+      engine: e,
+      consumer,
+      producer,
+      outputTopic: output,
+      batchSize: 50,
+      maxMessages: all.length,
+    });
     t.is(stats.evaluated, N);
     t.is(stats.skipped, 3);
   } finally {
@@ -175,7 +208,16 @@ test('enriched loop: one keyed decision per record, naming its topic, partition 
   const seen = new Set<string>();
   for (const rec of out) {
     const d = JSON.parse(rec.value.toString()) as Record<string, unknown>;
-    t.deepEqual(Object.keys(d), ['source_topic', 'partition', 'offset', 'decision', 'score', 'risk_band', 'winning_rule_id', 'ruleset_version']);
+    t.deepEqual(Object.keys(d), [
+      'source_topic',
+      'partition',
+      'offset',
+      'decision',
+      'score',
+      'risk_band',
+      'winning_rule_id',
+      'ruleset_version',
+    ]);
     t.is(d.source_topic, input);
     const id = `${String(d.partition)}/${String(d.offset)}`;
     const src = bySource.get(id);
@@ -188,8 +230,20 @@ test('enriched loop: one keyed decision per record, naming its topic, partition 
     t.deepEqual(rec.key, src.key);
     const want = JSON.parse(await expectedRow(e, src.value.toString())) as Record<string, unknown>;
     t.deepEqual(
-      { decision: d.decision, score: d.score, risk_band: d.risk_band, winning_rule_id: d.winning_rule_id || undefined, ruleset_version: d.ruleset_version },
-      { decision: want.decision, score: want.score, risk_band: want.risk_band, winning_rule_id: want.winning_rule_id, ruleset_version: want.ruleset_version },
+      {
+        decision: d.decision,
+        score: d.score,
+        risk_band: d.risk_band,
+        winning_rule_id: d.winning_rule_id || undefined,
+        ruleset_version: d.ruleset_version,
+      },
+      {
+        decision: want.decision,
+        score: want.score,
+        risk_band: want.risk_band,
+        winning_rule_id: want.winning_rule_id,
+        ruleset_version: want.ruleset_version,
+      },
     );
   }
   t.is(seen.size, N);
@@ -202,7 +256,11 @@ for (const example of ['kafka-tutorial.ts', 'kafka-enriched.ts']) {
       encoding: 'utf8',
       timeout: 180_000,
     });
-    const stats = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { evaluated: number; skipped: number; decisions: Record<string, number> };
+    const stats = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+      evaluated: number;
+      skipped: number;
+      decisions: Record<string, number>;
+    };
     t.is(stats.evaluated, 10); // examples/sample.ndjson: 10 records and one malformed line
     t.is(stats.skipped, 1);
     t.deepEqual(stats.decisions, { APPROVE: 3, BLOCK: 2, SCORE: 2, REVIEW: 2, FLAG: 1 });

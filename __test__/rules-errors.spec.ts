@@ -51,7 +51,13 @@ test('YAML: every problem is reported, each at its line:column', (t) => {
   t.is(err.problems.length, 4);
 
   const action = byPath(err.problems, 'ruleset.rules[1].action');
-  t.like(action, { code: 'UNKNOWN_ACTION', message: "unknown action: 'explode'", ruleId: 'bad_action', line: 7, column: 15 });
+  t.like(action, {
+    code: 'UNKNOWN_ACTION',
+    message: "unknown action: 'explode'",
+    ruleId: 'bad_action',
+    line: 7,
+    column: 15,
+  });
 
   const op = byPath(err.problems, 'ruleset.rules[2].conditions.and[1].op');
   t.like(op, { code: 'UNKNOWN_OP', message: "unknown operator: 'bogus'", ruleId: 'bad_op', line: 14, column: 17 });
@@ -105,7 +111,8 @@ test('JSON syntax errors: YAML_SYNTAX_ERROR with line and column', (t) => {
 });
 
 test('rules from a string are located too', (t) => {
-  const yaml = 'ruleset:\n  rules:\n    - id: a\n      severity: apocalyptic\n      conditions: {field: x, op: gt, value: 1}\n';
+  const yaml =
+    'ruleset:\n  rules:\n    - id: a\n      severity: apocalyptic\n      conditions: {field: x, op: gt, value: 1}\n';
   const err = loadError((e) => e.loadRulesFromString(yaml));
   t.like(err, { code: 'UNKNOWN_SEVERITY', ruleId: 'a', path: 'ruleset.rules[0].severity', line: 4, column: 17 });
 });
@@ -136,7 +143,9 @@ test('an alias bomb is rejected', (t) => {
   const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
   let prev = 'a';
   for (const name of ['b', 'c', 'd', 'e', 'f', 'g', 'h']) {
-    lines.push(`${name}: &${name} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`);
+    lines.push(
+      `${name}: &${name} [*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev},*${prev}]`,
+    );
     prev = name;
   }
   const err = loadError((e) => e.loadRulesFromString(lines.join('\n')));

@@ -38,7 +38,15 @@ test('broker stopped and restarted mid-run: the loop recovers or fails clearly; 
     ]);
     reader = new TopicReader(B, output);
     const engine = newEngine();
-    const config = { brokers: B, groupId, inputTopics: [input], outputTopic: output, outputMode: 'enriched' as const, batchSize: 200, consumerConf: FAST_CONSUMER };
+    const config = {
+      brokers: B,
+      groupId,
+      inputTopics: [input],
+      outputTopic: output,
+      outputMode: 'enriched' as const,
+      batchSize: 200,
+      consumerConf: FAST_CONSUMER,
+    };
     const start = (): ReturnType<typeof boundedRunStream> => {
       const r = boundedRunStream(engine, config, { limitMs: 280_000, graceMs: 60_000 });
       runs.push(r);
@@ -58,7 +66,13 @@ test('broker stopped and restarted mid-run: the loop recovers or fails clearly; 
     const failedWhileDown = failure;
     await broker.start();
     const N2 = 2000;
-    await produceMany(B, input, N2, (i) => payload(N1 + i), (i) => `b${i}`);
+    await produceMany(
+      B,
+      input,
+      N2,
+      (i) => payload(N1 + i),
+      (i) => `b${i}`,
+    );
 
     // Give the loop time to recover; if it rejected (now or while the broker was down), the
     // error must say what happened, and a new loop in the same group must finish the job.
@@ -79,7 +93,11 @@ test('broker stopped and restarted mid-run: the loop recovers or fails clearly; 
       t.true(complete(), outcome);
     }
     t.log(outcome);
-    await reader.until(complete, 120_000, 'every input record decided').catch((err: Error) => t.fail(`${err.message}; missing ${sample(missingSources(outputsPerSource(reader?.records ?? []), ends))}`));
+    await reader
+      .until(complete, 120_000, 'every input record decided')
+      .catch((err: Error) =>
+        t.fail(`${err.message}; missing ${sample(missingSources(outputsPerSource(reader?.records ?? []), ends))}`),
+      );
     run.abort();
     const stats: StreamRunStats | undefined = await run.done.catch((err: Error) => {
       t.fail(`the loop (after ${outcome}) did not resolve on abort: ${err.message}`);

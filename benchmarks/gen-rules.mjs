@@ -15,8 +15,46 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rngFrom, DATA_DIR } from './gen.mjs';
 
-const COUNTRIES = ['US', 'GB', 'DE', 'FR', 'CA', 'BR', 'IN', 'CN', 'MX', 'NG', 'RU', 'ES', 'IT', 'NL', 'JP', 'AU', 'KP', 'IR', 'SY', 'CU'];
-const MCCS = ['5411', '5812', '5999', '4111', '5732', '5311', '5541', '7011', '4511', '5912', '5691', '5814', '7995', '5967', '4829', '6051'];
+const COUNTRIES = [
+  'US',
+  'GB',
+  'DE',
+  'FR',
+  'CA',
+  'BR',
+  'IN',
+  'CN',
+  'MX',
+  'NG',
+  'RU',
+  'ES',
+  'IT',
+  'NL',
+  'JP',
+  'AU',
+  'KP',
+  'IR',
+  'SY',
+  'CU',
+];
+const MCCS = [
+  '5411',
+  '5812',
+  '5999',
+  '4111',
+  '5732',
+  '5311',
+  '5541',
+  '7011',
+  '4511',
+  '5912',
+  '5691',
+  '5814',
+  '7995',
+  '5967',
+  '4829',
+  '6051',
+];
 const DOMAINS = ['proton', 'mailinator', 'yopmail', 'guerrillamail', '10minutemail', 'corp'];
 const UA_TOKENS = ['Headless', 'Lnx/', 'HeadlessChrome/1'];
 const RARE_TAGS = ['gift_card', 'crypto', 'travel'];

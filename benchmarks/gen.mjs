@@ -71,12 +71,44 @@ const W = (obj) => {
 };
 
 const COUNTRIES = W({
-  US: 40, GB: 8, DE: 6, FR: 5, CA: 5, BR: 5, IN: 5, CN: 4, MX: 4, NG: 3, RU: 3, ES: 3, IT: 3,
-  NL: 2, JP: 2, AU: 2, KP: 0.08, IR: 0.1, SY: 0.06, CU: 0.06,
+  US: 40,
+  GB: 8,
+  DE: 6,
+  FR: 5,
+  CA: 5,
+  BR: 5,
+  IN: 5,
+  CN: 4,
+  MX: 4,
+  NG: 3,
+  RU: 3,
+  ES: 3,
+  IT: 3,
+  NL: 2,
+  JP: 2,
+  AU: 2,
+  KP: 0.08,
+  IR: 0.1,
+  SY: 0.06,
+  CU: 0.06,
 });
 const MCC = W({
-  5411: 14, 5812: 12, 5999: 10, 4111: 6, 5732: 6, 5311: 8, 5541: 8, 7011: 4, 4511: 4, 5912: 6,
-  5691: 6, 5814: 8, 7995: 2.5, 5967: 2, 4829: 2, 6051: 1.5,
+  5411: 14,
+  5812: 12,
+  5999: 10,
+  4111: 6,
+  5732: 6,
+  5311: 8,
+  5541: 8,
+  7011: 4,
+  4511: 4,
+  5912: 6,
+  5691: 6,
+  5814: 8,
+  7995: 2.5,
+  5967: 2,
+  4829: 2,
+  6051: 1.5,
 });
 const CHANNEL = W({ ecom: 62, pos: 30, moto: 8 });
 const CARD_TYPE = W({ credit: 55, debit: 38, prepaid: 7 });
@@ -89,12 +121,46 @@ const UA = W({
 });
 const FIRST = ['john', 'maria', 'wei', 'ana', 'li', 'omar', 'sara', 'raj', 'lena', 'tom', 'yuki', 'ivan', 'zoe', 'ali'];
 const DOMAINS = W({
-  'gmail.com': 45, 'yahoo.com': 15, 'outlook.com': 15, 'icloud.com': 12, 'proton.me': 5, 'corp.example': 6,
-  'mailinator.com': 0.7, 'yopmail.com': 0.5, 'guerrillamail.net': 0.4, '10minutemail.com': 0.4,
+  'gmail.com': 45,
+  'yahoo.com': 15,
+  'outlook.com': 15,
+  'icloud.com': 12,
+  'proton.me': 5,
+  'corp.example': 6,
+  'mailinator.com': 0.7,
+  'yopmail.com': 0.5,
+  'guerrillamail.net': 0.4,
+  '10minutemail.com': 0.4,
 });
-const TAGS = W({ recurring: 10, first_purchase: 8, loyalty: 10, gift_card: 3, crypto: 2.5, subscription: 8, marketplace: 8, travel: 5 });
+const TAGS = W({
+  recurring: 10,
+  first_purchase: 8,
+  loyalty: 10,
+  gift_card: 3,
+  crypto: 2.5,
+  subscription: 8,
+  marketplace: 8,
+  travel: 5,
+});
 const AUTH = ['cvv', 'avs', '3ds', 'pin'];
-const GEO = { US: [39.8, -98.6], GB: [52.4, -1.5], DE: [51.2, 10.4], FR: [46.6, 2.2], CA: [56.1, -106.3], BR: [-14.2, -51.9], IN: [20.6, 78.9], CN: [35.9, 104.2], MX: [23.6, -102.6], NG: [9.1, 8.7], RU: [61.5, 105.3], ES: [40.5, -3.7], IT: [41.9, 12.6], NL: [52.1, 5.3], JP: [36.2, 138.3], AU: [-25.3, 133.8] };
+const GEO = {
+  US: [39.8, -98.6],
+  GB: [52.4, -1.5],
+  DE: [51.2, 10.4],
+  FR: [46.6, 2.2],
+  CA: [56.1, -106.3],
+  BR: [-14.2, -51.9],
+  IN: [20.6, 78.9],
+  CN: [35.9, 104.2],
+  MX: [23.6, -102.6],
+  NG: [9.1, 8.7],
+  RU: [61.5, 105.3],
+  ES: [40.5, -3.7],
+  IT: [41.9, 12.6],
+  NL: [52.1, 5.3],
+  JP: [36.2, 138.3],
+  AU: [-25.3, 133.8],
+};
 
 // 2026-10-01T00:00:00Z .. +30 days: every weekday and hour occurs.
 export const TS_BASE = Date.UTC(2026, 9, 1);
@@ -172,7 +238,13 @@ export function makeRecord(r, i, lean = false) {
   if (r.chance(0.04)) flags |= 0x10; // VPN
   if (r.chance(0.01)) flags |= 0x20; // emulator
   rec.flags = flags;
-  if (rec.auth_fail) { const af2 = rec.auth_fail; delete rec.auth_fail; delete rec.flags; rec.auth_fail = af2; rec.flags = flags; }
+  if (rec.auth_fail) {
+    const af2 = rec.auth_fail;
+    delete rec.auth_fail;
+    delete rec.flags;
+    rec.auth_fail = af2;
+    rec.flags = flags;
+  }
   if (lean) {
     delete rec.geo;
     delete rec.items;
@@ -183,7 +255,13 @@ export function makeRecord(r, i, lean = false) {
 function malformed(r, line) {
   const k = r.next();
   if (k < 0.4) return line.slice(0, r.int(8, line.length - 3)); // truncated object
-  if (k < 0.6) return r.pick(['<html><body>502 Bad Gateway</body></html>', 'tx_0000,42.50,USD,ecom', 'ERROR: upstream timeout', '{"id": tx_1, "amount": }']);
+  if (k < 0.6)
+    return r.pick([
+      '<html><body>502 Bad Gateway</body></html>',
+      'tx_0000,42.50,USD,ecom',
+      'ERROR: upstream timeout',
+      '{"id": tx_1, "amount": }',
+    ]);
   if (k < 0.75) return r.pick(['[1,2,3]', '"just a string"', '42', 'null', 'true']); // JSON, but not an object
   // a bad token in the middle of an otherwise complete record
   return line.replace(/"amount":([0-9.]+)/, '"amount":$1.5.0');
@@ -193,32 +271,112 @@ function malformed(r, line) {
 // read exactly as BlazeRules / choices.md say.  The hand-written JS reference implements the
 // same reading, so blazerules and it must still agree record by record.
 const EDGE_OBJ = [
-  (o) => { delete o.amount; },
-  (o) => { o.amount = null; },
-  (o) => { o.amount = String(o.amount); }, // numeric string: not a number
-  (o, r) => { o.amount = r.pick([0, -0, -12.5, 1e300, 2000.0001, 2000, 250, 50, 1, 5000, 25000]); },
-  (o, r) => { o.user.avg_amt = r.pick([0, null, -1, 1e-9]); },
-  (o) => { delete o.user; },
-  (o, r) => { o.merchant = r.pick(['m1', 42, null, [], {}]); }, // nested object replaced
-  (o) => { o.merchant.risk = null; },
-  (o, r) => { o.merchant.risk.score = r.pick([0.05, 0.92, 0.75, 0.6, 0, 1, '0.99', null]); },
-  (o, r) => { o.merchant.country = r.pick(['', 'null', 'None', 'NULL', 'ir', 'IR ', 'US', 'KP', 7]); },
-  (o, r) => { o.merchant.mcc = r.pick([7995, '07995', '7995', '']); },
-  (o, r) => { o.channel = r.pick(['', 'ECOM', 'ecom', null, 'None']); },
-  (o, r) => { o.device.fingerprint = r.pick(['', 'null', 'None', null, 0, false]); },
-  (o) => { delete o.device; },
-  (o, r) => { o.device.ip = r.pick(['185.220.100.7', '185.220.103.255', '185.220.104.1', '441.220.100.5', '185.220.100', '185.220.100.7.9', 'abc', '', ' 185.220.100.7', '171.25.193.0', '171.25.192.255', 3117179911]); },
-  (o, r) => { o.device.ua = r.pick(['Ünïcode HeadlessChrome/1', 'headlesschrome', 'HeadlessChrom', '', 12]); },
-  (o, r) => { o.tags = r.pick([[], ['gift_card'], 'gift_card', 'crypto,gift_card', [1, 2], null, ['GIFT_CARD'], [['gift_card']]]); },
-  (o, r) => { o.auth_fail = r.pick([[], ['cvv'], ['cvv', 'avs'], null, ['cvv', 'avs', '3ds', 'pin']]); },
-  (o, r) => { o.flags = r.pick([-8, 0, 8, 16, 24, 7, 2 ** 31 + 8, 2 ** 40 + 16, null, '24']); },
-  (o, r) => { o.ts = r.pick([TS_BASE + 4 * 86400000 + 3600000, TS_BASE + 4 * 86400000 + 5 * 3600000, TS_BASE + 4 * 86400000 + 5 * 3600000 + 1, TS_BASE + 3 * 86400000 + 3599999, 0, null, String(TS_BASE)]); },
-  (o, r) => { o.card.bin = r.pick(['4000', '400', '40001234', 400012, '', null]); },
-  (o, r) => { o.card.country = r.pick(['US', 'us', 'XX', '', null, 1]); },
-  (o, r) => { o.card.type = r.pick(['prepaid', 'Prepaid', null, '']); },
-  (o, r) => { o.user.email = r.pick(['x@yopmail.com', 'x@yopmail.com.evil', 'X@YOPMAIL.COM', 'x@mailinator.net', null, 'é@10minutemail.com']); },
-  (o, r) => { o.user.age_days = r.pick([29, 30, 29.9, -1, null, '1']); },
-  (o) => { o.extra = { deeply: { nested: { value: [1, { a: 'b' }] } } }; },
+  (o) => {
+    delete o.amount;
+  },
+  (o) => {
+    o.amount = null;
+  },
+  (o) => {
+    o.amount = String(o.amount);
+  }, // numeric string: not a number
+  (o, r) => {
+    o.amount = r.pick([0, -0, -12.5, 1e300, 2000.0001, 2000, 250, 50, 1, 5000, 25000]);
+  },
+  (o, r) => {
+    o.user.avg_amt = r.pick([0, null, -1, 1e-9]);
+  },
+  (o) => {
+    delete o.user;
+  },
+  (o, r) => {
+    o.merchant = r.pick(['m1', 42, null, [], {}]);
+  }, // nested object replaced
+  (o) => {
+    o.merchant.risk = null;
+  },
+  (o, r) => {
+    o.merchant.risk.score = r.pick([0.05, 0.92, 0.75, 0.6, 0, 1, '0.99', null]);
+  },
+  (o, r) => {
+    o.merchant.country = r.pick(['', 'null', 'None', 'NULL', 'ir', 'IR ', 'US', 'KP', 7]);
+  },
+  (o, r) => {
+    o.merchant.mcc = r.pick([7995, '07995', '7995', '']);
+  },
+  (o, r) => {
+    o.channel = r.pick(['', 'ECOM', 'ecom', null, 'None']);
+  },
+  (o, r) => {
+    o.device.fingerprint = r.pick(['', 'null', 'None', null, 0, false]);
+  },
+  (o) => {
+    delete o.device;
+  },
+  (o, r) => {
+    o.device.ip = r.pick([
+      '185.220.100.7',
+      '185.220.103.255',
+      '185.220.104.1',
+      '441.220.100.5',
+      '185.220.100',
+      '185.220.100.7.9',
+      'abc',
+      '',
+      ' 185.220.100.7',
+      '171.25.193.0',
+      '171.25.192.255',
+      3117179911,
+    ]);
+  },
+  (o, r) => {
+    o.device.ua = r.pick(['Ünïcode HeadlessChrome/1', 'headlesschrome', 'HeadlessChrom', '', 12]);
+  },
+  (o, r) => {
+    o.tags = r.pick([[], ['gift_card'], 'gift_card', 'crypto,gift_card', [1, 2], null, ['GIFT_CARD'], [['gift_card']]]);
+  },
+  (o, r) => {
+    o.auth_fail = r.pick([[], ['cvv'], ['cvv', 'avs'], null, ['cvv', 'avs', '3ds', 'pin']]);
+  },
+  (o, r) => {
+    o.flags = r.pick([-8, 0, 8, 16, 24, 7, 2 ** 31 + 8, 2 ** 40 + 16, null, '24']);
+  },
+  (o, r) => {
+    o.ts = r.pick([
+      TS_BASE + 4 * 86400000 + 3600000,
+      TS_BASE + 4 * 86400000 + 5 * 3600000,
+      TS_BASE + 4 * 86400000 + 5 * 3600000 + 1,
+      TS_BASE + 3 * 86400000 + 3599999,
+      0,
+      null,
+      String(TS_BASE),
+    ]);
+  },
+  (o, r) => {
+    o.card.bin = r.pick(['4000', '400', '40001234', 400012, '', null]);
+  },
+  (o, r) => {
+    o.card.country = r.pick(['US', 'us', 'XX', '', null, 1]);
+  },
+  (o, r) => {
+    o.card.type = r.pick(['prepaid', 'Prepaid', null, '']);
+  },
+  (o, r) => {
+    o.user.email = r.pick([
+      'x@yopmail.com',
+      'x@yopmail.com.evil',
+      'X@YOPMAIL.COM',
+      'x@mailinator.net',
+      null,
+      'é@10minutemail.com',
+    ]);
+  },
+  (o, r) => {
+    o.user.age_days = r.pick([29, 30, 29.9, -1, null, '1']);
+  },
+  (o) => {
+    o.extra = { deeply: { nested: { value: [1, { a: 'b' }] } } };
+  },
 ];
 const EDGE_LINE = [
   (l) => `${l}\r`, // CRLF
@@ -289,7 +447,11 @@ function dataName(size, { seed, malformedRate, edgeRate, lean }) {
 export function ensureDataFile(sizeArg, { seed = 42, malformedRate = 0.01, edgeRate = 0, lean = false, out } = {}) {
   const file = out || path.join(DATA_DIR, dataName(sizeArg, { seed, malformedRate, edgeRate, lean }));
   // regenerate when this generator's source or the parameters changed
-  const stamp = crypto.createHash('sha1').update(fs.readFileSync(fileURLToPath(import.meta.url))).update(JSON.stringify([sizeArg, seed, malformedRate, edgeRate, lean])).digest('hex');
+  const stamp = crypto
+    .createHash('sha1')
+    .update(fs.readFileSync(fileURLToPath(import.meta.url)))
+    .update(JSON.stringify([sizeArg, seed, malformedRate, edgeRate, lean]))
+    .digest('hex');
   const meta = `${file}.meta`;
   if (fs.existsSync(file) && fs.existsSync(meta) && fs.readFileSync(meta, 'utf8') === stamp) return file;
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -316,7 +478,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     else if (a === '--out') out = args[++k];
     else if (a === '--lean') lean = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: node benchmarks/gen.mjs <size: 64MB|512KB|10000r> [--seed N] [--malformed 0.01] [--edge 0.3] [--lean] [--out FILE]');
+      console.log(
+        'usage: node benchmarks/gen.mjs <size: 64MB|512KB|10000r> [--seed N] [--malformed 0.01] [--edge 0.3] [--lean] [--out FILE]',
+      );
       process.exit(0);
     } else size = a;
   }
@@ -325,5 +489,15 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const file = out || path.join(DATA_DIR, dataName(size, { seed, malformedRate, edgeRate, lean }));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, g.buf);
-  console.log(JSON.stringify({ file, bytes: g.buf.length, lines: g.lines, records: g.records, malformedLines: g.malformedLines, bytesPerLine: +(g.buf.length / g.lines).toFixed(1), ms: Math.round(performance.now() - t0) }));
+  console.log(
+    JSON.stringify({
+      file,
+      bytes: g.buf.length,
+      lines: g.lines,
+      records: g.records,
+      malformedLines: g.malformedLines,
+      bytesPerLine: +(g.buf.length / g.lines).toFixed(1),
+      ms: Math.round(performance.now() - t0),
+    }),
+  );
 }

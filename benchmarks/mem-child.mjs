@@ -48,4 +48,14 @@ for (let i = 0; i < iterations; i++) {
   last = await evaluate(buf);
 }
 const after = status();
-console.log(JSON.stringify({ engine: engineName, bytes: buf.length, nRecords: last.nRecords, baselineHwmKb: before.hwm, baselineRssKb: before.rss, peakHwmKb: after.hwm, rssAfterKb: after.rss }));
+console.log(
+  JSON.stringify({
+    engine: engineName,
+    bytes: buf.length,
+    nRecords: last.nRecords,
+    baselineHwmKb: before.hwm,
+    baselineRssKb: before.rss,
+    peakHwmKb: after.hwm,
+    rssAfterKb: after.rss,
+  }),
+);

@@ -75,12 +75,17 @@ export class LocalBroker {
 
   static start(): LocalBroker {
     const running = spawnSync(KAFKA_LOCAL, ['status'], { stdio: 'ignore' }).status === 0;
-    const brokers = execFileSync(KAFKA_LOCAL, ['up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+    const brokers = execFileSync(KAFKA_LOCAL, ['up'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
     return new LocalBroker(brokers, !running);
   }
 
   createTopic(name: string, partitions: number): void {
-    execFileSync(KAFKA_LOCAL, ['topic', 'create', name, String(partitions)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(KAFKA_LOCAL, ['topic', 'create', name, String(partitions)], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
 
   stop(): void {
@@ -90,7 +95,9 @@ export class LocalBroker {
 
 /** Produces each non-blank line of an NDJSON file as one message; returns how many. */
 export async function produceFile(brokers: string, topic: string, path: string): Promise<number> {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const producer = new KafkaProducer({ brokers });
   try {
     for (const [i, line] of lines.entries()) producer.produce(topic, line, `record-${i}`);

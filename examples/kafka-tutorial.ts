@@ -56,7 +56,12 @@ export function isTransient(err: unknown): boolean {
 
 /** The end of every batch: wait until the broker has acknowledged every decision, then
  * commit the batch's offsets (a refused commit only means the batch may be repeated). */
-export async function deliverAndCommit(o: LoopOptions, stats: LoopStats, messages: number, result: BatchResult): Promise<void> {
+export async function deliverAndCommit(
+  o: LoopOptions,
+  stats: LoopStats,
+  messages: number,
+  result: BatchResult,
+): Promise<void> {
   if (!(await o.producer.flush(o.flushTimeoutMs ?? 10_000))) {
     throw new Error(`decisions of batch ${stats.batches + 1} were not delivered; its offsets stay uncommitted`);
   }
@@ -85,7 +90,15 @@ export async function pollLoop<M>(
   poll: (maxMessages: number, timeoutMs: number) => Promise<M[]>,
   handle: (batch: M[]) => Promise<BatchResult>,
 ): Promise<LoopStats> {
-  const stats: LoopStats = { batches: 0, messages: 0, evaluated: 0, skipped: 0, produced: 0, commitFailures: 0, decisions: {} };
+  const stats: LoopStats = {
+    batches: 0,
+    messages: 0,
+    evaluated: 0,
+    skipped: 0,
+    produced: 0,
+    commitFailures: 0,
+    decisions: {},
+  };
   const batchSize = o.batchSize ?? 500;
   let idleSince = Date.now();
   while (!o.signal?.aborted) {
@@ -141,7 +154,11 @@ export async function runExample(name: string, loop: (o: LoopOptions) => Promise
 
     const engine = new RuleEngine();
     engine.loadRules(args.rules);
-    const consumer = new KafkaConsumer({ brokers, groupId: local ? `${args.groupId}-${name}-${run}` : args.groupId, topics: [inputTopic] });
+    const consumer = new KafkaConsumer({
+      brokers,
+      groupId: local ? `${args.groupId}-${name}-${run}` : args.groupId,
+      topics: [inputTopic],
+    });
     const producer = new KafkaProducer({ brokers });
     let stats: LoopStats;
     try {

@@ -6,7 +6,14 @@ import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
-import type { NativeBatch, NativeDecision, NativeEvalConfig, NativeProblem, NativeRuleCell, NativeRuleSet } from './native';
+import type {
+  NativeBatch,
+  NativeDecision,
+  NativeEvalConfig,
+  NativeProblem,
+  NativeRuleCell,
+  NativeRuleSet,
+} from './native';
 import { indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
 import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
@@ -23,7 +30,9 @@ function toBuffer(payload: Payload, what: string): Buffer {
 }
 
 /** Messages laid end to end in one buffer (one native reference instead of one per message). */
-function toMessageBlock(messages: readonly (Buffer | Uint8Array | string)[]): { block: Buffer; ends: Uint32Array } | undefined {
+function toMessageBlock(
+  messages: readonly (Buffer | Uint8Array | string)[],
+): { block: Buffer; ends: Uint32Array } | undefined {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
   const ends = new Uint32Array(messages.length);
   let total = 0;
@@ -97,7 +106,9 @@ export class RuleEngine {
       text = readFileSync(file, 'utf8');
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      throw new RulesError([{ code: 'MISSING_REQUIRED_FIELD', message: `cannot read rules file: ${reason}`, path: '', file }]);
+      throw new RulesError([
+        { code: 'MISSING_REQUIRED_FIELD', message: `cannot read rules file: ${reason}`, path: '', file },
+      ]);
     }
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
     return this.#load(text, format, path.dirname(path.resolve(file)), file);
@@ -132,7 +143,8 @@ export class RuleEngine {
       throw fromNative(err);
     }
     if (Array.isArray(result)) {
-      if (index === undefined && result.some((p) => p.line === undefined || p.line === null)) index = indexSource(source);
+      if (index === undefined && result.some((p) => p.line === undefined || p.line === null))
+        index = indexSource(source);
       const problems = result.map((p) => toProblem(p, index, file));
       throw new RulesError(problems);
     }
@@ -266,7 +278,8 @@ export class RuleEngine {
 
   /** Reads and evaluates an NDJSON file, both off the JS thread, as one batch. */
   evaluateNdjsonFile(file: string): Promise<BatchResult> {
-    if (typeof file !== 'string' || file === '') return Promise.reject(new TypeError('evaluateNdjsonFile(path) needs a file path'));
+    if (typeof file !== 'string' || file === '')
+      return Promise.reject(new TypeError('evaluateNdjsonFile(path) needs a file path'));
     const abs = path.resolve(file);
     return this.#async((a) => a.handle.evaluateNdjsonFile(abs, this.#opts));
   }
@@ -284,7 +297,11 @@ export class RuleEngine {
     } catch (err) {
       throw fromNative(err);
     }
-    if (!d.ok) throw new BlazeRulesError(nativeCode(d.errorCode ?? 'MALFORMED_JSON'), d.errorMessage ?? 'record could not be read');
+    if (!d.ok)
+      throw new BlazeRulesError(
+        nativeCode(d.errorCode ?? 'MALFORMED_JSON'),
+        d.errorMessage ?? 'record could not be read',
+      );
     const label = active.labels[d.decisionCode] ?? active.labels[0] ?? 'APPROVE';
     return {
       decision: label,

@@ -30,7 +30,13 @@ export { KafkaIOError } from './kafka/errors';
 // runStream runs on the package's own native librdkafka: it works whether or not node-rdkafka
 // is installed (`hasKafka` is about the KafkaConsumer / KafkaProducer classes).
 export { runStream } from './kafka/stream';
-export type { StreamKafkaConf, StreamOutputMode, StreamRunConfig, StreamRunOptions, StreamRunStats } from './kafka/stream';
+export type {
+  StreamKafkaConf,
+  StreamOutputMode,
+  StreamRunConfig,
+  StreamRunOptions,
+  StreamRunStats,
+} from './kafka/stream';
 export type { KafkaIOErrorCode } from './kafka/errors';
 export type {
   KafkaConf,

@@ -22,9 +22,7 @@ function loadNative(): typeof NativeModule {
     return require('../index.js') as typeof NativeModule;
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(
-      `blazerules: the native addon could not be loaded (${detail}). Build it with \`npm run build\`.`,
-    );
+    throw new Error(`blazerules: the native addon could not be loaded (${detail}). Build it with \`npm run build\`.`);
   }
 }
 

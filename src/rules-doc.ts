@@ -44,7 +44,13 @@ function depthProblem(text: string): RulesProblem | undefined {
     if (atLineStart) {
       if (c === 45 /* - */ && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 9)) {
         if (++compact > MAX_COMPACT_DEPTH) {
-          return { code: 'YAML_SYNTAX_ERROR', message: 'document nesting too deep', path: '', line, column: i - lineStart + 1 };
+          return {
+            code: 'YAML_SYNTAX_ERROR',
+            message: 'document nesting too deep',
+            path: '',
+            line,
+            column: i - lineStart + 1,
+          };
         }
         continue;
       }
@@ -52,7 +58,13 @@ function depthProblem(text: string): RulesProblem | undefined {
     }
     if (c === 91 /* [ */ || c === 123 /* { */) {
       if (++depth > MAX_FLOW_DEPTH) {
-        return { code: 'YAML_SYNTAX_ERROR', message: 'document nesting too deep', path: '', line, column: i - lineStart + 1 };
+        return {
+          code: 'YAML_SYNTAX_ERROR',
+          message: 'document nesting too deep',
+          path: '',
+          line,
+          column: i - lineStart + 1,
+        };
       }
     } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) {
       depth--;
@@ -100,7 +112,13 @@ class DepthError extends Error {
  * JSON (`1.0` stays `1.0`, as BlazeRules reads list items as their YAML text); integers are
  * exact (BigInt); duplicate keys keep the first occurrence (as yaml-cpp lookups do).
  */
-function nodeToJson(node: unknown, doc: Document.Parsed, state: { expanded: number }, depth: number, viaAlias: boolean): string {
+function nodeToJson(
+  node: unknown,
+  doc: Document.Parsed,
+  state: { expanded: number },
+  depth: number,
+  viaAlias: boolean,
+): string {
   if (depth > MAX_DEPTH) throw new ConvertError(`document nesting too deep (limit ${MAX_DEPTH})`);
   if (viaAlias && ++state.expanded > MAX_EXPANDED_NODES) {
     throw new ConvertError('too many alias expansions in the rules document');
@@ -273,7 +291,11 @@ function step(node: unknown, seg: Segment, index: SourceIndex): unknown {
 
 /** The 1-based line/column of a document path (the parent mapping for a missing key), with a
  * byte offset inside the scalar for `sql:` problems. */
-export function locate(index: SourceIndex, path: string, sqlOffset?: number): { line: number; column: number } | undefined {
+export function locate(
+  index: SourceIndex,
+  path: string,
+  sqlOffset?: number,
+): { line: number; column: number } | undefined {
   const found = walk(index, path);
   const node = found.node;
   if (node === null || node.range === undefined || node.range === null) return undefined;
@@ -290,7 +312,11 @@ export function locate(index: SourceIndex, path: string, sqlOffset?: number): { 
   return { line: pos.line, column: pos.col };
 }
 
-function locateInScalar(index: SourceIndex, node: Scalar, sqlOffset: number): { line: number; column: number } | undefined {
+function locateInScalar(
+  index: SourceIndex,
+  node: Scalar,
+  sqlOffset: number,
+): { line: number; column: number } | undefined {
   const range = node.range;
   if (!range) return undefined;
   const start = range[0];

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 function readVersion(): string {
   try {
     const pkg: unknown = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
-    if (pkg !== null && typeof pkg === 'object' && 'version' in pkg && typeof pkg.version === 'string') return pkg.version;
+    if (pkg !== null && typeof pkg === 'object' && 'version' in pkg && typeof pkg.version === 'string')
+      return pkg.version;
   } catch {
     // fall through
   }

@@ -25,7 +25,11 @@ let shared: string | undefined;
 
 /** The shared local broker's address, starting it if needed (idempotent, locked). */
 export function brokers(): string {
-  shared ??= execFileSync(KAFKA_LOCAL, ['up'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 }).trim();
+  shared ??= execFileSync(KAFKA_LOCAL, ['up'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  }).trim();
   return shared;
 }
 
@@ -37,13 +41,20 @@ export function uniqueName(prefix: string): string {
 }
 
 type Admin = {
-  createTopic(t: { topic: string; num_partitions: number; replication_factor: number }, timeout: number, cb: (err: unknown) => void): void;
+  createTopic(
+    t: { topic: string; num_partitions: number; replication_factor: number },
+    timeout: number,
+    cb: (err: unknown) => void,
+  ): void;
   disconnect(): void;
 };
 
 type MetadataClient = {
   connect(o: object, cb: (err: unknown) => void): void;
-  getMetadata(o: { topic: string; timeout: number }, cb: (err: unknown, md: { topics: Array<{ name: string; partitions: Array<{ leader: number }> }> }) => void): void;
+  getMetadata(
+    o: { topic: string; timeout: number },
+    cb: (err: unknown, md: { topics: Array<{ name: string; partitions: Array<{ leader: number }> }> }) => void,
+  ): void;
   disconnect(cb: () => void): void;
 };
 
@@ -53,19 +64,26 @@ type MetadataClient = {
  */
 export async function createTopics(address: string, topics: Array<[name: string, partitions: number]>): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const rd = require('node-rdkafka') as { AdminClient: { create(conf: object): Admin }; Producer: new (conf: object, topicConf: object) => MetadataClient };
+  const rd = require('node-rdkafka') as {
+    AdminClient: { create(conf: object): Admin };
+    Producer: new (conf: object, topicConf: object) => MetadataClient;
+  };
   const admin = rd.AdminClient.create({ 'metadata.broker.list': address, 'client.id': 'blazerules-tests' });
   try {
     for (const [topic, partitions] of topics) {
       await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 30_000, (err) => (err ? reject(err) : resolve())),
+        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 30_000, (err) =>
+          err ? reject(err) : resolve(),
+        ),
       );
     }
   } finally {
     admin.disconnect();
   }
   const meta = new rd.Producer({ 'metadata.broker.list': address, 'allow.auto.create.topics': false }, {});
-  await new Promise<void>((resolve, reject) => meta.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    meta.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())),
+  );
   try {
     for (const [topic, partitions] of topics) {
       const ready = await eventually(
@@ -73,7 +91,9 @@ export async function createTopics(address: string, topics: Array<[name: string,
           new Promise<boolean>((resolve) =>
             meta.getMetadata({ topic, timeout: 5000 }, (err, md) => {
               const t = err ? undefined : md.topics.find((x) => x.name === topic);
-              resolve(t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+              resolve(
+                t !== undefined && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0),
+              );
             }),
           ),
         30_000,
@@ -86,7 +106,12 @@ export async function createTopics(address: string, topics: Array<[name: string,
 }
 
 /** Produces each value (with key `key(i)` if given) and waits until all are delivered. */
-export async function produceAll(address: string, topic: string, values: readonly string[], key?: (i: number) => string): Promise<void> {
+export async function produceAll(
+  address: string,
+  topic: string,
+  values: readonly string[],
+  key?: (i: number) => string,
+): Promise<void> {
   const producer = new KafkaProducer({ brokers: address });
   try {
     for (const [i, v] of values.entries()) producer.produce(topic, v, key?.(i));
@@ -98,8 +123,19 @@ export async function produceAll(address: string, topic: string, values: readonl
 
 /** Reads a topic from the beginning with a fresh group until `n` records arrived (or
  * `idleMs` passed without one after that), then returns them. */
-export async function readTopic(address: string, topic: string, n: number, idleMs = 3000, timeoutMs = 60_000): Promise<KafkaRecord[]> {
-  const consumer = new KafkaConsumer({ brokers: address, groupId: uniqueName('reader'), topics: [topic], conf: FAST_GROUP });
+export async function readTopic(
+  address: string,
+  topic: string,
+  n: number,
+  idleMs = 3000,
+  timeoutMs = 60_000,
+): Promise<KafkaRecord[]> {
+  const consumer = new KafkaConsumer({
+    brokers: address,
+    groupId: uniqueName('reader'),
+    topics: [topic],
+    conf: FAST_GROUP,
+  });
   const out: KafkaRecord[] = [];
   const deadline = Date.now() + timeoutMs;
   try {
@@ -115,17 +151,34 @@ export async function readTopic(address: string, topic: string, n: number, idleM
 }
 
 /** The offsets a group has committed for a topic's partitions (-1001 = none). */
-export async function committedOffsets(address: string, groupId: string, topic: string, partitions: number): Promise<number[]> {
+export async function committedOffsets(
+  address: string,
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<number[]> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rd = require('node-rdkafka') as {
-    KafkaConsumer: new (conf: object, topicConf: object) => {
+    KafkaConsumer: new (
+      conf: object,
+      topicConf: object,
+    ) => {
       connect(o: object, cb: (err: unknown) => void): void;
-      committed(tps: object[], timeout: number, cb: (err: unknown, tps: Array<{ partition: number; offset?: number }>) => void): void;
+      committed(
+        tps: object[],
+        timeout: number,
+        cb: (err: unknown, tps: Array<{ partition: number; offset?: number }>) => void,
+      ): void;
       disconnect(cb: () => void): void;
     };
   };
-  const c = new rd.KafkaConsumer({ 'metadata.broker.list': address, 'group.id': groupId, 'enable.auto.commit': false }, {});
-  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  const c = new rd.KafkaConsumer(
+    { 'metadata.broker.list': address, 'group.id': groupId, 'enable.auto.commit': false },
+    {},
+  );
+  await new Promise<void>((resolve, reject) =>
+    c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+  );
   try {
     const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
     const got = await new Promise<Array<{ partition: number; offset?: number }>>((resolve, reject) =>
@@ -138,7 +191,11 @@ export async function committedOffsets(address: string, groupId: string, topic: 
 }
 
 /** Polls until `pred` holds or `timeoutMs` passed; returns whether it held. */
-export async function eventually(pred: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<boolean> {
+export async function eventually(
+  pred: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  stepMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await pred()) return true;

@@ -10,7 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { RuleEngine } from '../../src/index';
-import { KafkaConsumer, KafkaIOError, KafkaProducer, runStream, type KafkaRecord, type ProduceHeaders } from '../../src/io';
+import {
+  KafkaConsumer,
+  KafkaIOError,
+  KafkaProducer,
+  runStream,
+  type KafkaRecord,
+  type ProduceHeaders,
+} from '../../src/io';
 import type { StreamRunConfig, StreamRunOptions, StreamRunStats } from '../../src/io';
 import { FAST_GROUP, committedOffsets, uniqueName } from './kafka';
 
@@ -33,7 +40,9 @@ export function newEngine(rulesPath = RULES): RuleEngine {
 /** examples/rules.yaml with another ruleset version (and optionally other text replaced), as a file. */
 export function rulesVariant(version: string, replace: Array<[string, string]> = []): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  let text = (require('node:fs') as typeof import('node:fs')).readFileSync(RULES, 'utf8').replace('version: "1.0.0"', `version: "${version}"`);
+  let text = (require('node:fs') as typeof import('node:fs'))
+    .readFileSync(RULES, 'utf8')
+    .replace('version: "1.0.0"', `version: "${version}"`);
   for (const [a, b] of replace) {
     if (!text.includes(a)) throw new Error(`rulesVariant: '${a}' not in ${RULES}`);
     text = text.replace(a, b);
@@ -68,9 +77,13 @@ export interface Expected {
 }
 
 /** Evaluates the values (one JSON object each) as one NDJSON payload; index i ↔ values[i]. */
-export async function expectedFor(engine: RuleEngine, values: readonly string[]): Promise<{ rows: Expected[]; nMatched: number }> {
+export async function expectedFor(
+  engine: RuleEngine,
+  values: readonly string[],
+): Promise<{ rows: Expected[]; nMatched: number }> {
   const r = await engine.evaluateNdjson(Buffer.from(`${values.join('\n')}\n`));
-  if (r.nRecords !== values.length) throw new Error(`expectedFor: ${r.nRecords} records evaluated of ${values.length} (the inputs must all be valid)`);
+  if (r.nRecords !== values.length)
+    throw new Error(`expectedFor: ${r.nRecords} records evaluated of ${values.length} (the inputs must all be valid)`);
   const { decisions, scores, riskBands, winningRuleIds, ruleSetVersion, matched } = r;
   const rows = Array.from({ length: r.nRecords }, (_, i) => ({
     decision: decisions[i] as string,
@@ -98,13 +111,29 @@ export interface OutRow {
 }
 export function parseOut(r: KafkaRecord): OutRow {
   const s = r.value.toString('utf8');
-  if (!s.endsWith('\n')) throw new Error(`output value does not end with a newline: ${JSON.stringify(s.slice(0, 200))}`);
+  if (!s.endsWith('\n'))
+    throw new Error(`output value does not end with a newline: ${JSON.stringify(s.slice(0, 200))}`);
   return JSON.parse(s) as OutRow;
 }
 
 /** "decision|score|band|winner|version": what rows/enriched output and evaluateNdjson must agree on. */
-export function outcomeKey(o: { decision: string; score: number; riskBand?: string; risk_band?: string; winningRuleId?: string; winning_rule_id?: string; version?: string; ruleset_version?: string }): string {
-  return [o.decision, Number(o.score).toFixed(6), o.riskBand ?? o.risk_band, o.winningRuleId ?? o.winning_rule_id ?? '', o.version ?? o.ruleset_version].join('|');
+export function outcomeKey(o: {
+  decision: string;
+  score: number;
+  riskBand?: string;
+  risk_band?: string;
+  winningRuleId?: string;
+  winning_rule_id?: string;
+  version?: string;
+  ruleset_version?: string;
+}): string {
+  return [
+    o.decision,
+    Number(o.score).toFixed(6),
+    o.riskBand ?? o.risk_band,
+    o.winningRuleId ?? o.winning_rule_id ?? '',
+    o.version ?? o.ruleset_version,
+  ].join('|');
 }
 
 /**
@@ -120,12 +149,14 @@ export async function produceMany(
   headers?: (i: number) => ProduceHeaders | undefined,
   producer?: KafkaProducer,
 ): Promise<void> {
-  const p = producer ?? new KafkaProducer({ brokers: address, conf: { 'linger.ms': 20, 'batch.num.messages': 10_000 } });
+  const p =
+    producer ?? new KafkaProducer({ brokers: address, conf: { 'linger.ms': 20, 'batch.num.messages': 10_000 } });
   try {
     const CHUNK = 20_000;
     for (let start = 0; start < n; start += CHUNK) {
       for (let i = start; i < Math.min(n, start + CHUNK); i++) p.produce(topic, value(i), key?.(i), headers?.(i));
-      if (!(await p.flush(60_000))) throw new Error(`could not produce messages ${start}..${Math.min(n, start + CHUNK) - 1} to ${topic}`);
+      if (!(await p.flush(60_000)))
+        throw new Error(`could not produce messages ${start}..${Math.min(n, start + CHUNK) - 1} to ${topic}`);
     }
   } finally {
     if (!producer) await p.close();
@@ -156,7 +187,8 @@ export class Trickle {
   start(): this {
     this.#timer = setInterval(() => {
       try {
-        for (let j = 0; j < this.perTick; j++, this.#n++) this.#producer.produce(this.topic, payload(this.#n), `${this.prefix}${this.#n}`);
+        for (let j = 0; j < this.perTick; j++, this.#n++)
+          this.#producer.produce(this.topic, payload(this.#n), `${this.prefix}${this.#n}`);
       } catch (err) {
         this.#error ??= err;
       }
@@ -174,7 +206,8 @@ export class Trickle {
     this.#timer = undefined;
     try {
       if (this.#error) throw this.#error;
-      if (!(await this.#producer.flush(60_000))) throw new Error(`Trickle: not every record of ${this.topic} was delivered`);
+      if (!(await this.#producer.flush(60_000)))
+        throw new Error(`Trickle: not every record of ${this.topic} was delivered`);
     } finally {
       await this.#producer.close();
     }
@@ -193,7 +226,13 @@ export class TopicReader {
   readonly #loop: Promise<void>;
   #error: unknown;
   constructor(address: string, topic: string) {
-    this.#consumer = new KafkaConsumer({ brokers: address, groupId: uniqueName('stream-reader'), topics: [topic], conf: FAST_GROUP, maxBufferedMessages: 50_000 });
+    this.#consumer = new KafkaConsumer({
+      brokers: address,
+      groupId: uniqueName('stream-reader'),
+      topics: [topic],
+      conf: FAST_GROUP,
+      maxBufferedMessages: 50_000,
+    });
     this.#loop = this.#run();
   }
   async #run(): Promise<void> {
@@ -216,7 +255,8 @@ export class TopicReader {
     const deadline = Date.now() + timeoutMs;
     while (!pred(this.records)) {
       if (this.#error) throw this.#error;
-      if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms (have ${this.records.length} records)`);
+      if (Date.now() > deadline)
+        throw new Error(`${what}: not within ${timeoutMs} ms (have ${this.records.length} records)`);
       await sleep(100);
     }
   }
@@ -245,7 +285,13 @@ export class TopicReader {
 }
 
 /** Reads a whole topic (≥ n records, then an idle pause) and closes the reader. */
-export async function readAll(address: string, topic: string, n: number, timeoutMs = 120_000, settleMs = 1500): Promise<KafkaRecord[]> {
+export async function readAll(
+  address: string,
+  topic: string,
+  n: number,
+  timeoutMs = 120_000,
+  settleMs = 1500,
+): Promise<KafkaRecord[]> {
   const reader = new TopicReader(address, topic);
   try {
     return [...(await reader.atLeast(n, timeoutMs, settleMs))];
@@ -256,7 +302,12 @@ export async function readAll(address: string, topic: string, n: number, timeout
 
 type RdMeta = {
   connect(o: object, cb: (err: unknown) => void): void;
-  queryWatermarkOffsets(topic: string, partition: number, timeout: number, cb: (err: unknown, o: { lowOffset: number; highOffset: number }) => void): void;
+  queryWatermarkOffsets(
+    topic: string,
+    partition: number,
+    timeout: number,
+    cb: (err: unknown, o: { lowOffset: number; highOffset: number }) => void,
+  ): void;
   disconnect(cb: () => void): void;
 };
 
@@ -265,11 +316,17 @@ export async function endOffsets(address: string, topic: string, partitions: num
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rd = require('node-rdkafka') as { Producer: new (conf: object, topicConf: object) => RdMeta };
   const c = new rd.Producer({ 'metadata.broker.list': address }, {});
-  await new Promise<void>((resolve, reject) => c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    c.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())),
+  );
   try {
     const out: number[] = [];
     for (let p = 0; p < partitions; p++) {
-      out.push(await new Promise<number>((resolve, reject) => c.queryWatermarkOffsets(topic, p, 10_000, (err, o) => (err ? reject(err) : resolve(o.highOffset)))));
+      out.push(
+        await new Promise<number>((resolve, reject) =>
+          c.queryWatermarkOffsets(topic, p, 10_000, (err, o) => (err ? reject(err) : resolve(o.highOffset))),
+        ),
+      );
     }
     return out;
   } finally {
@@ -278,14 +335,23 @@ export async function endOffsets(address: string, topic: string, partitions: num
 }
 
 /** Waits until the group committed the end of every partition; returns the last committed offsets. */
-export async function waitCommittedToEnd(address: string, groupId: string, topic: string, partitions: number, timeoutMs: number): Promise<number[]> {
+export async function waitCommittedToEnd(
+  address: string,
+  groupId: string,
+  topic: string,
+  partitions: number,
+  timeoutMs: number,
+): Promise<number[]> {
   const ends = await endOffsets(address, topic, partitions);
   const deadline = Date.now() + timeoutMs;
   let last: number[] = [];
   for (;;) {
     last = await committedOffsets(address, groupId, topic, partitions).catch(() => last);
     if (last.length === partitions && last.every((o, p) => o === ends[p])) return last;
-    if (Date.now() > deadline) throw new Error(`group ${groupId} did not commit the end of ${topic} within ${timeoutMs} ms: committed ${JSON.stringify(last)}, ends ${JSON.stringify(ends)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `group ${groupId} did not commit the end of ${topic} within ${timeoutMs} ms: committed ${JSON.stringify(last)}, ends ${JSON.stringify(ends)}`,
+      );
     await sleep(500);
   }
 }
@@ -347,7 +413,10 @@ export function boundedRunStream(
   const done = new Promise<StreamRunStats>((resolve, reject) => {
     let graceTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      graceTimer = setTimeout(() => reject(new Error(`runStream did not settle within ${opts.graceMs ?? 60_000} ms of its AbortSignal`)), opts.graceMs ?? 60_000);
+      graceTimer = setTimeout(
+        () => reject(new Error(`runStream did not settle within ${opts.graceMs ?? 60_000} ms of its AbortSignal`)),
+        opts.graceMs ?? 60_000,
+      );
     };
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
@@ -363,10 +432,22 @@ export function boundedRunStream(
 
 /** Checks a StreamRunStats object's shape (every field a finite, non-negative number). */
 export function statsProblems(s: unknown): string[] {
-  const fields = ['batches', 'messages', 'matched', 'emitted', 'skipped', 'dlqRouted', 'deliveryErrors', 'evalMs', 'elapsedMs'];
+  const fields = [
+    'batches',
+    'messages',
+    'matched',
+    'emitted',
+    'skipped',
+    'dlqRouted',
+    'deliveryErrors',
+    'evalMs',
+    'elapsedMs',
+  ];
   if (s === null || typeof s !== 'object') return [`stats is ${JSON.stringify(s)}`];
   const o = s as Record<string, unknown>;
-  return fields.filter((f) => typeof o[f] !== 'number' || !Number.isFinite(o[f]) || (o[f] as number) < 0).map((f) => `${f}=${JSON.stringify(o[f])}`);
+  return fields
+    .filter((f) => typeof o[f] !== 'number' || !Number.isFinite(o[f]) || (o[f] as number) < 0)
+    .map((f) => `${f}=${JSON.stringify(o[f])}`);
 }
 
 // ------------------------------------------------------------------ the CLI as a child process
@@ -382,7 +463,10 @@ export interface CliRun {
 
 /** Spawns `node dist/cli.js stream kafka ARGS…` (stdout/stderr captured). */
 export function spawnStreamCli(args: readonly string[]): CliRun {
-  const child = spawn(process.execPath, [CLI, 'stream', 'kafka', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'stream', 'kafka', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   LIVE.add(child);
   let out = '';
   let err = '';
@@ -398,7 +482,15 @@ export function spawnStreamCli(args: readonly string[]): CliRun {
 }
 
 /** Standard CLI arguments for one loop. */
-export function cliArgs(o: { brokers: string; input: string; output?: string; groupId: string; mode?: string; batchSize?: number; extra?: string[] }): string[] {
+export function cliArgs(o: {
+  brokers: string;
+  input: string;
+  output?: string;
+  groupId: string;
+  mode?: string;
+  batchSize?: number;
+  extra?: string[];
+}): string[] {
   const a = ['--rules', RULES, '--brokers', o.brokers, '--input-topic', o.input, '--group-id', o.groupId];
   if (o.output) a.push('--output-topic', o.output);
   if (o.mode) a.push('--output-mode', o.mode);

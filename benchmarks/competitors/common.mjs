@@ -49,8 +49,9 @@ export function decide(matchedIds) {
 
 /** Rules sorted the way the winner is chosen (a first-hit order). */
 export function firstHitOrder() {
-  return RULE_IDS.map((id, k) => ({ id, k, rank: RANK[META[id][0]], sev: META[id][1], prio: META[id][2] }))
-    .sort((a, b) => b.rank - a.rank || b.sev - a.sev || b.prio - a.prio || a.k - b.k);
+  return RULE_IDS.map((id, k) => ({ id, k, rank: RANK[META[id][0]], sev: META[id][1], prio: META[id][2] })).sort(
+    (a, b) => b.rank - a.rank || b.sev - a.sev || b.prio - a.prio || a.k - b.k,
+  );
 }
 
 /** Split an NDJSON buffer into at most `limit` parsed records (malformed lines skipped). */

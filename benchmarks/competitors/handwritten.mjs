@@ -8,10 +8,22 @@
 // Timed end to end: Buffer in -> typed arrays out, like the engine's BatchResult.
 
 export const RULE_IDS = [
-  'sanctioned_merchant_country', 'tor_exit_ip', 'headless_browser', 'new_account_large_amount',
-  'amount_spike', 'above_average_on_risky_merchant', 'disposable_email', 'high_risk_mcc',
-  'risky_merchant_score', 'repeated_auth_failures', 'gift_card_or_crypto', 'cross_border_ecom',
-  'weekend_night_high_value', 'proxy_or_vpn', 'missing_device_fingerprint', 'test_card_bin_abroad',
+  'sanctioned_merchant_country',
+  'tor_exit_ip',
+  'headless_browser',
+  'new_account_large_amount',
+  'amount_spike',
+  'above_average_on_risky_merchant',
+  'disposable_email',
+  'high_risk_mcc',
+  'risky_merchant_score',
+  'repeated_auth_failures',
+  'gift_card_or_crypto',
+  'cross_border_ecom',
+  'weekend_night_high_value',
+  'proxy_or_vpn',
+  'missing_device_fingerprint',
+  'test_card_bin_abroad',
   'trusted_small_purchase',
 ];
 // the fields each rule reads (for the cross-check's explanations)
@@ -65,7 +77,15 @@ const isNum = (v) => typeof v === 'number';
 // boolean as its text, as BlazeRules' closed categorical columns do: integers as "7995",
 // other numbers with six decimals, booleans as "true" / "false".  Anything else is absent.
 const catText = (v) =>
-  typeof v === 'string' ? v : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(6)) : typeof v === 'boolean' ? String(v) : undefined;
+  typeof v === 'string'
+    ? v
+    : typeof v === 'number'
+      ? Number.isInteger(v)
+        ? String(v)
+        : v.toFixed(6)
+      : typeof v === 'boolean'
+        ? String(v)
+        : undefined;
 const isStr = (v) => typeof v === 'string';
 const SANCTIONED = new Set(['KP', 'IR', 'SY', 'CU']);
 const RISKY_MCC = new Set(['7995', '5967', '4829', '6051']);
@@ -96,7 +116,7 @@ function ipv4(s) {
 }
 const inSubnet = (ip, net, bits) => {
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((ip & mask) >>> 0) === net;
+  return (ip & mask) >>> 0 === net;
 };
 const NET1 = ipv4('185.220.100.0');
 const NET2 = ipv4('171.25.193.0');
@@ -210,7 +230,13 @@ export function decideHits(hits) {
     }
   }
   const code = best < 0 ? 0 : META[best][0];
-  return { code, score, winner: best, band: code === L.BLOCK || score >= 80 ? 2 : code === L.REVIEW || score >= 40 ? 1 : 0, matched: any };
+  return {
+    code,
+    score,
+    winner: best,
+    band: code === L.BLOCK || score >= 80 ? 2 : code === L.REVIEW || score >= 40 ? 1 : 0,
+    matched: any,
+  };
 }
 
 /** Buffer in -> { nRecords, messagesSkipped, decisionCodes, scores, winners, riskBands, matched, matchCounts, skippedLines }. */
@@ -232,7 +258,11 @@ export function evaluateNdjson(buf, { keepSkippedLines = false } = {}) {
   for (let li = 0; li < n; li++) {
     let line = lines[li];
     if (line.length === 0) continue;
-    if (line.charCodeAt(line.length - 1) === 13 || line.charCodeAt(line.length - 1) === 32 || line.charCodeAt(line.length - 1) === 9) {
+    if (
+      line.charCodeAt(line.length - 1) === 13 ||
+      line.charCodeAt(line.length - 1) === 32 ||
+      line.charCodeAt(line.length - 1) === 9
+    ) {
       line = line.trimEnd();
       if (line.length === 0) continue;
     }

@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url);
 function ipv4(s) {
   const p = s.split('.');
   if (p.length !== 4 || p.some((x) => !/^[0-9]+$/.test(x))) return 0;
-  return ((((+p[0] * 256 + +p[1]) * 256 + +p[2]) * 256 + +p[3]) >>> 0);
+  return (((+p[0] * 256 + +p[1]) * 256 + +p[2]) * 256 + +p[3]) >>> 0;
 }
 function cidr(c) {
   const [ip, bits] = c.split('/');
@@ -57,8 +57,12 @@ export const JRE_RULES = {
       f('amount', null, 'greaterThanInclusive', 200),
     ],
   },
-  disposable_email: { all: [f('user', 'email', 'regex', '@(mailinator|yopmail|guerrillamail|10minutemail)\\.(com|net)$')] },
-  high_risk_mcc: { all: [f('merchant', 'mcc', 'in', ['7995', '5967', '4829', '6051']), f('amount', null, 'greaterThanInclusive', 250)] },
+  disposable_email: {
+    all: [f('user', 'email', 'regex', '@(mailinator|yopmail|guerrillamail|10minutemail)\\.(com|net)$')],
+  },
+  high_risk_mcc: {
+    all: [f('merchant', 'mcc', 'in', ['7995', '5967', '4829', '6051']), f('amount', null, 'greaterThanInclusive', 250)],
+  },
   risky_merchant_score: {
     any: [
       f('merchant', 'risk.score', 'greaterThanInclusive', 0.92),
@@ -83,10 +87,16 @@ export const JRE_RULES = {
     ],
   },
   weekend_night_high_value: {
-    all: [f('ts', null, 'dayOfWeekIn', [0, 6]), f('ts', null, 'timeOfDayBetween', [1, 5]), f('amount', null, 'greaterThanInclusive', 500)],
+    all: [
+      f('ts', null, 'dayOfWeekIn', [0, 6]),
+      f('ts', null, 'timeOfDayBetween', [1, 5]),
+      f('amount', null, 'greaterThanInclusive', 500),
+    ],
   },
   proxy_or_vpn: { all: [f('flags', null, 'flagsAny', 0x18)] },
-  missing_device_fingerprint: { all: [f('device', 'fingerprint', 'isNull', true), f('channel', null, 'equal', 'ecom')] },
+  missing_device_fingerprint: {
+    all: [f('device', 'fingerprint', 'isNull', true), f('channel', null, 'equal', 'ecom')],
+  },
   test_card_bin_abroad: { all: [f('card', 'bin', 'startsWith', '4000'), f('merchant', 'country', 'neqPresent', 'US')] },
   trusted_small_purchase: {
     all: [
@@ -111,7 +121,7 @@ export function createEngine() {
       c = cidr(b);
       cidrCache.set(b, c);
     }
-    return ((ipv4(a) & c[1]) >>> 0) === c[0];
+    return (ipv4(a) & c[1]) >>> 0 === c[0];
   });
   engine.addOperator('strContains', (a, b) => isStr(a) && a.includes(b));
   engine.addOperator('startsWith', (a, b) => isStr(a) && a.startsWith(b));
@@ -149,7 +159,12 @@ export function createEngine() {
   });
   RULE_IDS.forEach((id, k) => {
     const [label, sev, prio, w] = META[id];
-    engine.addRule({ name: id, priority: 1, conditions: JRE_RULES[id], event: { type: id, params: { label, sev, prio, w, k } } });
+    engine.addRule({
+      name: id,
+      priority: 1,
+      conditions: JRE_RULES[id],
+      event: { type: id, params: { label, sev, prio, w, k } },
+    });
   });
   return engine;
 }
@@ -177,5 +192,12 @@ export async function evaluate(engine, buf, limit = Infinity) {
     scores.push(d.score);
     winners.push(d.winner);
   }
-  return { nRecords: codes.length, messagesSkipped: skipped, decisionCodes: Int32Array.from(codes), scores: Float64Array.from(scores), winners: Int16Array.from(winners), matchCounts };
+  return {
+    nRecords: codes.length,
+    messagesSkipped: skipped,
+    decisionCodes: Int32Array.from(codes),
+    scores: Float64Array.from(scores),
+    winners: Int16Array.from(winners),
+    matchCounts,
+  };
 }

@@ -47,15 +47,31 @@ export function buildGraph() {
   const ipExpr = `device.ip != null ? ((number(split(device.ip, ".")[0]) * 256 + number(split(device.ip, ".")[1])) * 256 + number(split(device.ip, ".")[2])) * 256 + number(split(device.ip, ".")[3]) : null`;
   const expressions = [{ id: 'ipn', key: 'ipn', value: ipExpr }];
   // the expression node sees the record; `ipn` is referenced as `$.ipn`
-  for (const id of RULE_IDS) expressions.push({ id: `r_${id}`, key: `r_${id}`, value: ZEN_EXPR[id].replace(/\bipn\b/g, '$.ipn') });
-  expressions.push({ id: 'score', key: 'score', value: RULE_IDS.map((id) => `($.r_${id} ? ${META[id][3]} : 0)`).join(' + ') });
-  const rows = firstHitOrder().map((r) => ({ _id: r.id, hit: `r_${r.id} == true`, decision: q(META[r.id][0]), rule: q(r.id) }));
+  for (const id of RULE_IDS)
+    expressions.push({ id: `r_${id}`, key: `r_${id}`, value: ZEN_EXPR[id].replace(/\bipn\b/g, '$.ipn') });
+  expressions.push({
+    id: 'score',
+    key: 'score',
+    value: RULE_IDS.map((id) => `($.r_${id} ? ${META[id][3]} : 0)`).join(' + '),
+  });
+  const rows = firstHitOrder().map((r) => ({
+    _id: r.id,
+    hit: `r_${r.id} == true`,
+    decision: q(META[r.id][0]),
+    rule: q(r.id),
+  }));
   rows.push({ _id: 'default', hit: '', decision: q('APPROVE'), rule: q('') });
   return {
     contentType: 'application/vnd.gorules.decision',
     nodes: [
       { id: 'in', type: 'inputNode', name: 'request', position: { x: 0, y: 0 }, content: { schema: '' } },
-      { id: 'rules', type: 'expressionNode', name: 'rules', position: { x: 200, y: 0 }, content: { expressions, passThrough: false, inputField: null, outputPath: null, executionMode: 'single' } },
+      {
+        id: 'rules',
+        type: 'expressionNode',
+        name: 'rules',
+        position: { x: 200, y: 0 },
+        content: { expressions, passThrough: false, inputField: null, outputPath: null, executionMode: 'single' },
+      },
       {
         id: 'table',
         type: 'decisionTableNode',
@@ -135,5 +151,13 @@ export async function evaluate(decision, buf, limit = Infinity, { crossCheck = f
       if (d.code !== LABEL_CODE[result.decision] || d.score !== result.score) inconsistent++;
     }
   }
-  return { nRecords: codes.length, messagesSkipped: skipped, decisionCodes: Int32Array.from(codes), scores: Float64Array.from(scores), winners: Int16Array.from(winners), matchCounts, inconsistent };
+  return {
+    nRecords: codes.length,
+    messagesSkipped: skipped,
+    decisionCodes: Int32Array.from(codes),
+    scores: Float64Array.from(scores),
+    winners: Int16Array.from(winners),
+    matchCounts,
+    inconsistent,
+  };
 }

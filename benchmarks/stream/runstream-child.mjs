@@ -18,7 +18,15 @@ const ac = new AbortController();
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => ac.abort());
 const stats = await runStream(
   engine,
-  { brokers, groupId, inputTopics: [input], outputTopic: output, outputMode: 'enriched', maxMessages: Number(maxMessages), workers: Number(workers) || 1 },
+  {
+    brokers,
+    groupId,
+    inputTopics: [input],
+    outputTopic: output,
+    outputMode: 'enriched',
+    maxMessages: Number(maxMessages),
+    workers: Number(workers) || 1,
+  },
   { signal: ac.signal },
 );
 console.log(JSON.stringify(stats));

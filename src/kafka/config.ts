@@ -80,7 +80,10 @@ const TOPIC_PROPERTIES = new Set([
 ]);
 
 /** Splits properties into librdkafka's global and topic configurations. */
-export function splitConf(conf: Record<string, unknown>): { global: Record<string, unknown>; topic: Record<string, unknown> } {
+export function splitConf(conf: Record<string, unknown>): {
+  global: Record<string, unknown>;
+  topic: Record<string, unknown>;
+} {
   const global: Record<string, unknown> = {};
   const topic: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(conf)) {

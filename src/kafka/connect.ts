@@ -52,7 +52,8 @@ export function connectClient(client: Connectable, brokers: string, timeoutMs: n
     };
     client.on('event.error', onError);
     void probeBrokers(brokers, timeoutMs).then((why) => {
-      if (why !== undefined) finish(new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${why}`));
+      if (why !== undefined)
+        finish(new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${why}`));
     });
     try {
       client.connect({ timeout: timeoutMs, allTopics: false }, (err) => {
@@ -60,11 +61,20 @@ export function connectClient(client: Connectable, brokers: string, timeoutMs: n
         if (!err) return finish();
         const code = rdCode(err);
         const why = code === RdCode.ERR__TIMED_OUT ? `no answer within ${timeoutMs} ms` : messageOf(err);
-        finish(new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${why}`, { kafkaCode: code, cause: err }));
+        finish(
+          new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${why}`, {
+            kafkaCode: code,
+            cause: err,
+          }),
+        );
       });
     } catch (err) {
       settle();
-      finish(new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${messageOf(err)}`, { cause: err }));
+      finish(
+        new KafkaIOError('BROKER_UNREACHABLE', `cannot connect to Kafka broker(s) ${brokers}: ${messageOf(err)}`, {
+          cause: err,
+        }),
+      );
     }
   });
   // The caller may never await `ready` (e.g. close() right away): never leave it unhandled.
@@ -73,7 +83,10 @@ export function connectClient(client: Connectable, brokers: string, timeoutMs: n
 }
 
 /** Calls node-rdkafka's disconnect and waits for it, at most `timeoutMs`. */
-export function disconnectClient(client: { disconnect(cb: (err: unknown) => void): unknown }, timeoutMs: number): Promise<void> {
+export function disconnectClient(
+  client: { disconnect(cb: (err: unknown) => void): unknown },
+  timeoutMs: number,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     timer.unref?.();

@@ -425,7 +425,12 @@ export class KafkaConsumer {
       this.#commits.push(entry);
       entry.timer = setTimeout(() => {
         entry.done = true;
-        reject(new KafkaIOError('COMMIT_FAILED', `the broker did not confirm the commit of ${describe(offsets)} within ${this.#commitTimeoutMs} ms`));
+        reject(
+          new KafkaIOError(
+            'COMMIT_FAILED',
+            `the broker did not confirm the commit of ${describe(offsets)} within ${this.#commitTimeoutMs} ms`,
+          ),
+        );
       }, this.#commitTimeoutMs);
     });
   }

@@ -94,16 +94,25 @@ export class KafkaProducer {
   produce(topic: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): void {
     if (this.#closing) throw closedError('producer');
     if (this.#fatal) throw this.#fatal;
-    if (typeof topic !== 'string' || topic === '') throw new KafkaIOError('INVALID_CONFIG', 'topic must be a non-empty string');
+    if (typeof topic !== 'string' || topic === '')
+      throw new KafkaIOError('INVALID_CONFIG', 'topic must be a non-empty string');
     const msg: Message = {
       topic,
       value: toBuffer(value, 'value'),
-      key: key === undefined || key === null || key.length === 0 ? null : typeof key === 'string' ? key : toBuffer(key, 'key'),
+      key:
+        key === undefined || key === null || key.length === 0
+          ? null
+          : typeof key === 'string'
+            ? key
+            : toBuffer(key, 'key'),
       headers: toRdHeaders(headers),
     };
     if (this.#state !== 'ready') {
       if (this.#early.length >= MAX_EARLY) {
-        throw new KafkaIOError('QUEUE_FULL', `the producer is still connecting and already holds ${MAX_EARLY} messages; await flush() and produce again`);
+        throw new KafkaIOError(
+          'QUEUE_FULL',
+          `the producer is still connecting and already holds ${MAX_EARLY} messages; await flush() and produce again`,
+        );
       }
       void this.connect().catch(() => undefined);
       this.#early.push(msg);
@@ -209,7 +218,12 @@ export class KafkaProducer {
 
   #onDelivery(err: RdError | null): void {
     if (err) {
-      this.#recordFailure(new KafkaIOError('DELIVERY_FAILED', `delivery failed: ${messageOf(err)}`, { kafkaCode: rdCode(err), cause: err }));
+      this.#recordFailure(
+        new KafkaIOError('DELIVERY_FAILED', `delivery failed: ${messageOf(err)}`, {
+          kafkaCode: rdCode(err),
+          cause: err,
+        }),
+      );
       return;
     }
     this.#outstanding = Math.max(0, this.#outstanding - 1);

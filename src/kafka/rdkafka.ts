@@ -30,7 +30,10 @@ export interface RdError extends Error {
 }
 
 interface RdClient {
-  connect(metadataOptions: { timeout?: number; allTopics?: boolean; topic?: string }, cb: (err: RdError | null) => void): unknown;
+  connect(
+    metadataOptions: { timeout?: number; allTopics?: boolean; topic?: string },
+    cb: (err: RdError | null) => void,
+  ): unknown;
   disconnect(cb: (err: RdError | null) => void): unknown;
   isConnected(): boolean;
   on(event: string, listener: (...args: never[]) => void): unknown;

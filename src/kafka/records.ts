@@ -43,13 +43,18 @@ export function toRdHeaders(headers: ProduceHeaders | undefined): Array<Record<s
     if (typeof value === 'string') out.push({ [key]: value });
     else if (Buffer.isBuffer(value) && isUtf8(value)) out.push({ [key]: value.toString('utf8') });
     else if (Buffer.isBuffer(value)) {
-      throw new KafkaIOError('PRODUCE_FAILED', `header '${key}' is not valid UTF-8: node-rdkafka sends header values as UTF-8 text`);
+      throw new KafkaIOError(
+        'PRODUCE_FAILED',
+        `header '${key}' is not valid UTF-8: node-rdkafka sends header values as UTF-8 text`,
+      );
     } else throw new KafkaIOError('PRODUCE_FAILED', `header '${key}' must be a string or a Buffer`);
   };
   if (Array.isArray(headers)) {
     for (const h of headers as readonly { key: string; value: Buffer | string }[]) add(h.key, h.value);
   } else {
-    for (const [k, v] of Object.entries(headers as Record<string, Buffer | string | readonly (Buffer | string)[] | undefined>)) {
+    for (const [k, v] of Object.entries(
+      headers as Record<string, Buffer | string | readonly (Buffer | string)[] | undefined>,
+    )) {
       if (v === undefined) continue;
       if (Array.isArray(v)) for (const one of v as readonly (Buffer | string)[]) add(k, one);
       else add(k, v);
