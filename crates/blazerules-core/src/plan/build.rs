@@ -12,10 +12,11 @@
 //! `fast`, set dictionaries built in `dict`, regex groups in `regroup` (with the literal
 //! prefilter of `prefilter`).
 
-use crate::plan::dict::Dict;
+use crate::plan::dict::{build_dicts, Dict};
 use crate::plan::prefilter::Lits;
-use crate::plan::regroup::ReGroup;
-use crate::rules::compile::{BinOp, Cond, Expr, FieldRef, Test};
+use crate::plan::regroup::{build_groups, ReGroup};
+use crate::plan::slot::Slot;
+use crate::rules::compile::{BinOp, Cond, Expr, Test};
 use crate::rules::op::{Cmp, FlagMode};
 use memchr::memmem::Finder;
 use regex::Regex;
@@ -30,13 +31,6 @@ pub(crate) enum Node {
     Or(u32, u32),
     Not(u32),
     Const(bool),
-}
-
-/// A field's value as read by fast leaves: its slot, and whether "" reads as null.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Slot {
-    pub slot: u32,
-    pub empty_is_null: bool,
 }
 
 pub(crate) enum Leaf {
@@ -271,6 +265,8 @@ impl Plan {
     pub fn new(rules: &[Cond]) -> Plan {
         let mut b = Builder::default();
         let roots = rules.iter().map(|c| b.node(c)).collect();
+        let (dicts, dict_of) = build_dicts(&b.tests);
+        let (groups, group_of) = build_groups(&b.tests);
         let mut plan = Plan {
             nodes: b.nodes,
             kids: b.kids,
@@ -280,11 +276,9 @@ impl Plan {
             ints: Vec::new(),
             ips: Vec::new(),
             exprs: Vec::new(),
-            dicts: Vec::new(),
-            groups: Vec::new(),
+            dicts,
+            groups,
         };
-        let dict_of = plan.build_dicts(&b.tests);
-        let group_of = plan.build_groups(&b.tests);
         let mut cols = Cols::default();
         let mut conds = b.conds.into_iter().peekable();
         for (i, t) in b.tests.into_iter().enumerate() {
@@ -298,13 +292,6 @@ impl Plan {
             plan.leaves.push(leaf);
         }
         plan
-    }
-}
-
-pub(super) fn slot_of(f: &FieldRef) -> Slot {
-    Slot {
-        slot: f.slot,
-        empty_is_null: f.empty_is_null,
     }
 }
 

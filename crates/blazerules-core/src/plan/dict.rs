@@ -1,8 +1,8 @@
 //! Set dictionaries: every string of a field's set leaves gets an id, so a record's value is
 //! looked up once per block and each set leaf tests a bit.
 
-use crate::plan::build::{Plan, Slot};
 use crate::plan::prefilter::same;
+use crate::plan::slot::{slot_of, Slot};
 use crate::rules::compile::Test;
 use crate::rules::op::SetMode;
 use std::collections::HashMap;
@@ -107,48 +107,43 @@ impl Ids {
     }
 }
 
-impl Plan {
-    /// A dictionary for every field with any/none-of set leaves.
-    pub(super) fn build_dicts(&mut self, tests: &[Option<Test>]) -> DictOf {
-        let mut by_slot: HashMap<u32, (Slot, usize, Vec<&str>)> = HashMap::new();
-        for t in tests.iter().flatten() {
-            if let Test::Set {
-                f,
-                set,
-                mode: SetMode::Any | SetMode::NoneOf,
-            } = t
-            {
-                if f.slot != u32::MAX {
-                    let e = by_slot.entry(f.slot).or_insert_with(|| {
-                        let at = Slot {
-                            slot: f.slot,
-                            empty_is_null: f.empty_is_null,
-                        };
-                        (at, 0, Vec::new())
-                    });
-                    e.1 += 1;
-                    e.2.extend(set.items());
-                }
+/// A dictionary for every field with any/none-of set leaves, and where each field's is.
+pub(super) fn build_dicts(tests: &[Option<Test>]) -> (Vec<Dict>, DictOf) {
+    let mut dicts = Vec::new();
+    let mut by_slot: HashMap<u32, (Slot, usize, Vec<&str>)> = HashMap::new();
+    for t in tests.iter().flatten() {
+        if let Test::Set {
+            f,
+            set,
+            mode: SetMode::Any | SetMode::NoneOf,
+        } = t
+        {
+            if f.slot != u32::MAX {
+                let e = by_slot
+                    .entry(f.slot)
+                    .or_insert_with(|| (slot_of(f), 0, Vec::new()));
+                e.1 += 1;
+                e.2.extend(set.items());
             }
         }
-        let mut slots: Vec<_> = by_slot.into_iter().collect();
-        slots.sort_by_key(|(s, _)| *s);
-        let mut out = HashMap::new();
-        for (slot, (at, _, items)) in slots {
-            let mut ids: HashMap<Box<str>, u32> = HashMap::new();
-            for it in items {
-                let next = ids.len() as u32;
-                ids.entry(it.into()).or_insert(next);
-            }
-            let dict = self.dicts.len() as u32;
-            self.dicts.push(Dict {
-                at,
-                ids: Ids::new(&ids),
-            });
-            out.insert(slot, (dict, ids));
-        }
-        out
     }
+    let mut slots: Vec<_> = by_slot.into_iter().collect();
+    slots.sort_by_key(|(s, _)| *s);
+    let mut out = HashMap::new();
+    for (slot, (at, _, items)) in slots {
+        let mut ids: HashMap<Box<str>, u32> = HashMap::new();
+        for it in items {
+            let next = ids.len() as u32;
+            ids.entry(it.into()).or_insert(next);
+        }
+        let dict = dicts.len() as u32;
+        dicts.push(Dict {
+            at,
+            ids: Ids::new(&ids),
+        });
+        out.insert(slot, (dict, ids));
+    }
+    (dicts, out)
 }
 
 /// FxHash (rustc's): a few multiply-rotates per word, plenty for short dictionary keys.

@@ -2,10 +2,11 @@
 //! integers or addresses; value leaves read the field in place; indexed leaves share a
 //! field's set dictionary or regex group. Any other test runs as the tree evaluates it.
 
-use crate::plan::build::{slot_of, CExpr, Cols, Leaf, Plan, Slot, XExpr};
+use crate::plan::build::{CExpr, Cols, Leaf, Plan, XExpr};
 use crate::plan::dict::DictOf;
 use crate::plan::prefilter::Lits;
 use crate::plan::regroup::GroupOf;
+use crate::plan::slot::{slot_of, Slot};
 use crate::rules::compile::{Expr, NumKind, Rhs, Test};
 use crate::rules::op::{SetMode, StrOp};
 

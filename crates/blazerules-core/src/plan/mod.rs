@@ -7,4 +7,5 @@ mod fast;
 mod prefilter;
 mod regroup;
 pub(crate) mod run;
+pub(crate) mod slot;
 pub(crate) mod tree;

@@ -1,7 +1,7 @@
 //! Regex groups: the distinct patterns on one field run together as one `RegexSet`.
 
-use crate::plan::build::{Plan, Slot};
 use crate::plan::prefilter::Lits;
+use crate::plan::slot::{slot_of, Slot};
 use crate::rules::compile::Test;
 use regex::{RegexSet, RegexSetBuilder};
 use std::collections::HashMap;
@@ -18,46 +18,41 @@ pub(crate) struct ReGroup {
     pub gate: Option<Box<[Lits]>>,
 }
 
-impl Plan {
-    /// A RegexSet for every field with two or more distinct patterns; (slot, pattern) →
-    /// (group, index in the set).
-    pub(super) fn build_groups(&mut self, tests: &[Option<Test>]) -> GroupOf {
-        let mut by_slot: HashMap<u32, (Slot, Vec<String>)> = HashMap::new();
-        for t in tests.iter().flatten() {
-            if let Test::Regex { f, re, .. } = t {
-                if f.slot != u32::MAX {
-                    let e = by_slot.entry(f.slot).or_insert_with(|| {
-                        let at = Slot {
-                            slot: f.slot,
-                            empty_is_null: f.empty_is_null,
-                        };
-                        (at, Vec::new())
-                    });
-                    if !e.1.iter().any(|p| p == re.as_str()) {
-                        e.1.push(re.as_str().to_string());
-                    }
+/// A RegexSet for every field with two or more distinct patterns, and (slot, pattern) →
+/// (group, index in the set).
+pub(super) fn build_groups(tests: &[Option<Test>]) -> (Vec<ReGroup>, GroupOf) {
+    let mut groups = Vec::new();
+    let mut by_slot: HashMap<u32, (Slot, Vec<String>)> = HashMap::new();
+    for t in tests.iter().flatten() {
+        if let Test::Regex { f, re, .. } = t {
+            if f.slot != u32::MAX {
+                let e = by_slot
+                    .entry(f.slot)
+                    .or_insert_with(|| (slot_of(f), Vec::new()));
+                if !e.1.iter().any(|p| p == re.as_str()) {
+                    e.1.push(re.as_str().to_string());
                 }
             }
         }
-        let mut slots: Vec<_> = by_slot
-            .into_iter()
-            .filter(|(_, e)| e.1.len() >= 2)
-            .collect();
-        slots.sort_by_key(|(s, _)| *s);
-        let mut out = HashMap::new();
-        for (slot, (at, patterns)) in slots {
-            // Same size limit as a single regex; a set too large stays as separate regexes.
-            let Ok(set) = RegexSetBuilder::new(&patterns).size_limit(1 << 24).build() else {
-                continue;
-            };
-            let group = self.groups.len() as u32;
-            let lits: Option<Vec<Lits>> = patterns.iter().map(|p| Lits::of(p)).collect();
-            let gate = lits.and_then(|l| Lits::merge(&l));
-            self.groups.push(ReGroup { at, set, gate });
-            for (i, p) in patterns.into_iter().enumerate() {
-                out.insert((slot, p), (group, i as u32));
-            }
-        }
-        out
     }
+    let mut slots: Vec<_> = by_slot
+        .into_iter()
+        .filter(|(_, e)| e.1.len() >= 2)
+        .collect();
+    slots.sort_by_key(|(s, _)| *s);
+    let mut out = HashMap::new();
+    for (slot, (at, patterns)) in slots {
+        // Same size limit as a single regex; a set too large stays as separate regexes.
+        let Ok(set) = RegexSetBuilder::new(&patterns).size_limit(1 << 24).build() else {
+            continue;
+        };
+        let group = groups.len() as u32;
+        let lits: Option<Vec<Lits>> = patterns.iter().map(|p| Lits::of(p)).collect();
+        let gate = lits.and_then(|l| Lits::merge(&l));
+        groups.push(ReGroup { at, set, gate });
+        for (i, p) in patterns.into_iter().enumerate() {
+            out.insert((slot, p), (group, i as u32));
+        }
+    }
+    (groups, out)
 }

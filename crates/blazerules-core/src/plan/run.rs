@@ -2,7 +2,8 @@
 //! records, each leaf and column is computed once per record and only for the records some
 //! rule still needs, and each rule's code is interpreted once per 64 records.
 
-use crate::plan::build::{CExpr, Leaf, Node, Plan, Slot, XExpr};
+use crate::plan::build::{CExpr, Leaf, Node, Plan, XExpr};
+use crate::plan::slot::Slot;
 use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
 use crate::read::fields::MISSING;
 use crate::rules::compile::{BinOp, Test};
