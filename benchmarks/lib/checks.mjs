@@ -104,7 +104,7 @@ export async function competitorsSection(ctx) {
       'json-rules-engine 7.3.1 (engine.run per record)',
       ctx.cfg.jre,
       async () => {
-        const J = await import('./competitors/jre.mjs');
+        const J = await import('../competitors/jre.mjs');
         const eng = J.createEngine();
         await J.evaluate(eng, ctx.verBuf, 200); // warm-up
         return (sub) => J.evaluate(eng, sub, ctx.cfg.jre);
@@ -117,7 +117,7 @@ export async function competitorsSection(ctx) {
       '@gorules/zen-engine 0.54.0 (decision.evaluate per record, 8 in flight)',
       ctx.cfg.zen,
       async () => {
-        const Z = await import('./competitors/zen.mjs');
+        const Z = await import('../competitors/zen.mjs');
         const { decision } = Z.createDecision();
         await Z.evaluate(decision, ctx.verBuf, 200);
         return (sub) => Z.evaluate(decision, sub, ctx.cfg.zen);
