@@ -13,6 +13,7 @@ import { RuleEngine } from '../src/index';
 
 interface Parts {
   inputRows: number[];
+  inputLines: number[];
   decisionCodes: number[];
   scores: number[];
   riskBands: number[];
@@ -28,6 +29,7 @@ function parts(n: number, rules: number): Parts {
   const ruleHits = Array.from({ length: rules }, (_, r) => idx.filter((i) => (i + r) % 3 === 0));
   return {
     inputRows: idx.map((i) => 2 * i + 1),
+    inputLines: idx.map((i) => 3 * i + 2),
     decisionCodes: idx.map((i) => i % 3),
     scores: idx.map((i) => i * 1.25 - 0.5),
     riskBands: idx.map((i) => (i * 2) % 3),
@@ -49,6 +51,7 @@ for (const n of [0, 1, 3]) {
       const labels = ['APPROVE', 'REVIEW', 'BLOCK'];
       const b = new BatchResult(raw, labels, ruleIds);
       t.deepEqual([...b.inputRows], p.inputRows);
+      t.deepEqual([...b.inputLines], p.inputLines);
       t.deepEqual([...b.decisionCodes], p.decisionCodes);
       t.deepEqual([...b.scores], p.scores);
       t.deepEqual([...b.riskBandCodes], p.riskBands);
@@ -63,7 +66,7 @@ for (const n of [0, 1, 3]) {
         t.deepEqual([...b.indicesForRule(id)], p.ruleHits[r]);
       });
       // The byte sections are padded to a whole word.
-      const words = 3 * n + p.ruleHits.flat().length + rules + Math.ceil((2 * n) / 4);
+      const words = 4 * n + p.ruleHits.flat().length + rules + Math.ceil((2 * n) / 4);
       t.is(raw.ints.length, words);
       t.is(raw.floats.length, n + rules);
       // The native line writer reads the same buffers.
@@ -101,9 +104,9 @@ rules:
 `);
   const r = e.evaluateNdjsonSync('{"a":1}\n{"a":3}\n{"a":2}\n');
   t.deepEqual(r.toJSONLines({ format: 'decisions-jsonl', rowOffset: 10 }).toString('utf8').split('\n'), [
-    '{"row":10,"matched":true,"decision":"SCORE","score":72.5,"risk_band":"MEDIUM","winning_rule_id":"big"}',
-    '{"row":11,"matched":false,"decision":"APPROVE","score":0,"risk_band":"LOW","winning_rule_id":""}',
-    '{"row":12,"matched":true,"decision":"SCORE","score":null,"risk_band":"HIGH","winning_rule_id":"huge"}',
+    '{"row":10,"line":1,"matched":true,"decision":"SCORE","score":72.5,"risk_band":"MEDIUM","winning_rule_id":"big"}',
+    '{"row":11,"line":2,"matched":false,"decision":"APPROVE","score":0,"risk_band":"LOW","winning_rule_id":""}',
+    '{"row":12,"line":3,"matched":true,"decision":"SCORE","score":null,"risk_band":"HIGH","winning_rule_id":"huge"}',
     '',
   ]);
   const rows = r.toJSONLines().toString('utf8').split('\n');

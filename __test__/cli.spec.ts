@@ -123,10 +123,10 @@ test('eval: decisions-jsonl', (t) => {
   const r = run(['eval', '--rules', BASIC, '--path', SAMPLE, '--output', 'decisions-jsonl']);
   t.is(r.status, 0, r.stderr);
   t.deepEqual(r.stdout.trim().split('\n'), [
-    '{"row":0,"matched":true,"decision":"BLOCK","score":10,"risk_band":"HIGH","winning_rule_id":"big_amount"}',
-    '{"row":1,"matched":true,"decision":"REVIEW","score":30,"risk_band":"MEDIUM","winning_rule_id":"risky_country"}',
-    '{"row":2,"matched":true,"decision":"FLAG","score":10,"risk_band":"LOW","winning_rule_id":"blocked_user"}',
-    '{"row":3,"matched":false,"decision":"APPROVE","score":0,"risk_band":"LOW","winning_rule_id":""}',
+    '{"row":0,"line":1,"matched":true,"decision":"BLOCK","score":10,"risk_band":"HIGH","winning_rule_id":"big_amount"}',
+    '{"row":1,"line":2,"matched":true,"decision":"REVIEW","score":30,"risk_band":"MEDIUM","winning_rule_id":"risky_country"}',
+    '{"row":2,"line":5,"matched":true,"decision":"FLAG","score":10,"risk_band":"LOW","winning_rule_id":"blocked_user"}',
+    '{"row":3,"line":6,"matched":false,"decision":"APPROVE","score":0,"risk_band":"LOW","winning_rule_id":""}',
   ]);
 });
 

@@ -26,7 +26,7 @@ function check(cases: Case[]): void {
   for (const c of cases) {
     test(c.name, (t) => {
       const doc: { [k: string]: Json } = {
-        lookups: { users: { type: 'string_set', path: '../lookups/users.csv' } },
+        lookups: { users: { type: 'string_set', path: 'lookups/users.csv' } },
         rules: [{ id: 'r', action: 'block', conditions: c.cond }],
       };
       if (c.fields !== undefined) doc.fields = c.fields;

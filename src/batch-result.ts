@@ -31,6 +31,11 @@ export class BatchResult {
   readonly matched: Uint8Array;
   /** Each record's index among the batch's non-empty input rows (skipped rows are absent). */
   readonly inputRows: Uint32Array;
+  /** NDJSON input: each record's 1-based line in the payload (blank lines counted); 0 for
+   * messages and JSON arrays. */
+  readonly inputLines: Uint32Array;
+  /** NDJSON input: the payload's lines, blank ones included (0 for other input). */
+  readonly inputLineCount: number;
   /** The rule ids `winnerIndices` and match counts refer to, in rule order. */
   readonly ruleIds: readonly string[];
   /** Version of the rule set that evaluated this batch (the whole batch). */
@@ -61,6 +66,8 @@ export class BatchResult {
     this.messagesProcessed = raw.messagesProcessed;
     this.messagesSkipped = raw.messagesSkipped;
     this.inputRows = v.inputRows;
+    this.inputLines = v.inputLines;
+    this.inputLineCount = raw.inputLineCount;
     this.decisionCodes = v.decisionCodes;
     this.winnerIndices = v.winners;
     this.#ruleHits = v.ruleHits;

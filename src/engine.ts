@@ -1,5 +1,4 @@
 /** `RuleEngine`: load rules (YAML/JSON), evaluate batches natively. */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { BatchResult } from './batch-result';
@@ -97,25 +96,27 @@ export class RuleEngine {
     RULE_CELLS.set(this, new native.NativeRuleCell());
   }
 
-  /** Loads a rules file (YAML, or JSON for a `.json` file). Lookup files resolve relative to
-   * it. Throws a RulesError listing every problem; the previous rules then stay active. */
+  /** Loads a rules file (YAML, or JSON for a `.json` file): a regular file of at most
+   * `maxRulesFileBytes`. Lookup files resolve relative to it and must lie in its directory
+   * (or a `lookupRoots` entry). Throws a RulesError listing every problem (IO_ERROR or
+   * FILE_TOO_LARGE for a file that cannot be read); the previous rules then stay active. */
   loadRules(file: string): LoadReport {
     if (typeof file !== 'string' || file === '') throw new TypeError('loadRules(path) needs a file path');
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = native.readRulesFile(file, this.#opts).toString('utf8');
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      throw new RulesError([
-        { code: 'MISSING_REQUIRED_FIELD', message: `cannot read rules file: ${reason}`, path: '', file },
-      ]);
+      const e = fromNative(err);
+      const code = e instanceof BlazeRulesError && e.code === 'FILE_TOO_LARGE' ? e.code : 'IO_ERROR';
+      throw new RulesError([{ code, message: e.message, path: '', file }]);
     }
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
     return this.#load(text, format, path.dirname(path.resolve(file)), file);
   }
 
   /** Loads rules from text (`format` defaults to YAML, which also reads JSON). Relative lookup
-   * paths resolve against `baseDir` (default: the current directory). */
+   * paths resolve against `baseDir` (default: the current directory), and lookup files must
+   * lie in `baseDir` (or a `lookupRoots` entry). */
   loadRulesFromString(text: string, format: RulesFormat = 'yaml', baseDir = '.'): LoadReport {
     if (typeof text !== 'string') throw new TypeError('loadRulesFromString(text) needs a string');
     if (format !== 'yaml' && format !== 'json') throw new TypeError("format must be 'yaml' or 'json'");
@@ -138,7 +139,7 @@ export class RuleEngine {
     }
     let result: NativeRuleSet | NativeProblem[];
     try {
-      result = native.loadRuleSet(json, baseDir);
+      result = native.loadRuleSet(json, baseDir, this.#opts);
     } catch (err) {
       throw fromNative(err);
     }
@@ -276,7 +277,9 @@ export class RuleEngine {
     return this.#sync((a) => a.handle.evaluateJsonArraySync(buf, this.#opts));
   }
 
-  /** Reads and evaluates an NDJSON file, both off the JS thread, as one batch. */
+  /** Reads and evaluates an NDJSON file, both off the JS thread, as one batch: a regular file
+   * of at most `maxFileBytes` (default 1 GiB; IO_ERROR or FILE_TOO_LARGE otherwise). For larger
+   * files, read chunks cut at newlines and call evaluateNdjson per chunk (as `eval --path`). */
   evaluateNdjsonFile(file: string): Promise<BatchResult> {
     if (typeof file !== 'string' || file === '')
       return Promise.reject(new TypeError('evaluateNdjsonFile(path) needs a file path'));

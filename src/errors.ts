@@ -2,10 +2,14 @@
 import { ERROR_CODES } from './generated/error-codes';
 import type { ErrorCode, RulesErrorCode } from './generated/error-codes';
 
+/** The code of a rules problem: the Rules family, or a rules file that could not be read
+ * (IO_ERROR: missing, unreadable, not a regular file; FILE_TOO_LARGE: over maxRulesFileBytes). */
+export type RulesProblemCode = RulesErrorCode | 'IO_ERROR' | 'FILE_TOO_LARGE';
+
 /** One problem in a rules document, located in its source file when it has one. */
 export interface RulesProblem {
-  /** BlazeRules code (the Rust `ErrorCode`'s Rules family). */
-  code: RulesErrorCode;
+  /** BlazeRules code (the Rust `ErrorCode`'s Rules family, or a file's reading error). */
+  code: RulesProblemCode;
   message: string;
   /** The id of the rule the problem is in, if known. */
   ruleId?: string;
@@ -30,7 +34,7 @@ export function formatProblem(p: RulesProblem, fallbackFile = '<rules>'): string
 /** A rules document that could not be loaded. `problems` holds every problem found; the
  * other fields describe the first one. The previously loaded rules stay active. */
 export class RulesError extends Error {
-  readonly code: RulesErrorCode;
+  readonly code: RulesProblemCode;
   readonly ruleId: string | undefined;
   readonly path: string;
   readonly line: number | undefined;

@@ -12,7 +12,7 @@ export { RuleEngine } from './engine';
 export type { Payload } from './engine';
 export { BatchResult } from './batch-result';
 export { RulesError, BlazeRulesError, formatProblem } from './errors';
-export type { RulesProblem } from './errors';
+export type { RulesProblem, RulesProblemCode } from './errors';
 export { ERROR_CODES } from './generated/error-codes';
 export type {
   BatchErrorCode,

@@ -17,6 +17,15 @@ export interface EngineConfig {
   deadLetterPath?: string;
   /** Records longer than this many bytes are skipped as RECORD_TOO_LARGE (0 = no limit). */
   maxRecordBytes?: number;
+  /** `loadRules` refuses a larger rules file with FILE_TOO_LARGE (default 16 MiB; 0 = no limit). */
+  maxRulesFileBytes?: number;
+  /** A rules load refuses a larger lookup file with FILE_TOO_LARGE (default 256 MiB; 0 = no limit). */
+  maxLookupFileBytes?: number;
+  /** `evaluateNdjsonFile` refuses a larger file with FILE_TOO_LARGE (default 1 GiB; 0 = no limit). */
+  maxFileBytes?: number;
+  /** Directories lookup files may be read from besides the rules file's own (or `baseDir` of
+   * `loadRulesFromString`); symlinks and `..` are resolved first. `['/']` allows any path. */
+  lookupRoots?: string[];
 }
 
 export type RulesFormat = 'yaml' | 'json';
@@ -78,9 +87,12 @@ export interface Decision {
 export interface JSONLinesOptions {
   /** Added to each row number (`batch_row`, or `row`; default 0): e.g. the rows of earlier batches. */
   rowOffset?: number;
+  /** `decisions-jsonl`: added to each `line` (default 0): e.g. the lines of earlier chunks. */
+  lineOffset?: number;
   /** Emit `ruleset_version` (default true; it is omitted anyway when empty; `rows` only). */
   includeRuleSetVersion?: boolean;
-  /** 'rows' (default), or 'decisions-jsonl': the CLI's `{"row","matched","decision","score",
-   * "risk_band","winning_rule_id"}` lines (shortest-form score, no version). */
+  /** 'rows' (default), or 'decisions-jsonl': the CLI's `{"row","line","matched","decision","score",
+   * "risk_band","winning_rule_id"}` lines (shortest-form score, no version; `line`, the record's
+   * 1-based input line, only for NDJSON input). */
   format?: 'rows' | 'decisions-jsonl';
 }

@@ -1,5 +1,5 @@
 /** `blazerules bench`: throughput, batch latency, and per-rule fire counts and cost. */
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 import { RuleEngine } from '../engine';
@@ -7,6 +7,7 @@ import { yamlToJson } from '../rules-doc';
 import type { LoadReport } from '../types';
 import { UsageError, command } from './args';
 import { RULES, THREADS, engineConfig, round3 } from './common';
+import { DEFAULT_MAX_FILE_BYTES, readWholeFile } from './streams';
 import { CHUNK_BYTES } from './eval';
 
 /** Sample size for per-rule cost estimates. */
@@ -157,15 +158,6 @@ async function ruleCosts(rulesFile: string, data: Buffer, ruleIds: readonly stri
   return out;
 }
 
-function fileSize(file: string): number {
-  const fd = openSync(file, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function printText(result: ReturnType<typeof report>, r: LoadReport, batchesPerPass: number): void {
   const lines = [
     `rules:            ${result.rules} (version ${r.rulesetVersion}, ${r.ruleCount} rules)`,
@@ -213,7 +205,7 @@ export const bench = command({
       type: 'string',
       arg: 'F',
       required: true,
-      help: 'an ndjson file, read whole and evaluated over and over',
+      help: 'an ndjson file (at most 1 GiB), read whole and evaluated over and over',
     },
     { name: 'seconds', type: 'number', arg: 'S', default: 10, help: 'how long to run (at least one pass)' },
     { name: 'json', type: 'flag', help: 'print the results as one JSON line' },
@@ -224,8 +216,8 @@ export const bench = command({
     if (o['batch-bytes'] < 1) throw new UsageError('--batch-bytes must be positive');
     const engine = new RuleEngine(engineConfig(o));
     const loaded = engine.loadRules(o.rules);
-    const size = fileSize(o.path);
-    const data = readFileSync(o.path);
+    const data = await readWholeFile(o.path, DEFAULT_MAX_FILE_BYTES);
+    const size = data.length;
     const batches = splitBatches(data, o['batch-bytes']);
     if (batches.length === 0) throw new UsageError(`${o.path} is empty`);
     const tty = process.stderr.isTTY === true && o.json !== true;

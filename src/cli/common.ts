@@ -37,6 +37,20 @@ export const ENGINE_OPTIONS = [
     help: 'bad records: skip and count them, also write them to --dead-letter-path, or fail the batch',
   },
   { name: 'dead-letter-path', type: 'string', arg: 'P', help: 'where dead-letter mode writes bad records' },
+  { name: 'max-rules-file-bytes', type: 'int', help: 'refuse a larger rules file (default 16 MiB; 0: no limit)' },
+  { name: 'max-lookup-file-bytes', type: 'int', help: 'refuse a larger lookup file (default 256 MiB; 0: no limit)' },
+  {
+    name: 'max-file-bytes',
+    type: 'int',
+    help: 'refuse a larger JSON-array input; the longest line without --max-record-bytes (default 1 GiB; 0: no limit)',
+  },
+  {
+    name: 'lookup-root',
+    type: 'string',
+    arg: 'D',
+    repeatable: true,
+    help: "a directory lookup files may be read from besides the rules file's own",
+  },
 ] as const satisfies readonly OptionSpec[];
 
 /** The engine configuration the given options ask for (absent ones: the engine's defaults). */
@@ -47,6 +61,10 @@ export function engineConfig(o: Partial<Values<typeof ENGINE_OPTIONS>>): EngineC
   if (o['max-record-bytes'] !== undefined) config.maxRecordBytes = o['max-record-bytes'];
   if (o['ingest-error-mode'] !== undefined) config.ingestErrorMode = INGEST_MODES[o['ingest-error-mode']];
   if (o['dead-letter-path'] !== undefined) config.deadLetterPath = o['dead-letter-path'];
+  if (o['max-rules-file-bytes'] !== undefined) config.maxRulesFileBytes = o['max-rules-file-bytes'];
+  if (o['max-lookup-file-bytes'] !== undefined) config.maxLookupFileBytes = o['max-lookup-file-bytes'];
+  if (o['max-file-bytes'] !== undefined) config.maxFileBytes = o['max-file-bytes'];
+  if (o['lookup-root'] !== undefined) config.lookupRoots = o['lookup-root'];
   return config;
 }
 

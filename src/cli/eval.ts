@@ -1,11 +1,10 @@
 /** `blazerules eval`: evaluates ndjson or JSON-array records into one of several outputs. */
-import { readFileSync } from 'node:fs';
-
 import type { BatchResult } from '../batch-result';
 import { RuleEngine } from '../engine';
+import type { EngineConfig } from '../types';
 import { UsageError, command } from './args';
 import { ENGINE_OPTIONS, RULES, engineConfig, round3 } from './common';
-import { Out, forEachChunk, readStdin } from './streams';
+import { DEFAULT_MAX_FILE_BYTES, Out, forEachChunk, forEachStdinChunk, readStdin, readWholeFile } from './streams';
 
 /** ndjson files are read in chunks of this many bytes, each cut at its last newline. */
 export const CHUNK_BYTES = 10_240_000;
@@ -23,6 +22,8 @@ const INPUT = {
 class EvalSink {
   batches = 0;
   records = 0;
+  /** Input lines of the batches so far (NDJSON): the next batch's line offset. */
+  lines = 0;
   matched = 0;
   processed = 0;
   skipped = 0;
@@ -44,6 +45,8 @@ class EvalSink {
 
   async add(r: BatchResult): Promise<void> {
     const offset = this.records;
+    const lineOffset = this.lines;
+    this.lines += r.inputLineCount;
     this.batches++;
     this.records += r.nRecords;
     this.matched += r.nMatched;
@@ -57,7 +60,7 @@ class EvalSink {
     for (const [id, n] of Object.entries(r.matchCounts)) this.ruleCounts[id] = (this.ruleCounts[id] ?? 0) + n;
     if (this.kind === 'decisions-jsonl') {
       // One writer for every decision line: the core's (crates/blazerules-core/src/batch/output.rs).
-      await this.out.write(r.toJSONLines({ format: 'decisions-jsonl', rowOffset: offset }));
+      await this.out.write(r.toJSONLines({ format: 'decisions-jsonl', rowOffset: offset, lineOffset }));
     } else if (this.kind === 'grouped-decisions') {
       for (const [label, idx] of Object.entries(r.groupedDecisionIndices())) {
         let list = this.grouped.get(label);
@@ -114,27 +117,61 @@ function inputKind(input: string, file: string | undefined): 'ndjson' | 'json-ar
   return file?.toLowerCase().endsWith('.json') ? 'json-array' : 'ndjson';
 }
 
-/** Evaluates one file into the sink: an ndjson file chunk by chunk, chunk k+1 natively while
- * chunk k's output is formatted and written. */
-async function evalFile(
+/** Where records come from, and the limits they are read under. */
+interface Source {
+  input: string;
+  chunkBytes: number;
+  /** Longest line kept whole (longer ones are skipped as RECORD_TOO_LARGE). */
+  maxLineBytes: number;
+  /** Largest JSON array read whole (0: no limit). */
+  maxFileBytes: number;
+}
+
+/** Evaluates chunks as `each` hands them over: chunk k+1 natively while chunk k's output is
+ * formatted and written. */
+async function evalChunks(
   engine: RuleEngine,
   sink: EvalSink,
-  file: string,
-  input: string,
-  chunkBytes: number,
+  each: (fn: (chunk: Buffer) => Promise<void>) => Promise<unknown>,
 ): Promise<void> {
-  if (inputKind(input, file) === 'json-array') {
-    await sink.add(await engine.evaluateJsonArray(readFileSync(file)));
-    return;
-  }
   let pending: Promise<BatchResult> | undefined;
-  await forEachChunk(file, chunkBytes, async (chunk) => {
+  await each(async (chunk) => {
     const next = engine.evaluateNdjson(chunk);
     next.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
     if (pending !== undefined) await sink.add(await pending);
     pending = next;
   });
   if (pending !== undefined) await sink.add(await pending);
+}
+
+/** Evaluates one file (`undefined`: stdin) into the sink: ndjson chunk by chunk, a JSON
+ * array whole (at most `maxFileBytes`). */
+async function evalInput(engine: RuleEngine, sink: EvalSink, file: string | undefined, src: Source): Promise<void> {
+  sink.lines = 0; // `line` numbers lines within each input; `row` goes on across inputs
+  if (inputKind(src.input, file) === 'json-array') {
+    const data = file === undefined ? await readStdin(src.maxFileBytes) : await readWholeFile(file, src.maxFileBytes);
+    await sink.add(await engine.evaluateJsonArray(data));
+    return;
+  }
+  await evalChunks(engine, sink, (fn) =>
+    file === undefined
+      ? forEachStdinChunk(src.chunkBytes, src.maxLineBytes, fn)
+      : forEachChunk(file, src.chunkBytes, src.maxLineBytes, fn),
+  );
+}
+
+/** The engine configuration and input limits: lines are bounded by maxRecordBytes, or else by
+ * maxFileBytes, which then becomes maxRecordBytes so that the engine skips the longer lines. */
+function limits(o: Parameters<typeof engineConfig>[0]): {
+  config: EngineConfig;
+  maxLineBytes: number;
+  maxFileBytes: number;
+} {
+  const config = engineConfig(o);
+  const maxFileBytes = config.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const maxLineBytes = config.maxRecordBytes || maxFileBytes || Number.POSITIVE_INFINITY;
+  if (!config.maxRecordBytes && Number.isFinite(maxLineBytes)) config.maxRecordBytes = maxLineBytes;
+  return { config, maxLineBytes, maxFileBytes };
 }
 
 export const evalCommand = command({
@@ -167,21 +204,15 @@ export const evalCommand = command({
     const batchSize = o['batch-size'];
     const chunkBytes = batchSize === undefined ? CHUNK_BYTES : Math.max(1 << 20, batchSize * 1024);
 
-    const engine = new RuleEngine(engineConfig(o));
+    const { config, maxLineBytes, maxFileBytes } = limits(o);
+    const engine = new RuleEngine(config);
     engine.loadRules(o.rules);
     const out = await Out.open(outputPath);
     const sink = new EvalSink(kind, out, engine.ruleIds);
+    const src: Source = { input, chunkBytes, maxLineBytes, maxFileBytes };
     try {
-      if (o.stdin) {
-        const data = await readStdin();
-        await sink.add(
-          inputKind(input, undefined) === 'json-array'
-            ? await engine.evaluateJsonArray(data)
-            : await engine.evaluateNdjson(data),
-        );
-      } else {
-        for (const file of paths) await evalFile(engine, sink, file, input, chunkBytes);
-      }
+      if (o.stdin) await evalInput(engine, sink, undefined, src);
+      else for (const file of paths) await evalInput(engine, sink, file, src);
       await sink.finish(performance.now() - started);
     } finally {
       await out.close();

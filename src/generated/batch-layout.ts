@@ -8,6 +8,7 @@ export type RiskBandName = (typeof RISK_BAND_NAMES)[number];
 /** The sections of a native batch's two buffers. */
 export interface BatchViews {
   inputRows: Uint32Array;
+  inputLines: Uint32Array;
   decisionCodes: Int32Array;
   winners: Int32Array;
   ruleHits: Uint32Array;
@@ -25,6 +26,8 @@ export function batchViews(ints: Uint32Array, floats: Float64Array, records: num
   at = ints.byteOffset;
   const inputRows = new Uint32Array(intsb, at, records);
   at += 4 * records;
+  const inputLines = new Uint32Array(intsb, at, records);
+  at += 4 * records;
   const decisionCodes = new Int32Array(intsb, at, records);
   at += 4 * records;
   const winners = new Int32Array(intsb, at, records);
@@ -41,5 +44,16 @@ export function batchViews(ints: Uint32Array, floats: Float64Array, records: num
   const scores = new Float64Array(floatsb, at, records);
   at += 8 * records;
   const matchCounts = new Float64Array(floatsb, at, rules);
-  return { inputRows, decisionCodes, winners, ruleHits, ruleHitEnds, riskBands, matched, scores, matchCounts };
+  return {
+    inputRows,
+    inputLines,
+    decisionCodes,
+    winners,
+    ruleHits,
+    ruleHitEnds,
+    riskBands,
+    matched,
+    scores,
+    matchCounts,
+  };
 }

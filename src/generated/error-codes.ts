@@ -20,7 +20,9 @@ export type RulesErrorCode =
   /** Two rules share an id. */
   | 'DUPLICATE_RULE_ID'
   /** A BlazeRules feature this engine does not implement. */
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  /** A lookup path resolves outside the rules file's directory and every `lookupRoots` entry. */
+  | 'LOOKUP_OUTSIDE_ROOTS';
 
 /** One record was skipped. */
 export type RecordErrorCode =
@@ -42,8 +44,10 @@ export type EngineErrorCode =
   | 'INVALID_ARGUMENT'
   /** Evaluation was asked of an engine with no rules loaded. */
   | 'NO_RULES'
-  /** A file could not be read. */
+  /** A file could not be read (missing, unreadable, or not a regular file: a FIFO, a device, a directory). */
   | 'IO_ERROR'
+  /** A file is larger than its limit (maxRulesFileBytes, maxLookupFileBytes, maxFileBytes). */
+  | 'FILE_TOO_LARGE'
   /** A batch could not be evaluated. */
   | 'EVAL_FAILED'
   /** A bug: a panic caught at the FFI boundary. */
@@ -88,6 +92,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'MISSING_REQUIRED_FIELD',
   'DUPLICATE_RULE_ID',
   'UNSUPPORTED',
+  'LOOKUP_OUTSIDE_ROOTS',
   'MALFORMED_JSON',
   'RECORD_TOO_LARGE',
   'DEAD_LETTER_IO',
@@ -95,6 +100,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'INVALID_ARGUMENT',
   'NO_RULES',
   'IO_ERROR',
+  'FILE_TOO_LARGE',
   'EVAL_FAILED',
   'INTERNAL_ERROR',
   'BROKER_UNREACHABLE',

@@ -77,6 +77,8 @@ error_codes! {
     DuplicateRuleId = "DUPLICATE_RULE_ID", Rules;
     /// A BlazeRules feature this engine does not implement.
     Unsupported = "UNSUPPORTED", Rules;
+    /// A lookup path resolves outside the rules file's directory and every `lookupRoots` entry.
+    LookupOutsideRoots = "LOOKUP_OUTSIDE_ROOTS", Rules;
     /// A record is not a JSON object (syntax, UTF-8, nesting).
     MalformedJson = "MALFORMED_JSON", Record;
     /// A record is longer than maxRecordBytes.
@@ -89,8 +91,10 @@ error_codes! {
     InvalidArgument = "INVALID_ARGUMENT", Engine;
     /// Evaluation was asked of an engine with no rules loaded.
     NoRules = "NO_RULES", Engine;
-    /// A file could not be read.
+    /// A file could not be read (missing, unreadable, or not a regular file: a FIFO, a device, a directory).
     IoError = "IO_ERROR", Engine;
+    /// A file is larger than its limit (maxRulesFileBytes, maxLookupFileBytes, maxFileBytes).
+    FileTooLarge = "FILE_TOO_LARGE", Engine;
     /// A batch could not be evaluated.
     EvalFailed = "EVAL_FAILED", Engine;
     /// A bug: a panic caught at the FFI boundary.
@@ -235,9 +239,15 @@ pub fn error_codes_ts() -> String {
     ];
     for (family, name, doc) in families {
         s.push_str(&format!("\n/** {doc} */\nexport type {name} =\n"));
-        for c in ErrorCode::ALL.iter().filter(|c| c.family() == family) {
+        let members: Vec<&ErrorCode> = ErrorCode::ALL
+            .iter()
+            .filter(|c| c.family() == family)
+            .collect();
+        // As Biome formats it: a union of one member has no leading `|`.
+        let bar = if members.len() > 1 { "| " } else { "" };
+        for c in members {
             s.push_str(&format!(
-                "  /** {} */\n  | '{}'\n",
+                "  /** {} */\n  {bar}'{}'\n",
                 c.meaning().trim(),
                 c.as_str()
             ));

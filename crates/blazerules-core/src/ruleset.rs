@@ -2,10 +2,11 @@
 //! fills, and the decision table (rules-reference §4).
 
 use crate::error::LoadError;
+use crate::files::LookupLimits;
 use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
 use crate::rules::compile::{self, Cond};
-use crate::rules::load;
+use crate::rules::{load, lookup};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -114,11 +115,30 @@ impl std::fmt::Debug for RuleSet {
 }
 
 impl RuleSet {
-    /// Loads and compiles a rules document. `base_dir` resolves relative lookup paths.
+    /// Loads and compiles a rules document. `base_dir` resolves relative lookup paths, and
+    /// lookups are read under the default [`LookupLimits`] (inside `base_dir`, 256 MiB each).
     /// Every problem found is returned (never only the first).
     pub fn load(doc: &serde_json::Value, base_dir: &Path) -> Result<RuleSet, LoadError> {
+        RuleSet::load_with(doc, base_dir, &LookupLimits::default())
+    }
+
+    /// As [`RuleSet::load`], with lookup files read under `limits`: confined to `base_dir`
+    /// and `limits.roots` (symlinks and `..` resolved), each at most `limits.max_bytes`.
+    pub fn load_with(
+        doc: &serde_json::Value,
+        base_dir: &Path,
+        limits: &LookupLimits,
+    ) -> Result<RuleSet, LoadError> {
         let mut problems = load::Problems::default();
-        let Some(doc) = load::load_doc(doc, base_dir, &mut problems) else {
+        let (doc, codes) = lookup::with_limits(base_dir, limits, || {
+            load::load_doc(doc, base_dir, &mut problems)
+        });
+        for p in &mut problems.list {
+            if let Some((_, code)) = codes.iter().find(|(m, _)| *m == p.message) {
+                p.code = *code;
+            }
+        }
+        let Some(doc) = doc else {
             return Err(LoadError {
                 problems: problems.list,
             });

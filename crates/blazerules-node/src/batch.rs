@@ -39,6 +39,8 @@ pub struct NativeBatch {
     pub n_matched: u32,
     pub messages_processed: f64,
     pub messages_skipped: f64,
+    /// NDJSON input: the payload's lines (blank ones included); 0 otherwise.
+    pub input_line_count: f64,
     pub error_counts: Vec<NativeErrorCount>,
     pub error_samples: Vec<NativeErrorSample>,
     pub parse_ms: f64,
@@ -87,6 +89,7 @@ pub fn prepare(mut batch: BatchResult) -> Result<Prepared> {
     for s in WORDS {
         match s.field {
             Field::InputRows => put(&mut ints, b.input_rows.iter().copied(), n, 0),
+            Field::InputLines => put(&mut ints, b.input_lines.iter().copied(), n, 0),
             // `as` between i32 and u32 keeps the bits; JS reads them through an Int32Array.
             Field::DecisionCodes => {
                 put(&mut ints, b.decision_codes.iter().map(|&c| c as u32), n, 0)
@@ -152,6 +155,7 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
         n_matched: p.n_matched,
         messages_processed: r.messages_processed as f64,
         messages_skipped: r.messages_skipped as f64,
+        input_line_count: r.input_line_count as f64,
         error_counts: r
             .error_counts
             .into_iter()
@@ -181,6 +185,7 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
 #[napi(object)]
 pub struct NativeBatchParts {
     pub input_rows: Vec<u32>,
+    pub input_lines: Option<Vec<u32>>,
     pub decision_codes: Vec<i32>,
     pub scores: Vec<f64>,
     pub risk_bands: Vec<u32>,
@@ -196,6 +201,7 @@ pub struct NativeBatchParts {
 pub fn pack_batch(parts: NativeBatchParts) -> Result<NativeBatch> {
     let batch = BatchResult {
         input_rows: parts.input_rows,
+        input_lines: parts.input_lines.unwrap_or_default(),
         decision_codes: parts.decision_codes,
         scores: parts.scores,
         risk_bands: parts.risk_bands.iter().map(|&b| b as u8).collect(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use blazerules_core::error::ErrorCode;
+use blazerules_core::files::read_limited;
 use blazerules_core::{BatchResult, EvalOptions, RuleSet};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -23,7 +24,8 @@ enum Input {
     /// Messages laid end to end in one buffer; `ends[i]` is where message `i` ends.
     MessageBlock(Buffer, Vec<u32>),
     JsonArray(Buffer),
-    File(PathBuf),
+    /// An NDJSON file, read whole: a regular file of at most this many bytes (0 = no limit).
+    File(PathBuf, u64),
 }
 
 /// Cuts `data` at the ascending `ends`.
@@ -55,13 +57,9 @@ fn run(rules: &RuleSet, input: &Input, opts: &EvalOptions) -> Result<BatchResult
         Input::MessageBlock(block, ends) => {
             rules.evaluate_messages(&split_block(block.as_ref(), ends)?, opts)
         }
-        Input::File(p) => {
-            let data = std::fs::read(p).map_err(|e| {
-                coded_error(
-                    ErrorCode::IoError,
-                    &format!("cannot read {}: {e}", p.display()),
-                )
-            })?;
+        Input::File(p, max) => {
+            let data = read_limited(p, *max, "record file", "maxFileBytes")
+                .map_err(|e| coded_error(e.code, &e.message))?;
             rules.evaluate_ndjson(&data, opts)
         }
     };
@@ -192,14 +190,16 @@ impl NativeRuleSet {
         self.sync(Input::JsonArray(payload), config)
     }
 
-    /// Reads an NDJSON file and evaluates it, both on the thread pool.
+    /// Reads an NDJSON file (a regular file of at most `maxFileBytes`) and evaluates it, both
+    /// on the thread pool.
     #[napi(ts_return_type = "Promise<NativeBatch>")]
     pub fn evaluate_ndjson_file(
         &self,
         path: String,
         config: &NativeEvalConfig,
     ) -> AsyncTask<EvalTask> {
-        self.task(Input::File(PathBuf::from(path)), config)
+        let max = config.files.records;
+        self.task(Input::File(PathBuf::from(path), max), config)
     }
 
     /// Evaluates one record (JSON object text) on the calling thread.
@@ -235,8 +235,17 @@ mod tests {
         let doc = serde_json::json!({"ruleset": {"version": "5", "rules": [
             {"id": "a", "conditions": {"field": "x", "op": "gt", "value": 1}}]}});
         let rules = RuleSet::load(&doc, std::path::Path::new(".")).expect("loads");
-        let input = Input::File(PathBuf::from("/nonexistent/blazerules.ndjson"));
+        let input = Input::File(PathBuf::from("/nonexistent/blazerules.ndjson"), 0);
         let err = run(&rules, &input, &EvalOptions::default()).expect_err("missing file");
         assert!(err.reason.starts_with("[IO_ERROR] "), "{}", err.reason);
+        let input = Input::File(PathBuf::from("/dev/zero"), 0);
+        let err = run(&rules, &input, &EvalOptions::default()).expect_err("a device");
+        assert!(
+            err.reason.starts_with(
+                "[IO_ERROR] cannot read record file /dev/zero: it is a character device"
+            ),
+            "{}",
+            err.reason
+        );
     }
 }

@@ -26,6 +26,8 @@ pub enum Len {
 pub enum Field {
     /// u32: each record's index among the batch's non-empty input rows.
     InputRows,
+    /// u32: each record's 1-based input line (NDJSON; 0 = not known).
+    InputLines,
     /// i32: decision label code.
     DecisionCodes,
     /// i32: winning rule index, -1 = none.
@@ -63,8 +65,9 @@ const fn section(field: Field, name: &'static str, array: &'static str, len: Len
 }
 
 /// The 32-bit sections of `ints`, in order.
-pub const WORDS: [Section; 5] = [
+pub const WORDS: [Section; 6] = [
     section(Field::InputRows, "inputRows", "Uint32Array", Len::Records),
+    section(Field::InputLines, "inputLines", "Uint32Array", Len::Records),
     section(
         Field::DecisionCodes,
         "decisionCodes",
@@ -250,12 +253,22 @@ pub fn batch_layout_ts() -> String {
     }
     s.push_str(
         "}\n\n/** Views over `ints` and `floats` of a batch of `records` records, `rules` rules and `hits` rule hits. */\n\
-         export function batchViews(ints: Uint32Array, floats: Float64Array, records: number, rules: number, hits: number): BatchViews {\n  let at: number;\n",
+         export function batchViews(\n  ints: Uint32Array,\n  floats: Float64Array,\n  records: number,\n  rules: number,\n  hits: number,\n): BatchViews {\n  let at: number;\n",
     );
     ts_views(&mut s, "ints", &[&WORDS, &BYTES]);
     ts_views(&mut s, "floats", &[&FLOATS]);
     let names: Vec<&str> = all.iter().map(|sec| sec.name).collect();
-    s.push_str(&format!("  return {{ {} }};\n}}\n", names.join(", ")));
+    // As Biome formats it (lines of at most 120 characters).
+    let one_line = format!("  return {{ {} }};", names.join(", "));
+    if one_line.len() <= 120 {
+        s.push_str(&one_line);
+    } else {
+        s.push_str(&format!(
+            "  return {{\n    {},\n  }};",
+            names.join(",\n    ")
+        ));
+    }
+    s.push_str("\n}\n");
     s
 }
 
@@ -281,9 +294,10 @@ mod tests {
             rules: 2,
             hits: 4,
         };
-        assert_eq!(sizes.start(&WORDS, Field::RuleHitEnds), 9 + 4);
+        // Four record sections of 3 words, then 4 hits.
+        assert_eq!(sizes.start(&WORDS, Field::RuleHitEnds), 12 + 4);
         assert_eq!(sizes.start(&BYTES, Field::Matched), 3);
-        assert_eq!(sizes.int_words(), 15 + 2);
+        assert_eq!(sizes.int_words(), 18 + 2);
         assert_eq!(sizes.floats(), 5);
     }
 }

@@ -13,6 +13,8 @@ use crate::layout::{Field, Sizes, Views};
 pub struct NativeLineOptions {
     /// Added to each row number (default 0).
     pub row_offset: Option<f64>,
+    /// Added to each line number (`decisions-jsonl`; default 0).
+    pub line_offset: Option<f64>,
     /// Write `ruleset_version` (`rows` only; default true).
     pub include_rule_set_version: Option<bool>,
     /// "rows" (default) | "decisions-jsonl"
@@ -36,6 +38,7 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
         style,
         // Saturating: a negative or fractional offset is not a row number.
         row_offset: o.row_offset.map_or(0, |x| x as u64),
+        line_offset: o.line_offset.map_or(0, |x| x as u64),
         include_version: o.include_rule_set_version.unwrap_or(d.include_version),
     })
 }
@@ -69,7 +72,7 @@ pub fn batch_lines(
         })?;
         let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
         let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
-        let matched = v.bytes(Field::Matched);
+        let (matched, lines) = (v.bytes(Field::Matched), v.words(Field::InputLines));
         // The layout guarantees every section is `records` long.
         let records = (0..sizes.records).map(|i| RawDecision {
             decision_code: codes.get(i).map_or(0, |&c| c as i32),
@@ -77,6 +80,7 @@ pub fn batch_lines(
             risk_band: bands.get(i).copied().unwrap_or(0),
             winner: winners.get(i).map_or(-1, |&w| w as i32),
             matched: matched.get(i).is_some_and(|&m| m != 0),
+            line: lines.get(i).copied().unwrap_or(0),
         });
         let mut out = Vec::new();
         output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);

@@ -3,11 +3,13 @@
 use std::path::Path;
 
 use blazerules_core::error::ErrorCode;
+use blazerules_core::files::{read_limited, LookupLimits};
 use blazerules_core::{LoadError, RuleSet};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::guard::guard;
+use crate::guard::{coded_error, guard};
+use crate::options::NativeEvalConfig;
 
 /// One problem in a rules document (mirrors `blazerules_core::RuleError`).
 #[napi(object)]
@@ -174,31 +176,53 @@ impl NativeRuleSet {
     }
 }
 
-/// Loads a rules document given as JSON text. `base_dir` resolves relative lookup paths.
+/// Reads a rules file: a regular file of at most `maxRulesFileBytes` (`[IO_ERROR]` or
+/// `[FILE_TOO_LARGE]` otherwise, naming the file).
+#[napi]
+pub fn read_rules_file(path: String, config: &NativeEvalConfig) -> Result<Buffer> {
+    guard("readRulesFile", || {
+        let limit = config.files.rules;
+        read_limited(Path::new(&path), limit, "rules file", "maxRulesFileBytes")
+            .map(Buffer::from)
+            .map_err(|e| coded_error(e.code, &e.message))
+    })
+}
+
+/// Loads a rules document given as JSON text. `base_dir` resolves relative lookup paths, and
+/// lookups are read under the config's `lookupRoots` and `maxLookupFileBytes`.
 /// Returns the rule set, or every problem found (never throws for a bad document).
 #[napi]
 pub fn load_rule_set(
     json: String,
     base_dir: String,
+    config: &NativeEvalConfig,
 ) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
     guard("loadRuleSet", || {
-        if let Some(problem) = too_deep(json.as_bytes()) {
-            return Ok(Either::B(vec![problem]));
-        }
-        let doc = match parse(&json) {
-            Ok(doc) => doc,
-            Err(problem) => return Ok(Either::B(vec![problem])),
-        };
-        let base = if base_dir.is_empty() {
-            Path::new(".")
-        } else {
-            Path::new(&base_dir)
-        };
-        Ok(match RuleSet::load(&doc, base) {
-            Ok(rs) => Either::A(NativeRuleSet::new(rs)),
-            Err(e) => Either::B(problems_from(e)),
-        })
+        Ok(load_text(&json, &base_dir, &config.files.lookups))
     })
+}
+
+fn load_text(
+    json: &str,
+    base_dir: &str,
+    limits: &LookupLimits,
+) -> Either<NativeRuleSet, Vec<NativeProblem>> {
+    if let Some(problem) = too_deep(json.as_bytes()) {
+        return Either::B(vec![problem]);
+    }
+    let doc = match parse(json) {
+        Ok(doc) => doc,
+        Err(problem) => return Either::B(vec![problem]),
+    };
+    let base = if base_dir.is_empty() {
+        Path::new(".")
+    } else {
+        Path::new(base_dir)
+    };
+    match RuleSet::load_with(&doc, base, limits) {
+        Ok(rs) => Either::A(NativeRuleSet::new(rs)),
+        Err(e) => Either::B(problems_from(e)),
+    }
 }
 
 #[cfg(test)]
@@ -227,7 +251,7 @@ mod tests {
 
     #[test]
     fn load_reports_problems_instead_of_failing() {
-        match load_rule_set("{\"rules\": [".to_string(), String::new()).expect("no JS error") {
+        match load_text("{\"rules\": [", "", &LookupLimits::default()) {
             Either::B(problems) => {
                 assert_eq!(problems.len(), 1);
                 assert_eq!(problems[0].code, ErrorCode::YamlSyntaxError.as_str());
@@ -236,7 +260,7 @@ mod tests {
             Either::A(_) => panic!("a truncated document must not load"),
         }
         let doc = r#"{"ruleset":{"version":"5","rules":[{"id":"a","conditions":{"field":"x","op":"gt","value":1}}]}}"#;
-        match load_rule_set(doc.to_string(), ".".to_string()).expect("no JS error") {
+        match load_text(doc, ".", &LookupLimits::default()) {
             Either::A(rs) => {
                 assert_eq!(rs.version(), "5");
                 assert_eq!(rs.rule_ids(), vec!["a".to_string()]);

@@ -1,12 +1,17 @@
 //! Evaluation settings from JS (`EngineConfig` in src/types.ts): shaped and validated here,
 //! once per engine (the only validation; the TypeScript layer only resolves
 //! `deadLetterPath` against the working directory). Evaluations then take the handle, which
-//! costs a pointer lookup per call instead of reading an options object.
+//! costs a pointer lookup per call instead of reading an options object. The file limits
+//! (rules, lookup and record files, lookup roots) ride along in [`FileSettings`].
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use blazerules_core::error::ErrorCode;
+use blazerules_core::files::{
+    LookupLimits, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LOOKUP_FILE_BYTES,
+    DEFAULT_MAX_RULES_FILE_BYTES,
+};
 use blazerules_core::{EvalOptions, IngestErrorMode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -18,6 +23,31 @@ use crate::guard::coded_error;
 #[napi]
 pub struct NativeEvalConfig {
     pub(crate) opts: Arc<EvalOptions>,
+    pub(crate) files: FileSettings,
+}
+
+/// How large the files the engine reads may be (0 = no limit), and where lookups may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileSettings {
+    /// `maxRulesFileBytes`: `loadRules`.
+    pub rules: u64,
+    /// `maxFileBytes`: `evaluateNdjsonFile`.
+    pub records: u64,
+    /// `maxLookupFileBytes` and `lookupRoots`.
+    pub lookups: LookupLimits,
+}
+
+impl Default for FileSettings {
+    fn default() -> Self {
+        FileSettings {
+            rules: DEFAULT_MAX_RULES_FILE_BYTES,
+            records: DEFAULT_MAX_FILE_BYTES,
+            lookups: LookupLimits {
+                roots: Vec::new(),
+                max_bytes: DEFAULT_MAX_LOOKUP_FILE_BYTES,
+            },
+        }
+    }
 }
 
 #[napi]
@@ -25,10 +55,12 @@ impl NativeEvalConfig {
     /// Throws `[INVALID_ARGUMENT] EngineConfig.<field> …` for a bad setting.
     #[napi(constructor, ts_args_type = "config: Record<string, unknown>")]
     pub fn new(config: Value) -> Result<Self> {
-        let opts =
-            eval_options(&config).map_err(|m| coded_error(ErrorCode::InvalidArgument, &m))?;
+        let bad = |m: String| coded_error(ErrorCode::InvalidArgument, &m);
+        let opts = eval_options(&config).map_err(bad)?;
+        let files = file_settings(&config).map_err(bad)?;
         Ok(NativeEvalConfig {
             opts: Arc::new(opts),
+            files,
         })
     }
 }
@@ -50,6 +82,36 @@ fn count(c: &Map<String, Value>, name: &str) -> std::result::Result<Option<usize
             "EngineConfig.{name} must be a non-negative integer"
         )),
     }
+}
+
+/// `EngineConfig`'s file limits → [`FileSettings`]; the error names the first bad field.
+pub(crate) fn file_settings(config: &Value) -> std::result::Result<FileSettings, String> {
+    let Some(c) = config.as_object() else {
+        return Err("EngineConfig must be an object".to_string());
+    };
+    let mut f = FileSettings::default();
+    let bytes = |name: &str| count(c, name).map(|n| n.map(|n| n as u64));
+    if let Some(b) = bytes("maxRulesFileBytes")? {
+        f.rules = b;
+    }
+    if let Some(b) = bytes("maxFileBytes")? {
+        f.records = b;
+    }
+    if let Some(b) = bytes("maxLookupFileBytes")? {
+        f.lookups.max_bytes = b;
+    }
+    let roots_error =
+        || "EngineConfig.lookupRoots must be an array of non-empty strings".to_string();
+    if let Some(v) = field(c, "lookupRoots") {
+        let list = v.as_array().ok_or_else(roots_error)?;
+        for r in list {
+            match r.as_str() {
+                Some(p) if !p.is_empty() => f.lookups.roots.push(PathBuf::from(p)),
+                _ => return Err(roots_error()),
+            }
+        }
+    }
+    Ok(f)
 }
 
 /// `EngineConfig` → [`EvalOptions`]; the error names the first bad field.
@@ -137,6 +199,46 @@ mod tests {
             (json!(7), "EngineConfig must be an object"),
         ] {
             assert_eq!(eval_options(&bad).expect_err(want), want);
+        }
+    }
+
+    #[test]
+    fn file_settings_from_js() {
+        assert_eq!(
+            file_settings(&json!({})).expect("defaults"),
+            FileSettings::default()
+        );
+        let f = file_settings(&json!({"maxRulesFileBytes": 10, "maxFileBytes": 0,
+            "maxLookupFileBytes": 20, "lookupRoots": ["/data", "rel"]}))
+        .expect("valid");
+        assert_eq!((f.rules, f.records, f.lookups.max_bytes), (10, 0, 20));
+        assert_eq!(
+            f.lookups.roots,
+            vec![PathBuf::from("/data"), PathBuf::from("rel")]
+        );
+        for (bad, want) in [
+            (
+                json!({"maxRulesFileBytes": -1}),
+                "EngineConfig.maxRulesFileBytes must be a non-negative integer",
+            ),
+            (
+                json!({"maxFileBytes": "1"}),
+                "EngineConfig.maxFileBytes must be a non-negative integer",
+            ),
+            (
+                json!({"maxLookupFileBytes": 0.5}),
+                "EngineConfig.maxLookupFileBytes must be a non-negative integer",
+            ),
+            (
+                json!({"lookupRoots": "/data"}),
+                "EngineConfig.lookupRoots must be an array of non-empty strings",
+            ),
+            (
+                json!({"lookupRoots": [""]}),
+                "EngineConfig.lookupRoots must be an array of non-empty strings",
+            ),
+        ] {
+            assert_eq!(file_settings(&bad).expect_err(want), want);
         }
     }
 }

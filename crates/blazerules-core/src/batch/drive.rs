@@ -3,7 +3,7 @@
 //! merges the pieces in order (`finish`).
 
 use crate::batch::block::Block;
-use crate::batch::finish::{finish, finish_with_bases};
+use crate::batch::finish::{finish, finish_lines, finish_with_bases};
 use crate::batch::options::EvalOptions;
 use crate::batch::pieces::{line_bounds, messages_per_piece, run_pieces};
 use crate::batch::result::{BatchResult, EvalError};
@@ -11,7 +11,6 @@ use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
 use crate::ruleset::Inner;
-use crate::value::elements;
 use simd_json::Node;
 use std::time::Instant;
 
@@ -27,16 +26,56 @@ pub(crate) fn ndjson(
         sink.reserve(piece.len() / 256);
         let mut block = Block::new(rs);
         let mut row = 0u64;
+        let mut lines = LineTrack::default();
         // One UTF-8 check for the whole piece; lines are then slices of its text.
         let text = std::str::from_utf8(piece).ok();
         for_each_line(piece, |s, e| {
+            lines.line(piece, s, e, row as u32, sink);
             let line_text = text.and_then(|t| t.get(s..e));
             block.push(rs, scratch, &piece[s..e], line_text, row, sink);
             row += 1;
         });
+        sink.newlines = lines.newlines(piece);
         block.flush(rs, scratch, sink);
     });
-    finish(rs, sinks, opts, t0)
+    let unterminated = payload.last().is_some_and(|&b| b != b'\n');
+    finish_lines(rs, sinks, opts, t0, u64::from(unterminated))
+}
+
+/// Line numbers of a piece's non-empty lines, kept sparsely (the common case, no blank
+/// lines, costs one comparison a line).
+#[derive(Default)]
+struct LineTrack {
+    /// Where the previous non-empty line ended (0 before the first).
+    from: usize,
+    /// The 0-based line of the previous non-empty line.
+    line: u32,
+    /// `line - row` of the previous non-empty line.
+    delta: u32,
+}
+
+impl LineTrack {
+    #[inline]
+    fn line(&mut self, piece: &[u8], s: usize, e: usize, row: u32, sink: &mut Sink) {
+        // Between two lines: one newline, unless blank lines or trimmed bytes lie between.
+        let gap = if s - self.from == 1 {
+            1
+        } else {
+            memchr::memchr_iter(b'\n', &piece[self.from..s]).count() as u32
+        };
+        self.line += gap;
+        self.from = e;
+        if self.line - row != self.delta {
+            self.delta = self.line - row;
+            sink.line_marks.push((row, self.line));
+        }
+    }
+
+    /// The piece's newlines.
+    fn newlines(&self, piece: &[u8]) -> u64 {
+        let rest = memchr::memchr_iter(b'\n', &piece[self.from..]).count() as u64;
+        u64::from(self.line) + rest
+    }
 }
 
 pub(crate) fn messages(
@@ -84,33 +123,36 @@ pub(crate) fn json_array(
     finish(rs, sinks, opts, t0)
 }
 
-/// Parses a whole JSON array and evaluates each element that is an object.
+/// Evaluates each element of a JSON array as one record (row = element index): a bad
+/// element skips only itself. An array whose structure is broken (unterminated, unbalanced,
+/// trailing bytes) is refused whole, as one bad record at row 0.
 fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut Sink) {
-    let mut pad = Vec::new();
-    fill_pad(&mut pad, payload);
-    let len = payload.len();
-    let mut buffers = simd_json::Buffers::new(len);
-    let mut tape = simd_json::Tape(Vec::new());
-    let refused = match simd_json::fill_tape_padded(&mut pad, len, &mut buffers, &mut tape) {
-        Err(_) => "malformed json array",
-        Ok(()) if !matches!(tape.0.first(), Some(Node::Array { .. })) => {
-            "json-array input must be a top-level array"
-        }
-        Ok(()) => {
-            for (row, el) in elements(&tape.0).enumerate() {
-                if matches!(el.first(), Some(Node::Object { .. })) {
-                    rs.eval_record(el, scratch, row as u64, sink);
-                } else {
-                    sink.bad(
-                        row as u64,
-                        ErrorCode::MalformedJson,
-                        "malformed json array element: not a JSON object".into(),
-                        None,
-                    );
-                }
+    let refused = match array_elements(payload) {
+        Ok(elements) => {
+            for (row, el) in elements.into_iter().enumerate() {
+                let el = &payload[el];
+                let (mut pad, mut tape) = (Vec::new(), simd_json::Tape(Vec::new()));
+                fill_pad(&mut pad, el);
+                let mut buffers = simd_json::Buffers::new(el.len());
+                let why = match simd_json::fill_tape_padded(
+                    &mut pad,
+                    el.len(),
+                    &mut buffers,
+                    &mut tape,
+                ) {
+                    Err(e) => format!("malformed json array element: {e}"),
+                    Ok(()) if matches!(tape.0.first(), Some(Node::Object { .. })) => {
+                        rs.eval_record(&tape.0, scratch, row as u64, sink);
+                        continue;
+                    }
+                    Ok(()) => "malformed json array element: not a JSON object".into(),
+                };
+                sink.bad(row as u64, ErrorCode::MalformedJson, why, Some(el.to_vec()));
             }
             return;
         }
+        Err(NOT_ARRAY) => not_array(payload),
+        Err(reason) => reason,
     };
     sink.bad(
         0,
@@ -118,6 +160,75 @@ fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut S
         refused.into(),
         Some(payload.to_vec()),
     );
+}
+
+const NOT_ARRAY: &str = "json-array input must be a top-level array";
+
+/// Why a payload that does not start with `[` is refused.
+fn not_array(payload: &[u8]) -> &'static str {
+    let mut pad = Vec::new();
+    fill_pad(&mut pad, payload);
+    let len = payload.len();
+    let mut buffers = simd_json::Buffers::new(len);
+    let mut tape = simd_json::Tape(Vec::new());
+    match simd_json::fill_tape_padded(&mut pad, len, &mut buffers, &mut tape) {
+        Err(_) => "malformed json array",
+        Ok(()) => NOT_ARRAY,
+    }
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The byte ranges of a top-level array's elements (whitespace trimmed), found by its
+/// structure alone (strings, brackets, commas); each element is read and checked later.
+fn array_elements(p: &[u8]) -> Result<Vec<std::ops::Range<usize>>, &'static str> {
+    let Some(open) = p.iter().position(|&b| !is_ws(b)) else {
+        return Err(NOT_ARRAY);
+    };
+    if p[open] != b'[' {
+        return Err(NOT_ARRAY);
+    }
+    let trim = |mut s: usize, mut e: usize| {
+        while s < e && is_ws(p[s]) {
+            s += 1;
+        }
+        while e > s && is_ws(p[e - 1]) {
+            e -= 1;
+        }
+        s..e
+    };
+    let (mut out, mut depth, mut in_str, mut esc) = (Vec::new(), 0usize, false, false);
+    let mut start = open + 1;
+    for (i, &b) in p.iter().enumerate().skip(open + 1) {
+        if in_str {
+            (in_str, esc) = (esc || b != b'"', !esc && b == b'\\');
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b',' if depth == 0 => {
+                out.push(trim(start, i));
+                start = i + 1;
+            }
+            b']' => {
+                let last = trim(start, i);
+                if !last.is_empty() || !out.is_empty() {
+                    out.push(last);
+                }
+                if p[i + 1..].iter().all(|&b| is_ws(b)) {
+                    return Ok(out);
+                }
+                return Err("malformed json array: bytes after the closing bracket");
+            }
+            b'}' => return Err("malformed json array: unbalanced brackets"),
+            _ => {}
+        }
+    }
+    Err("malformed json array: the array is not closed")
 }
 
 /// Copies `src` into `pad` followed by the zero padding simd-json reads past a document.

@@ -28,6 +28,46 @@ pub(crate) fn finish(
     finish_with_bases(rs, sinks, opts, t0, |i, _| bases[i])
 }
 
+/// Finishes an NDJSON batch as [`finish`] does, with each record's line number: pieces
+/// continue each other's lines, and `tail` (0 or 1) counts an unterminated last line.
+pub(crate) fn finish_lines(
+    rs: &Inner,
+    sinks: Vec<Sink>,
+    opts: &EvalOptions,
+    t0: Instant,
+    tail: u64,
+) -> Result<BatchResult, EvalError> {
+    // Marks over the whole batch: (row, 0-based line), rows ascending.
+    let mut marks: Vec<(u64, u64)> = Vec::new();
+    let (mut row_base, mut line_base) = (0u64, 0u64);
+    for s in &sinks {
+        marks.push((row_base, line_base));
+        marks.extend(
+            s.line_marks
+                .iter()
+                .map(|&(r, l)| (row_base + u64::from(r), line_base + u64::from(l))),
+        );
+        row_base += s.rows.len() as u64 + s.skipped;
+        line_base += s.newlines;
+    }
+    let mut out = finish(rs, sinks, opts, t0)?;
+    out.input_line_count = line_base + tail;
+    let mut j = 0;
+    out.input_lines = out
+        .input_rows
+        .iter()
+        .map(|&r| {
+            let r = u64::from(r);
+            while j + 1 < marks.len() && marks[j + 1].0 <= r {
+                j += 1;
+            }
+            let (mr, ml) = marks[j];
+            (r + ml - mr + 1) as u32
+        })
+        .collect();
+    Ok(out)
+}
+
 /// Finishes a batch whose piece `i` numbers its rows from `base_of(i, sink)`.
 pub(crate) fn finish_with_bases(
     rs: &Inner,

@@ -20,6 +20,8 @@ pub struct Decided<'a> {
     pub risk_band: &'a str,
     /// "" when no rule won.
     pub winning_rule_id: &'a str,
+    /// The record's 1-based input line (NDJSON; 0 = not known).
+    pub line: u32,
 }
 
 /// A record's raw outcome as the per-record arrays of a [`BatchResult`] hold it.
@@ -30,6 +32,8 @@ pub struct RawDecision {
     pub risk_band: u8,
     pub winner: i32,
     pub matched: bool,
+    /// The record's 1-based input line (NDJSON; 0 = not known).
+    pub line: u32,
 }
 
 impl RawDecision {
@@ -42,6 +46,7 @@ impl RawDecision {
             risk_band: r.risk_bands.get(k).copied().unwrap_or(0),
             winner: r.winners.get(k).copied().unwrap_or(-1),
             matched: r.matched.get(k).copied().unwrap_or(0) != 0,
+            line: r.input_lines.get(k).copied().unwrap_or(0),
         }
     }
 
@@ -65,6 +70,7 @@ impl RawDecision {
                 .ok()
                 .and_then(|w| rule_ids.get(w))
                 .map_or("", String::as_str),
+            line: self.line,
         }
     }
 }
@@ -87,8 +93,9 @@ pub enum LineStyle {
     /// as BlazeRules writes it: score with six decimals; `winning_rule_id` omitted when no
     /// rule won, `ruleset_version` when empty or not wanted.
     Rows,
-    /// The CLI's `decisions-jsonl`: `{"row","matched","decision","score","risk_band","winning_rule_id"}`,
-    /// score in shortest form, `winning_rule_id` always present ("" when no rule won), no version.
+    /// The CLI's `decisions-jsonl`: `{"row","line","matched","decision","score","risk_band","winning_rule_id"}`,
+    /// score in shortest form, `winning_rule_id` always present ("" when no rule won), no version;
+    /// `line` (the record's 1-based input line plus `line_offset`) only for NDJSON input.
     Decisions,
 }
 
@@ -98,6 +105,8 @@ pub struct LineOptions {
     pub style: LineStyle,
     /// Added to each record's row number (the CLI's global row across batches).
     pub row_offset: u64,
+    /// Added to each record's line number (the lines of earlier chunks of the same input).
+    pub line_offset: u64,
     /// `Rows` only: write `ruleset_version` (it is omitted anyway when empty).
     pub include_version: bool,
 }
@@ -107,6 +116,7 @@ impl Default for LineOptions {
         LineOptions {
             style: LineStyle::Rows,
             row_offset: 0,
+            line_offset: 0,
             include_version: true,
         }
     }
@@ -119,7 +129,12 @@ pub fn write_line(out: &mut Vec<u8>, row: u64, d: &Decided<'_>, version: &str, o
         LineStyle::Rows => "batch_row",
         LineStyle::Decisions => "row",
     };
-    let _ = write!(out, "{{\"{key}\":{row},\"matched\":{}", d.matched);
+    let _ = write!(out, "{{\"{key}\":{row}");
+    if opts.style == LineStyle::Decisions && d.line != 0 {
+        let line = u64::from(d.line).saturating_add(opts.line_offset);
+        let _ = write!(out, ",\"line\":{line}");
+    }
+    let _ = write!(out, ",\"matched\":{}", d.matched);
     out.extend_from_slice(b",\"decision\":");
     json_str(out, d.decision);
     out.extend_from_slice(b",\"score\":");
@@ -313,6 +328,7 @@ mod tests {
             score: 30.0,
             risk_band: "HIGH",
             winning_rule_id: winner,
+            line: 0,
         }
     }
 
@@ -349,6 +365,7 @@ mod tests {
         let opts = LineOptions {
             style: LineStyle::Decisions,
             row_offset: 7,
+            line_offset: 0,
             include_version: true,
         };
         let mut x = d("");
@@ -357,6 +374,17 @@ mod tests {
             line(1, &x, "v2", &opts),
             "{\"row\":8,\"matched\":false,\"decision\":\"BLOCK\",\"score\":72.5,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"\"}\n"
         );
+        // NDJSON input: the input line, after earlier chunks' lines; `rows` lines never show it.
+        x.line = 3;
+        let later = LineOptions {
+            line_offset: 100,
+            ..opts
+        };
+        assert_eq!(
+            line(1, &x, "v2", &later),
+            "{\"row\":8,\"line\":103,\"matched\":false,\"decision\":\"BLOCK\",\"score\":72.5,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"\"}\n"
+        );
+        assert!(!line(1, &x, "v2", &LineOptions::default()).contains("line"));
     }
 
     #[test]
@@ -421,6 +449,7 @@ mod tests {
             risk_band: 9,
             winner: 0,
             matched: true,
+            line: 0,
         };
         let got = raw.resolve(&labels, &ids);
         assert_eq!(

@@ -33,6 +33,11 @@ pub struct Timing {
 pub struct BatchResult {
     /// Index of each evaluated record among the batch's non-empty input rows.
     pub input_rows: Vec<u32>,
+    /// NDJSON input: each evaluated record's 1-based line number in the payload (blank lines
+    /// counted); empty for messages and JSON arrays.
+    pub input_lines: Vec<u32>,
+    /// NDJSON input: the payload's lines (newlines, plus one for an unterminated last line).
+    pub input_line_count: u64,
     /// Decision label code per record (index into `RuleSet::labels`, 0 = default).
     pub decision_codes: Vec<i32>,
     pub scores: Vec<f64>,

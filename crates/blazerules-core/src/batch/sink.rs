@@ -72,6 +72,10 @@ pub(crate) struct Sink {
     pub keep_all_bad: bool,
     pub max_samples: usize,
     pub max_record_bytes: usize,
+    /// NDJSON: (row, 0-based line) wherever a line stops being its row plus the previous
+    /// difference (after blank lines), and the piece's newline count.
+    pub line_marks: Vec<(u32, u32)>,
+    pub newlines: u64,
     /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
     pub parse_ns: u64,
     pub eval_ns: u64,
@@ -98,6 +102,8 @@ impl Sink {
             keep_all_bad,
             max_samples,
             max_record_bytes,
+            line_marks: Vec::new(),
+            newlines: 0,
             parse_ns: 0,
             eval_ns: 0,
         }
