@@ -20,7 +20,13 @@ export interface BatchViews {
 }
 
 /** Views over `ints` and `floats` of a batch of `records` records, `rules` rules and `hits` rule hits. */
-export function batchViews(ints: Uint32Array, floats: Float64Array, records: number, rules: number, hits: number): BatchViews {
+export function batchViews(
+  ints: Uint32Array,
+  floats: Float64Array,
+  records: number,
+  rules: number,
+  hits: number,
+): BatchViews {
   let at: number;
   const intsb = ints.buffer;
   at = ints.byteOffset;
