@@ -17,7 +17,14 @@ export interface EngineConfig {
   deadLetterPath?: string;
   /** Records longer than this many bytes are skipped as RECORD_TOO_LARGE (0 = no limit). */
   maxRecordBytes?: number;
+  /** A record that repeats a key the rules read: 'last' (default) takes the last occurrence,
+   * as `JSON.parse` does, and reports a DUPLICATE_KEY warning (`warningSamples`); 'reject'
+   * skips the record as DUPLICATE_KEY. */
+  duplicateKeys?: DuplicateKeysMode;
 }
+
+/** What a repeated key in a record gets (`EngineConfig.duplicateKeys`). */
+export type DuplicateKeysMode = 'last' | 'reject';
 
 export type RulesFormat = 'yaml' | 'json';
 
@@ -51,6 +58,15 @@ export interface ErrorSample {
   message: string;
   /** The JSON key near the error, when known. */
   column?: string;
+}
+
+/** A decided record's warning (a repeated key the rules read: DUPLICATE_KEY). */
+export interface WarningSample {
+  /** As `ErrorSample.rowIndex`. */
+  rowIndex: number;
+  code: RecordErrorCode;
+  /** The dotted name of the repeated key (`card.bin` for `bin` inside `card`). */
+  key: string;
 }
 
 export interface Timing {

@@ -27,12 +27,14 @@ export type RecordErrorCode =
   /** A record is not a JSON object (syntax, UTF-8, nesting). */
   | 'MALFORMED_JSON'
   /** A record is longer than maxRecordBytes. */
-  | 'RECORD_TOO_LARGE';
+  | 'RECORD_TOO_LARGE'
+  /** A record repeats a key the rules read: a warning (the last wins), or the skip reason with duplicateKeys 'reject'. */
+  | 'DUPLICATE_KEY';
 
 /** A whole batch failed. */
 export type BatchErrorCode =
   /** The dead-letter file could not be written. */
-  'DEAD_LETTER_IO';
+  | 'DEAD_LETTER_IO';
 
 /** A call to the engine was refused. */
 export type EngineErrorCode =
@@ -90,6 +92,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'UNSUPPORTED',
   'MALFORMED_JSON',
   'RECORD_TOO_LARGE',
+  'DUPLICATE_KEY',
   'DEAD_LETTER_IO',
   'INVALID_CONFIG',
   'INVALID_ARGUMENT',

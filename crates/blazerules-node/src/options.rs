@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use blazerules_core::error::ErrorCode;
-use blazerules_core::{EvalOptions, IngestErrorMode};
+use blazerules_core::{DuplicateKeys, EvalOptions, IngestErrorMode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -78,6 +78,12 @@ pub(crate) fn eval_options(config: &Value) -> std::result::Result<EvalOptions, S
             )
         }
     };
+    opts.duplicate_keys = match field(c, "duplicateKeys") {
+        None => DuplicateKeys::Last,
+        Some(Value::String(m)) if m == "last" => DuplicateKeys::Last,
+        Some(Value::String(m)) if m == "reject" => DuplicateKeys::Reject,
+        Some(_) => return Err("EngineConfig.duplicateKeys must be 'last' or 'reject'".to_string()),
+    };
     opts.dead_letter_path = match field(c, "deadLetterPath") {
         None => None,
         Some(Value::String(p)) if !p.is_empty() => Some(PathBuf::from(p)),
@@ -117,6 +123,10 @@ mod tests {
             (
                 json!({"ingestErrorMode": "deadLetter"}),
                 "EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath",
+            ),
+            (
+                json!({"duplicateKeys": "first"}),
+                "EngineConfig.duplicateKeys must be 'last' or 'reject'",
             ),
             (
                 json!({"threads": -1}),

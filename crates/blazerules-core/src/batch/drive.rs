@@ -11,8 +11,7 @@ use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
 use crate::ruleset::Inner;
-use crate::value::elements;
-use simd_json::Node;
+use crate::read::reader::array_elements;
 use std::time::Instant;
 
 pub(crate) fn ndjson(
@@ -84,46 +83,27 @@ pub(crate) fn json_array(
     finish(rs, sinks, opts, t0)
 }
 
-/// Parses a whole JSON array and evaluates each element that is an object.
+/// Splits a whole JSON array into its elements and evaluates each as a record, read as an
+/// NDJSON record is (an element that is not an object is skipped on its own).
 fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut Sink) {
-    let mut pad = Vec::new();
-    fill_pad(&mut pad, payload);
-    let len = payload.len();
-    let mut buffers = simd_json::Buffers::new(len);
-    let mut tape = simd_json::Tape(Vec::new());
-    let refused = match simd_json::fill_tape_padded(&mut pad, len, &mut buffers, &mut tape) {
-        Err(_) => "malformed json array",
-        Ok(()) if !matches!(tape.0.first(), Some(Node::Array { .. })) => {
-            "json-array input must be a top-level array"
-        }
-        Ok(()) => {
-            for (row, el) in elements(&tape.0).enumerate() {
-                if matches!(el.first(), Some(Node::Object { .. })) {
-                    rs.eval_record(el, scratch, row as u64, sink);
-                } else {
-                    sink.bad(
-                        row as u64,
-                        ErrorCode::MalformedJson,
-                        "malformed json array element: not a JSON object".into(),
-                        None,
-                    );
+    let refused = match std::str::from_utf8(payload) {
+        Err(e) => format!(
+            "malformed json array: at byte {}: invalid UTF-8",
+            e.valid_up_to()
+        ),
+        Ok(text) => match array_elements(text) {
+            Err(e) => format!("malformed json array: at byte {}: {}", e.at, e.what),
+            Ok(None) => "json-array input must be a top-level array".into(),
+            Ok(Some(spans)) => {
+                let mut block = Block::new(rs);
+                for (row, &(s, e)) in spans.iter().enumerate() {
+                    let (line, text) = (&payload[s..e], text.get(s..e));
+                    block.push(rs, scratch, line, text, row as u64, sink);
                 }
+                block.flush(rs, scratch, sink);
+                return;
             }
-            return;
-        }
+        },
     };
-    sink.bad(
-        0,
-        ErrorCode::MalformedJson,
-        refused.into(),
-        Some(payload.to_vec()),
-    );
-}
-
-/// Copies `src` into `pad` followed by the zero padding simd-json reads past a document.
-fn fill_pad(pad: &mut Vec<u8>, src: &[u8]) {
-    pad.clear();
-    pad.reserve(src.len() + simd_json::INPUT_PADDING);
-    pad.extend_from_slice(src);
-    pad.resize(src.len() + simd_json::INPUT_PADDING, 0);
+    sink.bad(0, ErrorCode::MalformedJson, refused, Some(payload.to_vec()));
 }

@@ -64,7 +64,16 @@ pub(crate) struct Out<'o, 'p> {
     pub prio: &'o mut [u8],
     /// Scratch for unescaping keys.
     pub key: &'o mut String,
+    /// Per trie node: a key leading to it was read in this record (reset here per record).
+    pub seen: &'o mut [bool],
+    /// The dotted names of the record's repeated keys (the caller clears it).
+    pub dups: &'o mut Vec<String>,
+    /// A repeated key refuses the record ([`DUPLICATE_KEY`]) instead of the last one winning.
+    pub reject_dups: bool,
 }
+
+/// What a record refused for a repeated key says (`Malformed::what`).
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key";
 
 /// Reads one record (already checked to be UTF-8), filling `out.slots` with indices into
 /// `out.tape` for the fields of `trie`. The caller resets slots (to MISSING) and prio (to 0)
@@ -79,6 +88,7 @@ pub(crate) fn read_record<'p>(
     out: Out<'_, 'p>,
     tpl: &mut Templates,
 ) -> Result<Read, Malformed> {
+    out.seen.fill(false);
     let mut r = Reader {
         s: line.as_bytes(),
         t: line,
@@ -89,6 +99,7 @@ pub(crate) fn read_record<'p>(
         rec: None,
         last: 0,
         error: None,
+        dup: false,
     };
     if tpl.trying() && r.replay_or_rewind(tpl) {
         return Ok(Read::Object);
@@ -113,6 +124,43 @@ pub(crate) fn read_record<'p>(
     Ok(if obj { Read::Object } else { Read::NotObject })
 }
 
+/// The elements of the top-level JSON array `text` as byte ranges, each checked as a
+/// value, for each to be read as a record of its own (so that array input reads records as
+/// NDJSON does); None when `text` is valid JSON but not an array.
+pub(crate) fn array_elements(text: &str) -> Result<Option<Vec<(usize, usize)>>, Malformed> {
+    let trie = FieldTrie::new(&[]);
+    let (mut tape, mut fixups, mut esc, mut key) = (Vec::new(), Vec::new(), String::new(), String::new());
+    let mut r = Reader {
+        s: text.as_bytes(),
+        t: text,
+        i: 0,
+        depth: 0,
+        trie: &trie,
+        out: Out {
+            tape: &mut tape,
+            fixups: &mut fixups,
+            esc: &mut esc,
+            slots: &mut [],
+            prio: &mut [],
+            key: &mut key,
+            seen: &mut [],
+            dups: &mut Vec::new(),
+            reject_dups: false,
+        },
+        rec: None,
+        last: 0,
+        error: None,
+        dup: false,
+    };
+    let got = r.elements();
+    got.map_err(|Stop| {
+        r.error.take().unwrap_or(Malformed {
+            at: r.i,
+            what: "invalid JSON",
+        })
+    })
+}
+
 struct Reader<'p, 't, 'o> {
     s: &'p [u8],
     /// The same bytes as text: slices between ASCII delimiters are valid UTF-8.
@@ -126,6 +174,8 @@ struct Reader<'p, 't, 'o> {
     /// Where the current glue started (after the last recorded value).
     last: usize,
     error: Option<Malformed>,
+    /// A key was repeated: the record's shape is not learnt (replay assumes none).
+    dup: bool,
 }
 
 impl<'p> Reader<'p, '_, '_> {
@@ -143,6 +193,7 @@ impl<'p> Reader<'p, '_, '_> {
         self.out.fixups.truncate(fixed);
         self.out.slots.fill(MISSING);
         self.out.prio.fill(0);
+        self.out.seen.fill(false);
         self.i = 0;
         self.depth = 0;
         false
@@ -151,7 +202,7 @@ impl<'p> Reader<'p, '_, '_> {
     /// A record read whole while learning its shape: the steps recorded become a template.
     #[inline]
     fn learnt(&mut self, tpl: &mut Templates) {
-        if let Some(mut steps) = self.rec.take() {
+        if let Some(mut steps) = self.rec.take().filter(|_| !self.dup) {
             steps.push(Step {
                 glue: (self.last as u32, self.s.len() as u32),
                 hit: None,
@@ -189,6 +240,34 @@ impl<'p> Reader<'p, '_, '_> {
             return Err(self.err("unexpected data after the JSON value"));
         }
         Ok(obj)
+    }
+
+    /// The whole input as a top-level array: its elements' byte ranges (None: not an array).
+    fn elements(&mut self) -> R<Option<Vec<(usize, usize)>>> {
+        self.ws();
+        if self.peek() != Some(b'[') {
+            self.value(None, false)?;
+            self.ws();
+            if self.i < self.s.len() {
+                return Err(self.err("unexpected data after the JSON value"));
+            }
+            return Ok(None);
+        }
+        self.i += 1;
+        self.ws();
+        let mut spans = Vec::new();
+        // Each element is nested as a record of its own, not one level below the array.
+        self.items(b']', |r| {
+            let start = r.i;
+            r.value(None, false)?;
+            spans.push((start, r.i));
+            Ok(())
+        })?;
+        self.ws();
+        if self.i < self.s.len() {
+            return Err(self.err("unexpected data after the JSON value"));
+        }
+        Ok(Some(spans))
     }
 
     #[cold]
