@@ -14,7 +14,7 @@ import type {
   NativeRuleCell,
   NativeRuleSet,
 } from './native';
-import { indexSource, locate, yamlToJson } from './rules-doc';
+import { decodeRulesText, indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
 import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
@@ -101,15 +101,17 @@ export class RuleEngine {
    * it. Throws a RulesError listing every problem; the previous rules then stay active. */
   loadRules(file: string): LoadReport {
     if (typeof file !== 'string' || file === '') throw new TypeError('loadRules(path) needs a file path');
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(file, 'utf8');
+      bytes = readFileSync(file);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       throw new RulesError([
         { code: 'MISSING_REQUIRED_FIELD', message: `cannot read rules file: ${reason}`, path: '', file },
       ]);
     }
+    const text = decodeRulesText(bytes);
+    if (typeof text !== 'string') throw new RulesError([{ ...text, file }]);
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
     return this.#load(text, format, path.dirname(path.resolve(file)), file);
   }
