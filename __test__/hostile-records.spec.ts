@@ -14,7 +14,7 @@ ruleset:
       conditions: {field: amount, op: gt, value: 10000}
     - id: bin
       action: review
-      conditions: {field: card.bin, op: eq, value: "999"}
+      conditions: {field: card.bin, op: eq, value: "b999"}
 `;
 
 function engine(config: EngineConfig = {}): RuleEngine {
@@ -69,9 +69,9 @@ test('a repeated object key replaces the whole object, as JSON.parse', async (t)
   const e = engine();
   const r = await e.evaluateNdjson(
     [
-      '{"card":{"bin":"1"},"card":{"bin":"999"}}',
-      '{"card":{"bin":"999"},"card":{"country":"FR"}}',
-      '{"card":{"bin":"1","bin":"999"}}',
+      '{"card":{"bin":"1"},"card":{"bin":"b999"}}',
+      '{"card":{"bin":"b999"},"card":{"country":"FR"}}',
+      '{"card":{"bin":"1","bin":"b999"}}',
     ].join('\n'),
   );
   t.deepEqual(r.decisions, ['REVIEW', 'APPROVE', 'REVIEW']);

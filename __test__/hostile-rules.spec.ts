@@ -45,7 +45,7 @@ test('a scalar values: or precedence: is an error at its place', (t) => {
   const values = refusal('values.yaml', `${RULE}      conditions: {field: country, op: in, values: KP}\n`);
   t.is(values.code, 'YAML_SYNTAX_ERROR');
   t.is(values.message, "'values' must be a list");
-  t.is(values.where, `${join(DIR, 'values.yaml')}:6:50`);
+  t.is(values.where, `${join(DIR, 'values.yaml')}:6:52`);
   const prec = refusal(
     'precedence.yaml',
     `decisions:\n  precedence: BLOCK\n${RULE}      conditions: {field: amount, op: gt, value: 1}\n`,

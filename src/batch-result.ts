@@ -83,7 +83,11 @@ export class BatchResult {
     this.ruleSetVersion = raw.rulesetVersion;
     this.errorCounts = byCode(raw.errorCounts);
     this.warningCounts = byCode(raw.warningCounts);
-    this.warningSamples = raw.warningSamples.map((w) => ({ rowIndex: w.rowIndex, code: nativeCode(w.code), key: w.key }));
+    this.warningSamples = raw.warningSamples.map((w) => ({
+      rowIndex: w.rowIndex,
+      code: nativeCode(w.code),
+      key: w.key,
+    }));
     this.errorSamples = raw.errorSamples.map((s) => {
       const sample: ErrorSample = { rowIndex: s.rowIndex, code: nativeCode(s.code), message: s.message };
       if (s.column !== undefined && s.column !== null) sample.column = s.column;

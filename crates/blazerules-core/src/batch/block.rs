@@ -155,12 +155,22 @@ impl<'p> Block<'p> {
                     }
                     continue;
                 }
-                Ok(Read::NotObject) => (ErrorCode::MalformedJson, "record is not a JSON object".into()),
+                Ok(Read::NotObject) => (
+                    ErrorCode::MalformedJson,
+                    "record is not a JSON object".into(),
+                ),
                 Err(e) if e.what == DUPLICATE_KEY => (
                     ErrorCode::DuplicateKey,
-                    format!("duplicate key {:?} at byte {}", b.dups.last().map_or("", |k| k), e.at),
+                    format!(
+                        "duplicate key {:?} at byte {}",
+                        b.dups.last().map_or("", |k| k),
+                        e.at
+                    ),
                 ),
-                Err(e) => (ErrorCode::MalformedJson, format!("malformed json: at byte {}: {}", e.at, e.what)),
+                Err(e) => (
+                    ErrorCode::MalformedJson,
+                    format!("malformed json: at byte {}: {}", e.at, e.what),
+                ),
             };
             b.dups.clear();
             b.tape.truncate(mark);

@@ -10,8 +10,8 @@ use crate::batch::result::{BatchResult, EvalError};
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
-use crate::ruleset::Inner;
 use crate::read::reader::array_elements;
+use crate::ruleset::Inner;
 use std::time::Instant;
 
 pub(crate) fn ndjson(

@@ -4,7 +4,6 @@
 //! nested path (choices.md). Duplicate keys: the last occurrence wins, as `JSON.parse`
 //! (the reader detects repeats of the keys in this trie; see `TrieNode::below`).
 
-
 const LITERAL: u8 = 2;
 pub(crate) const NESTED: u8 = 1;
 

@@ -355,7 +355,12 @@ fn decisions(top: &Map<String, Value>, p: &mut Problems) -> (String, Vec<String>
     if let Some(v) = decisions.and_then(|d| d.get("precedence")) {
         if !matches!(v, Value::Array(_) | Value::Null) {
             let msg = "precedence must be a list of labels";
-            p.add(ErrorCode::YamlSyntaxError, msg, None, "decisions.precedence");
+            p.add(
+                ErrorCode::YamlSyntaxError,
+                msg,
+                None,
+                "decisions.precedence",
+            );
         }
     }
     let default_label = normalize_label(

@@ -129,7 +129,8 @@ pub(crate) fn read_record<'p>(
 /// NDJSON does); None when `text` is valid JSON but not an array.
 pub(crate) fn array_elements(text: &str) -> Result<Option<Vec<(usize, usize)>>, Malformed> {
     let trie = FieldTrie::new(&[]);
-    let (mut tape, mut fixups, mut esc, mut key) = (Vec::new(), Vec::new(), String::new(), String::new());
+    let (mut tape, mut fixups, mut esc, mut key) =
+        (Vec::new(), Vec::new(), String::new(), String::new());
     let mut r = Reader {
         s: text.as_bytes(),
         t: text,

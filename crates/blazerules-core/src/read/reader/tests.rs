@@ -75,7 +75,9 @@ fn oracle(line: &[u8], fields: &[String]) -> Result<Option<Vec<Option<String>>>,
     if !matches!(t.first(), Some(Node::Object { .. })) {
         return Ok(None);
     }
-    Ok(Some(fields.iter().map(|f| lookup(t, f).map(render)).collect()))
+    Ok(Some(
+        fields.iter().map(|f| lookup(t, f).map(render)).collect(),
+    ))
 }
 
 /// The value of the last key `k` of the object at `t[0]`.
@@ -341,7 +343,8 @@ fn dups(line: &str, fields: &[&str], reject: bool) -> (Result<Read, Malformed>, 
     let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
     let trie = FieldTrie::new(&fields);
     let n = trie.n_slots;
-    let (mut tape, mut fixups, mut esc, mut key) = (Vec::new(), Vec::new(), String::new(), String::new());
+    let (mut tape, mut fixups, mut esc, mut key) =
+        (Vec::new(), Vec::new(), String::new(), String::new());
     let (mut slots, mut prio, mut found) = (vec![MISSING; n], vec![0u8; n], Vec::new());
     let out = Out {
         tape: &mut tape,
