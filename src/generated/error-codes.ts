@@ -34,7 +34,7 @@ export type RecordErrorCode =
 /** A whole batch failed. */
 export type BatchErrorCode =
   /** The dead-letter file could not be written. */
-  | 'DEAD_LETTER_IO';
+  'DEAD_LETTER_IO';
 
 /** A call to the engine was refused. */
 export type EngineErrorCode =
