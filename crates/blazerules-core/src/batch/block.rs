@@ -150,8 +150,8 @@ impl<'p> Block<'p> {
             let (code, bad) = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
                 Ok(Read::Object) => {
                     b.ok.push(k);
-                    for key in b.dups.drain(..) {
-                        sink.warn(row, ErrorCode::DuplicateKey, key);
+                    if !b.dups.is_empty() {
+                        sink.warn_dups(row, b.dups);
                     }
                     continue;
                 }

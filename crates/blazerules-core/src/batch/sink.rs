@@ -133,12 +133,15 @@ impl Sink {
         self.matched.reserve(n);
     }
 
-    /// A decided record's warning.
+    /// A decided record's repeated keys (emptied), each a DUPLICATE_KEY warning.
     #[cold]
-    pub fn warn(&mut self, row: u64, code: ErrorCode, key: String) {
-        *self.warning_counts.entry(code).or_insert(0) += 1;
-        if self.warnings.len() < self.max_samples {
-            self.warnings.push(Warn { row, code, key });
+    pub fn warn_dups(&mut self, row: u64, keys: &mut Vec<String>) {
+        let code = ErrorCode::DuplicateKey;
+        for key in keys.drain(..) {
+            *self.warning_counts.entry(code).or_insert(0) += 1;
+            if self.warnings.len() < self.max_samples {
+                self.warnings.push(Warn { row, code, key });
+            }
         }
     }
 

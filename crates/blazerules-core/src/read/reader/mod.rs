@@ -64,7 +64,7 @@ pub(crate) struct Out<'o, 'p> {
     pub prio: &'o mut [u8],
     /// Scratch for unescaping keys.
     pub key: &'o mut String,
-    /// Per trie node: a key leading to it was read in this record (reset here per record).
+    /// Per trie node: a key leading to it was read in this record (reset by the reader).
     pub seen: &'o mut [bool],
     /// The dotted names of the record's repeated keys (the caller clears it).
     pub dups: &'o mut Vec<String>,
@@ -88,7 +88,6 @@ pub(crate) fn read_record<'p>(
     out: Out<'_, 'p>,
     tpl: &mut Templates,
 ) -> Result<Read, Malformed> {
-    out.seen.fill(false);
     let mut r = Reader {
         s: line.as_bytes(),
         t: line,
@@ -104,6 +103,9 @@ pub(crate) fn read_record<'p>(
     if tpl.trying() && r.replay_or_rewind(tpl) {
         return Ok(Read::Object);
     }
+    // Only the general reader marks keys seen: along a shape (learnt from a record without
+    // repeated keys), no step's value holds a key of the trie.
+    r.out.seen.fill(false);
     if tpl.learning(nth) {
         let mut steps = std::mem::take(&mut tpl.recording);
         steps.clear();
@@ -194,7 +196,6 @@ impl<'p> Reader<'p, '_, '_> {
         self.out.fixups.truncate(fixed);
         self.out.slots.fill(MISSING);
         self.out.prio.fill(0);
-        self.out.seen.fill(false);
         self.i = 0;
         self.depth = 0;
         false
