@@ -38,7 +38,6 @@ const BAD: [string, Buffer, string | RegExp][] = [
   ],
   ['nesting 100000 deep (arrays)', Buffer.from('['.repeat(100_000) + ']'.repeat(100_000)), /./],
   ['nesting 100000 deep (objects)', Buffer.from(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`), /./],
-  ['1e400', Buffer.from('{"amount":1e400}'), /^malformed json/],
   ['a NUL byte after the object', Buffer.from('{"amount":5}\u0000'), /^malformed json/],
   ['a NUL byte inside', Buffer.from('{"amount":\u00005}'), /^malformed json/],
   ['a UTF-8 BOM', Buffer.from('\ufeff{"amount":5}'), /^malformed json/],

@@ -3,10 +3,16 @@ import { RISK_BAND_NAMES, batchViews } from './generated/batch-layout';
 import { nativeCode } from './errors';
 import { native } from './native';
 import type { NativeBatch } from './native';
-import type { ErrorSample, JSONLinesOptions, RiskBand, Timing } from './types';
+import type { ErrorSample, JSONLinesOptions, RiskBand, Timing, WarningSample } from './types';
 
 function riskBandName(code: number): RiskBand {
   return RISK_BAND_NAMES[code] ?? RISK_BAND_NAMES[0];
+}
+
+function byCode(list: readonly { code: string; count: number }[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const c of list) counts[c.code] = c.count;
+  return counts;
 }
 
 export class BatchResult {
@@ -42,6 +48,9 @@ export class BatchResult {
   readonly ruleSetVersion: string;
   readonly errorCounts: Readonly<Record<string, number>>;
   readonly errorSamples: readonly ErrorSample[];
+  /** Warnings of decided records by code (DUPLICATE_KEY), and the first `maxErrorSamples`. */
+  readonly warningCounts: Readonly<Record<string, number>>;
+  readonly warningSamples: readonly WarningSample[];
   readonly timing: Timing;
   readonly #ruleMatchCounts: Float64Array;
   readonly #ruleHits: Uint32Array;
@@ -79,9 +88,13 @@ export class BatchResult {
     this.decisionLabelMap = labels;
     this.ruleIds = ruleIds;
     this.ruleSetVersion = raw.rulesetVersion;
-    const counts: Record<string, number> = {};
-    for (const c of raw.errorCounts) counts[c.code] = c.count;
-    this.errorCounts = counts;
+    this.errorCounts = byCode(raw.errorCounts);
+    this.warningCounts = byCode(raw.warningCounts);
+    this.warningSamples = raw.warningSamples.map((w) => ({
+      rowIndex: w.rowIndex,
+      code: nativeCode(w.code),
+      key: w.key,
+    }));
     this.errorSamples = raw.errorSamples.map((s) => {
       const sample: ErrorSample = { rowIndex: s.rowIndex, code: nativeCode(s.code), message: s.message };
       if (s.column !== undefined && s.column !== null) sample.column = s.column;

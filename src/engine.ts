@@ -13,7 +13,7 @@ import type {
   NativeRuleCell,
   NativeRuleSet,
 } from './native';
-import { indexSource, locate, yamlToJson } from './rules-doc';
+import { decodeRulesText, indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
 import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
@@ -102,14 +102,16 @@ export class RuleEngine {
    * FILE_TOO_LARGE for a file that cannot be read); the previous rules then stay active. */
   loadRules(file: string): LoadReport {
     if (typeof file !== 'string' || file === '') throw new TypeError('loadRules(path) needs a file path');
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = native.readRulesFile(file, this.#opts).toString('utf8');
+      bytes = native.readRulesFile(file, this.#opts);
     } catch (err) {
       const e = fromNative(err);
       const code = e instanceof BlazeRulesError && e.code === 'FILE_TOO_LARGE' ? e.code : 'IO_ERROR';
       throw new RulesError([{ code, message: e.message, path: '', file }]);
     }
+    const text = decodeRulesText(bytes);
+    if (typeof text !== 'string') throw new RulesError([{ ...text, file }]);
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
     return this.#load(text, format, path.dirname(path.resolve(file)), file);
   }

@@ -24,6 +24,7 @@ export type {
 } from './generated/error-codes';
 export type {
   Decision,
+  DuplicateKeysMode,
   EngineConfig,
   ErrorSample,
   IngestErrorMode,
@@ -32,5 +33,6 @@ export type {
   RiskBand,
   RulesFormat,
   Timing,
+  WarningSample,
 } from './types';
 export { version } from './version';

@@ -99,7 +99,20 @@ function parseYaml(text: string): { index: SourceIndex; problems: RulesProblem[]
   return { index: { doc, lines, text }, problems };
 }
 
-class ConvertError extends Error {}
+interface ConvertState {
+  expanded: number;
+  lines?: LineCounter;
+}
+
+class ConvertError extends Error {
+  /** Where in the source text, when known. */
+  constructor(
+    message: string,
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
 
 class DepthError extends Error {
   constructor(readonly problem: RulesProblem) {
@@ -110,12 +123,13 @@ class DepthError extends Error {
 /**
  * Serialises a YAML node as JSON text. Numbers keep their source spelling when it is valid
  * JSON (`1.0` stays `1.0`, as BlazeRules reads list items as their YAML text); integers are
- * exact (BigInt); duplicate keys keep the first occurrence (as yaml-cpp lookups do).
+ * exact (BigInt). A key repeated in one mapping is an error naming both places (BlazeRules'
+ * yaml-cpp would silently take the first).
  */
 function nodeToJson(
   node: unknown,
   doc: Document.Parsed,
-  state: { expanded: number },
+  state: ConvertState,
   depth: number,
   viaAlias: boolean,
 ): string {
@@ -131,13 +145,13 @@ function nodeToJson(
   }
   if (isScalar(node)) return scalarToJson(node);
   if (isMap(node)) {
-    const seen = new Set<string>();
+    const seen = new Map<string, unknown>();
     const parts: string[] = [];
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
       const key = keyText(pair.key, doc);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (seen.has(key)) throw repeatedKey(key, seen.get(key), pair.key, state);
+      seen.set(key, pair.key);
       parts.push(`${JSON.stringify(key)}:${nodeToJson(pair.value, doc, state, depth + 1, viaAlias)}`);
     }
     return `{${parts.join(',')}}`;
@@ -152,6 +166,19 @@ function nodeToJson(
     return `{${JSON.stringify(key)}:${nodeToJson(node.value, doc, state, depth + 1, viaAlias)}}`;
   }
   throw new ConvertError('unsupported YAML node');
+}
+
+/** Where a node starts in the source text. */
+function offsetOf(node: unknown): number | undefined {
+  const range = (node as YamlNode | null)?.range;
+  return range === undefined || range === null ? undefined : range[0];
+}
+
+function repeatedKey(key: string, first: unknown, again: unknown, state: ConvertState): ConvertError {
+  const at = offsetOf(first);
+  const pos = at !== undefined ? state.lines?.linePos(at) : undefined;
+  const where = pos !== undefined ? ` (first at line ${pos.line}, column ${pos.col})` : '';
+  return new ConvertError(`duplicate key ${JSON.stringify(key)}${where}`, offsetOf(again));
 }
 
 function scalarToJson(node: Scalar): string {
@@ -203,10 +230,17 @@ export function yamlToJson(text: string): { json: string; index: SourceIndex } |
   }
   if (parsed.problems.length > 0) return { problems: parsed.problems };
   try {
-    const json = nodeToJson(parsed.index.doc.contents, parsed.index.doc, { expanded: 0 }, 0, false);
+    const { doc, lines } = parsed.index;
+    const json = nodeToJson(doc.contents, doc, { expanded: 0, lines }, 0, false);
     return { json, index: parsed.index };
   } catch (err) {
-    return { problems: [{ code: 'YAML_SYNTAX_ERROR', message: syntaxMessage(err), path: '' }] };
+    const problem: RulesProblem = { code: 'YAML_SYNTAX_ERROR', message: syntaxMessage(err), path: '' };
+    if (err instanceof ConvertError && err.offset !== undefined) {
+      const pos = parsed.index.lines.linePos(err.offset);
+      problem.line = pos.line;
+      problem.column = pos.col;
+    }
+    return { problems: [problem] };
   }
 }
 
@@ -338,4 +372,40 @@ function locateInScalar(
   const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
   const pos = index.lines.linePos(start + quoted + charIndex);
   return { line: pos.line, column: pos.col };
+}
+
+/** A rules file's bytes as text; invalid UTF-8 is a YAML_SYNTAX_ERROR at its line:column
+ * (never replaced by U+FFFD). A BOM is kept (the loader drops it). */
+export function decodeRulesText(bytes: Uint8Array): string | RulesProblem {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const before = Buffer.from(bytes.subarray(0, bad));
+    const lineStart = before.lastIndexOf(10) + 1;
+    let line = 1;
+    for (const b of before) if (b === 10) line++;
+    const column = before.subarray(lineStart).toString('utf8').length + 1;
+    return { code: 'YAML_SYNTAX_ERROR', message: `invalid UTF-8 at byte ${bad}`, path: '', line, column };
+  }
+}
+
+/** Where the first byte that does not start a valid UTF-8 sequence is. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i] ?? 0;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > b.length) return i;
+    if (len > 1) {
+      try {
+        strict.decode(b.subarray(i, i + len));
+      } catch {
+        return i;
+      }
+    }
+    i += len;
+  }
+  return b.length;
 }

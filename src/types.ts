@@ -26,7 +26,14 @@ export interface EngineConfig {
   /** Directories lookup files may be read from besides the rules file's own (or `baseDir` of
    * `loadRulesFromString`); symlinks and `..` are resolved first. `['/']` allows any path. */
   lookupRoots?: string[];
+  /** A record that repeats a key the rules read: 'last' (default) takes the last occurrence,
+   * as `JSON.parse` does, and reports a DUPLICATE_KEY warning (`warningSamples`); 'reject'
+   * skips the record as DUPLICATE_KEY. */
+  duplicateKeys?: DuplicateKeysMode;
 }
+
+/** What a repeated key in a record gets (`EngineConfig.duplicateKeys`). */
+export type DuplicateKeysMode = 'last' | 'reject';
 
 export type RulesFormat = 'yaml' | 'json';
 
@@ -60,6 +67,15 @@ export interface ErrorSample {
   message: string;
   /** The JSON key near the error, when known. */
   column?: string;
+}
+
+/** A decided record's warning (a repeated key the rules read: DUPLICATE_KEY). */
+export interface WarningSample {
+  /** As `ErrorSample.rowIndex`. */
+  rowIndex: number;
+  code: RecordErrorCode;
+  /** The dotted name of the repeated key (`card.bin` for `bin` inside `card`). */
+  key: string;
 }
 
 export interface Timing {

@@ -962,7 +962,8 @@ case(
     name="ndjson_ingestion",
     doc="""NDJSON framing: blank and whitespace-only lines ignored (not counted), CRLF and trailing
 spaces/tabs tolerated, a last line without a newline is read, malformed lines / arrays /
-scalars / strings are skipped and counted in messages_skipped; duplicate keys: first wins;
+scalars / strings are skipped and counted in messages_skipped; numbers of any size are read
+(an integer beyond 64 bits, 1e400); duplicate keys: the last wins (the reference: the first);
 string values are unescaped. (Escaped keys are a deliberate difference: docs/compatibility.md.)""",
     rules="""schema_version: "2.1"
 ruleset:
@@ -989,8 +990,17 @@ ruleset:
         '\r\n'
         '{not json}\n'
         '{"amount": 99.5, "country": "CA"}\n'
+        '{"txn_id": 123456789012345678901234567890, "amount": 15000}\n'
+        '{"amount": 1e400, "country": "GB", "x": -1e400}\n'
         '{"amount": 1e3, "country": "US"}'
     ),
+    twin={
+        "reason": "issue 13: a repeated key: the last occurrence wins, as JSON.parse (BlazeRules: the first); "
+                  "a number beyond f64 reads as Infinity (docs/compatibility.md)",
+        "input_sub": [('"amount": 5.0, "amount": 700.0', '"amount": 700.0'),
+                      ('"amount": 1e400, "country": "GB", "x": -1e400', '"amount": 1e300, "country": "GB", "x": -1e300')],
+    },
+    audit_allow=["duplicate"],
 )
 
 # =============================================================================================

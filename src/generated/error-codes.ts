@@ -29,7 +29,9 @@ export type RecordErrorCode =
   /** A record is not a JSON object (syntax, UTF-8, nesting). */
   | 'MALFORMED_JSON'
   /** A record is longer than maxRecordBytes. */
-  | 'RECORD_TOO_LARGE';
+  | 'RECORD_TOO_LARGE'
+  /** A record repeats a key the rules read: a warning (the last wins), or the skip reason with duplicateKeys 'reject'. */
+  | 'DUPLICATE_KEY';
 
 /** A whole batch failed. */
 export type BatchErrorCode =
@@ -95,6 +97,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'LOOKUP_OUTSIDE_ROOTS',
   'MALFORMED_JSON',
   'RECORD_TOO_LARGE',
+  'DUPLICATE_KEY',
   'DEAD_LETTER_IO',
   'INVALID_CONFIG',
   'INVALID_ARGUMENT',

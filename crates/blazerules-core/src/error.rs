@@ -83,6 +83,8 @@ error_codes! {
     MalformedJson = "MALFORMED_JSON", Record;
     /// A record is longer than maxRecordBytes.
     RecordTooLarge = "RECORD_TOO_LARGE", Record;
+    /// A record repeats a key the rules read: a warning (the last wins), or the skip reason with duplicateKeys 'reject'.
+    DuplicateKey = "DUPLICATE_KEY", Record;
     /// The dead-letter file could not be written.
     DeadLetterIo = "DEAD_LETTER_IO", Batch;
     /// An option or configuration value is invalid.

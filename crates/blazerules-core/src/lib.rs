@@ -19,11 +19,11 @@ mod rules;
 mod ruleset;
 mod value;
 
-pub use batch::options::{EvalOptions, IngestErrorMode};
+pub use batch::options::{DuplicateKeys, EvalOptions, IngestErrorMode};
 pub use batch::output;
 pub use batch::result;
 pub use error::{LoadError, RuleError};
-pub use result::{BatchResult, ErrorSample, EvalError, Timing};
+pub use result::{BatchResult, ErrorSample, EvalError, Timing, WarningSample};
 pub use rules::sql;
 pub use ruleset::RuleSet;
 

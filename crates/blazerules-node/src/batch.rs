@@ -20,6 +20,14 @@ pub struct NativeErrorSample {
     pub column: Option<String>,
 }
 
+/// A decided record's warning.
+#[napi(object)]
+pub struct NativeWarningSample {
+    pub row_index: f64,
+    pub code: String,
+    pub key: String,
+}
+
 #[napi(object)]
 pub struct NativeErrorCount {
     pub code: String,
@@ -43,6 +51,8 @@ pub struct NativeBatch {
     pub input_line_count: f64,
     pub error_counts: Vec<NativeErrorCount>,
     pub error_samples: Vec<NativeErrorSample>,
+    pub warning_counts: Vec<NativeErrorCount>,
+    pub warning_samples: Vec<NativeWarningSample>,
     pub parse_ms: f64,
     pub eval_ms: f64,
     pub total_ms: f64,
@@ -156,12 +166,15 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
         messages_processed: r.messages_processed as f64,
         messages_skipped: r.messages_skipped as f64,
         input_line_count: r.input_line_count as f64,
-        error_counts: r
-            .error_counts
+        error_counts: counts(r.error_counts),
+        warning_counts: counts(r.warning_counts),
+        warning_samples: r
+            .warning_samples
             .into_iter()
-            .map(|(code, count)| NativeErrorCount {
-                code: code.to_string(),
-                count: count as f64,
+            .map(|w| NativeWarningSample {
+                row_index: w.row_index as f64,
+                code: w.code.to_string(),
+                key: w.key,
             })
             .collect(),
         error_samples: r
@@ -179,6 +192,16 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
         total_ms: r.timing.total_ms,
         ruleset_version: r.ruleset_version,
     }
+}
+
+fn counts(by_code: std::collections::BTreeMap<ErrorCode, u64>) -> Vec<NativeErrorCount> {
+    by_code
+        .into_iter()
+        .map(|(code, count)| NativeErrorCount {
+            code: code.to_string(),
+            count: count as f64,
+        })
+        .collect()
 }
 
 /// A batch's arrays given from JS, for the layout round-trip test (`__test__/batch-layout.spec.ts`).

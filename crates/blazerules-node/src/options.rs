@@ -12,7 +12,7 @@ use blazerules_core::files::{
     LookupLimits, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LOOKUP_FILE_BYTES,
     DEFAULT_MAX_RULES_FILE_BYTES,
 };
-use blazerules_core::{EvalOptions, IngestErrorMode};
+use blazerules_core::{DuplicateKeys, EvalOptions, IngestErrorMode};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -140,6 +140,12 @@ pub(crate) fn eval_options(config: &Value) -> std::result::Result<EvalOptions, S
             )
         }
     };
+    opts.duplicate_keys = match field(c, "duplicateKeys") {
+        None => DuplicateKeys::Last,
+        Some(Value::String(m)) if m == "last" => DuplicateKeys::Last,
+        Some(Value::String(m)) if m == "reject" => DuplicateKeys::Reject,
+        Some(_) => return Err("EngineConfig.duplicateKeys must be 'last' or 'reject'".to_string()),
+    };
     opts.dead_letter_path = match field(c, "deadLetterPath") {
         None => None,
         Some(Value::String(p)) if !p.is_empty() => Some(PathBuf::from(p)),
@@ -179,6 +185,10 @@ mod tests {
             (
                 json!({"ingestErrorMode": "deadLetter"}),
                 "EngineConfig.ingestErrorMode 'deadLetter' needs deadLetterPath",
+            ),
+            (
+                json!({"duplicateKeys": "first"}),
+                "EngineConfig.duplicateKeys must be 'last' or 'reject'",
             ),
             (
                 json!({"threads": -1}),

@@ -5,7 +5,7 @@ use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::plan::tree::{Ctx, Record};
 use crate::read::fields::MISSING;
-use crate::read::reader::{read_record, Fixup, Out, Read};
+use crate::read::reader::{read_record, Fixup, Out, Read, DUPLICATE_KEY};
 use crate::read::shape::Templates;
 use crate::ruleset::Inner;
 use simd_json::{Node, Tape};
@@ -71,6 +71,8 @@ impl<'p> Block<'p> {
             esc,
             fixups,
             key,
+            seen,
+            dups,
             tape,
             slots,
             prio,
@@ -85,6 +87,8 @@ impl<'p> Block<'p> {
             fixups: &mut *fixups,
             esc: &mut *esc,
             key: &mut *key,
+            seen: &mut *seen,
+            dups: &mut *dups,
             slots: &mut *slots,
             prio: &mut *prio,
             ok: &mut *ok,
@@ -121,6 +125,7 @@ impl<'p> Block<'p> {
         b.prio.clear();
         b.prio.resize(n * ns, 0);
         b.ok.clear();
+        b.seen.resize(rs.trie.n_nodes(), false);
         for (k, &(line, text, row)) in self.lines.iter().enumerate() {
             let text = match text.map_or_else(|| std::str::from_utf8(line), Ok) {
                 Ok(t) => t,
@@ -138,18 +143,39 @@ impl<'p> Block<'p> {
                 slots: &mut b.slots[k * ns..(k + 1) * ns],
                 prio: &mut b.prio[k * ns..(k + 1) * ns],
                 key: &mut *b.key,
+                seen: &mut *b.seen,
+                dups: &mut *b.dups,
+                reject_dups: sink.reject_dups,
             };
-            let bad = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
+            let (code, bad) = match read_record(text, self.seen + k, &rs.trie, out, &mut self.tpl) {
                 Ok(Read::Object) => {
                     b.ok.push(k);
+                    if !b.dups.is_empty() {
+                        sink.warn_dups(row, b.dups);
+                    }
                     continue;
                 }
-                Ok(Read::NotObject) => "record is not a JSON object".to_string(),
-                Err(e) => format!("malformed json: at byte {}: {}", e.at, e.what),
+                Ok(Read::NotObject) => (
+                    ErrorCode::MalformedJson,
+                    "record is not a JSON object".into(),
+                ),
+                Err(e) if e.what == DUPLICATE_KEY => (
+                    ErrorCode::DuplicateKey,
+                    format!(
+                        "duplicate key {:?} at byte {}",
+                        b.dups.last().map_or("", |k| k),
+                        e.at
+                    ),
+                ),
+                Err(e) => (
+                    ErrorCode::MalformedJson,
+                    format!("malformed json: at byte {}: {}", e.at, e.what),
+                ),
             };
+            b.dups.clear();
             b.tape.truncate(mark);
             b.fixups.truncate(fixed);
-            sink.bad(row, ErrorCode::MalformedJson, bad, Some(line.to_vec()));
+            sink.bad(row, code, bad, Some(line.to_vec()));
         }
     }
 
@@ -181,6 +207,8 @@ struct Bufs<'b, 'p> {
     fixups: &'b mut Vec<Fixup>,
     esc: &'b mut String,
     key: &'b mut String,
+    seen: &'b mut Vec<bool>,
+    dups: &'b mut Vec<String>,
     slots: &'b mut Vec<u32>,
     prio: &'b mut Vec<u8>,
     ok: &'b mut Vec<usize>,

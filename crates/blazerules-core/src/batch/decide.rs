@@ -2,30 +2,12 @@
 //! from the matched-rule bitset the plan produced.
 
 use crate::batch::result::{RISK_HIGH, RISK_LOW, RISK_MEDIUM};
-use crate::batch::sink::{Scratch, Sink};
+use crate::batch::sink::Sink;
 use crate::plan::run::Evaluator;
-use crate::plan::tree::{Ctx, Record};
+use crate::plan::tree::Ctx;
 use crate::ruleset::Inner;
-use simd_json::Node;
 
 impl Inner {
-    /// Evaluates every rule on the object at `tape[0]` (one record at a time: JSON arrays).
-    pub fn eval_record(&self, tape: &[Node<'_>], scratch: &mut Scratch, row: u64, sink: &mut Sink) {
-        let ns = self.trie.n_slots;
-        scratch.slots.resize(ns, 0);
-        scratch.prio.resize(ns, 0);
-        self.trie
-            .extract(tape, &mut scratch.slots[..ns], &mut scratch.prio);
-        let rec = Record {
-            tape,
-            slots: &scratch.slots[..ns],
-        };
-        let mut bits = vec![0u64; self.rules.len().div_ceil(64).max(1)];
-        self.evaluator(&scratch.ctx)
-            .run(std::slice::from_ref(&rec), &mut bits);
-        self.decide(&bits, row, sink);
-    }
-
     /// Runs the rules over records (its buffers live as long as it does).
     pub fn evaluator<'a>(&'a self, cx: &'a Ctx) -> Evaluator<'a> {
         Evaluator::new(&self.plan, cx)

@@ -11,7 +11,6 @@ use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
 use crate::ruleset::Inner;
-use simd_json::Node;
 use std::time::Instant;
 
 pub(crate) fn ndjson(
@@ -129,26 +128,13 @@ pub(crate) fn json_array(
 fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut Sink) {
     let refused = match array_elements(payload) {
         Ok(elements) => {
+            // Each element is read as an NDJSON record is (our reader: numbers of any size,
+            // duplicate keys), and a bad one skips only itself.
+            let mut block = Block::new(rs);
             for (row, el) in elements.into_iter().enumerate() {
-                let el = &payload[el];
-                let (mut pad, mut tape) = (Vec::new(), simd_json::Tape(Vec::new()));
-                fill_pad(&mut pad, el);
-                let mut buffers = simd_json::Buffers::new(el.len());
-                let why = match simd_json::fill_tape_padded(
-                    &mut pad,
-                    el.len(),
-                    &mut buffers,
-                    &mut tape,
-                ) {
-                    Err(e) => format!("malformed json array element: {e}"),
-                    Ok(()) if matches!(tape.0.first(), Some(Node::Object { .. })) => {
-                        rs.eval_record(&tape.0, scratch, row as u64, sink);
-                        continue;
-                    }
-                    Ok(()) => "malformed json array element: not a JSON object".into(),
-                };
-                sink.bad(row as u64, ErrorCode::MalformedJson, why, Some(el.to_vec()));
+                block.push(rs, scratch, &payload[el], None, row as u64, sink);
             }
+            block.flush(rs, scratch, sink);
             return;
         }
         Err(NOT_ARRAY) => not_array(payload),

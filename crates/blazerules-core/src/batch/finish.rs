@@ -3,7 +3,7 @@
 
 use crate::batch::dead_letter::write_dead_letters;
 use crate::batch::options::{EvalOptions, IngestErrorMode};
-use crate::batch::result::{BatchResult, ErrorSample, EvalError, Timing};
+use crate::batch::result::{BatchResult, ErrorSample, EvalError, Timing, WarningSample};
 use crate::batch::sink::{Bad, Sink};
 use crate::error::ErrorCode;
 use crate::ruleset::Inner;
@@ -92,6 +92,7 @@ pub(crate) fn finish_with_bases(
     }
     out.messages_processed = out.decision_codes.len() as u64 + out.messages_skipped;
     out.error_samples = samples(&bad, opts.max_error_samples);
+    out.warning_samples.truncate(opts.max_error_samples);
     if opts.ingest_error_mode == IngestErrorMode::DeadLetter && !bad.is_empty() {
         write_dead_letters(opts, &bad)?;
     }
@@ -165,6 +166,15 @@ impl Merged {
         for (k, v) in s.error_counts {
             *out.error_counts.entry(k).or_insert(0) += v;
         }
+        for (k, v) in s.warning_counts {
+            *out.warning_counts.entry(k).or_insert(0) += v;
+        }
+        out.warning_samples
+            .extend(s.warnings.into_iter().map(|w| WarningSample {
+                row_index: w.row + row_base,
+                code: w.code,
+                key: w.key,
+            }));
         self.bad.extend(s.bad.into_iter().map(|mut b| {
             b.row += row_base;
             b

@@ -12,6 +12,16 @@ pub enum IngestErrorMode {
     Fail,
 }
 
+/// What a record that repeats a key the rules read gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicateKeys {
+    /// The last occurrence wins, as `JSON.parse`; each repeat is a DUPLICATE_KEY warning.
+    #[default]
+    Last,
+    /// The record is skipped as DUPLICATE_KEY.
+    Reject,
+}
+
 /// Per-call evaluation settings.
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
@@ -23,6 +33,7 @@ pub struct EvalOptions {
     pub max_record_bytes: usize,
     pub ingest_error_mode: IngestErrorMode,
     pub dead_letter_path: Option<std::path::PathBuf>,
+    pub duplicate_keys: DuplicateKeys,
 }
 
 impl Default for EvalOptions {
@@ -33,6 +44,7 @@ impl Default for EvalOptions {
             max_record_bytes: 0,
             ingest_error_mode: IngestErrorMode::Skip,
             dead_letter_path: None,
+            duplicate_keys: DuplicateKeys::Last,
         }
     }
 }

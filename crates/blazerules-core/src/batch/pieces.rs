@@ -1,7 +1,7 @@
 //! Splitting a batch into pieces and evaluating them on all cores: each worker thread takes
 //! the next piece, with its own scratch buffers and sink; the sinks come back in piece order.
 
-use crate::batch::options::{EvalOptions, IngestErrorMode};
+use crate::batch::options::{DuplicateKeys, EvalOptions, IngestErrorMode};
 use crate::batch::sink::{Scratch, Sink};
 use crate::ruleset::Inner;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,12 +74,14 @@ pub(crate) fn messages_per_piece(msgs: &[&[u8]], opts: &EvalOptions) -> usize {
 
 fn new_sink(rs: &Inner, opts: &EvalOptions) -> Sink {
     let keep_all = opts.ingest_error_mode == IngestErrorMode::DeadLetter;
-    Sink::new(
+    let mut sink = Sink::new(
         rs.rules.len(),
         keep_all,
         opts.max_error_samples,
         opts.max_record_bytes,
-    )
+    );
+    sink.reject_dups = opts.duplicate_keys == DuplicateKeys::Reject;
+    sink
 }
 
 /// Runs `work(piece_index, scratch, sink)` for every piece on up to `threads` threads and

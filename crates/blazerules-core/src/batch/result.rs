@@ -20,6 +20,16 @@ pub struct ErrorSample {
     pub column: Option<String>,
 }
 
+/// A decided record's warning (a repeated key: DUPLICATE_KEY).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningSample {
+    /// As `ErrorSample::row_index`.
+    pub row_index: u64,
+    pub code: ErrorCode,
+    /// The dotted name of the key concerned.
+    pub key: String,
+}
+
 /// `parse_ms` and `eval_ms` are time summed over the batch's threads; `total_ms` is wall time.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
@@ -56,6 +66,9 @@ pub struct BatchResult {
     pub messages_skipped: u64,
     pub error_counts: BTreeMap<ErrorCode, u64>,
     pub error_samples: Vec<ErrorSample>,
+    /// Warnings of decided records, by code, and the first `max_error_samples` of them.
+    pub warning_counts: BTreeMap<ErrorCode, u64>,
+    pub warning_samples: Vec<WarningSample>,
     pub timing: Timing,
     /// The version of the rule set that evaluated this batch.
     pub ruleset_version: String,

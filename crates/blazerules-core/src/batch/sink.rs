@@ -18,6 +18,14 @@ pub(crate) struct Bad {
     pub record: Option<Vec<u8>>,
 }
 
+/// One record's warning: decided, with something to know (a repeated key).
+#[derive(Debug, Clone)]
+pub(crate) struct Warn {
+    pub row: u64,
+    pub code: ErrorCode,
+    pub key: String,
+}
+
 /// Per-thread parsing and evaluation state, reused across blocks and pieces.
 pub(crate) struct Scratch {
     /// Unescaped text of the block's kept strings that had escapes.
@@ -25,6 +33,9 @@ pub(crate) struct Scratch {
     pub fixups: Vec<Fixup>,
     /// Scratch for unescaping a key.
     pub key: String,
+    /// Per field-trie node, and the repeated keys of a record (see `Out`).
+    pub seen: Vec<bool>,
+    pub dups: Vec<String>,
     /// The block's kept values as simd-json nodes (the evaluator's value representation).
     pub tape: Tape<'static>,
     /// Field slots, `n_slots` per record of a block.
@@ -45,6 +56,8 @@ impl Scratch {
             esc: String::new(),
             fixups: Vec::new(),
             key: String::new(),
+            seen: Vec::new(),
+            dups: Vec::new(),
             tape: Tape(Vec::new()),
             slots: Vec::new(),
             prio: Vec::new(),
@@ -76,6 +89,11 @@ pub(crate) struct Sink {
     /// difference (after blank lines), and the piece's newline count.
     pub line_marks: Vec<(u32, u32)>,
     pub newlines: u64,
+    /// A repeated key skips the record (DUPLICATE_KEY) instead of the last one winning.
+    pub reject_dups: bool,
+    pub warning_counts: BTreeMap<ErrorCode, u64>,
+    /// The first `max_samples` warnings.
+    pub warnings: Vec<Warn>,
     /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
     pub parse_ns: u64,
     pub eval_ns: u64,
@@ -104,6 +122,9 @@ impl Sink {
             max_record_bytes,
             line_marks: Vec::new(),
             newlines: 0,
+            reject_dups: false,
+            warning_counts: BTreeMap::new(),
+            warnings: Vec::new(),
             parse_ns: 0,
             eval_ns: 0,
         }
@@ -116,6 +137,18 @@ impl Sink {
         self.bands.reserve(n);
         self.winners.reserve(n);
         self.matched.reserve(n);
+    }
+
+    /// A decided record's repeated keys (emptied), each a DUPLICATE_KEY warning.
+    #[cold]
+    pub fn warn_dups(&mut self, row: u64, keys: &mut Vec<String>) {
+        let code = ErrorCode::DuplicateKey;
+        for key in keys.drain(..) {
+            *self.warning_counts.entry(code).or_insert(0) += 1;
+            if self.warnings.len() < self.max_samples {
+                self.warnings.push(Warn { row, code, key });
+            }
+        }
     }
 
     pub fn bad(&mut self, row: u64, code: ErrorCode, message: String, record: Option<Vec<u8>>) {

@@ -1,13 +1,11 @@
 //! Pulls the fields the rules reference out of a parsed record, in one pass over its keys.
 //!
 //! A dotted name resolves per record: a literal top-level key `"a.b.c"` first, else the
-//! nested path (choices.md). Duplicate keys: the first occurrence wins.
-
-use crate::value::span;
-use simd_json::Node;
+//! nested path (choices.md). Duplicate keys: the last occurrence wins, as `JSON.parse`
+//! (the reader detects repeats of the keys in this trie; see `TrieNode::below`).
 
 const LITERAL: u8 = 2;
-const NESTED: u8 = 1;
+pub(crate) const NESTED: u8 = 1;
 
 /// A field slot whose field the record does not have.
 pub(crate) const MISSING: u32 = u32::MAX;
@@ -28,6 +26,12 @@ struct TrieNode {
     /// Open-addressing table over `entries` keyed by the key's first 16 bytes: most field
     /// names fit, so a lookup is two word compares and no memcmp.
     table: Vec<Bucket>,
+    /// The dotted path of the objects this node's keys are in ("" at the top).
+    path: Box<str>,
+    /// Nested slots and nodes below this node, itself excluded: what a repeated key leading
+    /// here replaces (its earlier object's fields are forgotten, as `JSON.parse` would).
+    slots_below: Vec<u32>,
+    nodes_below: Vec<u32>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -114,11 +118,6 @@ impl TrieNode {
             h = (h + 1) & mask;
         }
     }
-
-    #[inline]
-    fn find(&self, k: &str) -> Option<&Entry> {
-        self.find_at(k.as_bytes(), 0, k.len())
-    }
 }
 
 pub(crate) struct FieldTrie {
@@ -149,7 +148,14 @@ impl FieldTrie {
                         Some(c) => c,
                         None => {
                             e.child = Some(next);
-                            t.nodes.push(TrieNode::default());
+                            let path = match &*t.nodes[node].path {
+                                "" => p.to_string(),
+                                up => format!("{up}.{p}"),
+                            };
+                            t.nodes.push(TrieNode {
+                                path: path.into(),
+                                ..TrieNode::default()
+                            });
                             next
                         }
                     };
@@ -164,12 +170,68 @@ impl FieldTrie {
         for n in &mut t.nodes {
             n.build_table();
         }
+        for n in (0..t.nodes.len()).rev() {
+            t.collect_below(n);
+        }
         t.disjoint = !t
             .nodes
             .iter()
             .flat_map(|n| &n.entries)
             .any(|e| e.slot.is_some() && e.child.is_some());
         t
+    }
+
+    /// Fills `n`'s `slots_below` and `nodes_below` (its children's are filled: they come
+    /// after it).
+    fn collect_below(&mut self, n: usize) {
+        let (mut slots, mut nodes) = (Vec::new(), Vec::new());
+        for e in &self.nodes[n].entries {
+            if let Some((s, NESTED)) = e.slot {
+                slots.push(s);
+            }
+            if let Some(c) = e.child {
+                let kid = &self.nodes[c];
+                nodes.push(c as u32);
+                nodes.extend_from_slice(&kid.nodes_below);
+                slots.extend_from_slice(&kid.slots_below);
+            }
+        }
+        self.nodes[n].slots_below = slots;
+        self.nodes[n].nodes_below = nodes;
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// A key leading to node `child` was repeated: the fields read below its earlier value
+    /// are forgotten (not a literal dotted key's), and so are the nodes seen below it.
+    #[cold]
+    pub fn forget(&self, child: usize, slots: &mut [u32], prio: &mut [u8], seen: &mut [bool]) {
+        let Some(n) = self.nodes.get(child) else {
+            return;
+        };
+        for &s in &n.slots_below {
+            if let (Some(p), Some(v)) = (prio.get_mut(s as usize), slots.get_mut(s as usize)) {
+                if *p == NESTED {
+                    (*p, *v) = (0, MISSING);
+                }
+            }
+        }
+        for &c in &n.nodes_below {
+            if let Some(b) = seen.get_mut(c as usize) {
+                *b = false;
+            }
+        }
+    }
+
+    /// The dotted name of key `key` of an object at node `node`.
+    #[cold]
+    pub fn key_path(&self, node: usize, key: &str) -> String {
+        match self.nodes.get(node).map_or("", |n| &n.path) {
+            "" => key.to_string(),
+            up => format!("{up}.{key}"),
+        }
     }
 
     fn entry(&mut self, node: usize, key: &str) -> &mut Entry {
@@ -194,81 +256,5 @@ impl FieldTrie {
     pub fn key_at(&self, node: usize, s: &[u8], at: usize, len: usize) -> Option<Hit> {
         let e = self.nodes.get(node)?.find_at(s, at, len)?;
         Some((e.slot, e.child))
-    }
-
-    /// Fills `slots` (tape indices, MISSING when absent) for the object at `tape[0]`.
-    #[inline]
-    pub fn extract(&self, tape: &[Node<'_>], slots: &mut [u32], prio: &mut [u8]) {
-        slots.fill(MISSING);
-        prio.fill(0);
-        self.walk(0, tape, 0, slots, prio);
-    }
-
-    fn walk(&self, node: usize, tape: &[Node<'_>], at: usize, slots: &mut [u32], prio: &mut [u8]) {
-        let Some(Node::Object { len, .. }) = tape.get(at) else {
-            return;
-        };
-        let tn = &self.nodes[node];
-        let mut i = at + 1; // the current key
-        for _ in 0..*len {
-            let (Some(Node::String(k)), Some(v)) = (tape.get(i), tape.get(i + 1)) else {
-                return;
-            };
-            let val_at = i + 1;
-            i = val_at + span(v);
-            let Some(e) = tn.find(k) else {
-                continue;
-            };
-            if let Some((slot, p)) = e.slot {
-                let s = slot as usize;
-                if p > prio[s] {
-                    slots[s] = val_at as u32;
-                    prio[s] = p;
-                }
-            }
-            if let (Some(child), Node::Object { .. }) = (e.child, v) {
-                self.walk(child, tape, val_at, slots, prio);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn extract(json: &str, fields: &[&str]) -> Vec<Option<String>> {
-        let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
-        let trie = FieldTrie::new(&fields);
-        let mut bytes = json.as_bytes().to_vec();
-        let tape = simd_json::to_tape(&mut bytes).expect("valid json");
-        let mut slots = vec![0u32; fields.len()];
-        let mut prio = vec![0u8; fields.len()];
-        trie.extract(&tape.0, &mut slots, &mut prio);
-        slots
-            .iter()
-            .map(|&i| {
-                (i != MISSING).then(|| match &tape.0[i as usize] {
-                    Node::String(s) => s.to_string(),
-                    Node::Static(s) => s.to_string(),
-                    other => format!("{other:?}"),
-                })
-            })
-            .collect()
-    }
-
-    #[test]
-    fn literal_then_nested_then_first_wins() {
-        let got = extract(
-            r#"{"a":{"b":{"c":1}},"a.b.c":2,"x":3,"x":4,"y":{"z":"q"}}"#,
-            &["a.b.c", "x", "y.z", "nope", "a.b"],
-        );
-        assert_eq!(got[0].as_deref(), Some("2"));
-        assert_eq!(got[1].as_deref(), Some("3"));
-        assert_eq!(got[2].as_deref(), Some("q"));
-        assert_eq!(got[3], None);
-        assert!(got[4].as_deref().is_some_and(|s| s.starts_with("Object")));
-        let nested = extract(r#"{"a":{"b":{"c":5}}}"#, &["a.b.c"]);
-        assert_eq!(nested[0].as_deref(), Some("5"));
     }
 }

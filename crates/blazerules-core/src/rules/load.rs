@@ -334,7 +334,7 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
         .get("lookups")
         .map(|v| parse_lookups(v, base_dir, p))
         .unwrap_or_default();
-    let (default_label, precedence) = decisions(top);
+    let (default_label, precedence) = decisions(top, p);
     let rules = parse_rules(top, ruleset, p);
     let (labels, label_ranks) = label_codes(&default_label, &precedence, &rules);
     Some(Doc {
@@ -349,8 +349,20 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
 }
 
 /// The default label and the precedence list (§1.4), the default always in it.
-fn decisions(top: &Map<String, Value>) -> (String, Vec<String>) {
+/// A `precedence` that is not a list is a YAML_SYNTAX_ERROR (BlazeRules' conversion fails).
+fn decisions(top: &Map<String, Value>, p: &mut Problems) -> (String, Vec<String>) {
     let decisions = top.get("decisions").and_then(Value::as_object);
+    if let Some(v) = decisions.and_then(|d| d.get("precedence")) {
+        if !matches!(v, Value::Array(_) | Value::Null) {
+            let msg = "precedence must be a list of labels";
+            p.add(
+                ErrorCode::YamlSyntaxError,
+                msg,
+                None,
+                "decisions.precedence",
+            );
+        }
+    }
     let default_label = normalize_label(
         &decisions
             .and_then(|d| get_str(d, "default"))

@@ -64,7 +64,16 @@ pub(crate) struct Out<'o, 'p> {
     pub prio: &'o mut [u8],
     /// Scratch for unescaping keys.
     pub key: &'o mut String,
+    /// Per trie node: a key leading to it was read in this record (reset by the reader).
+    pub seen: &'o mut [bool],
+    /// The dotted names of the record's repeated keys (the caller clears it).
+    pub dups: &'o mut Vec<String>,
+    /// A repeated key refuses the record ([`DUPLICATE_KEY`]) instead of the last one winning.
+    pub reject_dups: bool,
 }
+
+/// What a record refused for a repeated key says (`Malformed::what`).
+pub(crate) const DUPLICATE_KEY: &str = "duplicate key";
 
 /// Reads one record (already checked to be UTF-8), filling `out.slots` with indices into
 /// `out.tape` for the fields of `trie`. The caller resets slots (to MISSING) and prio (to 0)
@@ -89,10 +98,14 @@ pub(crate) fn read_record<'p>(
         rec: None,
         last: 0,
         error: None,
+        dup: false,
     };
     if tpl.trying() && r.replay_or_rewind(tpl) {
         return Ok(Read::Object);
     }
+    // Only the general reader marks keys seen: along a shape (learnt from a record without
+    // repeated keys), no step's value holds a key of the trie.
+    r.out.seen.fill(false);
     if tpl.learning(nth) {
         let mut steps = std::mem::take(&mut tpl.recording);
         steps.clear();
@@ -126,6 +139,8 @@ struct Reader<'p, 't, 'o> {
     /// Where the current glue started (after the last recorded value).
     last: usize,
     error: Option<Malformed>,
+    /// A key was repeated: the record's shape is not learnt (replay assumes none).
+    dup: bool,
 }
 
 impl<'p> Reader<'p, '_, '_> {
@@ -151,7 +166,7 @@ impl<'p> Reader<'p, '_, '_> {
     /// A record read whole while learning its shape: the steps recorded become a template.
     #[inline]
     fn learnt(&mut self, tpl: &mut Templates) {
-        if let Some(mut steps) = self.rec.take() {
+        if let Some(mut steps) = self.rec.take().filter(|_| !self.dup) {
             steps.push(Step {
                 glue: (self.last as u32, self.s.len() as u32),
                 hit: None,

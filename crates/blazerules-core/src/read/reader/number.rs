@@ -1,5 +1,7 @@
 //! Numbers: the RFC 8259 grammar, and the value simd-json would give (integers as U64 or
-//! I64, anything with a fraction or exponent as F64), with its range checks.
+//! I64, anything with a fraction or exponent as F64). JSON sets no range: an integer beyond
+//! 64 bits reads as the nearest f64 and a float beyond f64's range as ±infinity, as
+//! `JSON.parse` does (choices.md: a record is never skipped for a number's range).
 
 use super::{Reader, R};
 use simd_json::{Node, StaticNode};
@@ -27,25 +29,24 @@ struct Scanned {
 
 impl Reader<'_, '_, '_> {
     /// A number (RFC 8259 grammar). Kept: integers as U64 (non-negative) or I64 (negative),
-    /// anything with a fraction or exponent as F64, as simd-json does. Integers beyond 64 bits
-    /// and floats beyond f64's range are refused even when not kept.
+    /// anything with a fraction or exponent as F64, as simd-json does; an integer beyond
+    /// 64 bits as the nearest F64, a float beyond f64's range as ±infinity (`JSON.parse`'s
+    /// values). An unkept number is only checked against the grammar.
     pub(super) fn number(&mut self, keep: bool) -> R {
         let n = self.scan_number()?;
+        if !keep {
+            return Ok(());
+        }
         let v = if n.frac == 0 && !n.exp {
-            self.integer(&n)?
+            self.integer(&n)
         } else if !n.exp && n.int_digits + n.frac <= 19 && n.m <= 1 << 53 && n.frac < POW10.len() {
             // Both operands exact, so the quotient is the correctly rounded value (Clinger).
             let f = n.m as f64 / POW10[n.frac];
             StaticNode::F64(if n.neg { -f } else { f })
-        } else if keep || n.exp || n.int_digits > 300 {
-            // Only an exponent or hundreds of digits can leave f64's range.
-            self.float(&n)?
         } else {
-            return Ok(());
+            self.float(&n)
         };
-        if keep {
-            self.push(Node::Static(v));
-        }
+        self.push(Node::Static(v));
         Ok(())
     }
 
@@ -110,44 +111,36 @@ impl Reader<'_, '_, '_> {
         self.err("invalid number")
     }
 
-    /// An integer's value; beyond 64 bits it is refused.
+    /// An integer's value; beyond 64 bits, the nearest f64.
     #[inline]
-    fn integer(&mut self, n: &Scanned) -> R<StaticNode> {
+    fn integer(&self, n: &Scanned) -> StaticNode {
         let mut m = n.m;
         if n.int_digits > 18 {
             // m may have wrapped: redo it checked.
-            let mut x: u64 = 0;
+            let mut x: Option<u64> = Some(0);
             for &d in self.s.get(n.int_start..n.end).unwrap_or_default() {
-                match x
-                    .checked_mul(10)
-                    .and_then(|x| x.checked_add(u64::from(d - b'0')))
-                {
-                    Some(y) => x = y,
-                    None => return Err(self.err("integer out of range")),
-                }
+                x = x
+                    .and_then(|x| x.checked_mul(10))
+                    .and_then(|x| x.checked_add(u64::from(d - b'0')));
             }
-            m = x;
-            if n.neg && m > 1 << 63 {
-                return Err(self.err("integer out of range"));
+            match x {
+                Some(x) if !n.neg || x <= 1 << 63 => m = x,
+                _ => return self.float(n),
             }
         }
-        Ok(if !n.neg {
+        if !n.neg {
             StaticNode::U64(m)
         } else {
             StaticNode::I64((m as i64).wrapping_neg())
-        })
+        }
     }
 
-    /// A float's value by the standard library's correctly rounded parse; beyond f64's range
-    /// it is refused.
+    /// A float's value by the standard library's correctly rounded parse: ±infinity beyond
+    /// f64's range (the grammar was checked by the scan).
     #[cold]
-    fn float(&mut self, n: &Scanned) -> R<StaticNode> {
+    fn float(&self, n: &Scanned) -> StaticNode {
         let text = self.t.get(n.start..n.end).unwrap_or_default();
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(StaticNode::F64(f)),
-            Ok(_) => Err(self.err("number out of range")),
-            Err(_) => Err(self.err("invalid number")),
-        }
+        StaticNode::F64(text.parse::<f64>().unwrap_or(f64::NAN))
     }
 }
 

@@ -54,29 +54,103 @@ fn render(t: &[Node<'_>]) -> String {
             }
             out + "]"
         }
-        Some(Node::String(s)) => format!("{s:?}"),
+        Some(Node::String(s)) => match s.strip_prefix("\0NUM") {
+            Some(bits) => format!("F{bits}"),
+            None => format!("{s:?}"),
+        },
         Some(Node::Static(StaticNode::F64(f))) => format!("F{:x}", f.to_bits()),
         Some(Node::Static(v)) => format!("{v:?}"),
         None => "?".into(),
     }
 }
 
-/// What simd-json says of `line`: Err, Ok(None) for a non-object, or the fields' values.
-fn oracle(line: &[u8], trie: &FieldTrie) -> Result<Option<Vec<Option<String>>>, ()> {
-    let mut b = line.to_vec();
+/// What `JSON.parse` and a field lookup say of `line`: Err, Ok(None) for a non-object, or
+/// the fields' values (a literal dotted key first, else the nested path; duplicate keys: the
+/// last wins). simd-json parses, after `widen` (the only difference from simd-json's own
+/// verdict: numbers beyond its range).
+fn oracle(line: &[u8], fields: &[String]) -> Result<Option<Vec<Option<String>>>, ()> {
+    let mut b = widen(line);
     let tape = simd_json::to_tape(&mut b).map_err(|_| ())?;
-    if !matches!(tape.0.first(), Some(Node::Object { .. })) {
+    let t = &tape.0;
+    if !matches!(t.first(), Some(Node::Object { .. })) {
         return Ok(None);
     }
-    let mut slots = vec![MISSING; trie.n_slots];
-    let mut prio = vec![0u8; trie.n_slots];
-    trie.extract(&tape.0, &mut slots, &mut prio);
     Ok(Some(
-        slots
-            .iter()
-            .map(|&i| (i != MISSING).then(|| render(&tape.0[i as usize..])))
-            .collect(),
+        fields.iter().map(|f| lookup(t, f).map(render)).collect(),
     ))
+}
+
+/// The value of the last key `k` of the object at `t[0]`.
+fn member<'a, 't>(t: &'a [Node<'t>], k: &str) -> Option<&'a [Node<'t>]> {
+    let Some(Node::Object { len, .. }) = t.first() else {
+        return None;
+    };
+    let (mut i, mut found) = (1, None);
+    for _ in 0..*len {
+        if matches!(t.get(i), Some(Node::String(s)) if *s == k) {
+            found = t.get(i + 1..);
+        }
+        i += 1 + span(&t[i + 1]);
+    }
+    found
+}
+
+fn lookup<'a, 't>(t: &'a [Node<'t>], field: &str) -> Option<&'a [Node<'t>]> {
+    member(t, field).or_else(|| {
+        if !field.contains('.') {
+            return None;
+        }
+        field.split('.').try_fold(t, member)
+    })
+}
+
+/// A string that `render` shows as the f64 with these bits.
+const MARK: &str = r"\u0000NUM";
+
+/// `line` with every number token beyond simd-json's range (an integer beyond 64 bits, a
+/// float beyond f64's) replaced by a marker string of the f64 `JSON.parse` gives it.
+fn widen(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let (mut i, mut in_str) = (0, false);
+    while let Some(&c) = line.get(i) {
+        let num = !in_str && (c == b'-' || c.is_ascii_digit());
+        let end = if num {
+            i + line[i..]
+                .iter()
+                .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                .count()
+        } else if in_str && c == b'\\' {
+            (i + 2).min(line.len())
+        } else {
+            i + 1
+        };
+        let tok = &line[i..end];
+        match num.then(|| beyond_range(tok)).flatten() {
+            Some(f) => out.extend(format!("\"{MARK}{:x}\"", f.to_bits()).bytes()),
+            None => out.extend_from_slice(tok),
+        }
+        in_str ^= c == b'"';
+        i = end;
+    }
+    out
+}
+
+/// The f64 of a JSON number token that simd-json refuses for its range.
+fn beyond_range(tok: &[u8]) -> Option<f64> {
+    let t = std::str::from_utf8(tok).ok()?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let body = t.strip_prefix('-').unwrap_or(t);
+    let (mant, exp) = body.split_once(['e', 'E']).unwrap_or((body, ""));
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, "0"));
+    let exp_ok = exp.is_empty() || digits(exp.trim_start_matches(['+', '-']));
+    let int_ok = digits(int) && (int == "0" || !int.starts_with('0'));
+    if !(int_ok && digits(frac) && exp_ok && !exp.starts_with("+-") && !exp.starts_with("-+")) {
+        return None;
+    }
+    let f: f64 = t.parse().ok()?;
+    let integer = !t.contains(['.', 'e', 'E']);
+    let fits = t.parse::<u64>().is_ok() || t.parse::<i64>().is_ok();
+    ((integer && !fits) || !f.is_finite()).then_some(f)
 }
 
 struct Ours {
@@ -99,6 +173,9 @@ impl Ours {
             slots: &mut slots,
             prio: &mut prio,
             key: &mut self.key,
+            seen: &mut vec![false; self.trie.n_nodes()],
+            dups: &mut Vec::new(),
+            reject_dups: false,
         };
         match read_record(text, 1, &self.trie, out, &mut self.tpl).map_err(|_| ())? {
             Read::NotObject => return Ok(None),
@@ -119,8 +196,7 @@ impl Ours {
 
 fn check(fields: &[&str], lines: &[Vec<u8>]) -> usize {
     let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
-    let trie = FieldTrie::new(&fields);
-    let enabled = trie.disjoint;
+    let enabled = FieldTrie::new(&fields).disjoint;
     let mut ours = Ours {
         trie: FieldTrie::new(&fields),
         tpl: Templates::new(enabled),
@@ -131,7 +207,7 @@ fn check(fields: &[&str], lines: &[Vec<u8>]) -> usize {
     for line in lines {
         // Keep trying shapes on every record, however many mutants failed to fit.
         ours.tpl.misses = 0;
-        let want = oracle(line, &trie);
+        let want = oracle(line, &fields);
         let got = ours.read(line);
         assert_eq!(got, want, "record {:?}", String::from_utf8_lossy(line));
         accepted += usize::from(matches!(want, Ok(Some(_))));
@@ -245,6 +321,12 @@ fn agrees_on_edge_cases() {
         "{\"id\":123456789012345678}",
         "{\"id\":1234567890123456789}",
         "{\"id\":-1234567890123456789}",
+        "{\"id\":123456789012345678901234567890,\"amount\":-1e400,\"x\":[1e999]}",
+        "{\"card\":{\"bin\":\"1\",\"country\":\"CA\"},\"card\":{\"bin\":\"2\"}}",
+        "{\"card\":{\"bin\":\"1\"},\"card\":{}}",
+        "{\"card\":{\"bin\":\"1\"},\"card\":5,\"id\":1,\"id\":{}}",
+        "{\"a.b\":1,\"a\":{\"b\":2},\"a\":{\"b\":3},\"a.b\":4}",
+        "{\"merchant\":{\"risk\":{\"score\":1}},\"merchant\":{\"mcc\":\"1\",\"risk\":{}}}",
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -254,4 +336,48 @@ fn agrees_on_edge_cases() {
     lines.push(format!("{{\"id\":1{}}}", "0".repeat(400)).into_bytes());
     lines.push(format!("{{\"id\":1{}.5}}", "0".repeat(400)).into_bytes());
     check(FIELDS, &lines);
+}
+
+/// The repeated keys a record names, and the record refused instead when asked.
+fn dups(line: &str, fields: &[&str], reject: bool) -> (Result<Read, Malformed>, Vec<String>) {
+    let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+    let trie = FieldTrie::new(&fields);
+    let n = trie.n_slots;
+    let (mut tape, mut fixups, mut esc, mut key) =
+        (Vec::new(), Vec::new(), String::new(), String::new());
+    let (mut slots, mut prio, mut found) = (vec![MISSING; n], vec![0u8; n], Vec::new());
+    let out = Out {
+        tape: &mut tape,
+        fixups: &mut fixups,
+        esc: &mut esc,
+        slots: &mut slots,
+        prio: &mut prio,
+        key: &mut key,
+        seen: &mut vec![false; trie.n_nodes()],
+        dups: &mut found,
+        reject_dups: reject,
+    };
+    let got = read_record(line, 1, &trie, out, &mut Templates::new(true));
+    (got, found)
+}
+
+#[test]
+fn repeated_keys_are_named_or_refuse_the_record() {
+    let fields = ["amount", "card.bin", "a.b"];
+    let line = r#"{"amount":5,"x":1,"x":2,"amount":20000,"card":{"bin":"1"},"card":{"bin":"2","bin":"3"}}"#;
+    let (got, found) = dups(line, &fields, false);
+    assert_eq!(got, Ok(Read::Object));
+    // Keys no rule reads are not tracked.
+    assert_eq!(found, ["amount", "card", "card.bin"]);
+    let (got, found) = dups(line, &fields, true);
+    assert_eq!(
+        got,
+        Err(Malformed {
+            at: 24,
+            what: DUPLICATE_KEY
+        })
+    );
+    assert_eq!(found, ["amount"]);
+    let (got, found) = dups(r#"{"a\u002eb":1,"a.b":2,"a":{"b":1}}"#, &fields, false);
+    assert_eq!((got, found), (Ok(Read::Object), vec!["a.b".to_string()]));
 }

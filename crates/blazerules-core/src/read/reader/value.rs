@@ -86,7 +86,7 @@ impl<'p> Reader<'p, '_, '_> {
     /// The members or elements of the container just entered, up to and past `close`, each
     /// read by `item`: how many there were.
     #[inline]
-    fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> R) -> R<usize> {
+    pub(super) fn items(&mut self, close: u8, mut item: impl FnMut(&mut Self) -> R) -> R<usize> {
         if self.peek() == Some(close) {
             self.i += 1;
             return Ok(0);
@@ -111,6 +111,11 @@ impl<'p> Reader<'p, '_, '_> {
                 .key_at(n, self.out.key.as_bytes(), 0, len as usize),
             Some(n) => self.trie.key_at(n, self.s, at as usize, len as usize),
         };
+        if let (Some(n), Some((slot, child))) = (node, hit) {
+            if self.repeated(slot, child) {
+                self.duplicate(n, child, (at, len, escaped))?;
+            }
+        }
         if keep {
             let at = if escaped {
                 let a = self.out.esc.len() as u32;
@@ -140,6 +145,43 @@ impl<'p> Reader<'p, '_, '_> {
         self.step(hit)
     }
 
+    /// A key of the trie seen before in this object: its slot filled at its own priority, or
+    /// the node it leads to seen (and now marked seen).
+    #[inline]
+    fn repeated(&mut self, slot: Option<(u32, u8)>, child: Option<usize>) -> bool {
+        let again = slot.is_some_and(|(s, p)| self.out.prio.get(s as usize) == Some(&p));
+        match child.and_then(|c| self.out.seen.get_mut(c)) {
+            Some(seen) => std::mem::replace(seen, true) || again,
+            None => again,
+        }
+    }
+
+    /// A repeated key (`at`, `len`, escaped: as `key` gives it) of an object at trie `node`:
+    /// noted, and what its earlier value filled below it is forgotten (the last wins), or
+    /// the record refused.
+    #[cold]
+    fn duplicate(&mut self, node: usize, child: Option<usize>, key: (u32, u32, bool)) -> R {
+        let (at, len, escaped) = key;
+        let text = if escaped {
+            self.out.key.clone()
+        } else {
+            self.t
+                .get(at as usize..(at + len) as usize)
+                .unwrap_or_default()
+                .to_string()
+        };
+        self.out.dups.push(self.trie.key_path(node, &text));
+        if self.out.reject_dups {
+            return Err(self.err_at(at.saturating_sub(1) as usize, super::DUPLICATE_KEY));
+        }
+        self.dup = true;
+        if let Some(c) = child {
+            let out = &mut self.out;
+            self.trie.forget(c, out.slots, out.prio, out.seen);
+        }
+        Ok(())
+    }
+
     /// A value that is one step of the record's shape (when learning one).
     fn step(&mut self, hit: Option<Hit>) -> R {
         let Some(mut steps) = self.rec.take() else {
@@ -159,13 +201,13 @@ impl<'p> Reader<'p, '_, '_> {
     }
 
     /// The value of a key that `hit` says the rules read or not: a referenced field's value is
-    /// kept (first occurrence, literal dotted key over nested path, as `FieldTrie::walk`).
+    /// kept (a literal dotted key over the nested path; a repeated key: the last occurrence).
     #[inline]
     fn kept_or_checked(&mut self, hit: Option<Hit>, keep: bool) -> R {
         let Some((slot, child)) = hit else {
             return self.value(None, keep);
         };
-        let take = slot.filter(|&(s, p)| self.out.prio.get(s as usize).is_some_and(|&q| p > q));
+        let take = slot.filter(|&(s, p)| self.out.prio.get(s as usize).is_some_and(|&q| p >= q));
         let idx = self.out.tape.len();
         self.value(child, keep || take.is_some())?;
         if let Some((s, p)) = take {

@@ -85,9 +85,15 @@ impl Compiler<'_> {
 
     pub(super) fn set(&mut self, on: &On<'_, '_, '_>, f: FieldRef, mode: SetMode) -> Option<Test> {
         self.check(on, "set operators", CATEGORICAL);
-        let (v, _) = self.value_of(on.m, on.at)?;
+        let (v, key) = self.value_of(on.m, on.at)?;
         let items = match v {
             Value::Array(a) => a.iter().filter_map(scalar_text).collect(),
+            // A scalar `values:` would never match: refused (issue 13).
+            _ if key == "values" => {
+                let msg = "'values' must be a list";
+                self.err(ErrorCode::YamlSyntaxError, msg, on.at, key);
+                return None;
+            }
             _ => Vec::new(), // a scalar `value:` is an empty list (§2.1)
         };
         Some(Test::Set {
