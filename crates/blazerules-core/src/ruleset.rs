@@ -6,7 +6,8 @@ use crate::files::LookupLimits;
 use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
 use crate::rules::compile::{self, Cond};
-use crate::rules::{load, lookup};
+use crate::rules::load;
+use crate::rules::lookup::LookupScope;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -130,14 +131,8 @@ impl RuleSet {
         limits: &LookupLimits,
     ) -> Result<RuleSet, LoadError> {
         let mut problems = load::Problems::default();
-        let (doc, codes) = lookup::with_limits(base_dir, limits, || {
-            load::load_doc(doc, base_dir, &mut problems)
-        });
-        for p in &mut problems.list {
-            if let Some((_, code)) = codes.iter().find(|(m, _)| *m == p.message) {
-                p.code = *code;
-            }
-        }
+        let scope = LookupScope { base_dir, limits };
+        let doc = load::load_doc(doc, scope, &mut problems);
         let Some(doc) = doc else {
             return Err(LoadError {
                 problems: problems.list,

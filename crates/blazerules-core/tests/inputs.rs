@@ -164,10 +164,7 @@ fn json_array_elements_are_skipped_one_by_one() {
         .error_samples
         .iter()
         .all(|s| s.code == ErrorCode::MalformedJson));
-    assert_eq!(
-        r.error_samples[1].message,
-        "record is not a JSON object"
-    );
+    assert_eq!(r.error_samples[1].message, "record is not a JSON object");
     // A broken structure is refused whole, at row 0.
     for (bad, why) in [
         (

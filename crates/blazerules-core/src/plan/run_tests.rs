@@ -393,7 +393,12 @@ fn plan_matches_tree_on_files() {
 /// `eval::eval`.
 fn check(doc: &Value, texts: Vec<String>) -> Plan {
     let mut problems = Problems::default();
-    let d = load_doc(doc, std::path::Path::new("."), &mut problems).expect("loads");
+    let limits = crate::files::LookupLimits::default();
+    let scope = crate::rules::lookup::LookupScope {
+        base_dir: std::path::Path::new("."),
+        limits: &limits,
+    };
+    let d = load_doc(doc, scope, &mut problems).expect("loads");
     let (mut conds, fields) = {
         let mut c = Compiler::new(&d.hints, &d.lookups, &mut problems);
         let conds: Vec<Cond> = d

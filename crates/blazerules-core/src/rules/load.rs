@@ -2,7 +2,7 @@
 //! Conditions are compiled by `compile`; every problem is collected with its document path.
 
 use crate::error::{ErrorCode, RuleError};
-use crate::rules::lookup::{self, LookupKind, LookupSet};
+use crate::rules::lookup::{self, LookupKind, LookupScope, LookupSet};
 use crate::rules::scalar::{as_bool, as_f64, as_i64, scalar_text};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -243,7 +243,12 @@ fn parse_hints(v: &Value, path: &str, p: &mut Problems) -> HashMap<String, Hint>
     out
 }
 
-fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String, Arc<LookupSet>> {
+fn parse_lookups(
+    v: &Value,
+    scope: LookupScope<'_>,
+    p: &mut Problems,
+) -> HashMap<String, Arc<LookupSet>> {
+    let base_dir = scope.base_dir;
     let mut out = HashMap::new();
     let Some(m) = v.as_object() else {
         if !v.is_null() {
@@ -288,16 +293,11 @@ fn parse_lookups(v: &Value, base_dir: &Path, p: &mut Problems) -> HashMap<String
             );
             continue;
         }
-        match lookup::load(LookupKind::parse(&ty), &full) {
+        match lookup::load(LookupKind::parse(&ty), &full, scope) {
             Ok(set) => {
                 out.insert(name.clone(), Arc::new(set));
             }
-            Err(msg) => p.add(
-                ErrorCode::MissingRequiredField,
-                msg,
-                None,
-                &format!("{path}.path"),
-            ),
+            Err((code, msg)) => p.add(code, msg, None, &format!("{path}.path")),
         }
     }
     out
@@ -308,7 +308,8 @@ fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Reads the document's metadata and enabled rules.
-pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option<Doc> {
+/// The rules document `doc` as rules, reading its lookups within `scope`.
+pub(crate) fn load_doc(doc: &Value, scope: LookupScope<'_>, p: &mut Problems) -> Option<Doc> {
     let Some(top) = doc.as_object() else {
         p.add(
             ErrorCode::YamlSyntaxError,
@@ -332,7 +333,7 @@ pub(crate) fn load_doc(doc: &Value, base_dir: &Path, p: &mut Problems) -> Option
     };
     let lookups = top
         .get("lookups")
-        .map(|v| parse_lookups(v, base_dir, p))
+        .map(|v| parse_lookups(v, scope, p))
         .unwrap_or_default();
     let (default_label, precedence) = decisions(top, p);
     let rules = parse_rules(top, ruleset, p);

@@ -1,8 +1,7 @@
 //! Lookup sets loaded from CSV files (rules-reference §1.3).
 
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::ErrorCode;
 use crate::files::{read_limited, LookupLimits};
@@ -183,74 +182,52 @@ fn leading_int(s: &str) -> Option<i64> {
     s[..end].parse::<i64>().ok()
 }
 
-/// The limits lookups are read under while a document loads, and the code of each refusal.
-struct Scope {
-    base_dir: PathBuf,
-    limits: LookupLimits,
-    /// (message, code) of each refusal that is not MISSING_REQUIRED_FIELD.
-    codes: Vec<(String, ErrorCode)>,
+/// Where lookup files may be read from while a document loads: confined to `base_dir` and
+/// `limits.roots` (symlinks and `..` resolved), each at most `limits.max_bytes`.
+#[derive(Clone, Copy)]
+pub(crate) struct LookupScope<'a> {
+    pub base_dir: &'a Path,
+    pub limits: &'a LookupLimits,
 }
 
-thread_local! {
-    static SCOPE: RefCell<Option<Scope>> = const { RefCell::new(None) };
-}
+/// A lookup problem: its code and message.
+pub(crate) type LookupError = (ErrorCode, String);
 
-/// Runs `f` (a document's load) with lookups confined to `base_dir` and `limits.roots` and
-/// bounded by `limits.max_bytes`; returns its result and the code of each lookup refusal by
-/// its message. (The loader reports every lookup problem as MISSING_REQUIRED_FIELD; the caller
-/// puts the right code back with these.) Outside a scope, lookups are read unconfined.
-pub(crate) fn with_limits<T>(
-    base_dir: &Path,
-    limits: &LookupLimits,
-    f: impl FnOnce() -> T,
-) -> (T, Vec<(String, ErrorCode)>) {
-    let scope = Scope {
-        base_dir: base_dir.to_path_buf(),
-        limits: limits.clone(),
-        codes: Vec::new(),
-    };
-    let outer = SCOPE.with(|s| s.borrow_mut().replace(scope));
-    let out = f();
-    let codes = SCOPE.with(|s| std::mem::replace(&mut *s.borrow_mut(), outer));
-    (out, codes.map(|s| s.codes).unwrap_or_default())
-}
-
-/// Reads a lookup file under the current scope's limits: inside the roots first (a file
-/// outside them is refused before anything about it is read), then a regular file, bounded.
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    let refuse = |code: ErrorCode, message: String| {
-        SCOPE.with(|s| {
-            if let Some(scope) = s.borrow_mut().as_mut() {
-                scope.codes.push((message.clone(), code));
-            }
-        });
-        message
-    };
-    let (allowed, max) = SCOPE.with(|s| match s.borrow().as_ref() {
-        Some(sc) => (sc.limits.allows(&sc.base_dir, path), sc.limits.max_bytes),
-        None => (true, LookupLimits::default().max_bytes),
-    });
-    if !allowed {
+/// Reads a lookup file within `scope`: inside the roots first (a file outside them is
+/// refused before anything about it is read), then a regular file, bounded.
+fn read(path: &Path, scope: LookupScope<'_>) -> Result<Vec<u8>, LookupError> {
+    if !scope.limits.allows(scope.base_dir, path) {
         let msg = format!(
             "lookup file {} is outside the rules file's directory and every lookupRoots entry",
             path.display()
         );
-        return Err(refuse(ErrorCode::LookupOutsideRoots, msg));
+        return Err((ErrorCode::LookupOutsideRoots, msg));
     }
+    let max = scope.limits.max_bytes;
     read_limited(path, max, "lookup file", "maxLookupFileBytes").map_err(|e| {
         if e.not_found {
-            format!("lookup file not found: {}", path.display())
+            let msg = format!("lookup file not found: {}", path.display());
+            (ErrorCode::MissingRequiredField, msg)
         } else {
-            refuse(e.code, e.message)
+            (e.code, e.message)
         }
     })
 }
 
-/// Loads a lookup file. Errors are messages (MISSING_REQUIRED_FIELD unless `with_limits`
-/// gives another code).
-pub(crate) fn load(kind: LookupKind, path: &Path) -> Result<LookupSet, String> {
-    let text = read(path)?;
-    let text = String::from_utf8_lossy(&text);
+/// Loads a lookup file within `scope`. A file that cannot be read has the code of why; a
+/// file that is not a lookup is MISSING_REQUIRED_FIELD.
+pub(crate) fn load(
+    kind: LookupKind,
+    path: &Path,
+    scope: LookupScope<'_>,
+) -> Result<LookupSet, LookupError> {
+    let text = read(path, scope)?;
+    parse(kind, path, &text).map_err(|m| (ErrorCode::MissingRequiredField, m))
+}
+
+/// The set a lookup file's bytes hold.
+fn parse(kind: LookupKind, path: &Path, text: &[u8]) -> Result<LookupSet, String> {
+    let text = String::from_utf8_lossy(text);
     let mut lines = text.lines();
     let header = match lines.next() {
         Some(h) if !h.trim().is_empty() || text.len() > h.len() => h,
