@@ -25,6 +25,11 @@ const MAX_FLOW_DEPTH = 512;
 /** Compact block sequences on one line (`- - - x`) deeper than this are rejected too. */
 const MAX_COMPACT_DEPTH = 512;
 
+/** The problem of text nested deeper than the YAML parser is safe with, at line:column. */
+function tooDeep(line: number, column: number): RulesProblem {
+  return { code: 'YAML_SYNTAX_ERROR', message: 'document nesting too deep', path: '', line, column };
+}
+
 /** A YAML_SYNTAX_ERROR if the text nests too deep for the YAML parser to be safe. */
 function depthProblem(text: string): RulesProblem | undefined {
   let depth = 0;
@@ -44,13 +49,7 @@ function depthProblem(text: string): RulesProblem | undefined {
     if (atLineStart) {
       if (c === 45 /* - */ && (text.charCodeAt(i + 1) === 32 || text.charCodeAt(i + 1) === 9)) {
         if (++compact > MAX_COMPACT_DEPTH) {
-          return {
-            code: 'YAML_SYNTAX_ERROR',
-            message: 'document nesting too deep',
-            path: '',
-            line,
-            column: i - lineStart + 1,
-          };
+          return tooDeep(line, i - lineStart + 1);
         }
         continue;
       }
@@ -58,13 +57,7 @@ function depthProblem(text: string): RulesProblem | undefined {
     }
     if (c === 91 /* [ */ || c === 123 /* { */) {
       if (++depth > MAX_FLOW_DEPTH) {
-        return {
-          code: 'YAML_SYNTAX_ERROR',
-          message: 'document nesting too deep',
-          path: '',
-          line,
-          column: i - lineStart + 1,
-        };
+        return tooDeep(line, i - lineStart + 1);
       }
     } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) {
       depth--;
