@@ -12,10 +12,14 @@
  *   bash scripts/diff/regen.sh
  */
 import test from 'ava';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { RuleEngine } from '../src/index';
+import type { BatchResult } from '../src/index';
+import { DIFF_RULES, diffRecords } from './helpers/hostile-diff';
+import type { DiffRecord } from './helpers/hostile-diff';
 
 const FIXTURES = join(__dirname, 'fixtures', 'diff');
 const SCORE_TOLERANCE = 1e-9;
@@ -145,3 +149,157 @@ for (const name of caseDirs) {
     }
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 13: records with huge numbers and repeated keys (generated: helpers/hostile-diff.ts),
+// record by record against BlazeRules 0.5.4's answers in fixtures/diff-hostile/expected.json.
+// With scripts/diff/.venv present the wheel is asked again and must still give those answers;
+// BLAZERULES_WRITE_DIFF=1 rewrites the file from it (after a change to the generator).
+
+const HOSTILE_FIXTURE = join(FIXTURES, '..', 'diff-hostile', 'expected.json');
+const WHEEL_PYTHON = join(__dirname, '..', 'scripts', 'diff', '.venv', 'bin', 'python');
+const WHEEL_SCRIPT = join(__dirname, '..', 'scripts', 'diff', 'hostile_reference.py');
+
+/** One record's answer from the wheel (`skipped` if it did not decide it). */
+interface WheelAnswer {
+  decision?: string;
+  score?: number;
+  risk_band?: string;
+  winning_rule_id?: string;
+  matched?: boolean;
+  skipped?: boolean;
+}
+
+interface HostileFixture {
+  reference: string;
+  rules: string;
+  records: (DiffRecord & { wheel: { line: WheelAnswer; twin: WheelAnswer; first: WheelAnswer } })[];
+}
+
+/** The wheel's answers for `lines`, each alone in a fresh engine; undefined without the venv. */
+function askWheel(lines: string[]): { version: string; answers: WheelAnswer[] } | undefined {
+  if (!existsSync(WHEEL_PYTHON)) return undefined;
+  const run = spawnSync(WHEEL_PYTHON, [WHEEL_SCRIPT], {
+    input: JSON.stringify({ rules: DIFF_RULES, records: lines }),
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  if (run.status !== 0) throw new Error(`${WHEEL_SCRIPT}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { version: string; answers: WheelAnswer[] };
+}
+
+/** The fixture the generator's records call for, from the wheel's answers. */
+function hostileFixture(records: DiffRecord[], wheel: { version: string; answers: WheelAnswer[] }): HostileFixture {
+  const at = (i: number): WheelAnswer => wheel.answers[i] ?? { skipped: true };
+  return {
+    reference: `blazerules ${wheel.version}`,
+    rules: DIFF_RULES,
+    records: records.map((r, i) => ({ ...r, wheel: { line: at(3 * i), twin: at(3 * i + 1), first: at(3 * i + 2) } })),
+  };
+}
+
+const wheelLines = (records: DiffRecord[]) => records.flatMap((r) => [r.line, r.twin, r.first]);
+
+let hostile: HostileFixture | undefined;
+function readHostileFixture(): HostileFixture {
+  if (hostile !== undefined) return hostile;
+  const records = diffRecords();
+  if (process.env.BLAZERULES_WRITE_DIFF === '1') {
+    const wheel = askWheel(wheelLines(records));
+    if (wheel === undefined)
+      throw new Error(`BLAZERULES_WRITE_DIFF=1 needs ${WHEEL_PYTHON} (bash scripts/diff/regen.sh --help makes it)`);
+    mkdirSync(dirname(HOSTILE_FIXTURE), { recursive: true });
+    writeFileSync(HOSTILE_FIXTURE, `${JSON.stringify(hostileFixture(records, wheel), null, 1)}\n`);
+  }
+  hostile = JSON.parse(readFileSync(HOSTILE_FIXTURE, 'utf8')) as HostileFixture;
+  return hostile;
+}
+
+/** Our record `i` as the wheel reports a record. */
+function ours(r: BatchResult, i: number): WheelAnswer {
+  return {
+    decision: r.decisions[i],
+    score: r.scores[i],
+    risk_band: r.riskBands[i],
+    winning_rule_id: r.winningRuleIds[i],
+    matched: r.matched[i] === 1,
+  };
+}
+
+/** What differs between two answers ('' when they agree). */
+function difference(a: WheelAnswer, b: WheelAnswer): string {
+  if (a.skipped || b.skipped)
+    return a.skipped && b.skipped ? '' : `skipped ${Boolean(a.skipped)} != ${Boolean(b.skipped)}`;
+  const bad: string[] = [];
+  for (const k of ['decision', 'risk_band', 'winning_rule_id', 'matched'] as const)
+    if (a[k] !== b[k]) bad.push(`${k} ${JSON.stringify(a[k])} != ${JSON.stringify(b[k])}`);
+  if (Math.abs((a.score ?? Number.NaN) - (b.score ?? Number.NaN)) > SCORE_TOLERANCE)
+    bad.push(`score ${a.score} != ${b.score}`);
+  return bad.join('; ');
+}
+
+test('hostile differential: the records and the wheel answers committed are current', (t) => {
+  const fixture = readHostileFixture();
+  const records = diffRecords();
+  t.true(records.length >= 100, `${records.length} records`);
+  t.is(fixture.rules, DIFF_RULES, 'rules: regenerate with BLAZERULES_WRITE_DIFF=1');
+  t.deepEqual(
+    fixture.records.map(({ wheel: _, ...r }) => r),
+    records,
+    'records: regenerate with BLAZERULES_WRITE_DIFF=1',
+  );
+  const wheel = askWheel(wheelLines(records));
+  if (wheel === undefined) {
+    t.log(`${WHEEL_PYTHON} missing: the committed answers of ${fixture.reference} are used as they are`);
+    return;
+  }
+  t.deepEqual(hostileFixture(records, wheel), fixture, 'the wheel answers as committed');
+});
+
+test('hostile differential: huge numbers and repeated keys decided as documented; the wheel agrees elsewhere', async (t) => {
+  const fixture = readHostileFixture();
+  const engine = new RuleEngine();
+  engine.loadRulesFromString(DIFF_RULES);
+  const r = await engine.evaluateNdjson(fixture.records.map((x) => x.line).join('\n'));
+  t.is(r.messagesSkipped, 0, 'a record is never skipped for a number or a repeated key');
+  t.is(r.nRecords, fixture.records.length);
+  const undocumented: string[] = [];
+  let documented = 0;
+  for (const [i, rec] of fixture.records.entries()) {
+    const mine = ours(r, i);
+    const vsWheel = difference(mine, rec.wheel.line);
+    if (rec.differences.length === 0) {
+      if (vsWheel !== '') undocumented.push(`${rec.name}: ${vsWheel}\n    ${rec.line}`);
+      continue;
+    }
+    // A documented difference: we decide as the wheel decides the record's meaning to us
+    // (whether or not the wheel happens to decide the record itself the same way).
+    if (vsWheel !== '') documented++;
+    t.is(
+      difference(mine, rec.wheel.twin),
+      '',
+      `${rec.name} (${rec.differences.join(', ')}): as the wheel decides ${rec.twin}`,
+    );
+  }
+  t.deepEqual(undocumented, [], 'differences from the wheel that docs/compatibility.md does not list');
+  t.log(
+    `${fixture.records.length} records: ${fixture.records.length - documented} decided as the wheel decides them, ${documented} differently as documented`,
+  );
+});
+
+test('hostile differential: the wheel keeps the first of a repeated key, as docs/compatibility.md says', (t) => {
+  const fixture = readHostileFixture();
+  // Where the first `card` lacks `limit`, the wheel reads it from the second one (it looks the
+  // nested name up in each occurrence); "the first occurrence wins" holds for the values.
+  const objectLookups = new Set(['repeated key: card gains limit']);
+  const repeated = fixture.records.filter(
+    (r) =>
+      r.differences.includes('repeated key') && !r.differences.includes('escaped key') && !objectLookups.has(r.name),
+  );
+  t.true(repeated.length >= 10);
+  for (const rec of repeated) t.is(difference(rec.wheel.line, rec.wheel.first), '', `${rec.name}: ${rec.line}`);
+  for (const name of objectLookups) {
+    const rec = fixture.records.find((r) => r.name === name);
+    t.not(difference(rec?.wheel.line ?? {}, rec?.wheel.first ?? {}), '', `${name}: the second object's field is read`);
+  }
+});
