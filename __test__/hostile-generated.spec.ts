@@ -255,6 +255,63 @@ for (const c of CASES) {
   });
 }
 
+/** JSON arrays whose structure is hostile: each element skipped alone (its index the row), or
+ * the whole array refused as one row when its structure is broken (README "Limits"). */
+const ARRAYS: [string, string, string[]][] = [
+  ['a trailing comma', '[{"amount":20000},]', ['decided BLOCK', 'skipped MALFORMED_JSON']],
+  ['a leading comma', '[,{"amount":20000}]', ['skipped MALFORMED_JSON', 'decided BLOCK']],
+  ['two commas', '[{"amount":1},,{"amount":20000}]', ['decided APPROVE', 'skipped MALFORMED_JSON', 'decided BLOCK']],
+  ['two elements without a comma', '[{"amount":1}{"amount":2}]', ['skipped MALFORMED_JSON']],
+  ['brackets inside strings', '[{"amount":20000,"s":"]"},{"t":"[{","amount":1}]', ['decided BLOCK', 'decided APPROVE']],
+  ['a CRLF before the bracket', '[{"amount":20000}\r\n]', ['decided BLOCK']],
+  [
+    'an element nested 2000 deep',
+    `[${'['.repeat(2000)}${']'.repeat(2000)},{"amount":20000}]`,
+    ['skipped MALFORMED_JSON', 'decided BLOCK'],
+  ],
+  ['empty', '[]', []],
+  ['empty, with newlines', '\n[\n]\n', []],
+  [
+    'bytes after the array',
+    '[{"amount":20000}] x',
+    ['skipped MALFORMED_JSON: malformed json array: bytes after the closing bracket'],
+  ],
+  [
+    'a bracket too many',
+    '[{"amount":20000}]]',
+    ['skipped MALFORMED_JSON: malformed json array: bytes after the closing bracket'],
+  ],
+  ['not closed', '[{"amount":20000}', ['skipped MALFORMED_JSON: malformed json array: the array is not closed']],
+  [
+    'an object not closed',
+    '[{"amount":20000,]',
+    ['skipped MALFORMED_JSON: malformed json array: the array is not closed'],
+  ],
+  ['a BOM before the array', '\ufeff[{"amount":20000}]', ['skipped MALFORMED_JSON: malformed json array']],
+  ['nothing', '', ['skipped MALFORMED_JSON: malformed json array']],
+  ['only spaces', '   ', ['skipped MALFORMED_JSON: malformed json array']],
+  ['an object', '{"amount":20000}', ['skipped MALFORMED_JSON: json-array input must be a top-level array']],
+  ['null', 'null', ['skipped MALFORMED_JSON: json-array input must be a top-level array']],
+];
+
+test('evaluateJsonArray: hostile array structure, each element or the whole array accounted for', async (t) => {
+  const e = engine();
+  for (const [name, payload, want] of ARRAYS) {
+    const got = outcomes(await e.evaluateJsonArray(payload));
+    const rows = [...got.byRow.keys()].sort((a, b) => a - b);
+    t.deepEqual(rows, [...want.keys()], `${name}: rows`);
+    const shown = rows.map((row) => {
+      const o = got.byRow.get(row);
+      // A whole-array refusal is told by its message.
+      const message = got.messages.get(row) ?? '';
+      const whole = message.startsWith('malformed json array') || message.startsWith('json-array');
+      return whole ? `${show(o)}: ${message}` : show(o);
+    });
+    t.deepEqual(shown, want, name);
+    t.is(got.result.messagesProcessed, want.length, `${name}: messagesProcessed`);
+  }
+});
+
 // ------------------------------------------------------------------------------ the CLI
 
 interface DecisionLine {
