@@ -16,7 +16,8 @@
 // --stream (only the Kafka stream benchmark, benchmarks/stream/run.mjs: updates its section of
 // the results file), --no-stream (everything but it), --baseline DIR (another built checkout of
 // this repository: the blazerules measurements and the runStream loops run for both, alternately,
-// and a "Baseline vs current" table gives the ratios).
+// and a "Baseline vs current" table gives the ratios), --hostile (only the peak memory of the
+// worst hostile inputs, benchmarks/hostile-memory.mjs: updates its section), --no-hostile.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,6 +45,8 @@ const NO_PY = argv.includes('--no-python');
 const NO_COMP = argv.includes('--no-competitors');
 const STREAM_ONLY = argv.includes('--stream');
 const NO_STREAM = argv.includes('--no-stream');
+const HOSTILE_ONLY = argv.includes('--hostile');
+const NO_HOSTILE = argv.includes('--no-hostile');
 const OUT = argValue('out') ? path.resolve(argValue('out')) : path.join(HERE, 'RESULTS.md');
 // the package to benchmark: the repository root (its package.json `main`, i.e. dist/), or
 // BLAZERULES_BENCH_PACKAGE=/path/to/another/build; --baseline DIR: a second one to compare with
@@ -522,13 +525,32 @@ async function streamSection() {
   }
 }
 
-function writeResults(streamMd) {
-  const md = report(results) + (streamMd ? `\n${streamMd}` : '');
+/** The worst hostile inputs' peak memory (benchmarks/hostile-memory.mjs): its own section. */
+async function hostileSection() {
+  log('hostile input: peak memory (benchmarks/hostile-memory.mjs)');
+  try {
+    return (await (await import('./hostile-memory.mjs')).runHostileBenchmark({ log })).markdown;
+  } catch (err) {
+    return `## Hostile input: peak memory\n\nNot measured: ${errText(err).slice(0, 300)}\n`;
+  }
+}
+
+async function hostileOnly() {
+  const H = await import('./hostile-memory.mjs');
+  const { markdown } = await H.runHostileBenchmark({ log });
+  H.upsertHostileSection(OUT, markdown);
+  console.log(markdown);
+  log(`wrote the hostile input section of ${path.relative(process.cwd(), OUT)}`);
+}
+
+function writeResults(streamMd, hostileMd) {
+  const md = report(results) + (streamMd ? `\n${streamMd}` : '') + (hostileMd ? `\n${hostileMd}` : '');
   fs.writeFileSync(OUT, md);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'last-run.json'), JSON.stringify(results, null, 2));
   console.log(md.replace(/<details>[\s\S]*?<\/details>\n?/g, '').replace(/^## How the competitors[\s\S]*$/m, ''));
   if (streamMd) console.log(streamMd);
+  if (hostileMd) console.log(hostileMd);
   log(
     `wrote ${path.relative(process.cwd(), OUT)} (raw numbers: ${path.relative(process.cwd(), path.join(DATA_DIR, 'last-run.json'))}) in ${results.elapsedSec.toFixed(0)} s`,
   );
@@ -544,6 +566,7 @@ async function streamOnly() {
 
 async function main() {
   if (STREAM_ONLY) return streamOnly();
+  if (HOSTILE_ONLY) return hostileOnly();
   const ctx = await setup();
   await verifySection(ctx);
   await engineSection(ctx);
@@ -557,7 +580,7 @@ async function main() {
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-  writeResults(NO_STREAM ? '' : await streamSection());
+  writeResults(NO_STREAM ? '' : await streamSection(), NO_HOSTILE ? '' : await hostileSection());
 }
 
 main().catch((e) => {
