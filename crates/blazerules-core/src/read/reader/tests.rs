@@ -147,7 +147,10 @@ fn surrogate_escape(s: &[u8]) -> Option<(usize, bool)> {
         u32::from_str_radix(h, 16).ok()
     };
     let hi = hex(2).filter(|_| s.starts_with(br"\u"))?;
-    let lo = |at: usize| s.get(at..at + 2) == Some(br"\u") && hex(at + 2).is_some_and(|l| (0xdc00..0xe000).contains(&l));
+    let lo = |at: usize| {
+        s.get(at..at + 2) == Some(br"\u")
+            && hex(at + 2).is_some_and(|l| (0xdc00..0xe000).contains(&l))
+    };
     match hi {
         0xd800..0xdc00 if lo(6) => Some((12, false)),
         0xd800..0xe000 => Some((6, true)),
