@@ -129,23 +129,25 @@ impl Reader<'_, '_, '_> {
     }
 
     /// A `\uXXXX` escape at `at`, or a surrogate pair: the character and the bytes used.
+    /// An unpaired surrogate reads as U+FFFD: JSON.parse and BlazeRules accept the record, and
+    /// refusing it would leave a valid record undecided (a Rust string cannot hold the
+    /// surrogate itself).
     fn codepoint(&mut self, at: usize) -> R<(char, usize)> {
         let hex = |from: usize| hex4(self.s.get(from..).unwrap_or_default());
         let Some(hi) = hex(at + 2) else {
             return Err(self.err_at(at, "invalid \\u escape"));
         };
-        if (0xdc00..0xe000).contains(&hi) {
-            return Err(self.err_at(at, "lone low surrogate in a \\u escape"));
-        }
         let (c, used) = if (0xd800..0xdc00).contains(&hi) {
             let lo = (self.s.get(at + 6..at + 8) == Some(b"\\u"))
                 .then(|| hex(at + 8))
                 .flatten()
                 .filter(|lo| (0xdc00..0xe000).contains(lo));
-            let Some(lo) = lo else {
-                return Err(self.err_at(at, "high surrogate without a low surrogate"));
-            };
-            ((((hi - 0xd800) << 10) | (lo - 0xdc00)) + 0x10000, 12)
+            match lo {
+                Some(lo) => ((((hi - 0xd800) << 10) | (lo - 0xdc00)) + 0x10000, 12),
+                None => (0xfffd, 6),
+            }
+        } else if (0xdc00..0xe000).contains(&hi) {
+            (0xfffd, 6)
         } else {
             (hi, 6)
         };

@@ -108,7 +108,8 @@ fn lookup<'a, 't>(t: &'a [Node<'t>], field: &str) -> Option<&'a [Node<'t>]> {
 const MARK: &str = r"\u0000NUM";
 
 /// `line` with every number token beyond simd-json's range (an integer beyond 64 bits, a
-/// float beyond f64's) replaced by a marker string of the f64 `JSON.parse` gives it.
+/// float beyond f64's) replaced by a marker string of the f64 `JSON.parse` gives it, and every
+/// unpaired surrogate escape by `\ufffd` (which simd-json refuses and we read as U+FFFD).
 fn widen(line: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(line.len());
     let (mut i, mut in_str) = (0, false);
@@ -120,19 +121,41 @@ fn widen(line: &[u8]) -> Vec<u8> {
                 .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
                 .count()
         } else if in_str && c == b'\\' {
-            (i + 2).min(line.len())
+            (i + surrogate_escape(&line[i..]).map_or(2, |(n, _)| n)).min(line.len())
         } else {
             i + 1
         };
         let tok = &line[i..end];
         match num.then(|| beyond_range(tok)).flatten() {
             Some(f) => out.extend(format!("\"{MARK}{:x}\"", f.to_bits()).bytes()),
+            None if in_str && surrogate_escape(tok).is_some_and(|(_, lone)| lone) => {
+                out.extend_from_slice(br"\ufffd")
+            }
             None => out.extend_from_slice(tok),
         }
         in_str ^= c == b'"';
         i = end;
     }
     out
+}
+
+/// A surrogate `\\uXXXX` escape at the start of `s`: its length (12 for a pair) and whether
+/// it is unpaired.
+fn surrogate_escape(s: &[u8]) -> Option<(usize, bool)> {
+    let hex = |from: usize| {
+        let h = std::str::from_utf8(s.get(from..from + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    let hi = hex(2).filter(|_| s.starts_with(br"\u"))?;
+    let lo = |at: usize| {
+        s.get(at..at + 2) == Some(br"\u")
+            && hex(at + 2).is_some_and(|l| (0xdc00..0xe000).contains(&l))
+    };
+    match hi {
+        0xd800..0xdc00 if lo(6) => Some((12, false)),
+        0xd800..0xe000 => Some((6, true)),
+        _ => None,
+    }
 }
 
 /// The f64 of a JSON number token that simd-json refuses for its range.
@@ -303,6 +326,11 @@ fn agrees_on_edge_cases() {
         "{\"id\":\"\\ud800\"}",
         "{\"id\":\"\\udc00\"}",
         "{\"id\":\"\\ud800\\u0041\"}",
+        "{\"id\":\"\\ud800\\udc00\"}",
+        "{\"id\":\"\\udc00\\ud800\"}",
+        "{\"id\":\"a\\ud800\\ud800b\"}",
+        "{\"\\ud800\":1,\"id\":\"\\udfff\"}",
+        "{\"id\":\"\\ud800\\u00\"}",
         "{\"id\":\"\\x\"}",
         "{\"id\":\"a\tb\"}",
         "{\"id\":tru}",
