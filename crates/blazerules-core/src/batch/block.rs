@@ -51,7 +51,7 @@ impl<'p> Block<'p> {
                 line.len(),
                 sink.max_record_bytes
             );
-            sink.bad(row, ErrorCode::RecordTooLarge, msg, Some(line.to_vec()));
+            sink.bad(row, ErrorCode::RecordTooLarge, msg, Some(line));
             return;
         }
         scratch.largest_record = scratch.largest_record.max(line.len());
@@ -131,7 +131,7 @@ impl<'p> Block<'p> {
                 Ok(t) => t,
                 Err(e) => {
                     let msg = format!("malformed json: at byte {}: invalid UTF-8", e.valid_up_to());
-                    sink.bad(row, ErrorCode::MalformedJson, msg, Some(line.to_vec()));
+                    sink.bad(row, ErrorCode::MalformedJson, msg, Some(line));
                     continue;
                 }
             };
@@ -175,7 +175,7 @@ impl<'p> Block<'p> {
             b.dups.clear();
             b.tape.truncate(mark);
             b.fixups.truncate(fixed);
-            sink.bad(row, code, bad, Some(line.to_vec()));
+            sink.bad(row, code, bad, Some(line));
         }
     }
 

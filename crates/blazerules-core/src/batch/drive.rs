@@ -140,12 +140,7 @@ fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut S
         Err(NOT_ARRAY) => not_array(payload),
         Err(reason) => reason,
     };
-    sink.bad(
-        0,
-        ErrorCode::MalformedJson,
-        refused.into(),
-        Some(payload.to_vec()),
-    );
+    sink.bad(0, ErrorCode::MalformedJson, refused.into(), Some(payload));
 }
 
 const NOT_ARRAY: &str = "json-array input must be a top-level array";

@@ -151,11 +151,13 @@ impl Sink {
         }
     }
 
-    pub fn bad(&mut self, row: u64, code: ErrorCode, message: String, record: Option<Vec<u8>>) {
+    /// Counts a skipped record. Its bytes are copied only when dead letters are kept: a
+    /// skipped 1 GiB line must not be held twice.
+    pub fn bad(&mut self, row: u64, code: ErrorCode, message: String, record: Option<&[u8]>) {
         self.skipped += 1;
         *self.error_counts.entry(code).or_insert(0) += 1;
         if self.keep_all_bad || self.bad.len() < self.max_samples {
-            let record = if self.keep_all_bad { record } else { None };
+            let record = record.filter(|_| self.keep_all_bad).map(<[u8]>::to_vec);
             self.bad.push(Bad {
                 row,
                 code,
