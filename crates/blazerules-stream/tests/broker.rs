@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use blazerules_core::RuleSet;
@@ -108,7 +109,7 @@ fn rows_dlq_and_commits_against_a_real_broker() {
         idle_timeout_ms: 20_000,
         ..StreamConfig::default()
     };
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
     let stats = run(&cfg, &cell, &stop, &mut |_| {}).expect("run");
     assert_eq!(stats.messages, 4);
     assert_eq!(stats.emitted, 3);
@@ -178,7 +179,8 @@ fn an_unreachable_broker_fails_in_bounded_time() {
         ..StreamConfig::default()
     };
     let t0 = Instant::now();
-    let err = run(&cfg, &cell, &AtomicBool::new(false), &mut |_| {}).expect_err("unreachable");
+    let stop = Arc::new(AtomicBool::new(false));
+    let err = run(&cfg, &cell, &stop, &mut |_| {}).expect_err("unreachable");
     assert_eq!(
         err.code,
         blazerules_stream::ErrorCode::BrokerUnreachable,
