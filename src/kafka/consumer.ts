@@ -531,7 +531,11 @@ export class KafkaConsumer {
     if (entry === undefined) return;
     entry.inFlight = false;
     const code = rdCode(err);
-    if (err && code !== undefined && UNAVAILABLE.has(code) && !entry.done) {
+    const failed = err !== undefined && err !== null && code !== RdCode.ERR__NO_OFFSET;
+    // During an outage any failure is the outage's: the commit is sent again, or reported
+    // as the outage once it outlasts the budget.
+    const unavailable = failed && ((code !== undefined && UNAVAILABLE.has(code)) || this.#outage.age() !== undefined);
+    if (unavailable && err && !entry.done) {
       this.#brokersDown(err);
       if (this.#outage.riding()) {
         setTimeout(() => this.#resend(entry), COMMIT_RETRY_MS).unref();
@@ -542,8 +546,20 @@ export class KafkaConsumer {
     if (entry.done) return;
     entry.done = true;
     clearTimeout(entry.timer);
-    if (err && code !== RdCode.ERR__NO_OFFSET) {
-      entry.reject(wrap('COMMIT_FAILED', `commit of ${describe(offsets ?? entry.offsets)} failed`, err));
+    const what = `the commit of ${describe(offsets ?? entry.offsets)}`;
+    if (unavailable) {
+      entry.reject(
+        new KafkaIOError(
+          'BROKER_DOWN',
+          `${this.#outage.describe(this.brokers)}: ${what} failed (its offsets stay pending)`,
+          {
+            kafkaCode: code,
+            cause: err,
+          },
+        ),
+      );
+    } else if (failed) {
+      entry.reject(wrap('COMMIT_FAILED', `${what} failed`, err));
     } else {
       this.#brokersUp();
       entry.resolve();

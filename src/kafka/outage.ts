@@ -10,8 +10,9 @@
  * report it.
  */
 
-/** How long outages may last before a client reports them (60 s unless set). */
-export const DEFAULT_OUTAGE_BUDGET_MS = 60_000;
+/** How long outages may last before a client reports them (unless set): 2 minutes, as Kafka's
+ * own `delivery.timeout.ms`. */
+export const DEFAULT_OUTAGE_BUDGET_MS = 120_000;
 
 /** librdkafka's statistics period the clients use to see an outage end (unless the user sets one). */
 export const STATS_INTERVAL_MS = 1000;

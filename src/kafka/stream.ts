@@ -51,7 +51,7 @@ export interface StreamRunConfig {
   commitOffsets?: boolean;
   /** Give up with BROKER_UNREACHABLE if the cluster cannot be reached at start (10000 ms). */
   connectTimeoutMs?: number;
-  /** Ride out a broker outage this long (60000 ms; 0: not at all), then fail with BROKER_OUTAGE. */
+  /** Ride out a broker outage this long (120000 ms; 0: not at all), then fail with BROKER_OUTAGE. */
   outageBudgetMs?: number;
 }
 

@@ -21,7 +21,7 @@ export interface KafkaConsumerOptions {
    * partitions (default 10000; fetching resumes when half of them were polled). */
   maxBufferedMessages?: number;
   /** How long a broker outage is waited out before polls and commits reject with
-   * BROKER_DOWN (default 60000; 0: at once). See docs/kafka.md, "Broker outages". */
+   * BROKER_DOWN (default 120000; 0: at once). See docs/kafka.md, "Broker outages". */
   outageBudgetMs?: number;
 }
 
@@ -32,7 +32,7 @@ export interface KafkaProducerOptions {
   /** How long connecting may take before BROKER_UNREACHABLE (default 10000). */
   connectTimeoutMs?: number;
   /** How long flush() waits past its timeout while the brokers are unreachable (default
-   * 60000; 0: not at all). See docs/kafka.md, "Broker outages". */
+   * 120000; 0: not at all). See docs/kafka.md, "Broker outages". */
   outageBudgetMs?: number;
 }
 

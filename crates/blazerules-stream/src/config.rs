@@ -81,7 +81,7 @@ impl Default for StreamConfig {
             commit_offsets: true,
             connect_timeout_ms: 10_000,
             stats_interval_ms: 1000,
-            outage_budget_ms: 60_000,
+            outage_budget_ms: 120_000,
         }
     }
 }

@@ -180,7 +180,7 @@ mod tests {
             ]
         );
         assert_eq!((cfg.batch_size, cfg.commit_offsets), (10, false));
-        assert_eq!(cfg.outage_budget_ms, 60_000);
+        assert_eq!(cfg.outage_budget_ms, 120_000);
         assert_eq!(cfg.output_mode, OutputMode::Enriched);
     }
 
