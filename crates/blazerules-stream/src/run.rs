@@ -118,21 +118,31 @@ impl Loop<'_> {
     }
 
     /// Reaches the cluster first, so an unreachable broker fails in bounded time; checks the
-    /// topics produced to; subscribes.
+    /// topics produced to; subscribes. A stop request meanwhile ends it (the loop then ends
+    /// at once, with nothing done).
     fn connect(&self) -> Result<(), StreamError> {
         let cfg = self.cfg;
-        if let Err(e) = self
-            .consumer
-            .client()
-            .fetch_metadata(None, Duration::from_millis(cfg.connect_timeout_ms))
-        {
-            return Err(StreamError::new(
-                ErrorCode::BrokerUnreachable,
-                format!(
-                    "cannot reach the Kafka cluster at {} within {} ms (connectTimeoutMs): {e}",
-                    cfg.brokers, cfg.connect_timeout_ms
-                ),
-            ));
+        let until = Instant::now() + Duration::from_millis(cfg.connect_timeout_ms);
+        let client = self.consumer.client();
+        // Asked in slices, so that a stop request is seen while the cluster does not answer.
+        while let Err(e) = client.fetch_metadata(
+            None,
+            until
+                .saturating_duration_since(Instant::now())
+                .min(SLICE * 5),
+        ) {
+            if self.shared.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            if Instant::now() >= until {
+                return Err(StreamError::new(
+                    ErrorCode::BrokerUnreachable,
+                    format!(
+                        "cannot reach the Kafka cluster at {} within {} ms (connectTimeoutMs): {e}",
+                        cfg.brokers, cfg.connect_timeout_ms
+                    ),
+                ));
+            }
         }
         self.check_topics()?;
         let topics: Vec<&str> = cfg.input_topics.iter().map(String::as_str).collect();
@@ -163,6 +173,9 @@ impl Loop<'_> {
         for (field, topic) in named {
             let Some(topic) = topic else { continue };
             while topic_missing(p, topic, timeout) {
+                if self.shared.stop.load(Ordering::SeqCst) {
+                    return Ok(());
+                }
                 if Instant::now() >= until {
                     return Err(StreamError::new(
                         ErrorCode::UnknownTopic,

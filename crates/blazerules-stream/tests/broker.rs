@@ -188,3 +188,29 @@ fn an_unreachable_broker_fails_in_bounded_time() {
     );
     assert!(t0.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn a_stop_request_ends_the_run_while_the_cluster_does_not_answer() {
+    let cell = RuleCell::new();
+    cell.set(rules("v1"));
+    let cfg = StreamConfig {
+        brokers: "127.0.0.1:1".into(),
+        group_id: "g".into(),
+        input_topics: vec!["t".into()],
+        output_mode: OutputMode::None,
+        connect_timeout_ms: 60_000,
+        ..StreamConfig::default()
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopper = stop.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopper.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let t0 = Instant::now();
+    let stats = run(&cfg, &cell, &stop, &mut |_| {}).expect("a stopped run");
+    let _ = t.join();
+    assert_eq!(stats.messages, 0);
+    // Well within connectTimeoutMs (60 s): flushTimeoutMs (5 s) is the bound of a stop.
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+}
