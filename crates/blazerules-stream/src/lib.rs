@@ -32,7 +32,7 @@
 //! returns within about `flush_timeout_ms` plus a few seconds, whatever the brokers do.
 //!
 //! Modules, in pipeline order: [`config`] (settings and their one validation), `run` (the
-//! loop), `consume` (polling a batch), `batch` (one batch: partitions, workers, produce,
+//! loop), `connect` (reaching the cluster, the output topics), `consume` (polling a batch), `batch` (one batch: partitions, workers, produce,
 //! queue), `evaluate` (a worker's share → records, via `blazerules_core::output`), `produce`
 //! (output and DLQ records to the producer), `inflight` (delivery reports, batches retired in
 //! order), `commit` (asynchronous, confirmed commits), `outage` (outages and their budget),
@@ -43,6 +43,7 @@ mod cell;
 mod clients;
 mod commit;
 pub mod config;
+mod connect;
 mod consume;
 mod error;
 mod evaluate;

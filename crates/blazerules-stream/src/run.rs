@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blazerules_core::error::ErrorCode;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::producer::{BaseProducer, Producer};
 
 use crate::batch::process_batch;
 use crate::cell::RuleCell;
 use crate::clients::{self, ConsumerCtx, ProducerCtx};
 use crate::commit;
-use crate::config::{OutputMode, StreamConfig};
+use crate::config::StreamConfig;
+use crate::connect::connect;
 use crate::consume::poll_batch;
 use crate::inflight::{self, Until};
 use crate::outage::{self, Outage};
@@ -24,13 +24,10 @@ use crate::StreamError;
 
 /// Longest single wait of the loop, so that a stop request, the stats and the outage budget
 /// are seen promptly.
-const SLICE: Duration = Duration::from_millis(100);
+pub(crate) const SLICE: Duration = Duration::from_millis(100);
 /// Time the final commit gets after the last delivery report, at least, or after a failure
 /// (bounded by `flushTimeoutMs`).
 const COMMIT_GRACE: Duration = Duration::from_secs(2);
-/// How long a missing output or DLQ topic is asked for (a broker creating topics on use has
-/// created it by then).
-const TOPIC_CHECK: Duration = Duration::from_secs(3);
 /// Time the consumer gets to leave the group before it finishes closing in the background.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -107,7 +104,7 @@ struct Loop<'a> {
 impl Loop<'_> {
     /// Connects, subscribes and runs the pipelined loop (see the crate doc).
     fn run(&mut self, on_stats: &mut dyn FnMut(&StreamStats)) -> Result<StreamStats, StreamError> {
-        self.connect()?;
+        connect(self.cfg, self.shared, self.consumer, self.producer)?;
         let result = self.cycle(on_stats);
         let result = self.finish(result, on_stats);
         self.sync();
@@ -115,80 +112,6 @@ impl Loop<'_> {
             on_stats(&self.stats);
             self.stats
         })
-    }
-
-    /// Reaches the cluster first, so an unreachable broker fails in bounded time; checks the
-    /// topics produced to; subscribes. A stop request meanwhile ends it (the loop then ends
-    /// at once, with nothing done).
-    fn connect(&self) -> Result<(), StreamError> {
-        let cfg = self.cfg;
-        let until = Instant::now() + Duration::from_millis(cfg.connect_timeout_ms);
-        let client = self.consumer.client();
-        // Asked in slices, so that a stop request is seen while the cluster does not answer.
-        while let Err(e) = client.fetch_metadata(
-            None,
-            until
-                .saturating_duration_since(Instant::now())
-                .min(SLICE * 5),
-        ) {
-            if self.shared.stop.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            if Instant::now() >= until {
-                return Err(StreamError::new(
-                    ErrorCode::BrokerUnreachable,
-                    format!(
-                        "cannot reach the Kafka cluster at {} within {} ms (connectTimeoutMs): {e}",
-                        cfg.brokers, cfg.connect_timeout_ms
-                    ),
-                ));
-            }
-        }
-        self.check_topics()?;
-        let topics: Vec<&str> = cfg.input_topics.iter().map(String::as_str).collect();
-        self.consumer
-            .subscribe(&topics)
-            .map_err(|e| StreamError::kafka(ErrorCode::ConsumeFailed, "subscribe", &e))
-    }
-
-    /// Fails (`UNKNOWN_TOPIC`, naming it) when the output or DLQ topic does not exist and
-    /// the brokers do not create it. The producer's metadata requests ask for the topic as
-    /// producing would (`allow.auto.create.topics`): a broker that creates topics on use
-    /// creates it, and the topic shows up in an answer moments later; so it is asked for again
-    /// for up to `TOPIC_CHECK` (bounded by `connect_timeout_ms`).
-    fn check_topics(&self) -> Result<(), StreamError> {
-        let (cfg, Some(p)) = (self.cfg, self.producer) else {
-            return Ok(());
-        };
-        let output = cfg
-            .output_topic
-            .as_deref()
-            .filter(|_| cfg.output_mode != OutputMode::None);
-        let named = [
-            ("outputTopic", output),
-            ("dlqTopic", cfg.dlq_topic.as_deref()),
-        ];
-        let timeout = Duration::from_millis(cfg.connect_timeout_ms);
-        let until = Instant::now() + timeout.min(TOPIC_CHECK);
-        for (field, topic) in named {
-            let Some(topic) = topic else { continue };
-            while topic_missing(p, topic, timeout) {
-                if self.shared.stop.load(Ordering::SeqCst) {
-                    return Ok(());
-                }
-                if Instant::now() >= until {
-                    return Err(StreamError::new(
-                        ErrorCode::UnknownTopic,
-                        format!(
-                            "{field} '{topic}' does not exist on {} and the brokers do not create topics on use: create it first",
-                            cfg.brokers
-                        ),
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        Ok(())
     }
 
     /// Batches until a stop condition or an error.
@@ -385,23 +308,6 @@ impl Loop<'_> {
         s.outage_ms = ms(outage);
         s.elapsed_ms = ms(self.started.elapsed());
     }
-}
-
-/// Whether the cluster says `topic` does not exist (other failures, such as a timeout, are
-/// left to producing, which reports them).
-fn topic_missing(p: &BaseProducer<ProducerCtx>, topic: &str, timeout: Duration) -> bool {
-    let Ok(md) = p.client().fetch_metadata(Some(topic), timeout) else {
-        return false;
-    };
-    md.topics().iter().any(|t| {
-        t.name() == topic
-            && t.error().map(RDKafkaErrorCode::from).is_some_and(|c| {
-                matches!(
-                    c,
-                    RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic
-                )
-            })
-    })
 }
 
 /// Closes the clients, bounded: the producer drops what it still holds (nothing the run
