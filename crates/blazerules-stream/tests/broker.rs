@@ -166,8 +166,8 @@ fn rows_dlq_and_commits_against_a_real_broker() {
     assert_eq!(stats.messages, 0);
 }
 
-#[test]
-fn an_unreachable_broker_fails_in_bounded_time() {
+/// A loop on an address where nothing listens.
+fn unreachable(connect_timeout_ms: u64) -> (StreamConfig, RuleCell) {
     let cell = RuleCell::new();
     cell.set(rules("v1"));
     let cfg = StreamConfig {
@@ -175,9 +175,15 @@ fn an_unreachable_broker_fails_in_bounded_time() {
         group_id: "g".into(),
         input_topics: vec!["t".into()],
         output_mode: OutputMode::None,
-        connect_timeout_ms: 1500,
+        connect_timeout_ms,
         ..StreamConfig::default()
     };
+    (cfg, cell)
+}
+
+#[test]
+fn an_unreachable_broker_fails_in_bounded_time() {
+    let (cfg, cell) = unreachable(1500);
     let t0 = Instant::now();
     let stop = Arc::new(AtomicBool::new(false));
     let err = run(&cfg, &cell, &stop, &mut |_| {}).expect_err("unreachable");
@@ -191,16 +197,7 @@ fn an_unreachable_broker_fails_in_bounded_time() {
 
 #[test]
 fn a_stop_request_ends_the_run_while_the_cluster_does_not_answer() {
-    let cell = RuleCell::new();
-    cell.set(rules("v1"));
-    let cfg = StreamConfig {
-        brokers: "127.0.0.1:1".into(),
-        group_id: "g".into(),
-        input_topics: vec!["t".into()],
-        output_mode: OutputMode::None,
-        connect_timeout_ms: 60_000,
-        ..StreamConfig::default()
-    };
+    let (cfg, cell) = unreachable(60_000);
     let stop = Arc::new(AtomicBool::new(false));
     let stopper = stop.clone();
     let t = std::thread::spawn(move || {
