@@ -112,14 +112,16 @@ test('flush resolves false when a delivery fails, and true again afterwards', as
 
 test('broker down mid-poll: the poll rejects with BROKER_DOWN; after a restart the consumer carries on', async (t) => {
   const broker = await PrivateBroker.up();
+  // outageBudgetMs 0: the outage is reported at once (stream-outage.spec.ts rides one out).
   const consumer = new KafkaConsumer({
     brokers: broker.address,
     groupId: uniqueName('g'),
     topics: [uniqueName('down')],
     conf: FAST_GROUP,
+    outageBudgetMs: 0,
   });
   const topic = consumer.topics[0] as string;
-  const producer = new KafkaProducer({ brokers: broker.address });
+  const producer = new KafkaProducer({ brokers: broker.address, outageBudgetMs: 0 });
   try {
     await createTopics(broker.address, [[topic, 1]]);
     producer.produce(topic, '{"n":1}');

@@ -1,5 +1,6 @@
 /** `blazerules stream kafka`: the native runStream loop until SIGINT/SIGTERM or a limit; prints
- * the stats (snake_case keys, as BlazeRules' CLI, plus `skipped` and `elapsed_ms`). */
+ * the stats (snake_case keys, as BlazeRules' CLI, plus `skipped`, `elapsed_ms`, `outages` and
+ * `outage_ms`). */
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunOptions, type StreamRunStats, runStream } from '../kafka/stream';
 import { UsageError, command } from './args';
@@ -11,14 +12,23 @@ const NUMBERS = [
   ['workers', 'workers', 'evaluator threads; a partition always goes to one of them, in offset order'],
   ['max-messages', 'maxMessages', 'stop after this many messages (0: no limit)'],
   ['max-batches', 'maxBatches', 'stop after this many batches (0: no limit)'],
-  ['idle-timeout-ms', 'idleTimeoutMs', 'stop after this long without a message (0: run until stopped)'],
+  [
+    'idle-timeout-ms',
+    'idleTimeoutMs',
+    'stop after this long without a message, counted from the first partition assignment (0: run until stopped)',
+  ],
   ['poll-timeout-ms', 'pollTimeoutMs', 'wait this long for the first message of a batch'],
   [
     'flush-timeout-ms',
     'flushTimeoutMs',
-    "wait this long for a batch's delivery reports; then the run fails, uncommitted",
+    'delivery reports later than this count as a broker outage; after SIGINT/SIGTERM, the longest wait for the batches in flight',
   ],
   ['connect-timeout-ms', 'connectTimeoutMs', 'give up if the cluster cannot be reached at start within this long'],
+  [
+    'outage-budget-ms',
+    'outageBudgetMs',
+    'ride out a broker outage this long (0: not at all); then exit 2, offsets after the last delivered batch uncommitted',
+  ],
 ] as const;
 
 function topicOption<const N extends string>(name: N, arg: string, help: string) {
@@ -36,29 +46,49 @@ function printStats(stats: StreamRunStats): void {
     dlq_routed: stats.dlqRouted,
     delivery_errors: stats.deliveryErrors,
     elapsed_ms: stats.elapsedMs,
+    outages: stats.outages,
+    outage_ms: stats.outageMs,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-/** Runs the loop; SIGINT and SIGTERM drain it (the batch in hand is finished and committed). */
+/** Runs the loop; SIGINT and SIGTERM drain it (the batch in hand is finished and committed,
+ * within about flushTimeoutMs whatever the brokers do). A line on stderr says when the loop
+ * saw a broker outage begin. */
 async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Promise<StreamRunStats> {
   const controller = new AbortController();
-  const stopOnSignal = (): void => controller.abort();
+  const stopOnSignal = (): void => {
+    if (!controller.signal.aborted) {
+      process.stderr.write('stream kafka: stopping: finishing the batches in flight (within --flush-timeout-ms)\n');
+    }
+    controller.abort();
+  };
   process.on('SIGINT', stopOnSignal);
   process.on('SIGTERM', stopOnSignal);
   // From here on a signal drains and stops the loop; say so (supervisors and tests wait for it).
   process.stderr.write('stream kafka: running; SIGINT or SIGTERM drains, commits and exits\n');
-  const options: StreamRunOptions = { signal: controller.signal };
-  if (process.stderr.isTTY) {
-    options.onStats = (s: StreamRunStats): void => {
-      process.stderr.write(
-        `\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `,
-      );
-    };
-  }
+  const tty = process.stderr.isTTY;
+  let outages = 0;
+  const options: StreamRunOptions = {
+    signal: controller.signal,
+    onStats: (s: StreamRunStats): void => {
+      if (s.outages > outages) {
+        outages = s.outages;
+        const budget = config.outageBudgetMs === undefined ? '' : ` (${config.outageBudgetMs} ms)`;
+        process.stderr.write(
+          `${tty ? '\n' : ''}stream kafka: broker outage ${outages}: the cluster stopped answering; riding it out for up to --outage-budget-ms${budget}\n`,
+        );
+      }
+      if (tty) {
+        process.stderr.write(
+          `\r${s.messages} messages, ${s.batches} batches, ${s.emitted} emitted, ${s.dlqRouted} to DLQ, ${(s.elapsedMs / 1000).toFixed(0)} s `,
+        );
+      }
+    },
+  };
   try {
     const stats = await runStream(engine, config, options);
-    if (options.onStats !== undefined) process.stderr.write('\n');
+    if (tty) process.stderr.write('\n');
     return stats;
   } finally {
     process.off('SIGINT', stopOnSignal);

@@ -59,9 +59,11 @@ export type EngineErrorCode =
 export type KafkaErrorCode =
   /** No broker could be reached when connecting (wrong address, nothing listening, DNS). */
   | 'BROKER_UNREACHABLE'
-  /** Every broker went down while the client was connected (librdkafka keeps reconnecting). */
+  /** Every broker has been down for longer than `outageBudgetMs` while the client was connected (transient: librdkafka keeps reconnecting, and a later call works once they are back). */
   | 'BROKER_DOWN'
-  /** A subscribed topic does not exist on the cluster. */
+  /** runStream ended: the brokers stayed unreachable (or did not acknowledge) for longer than `outageBudgetMs`; offsets after the last delivered batch were not committed. */
+  | 'BROKER_OUTAGE'
+  /** A topic does not exist on the cluster (a subscribed one, or runStream's output or DLQ topic). */
   | 'UNKNOWN_TOPIC'
   /** Reading failed (an error librdkafka reported for the consumer). */
   | 'CONSUME_FAILED'
@@ -108,6 +110,7 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'INTERNAL_ERROR',
   'BROKER_UNREACHABLE',
   'BROKER_DOWN',
+  'BROKER_OUTAGE',
   'UNKNOWN_TOPIC',
   'CONSUME_FAILED',
   'PRODUCE_FAILED',

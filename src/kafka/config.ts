@@ -26,9 +26,17 @@ export function requireString(value: unknown, name: string): string {
 }
 
 export function positiveInt(value: unknown, name: string, fallback: number): number {
+  return intFrom(1, 'a positive integer', value, name, fallback);
+}
+
+export function nonNegativeInt(value: unknown, name: string, fallback: number): number {
+  return intFrom(0, 'an integer >= 0', value, name, fallback);
+}
+
+function intFrom(least: number, what: string, value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new KafkaIOError('INVALID_CONFIG', `${name} must be a positive integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < least) {
+    throw new KafkaIOError('INVALID_CONFIG', `${name} must be ${what}, got ${String(value)}`);
   }
   return value;
 }

@@ -10,14 +10,31 @@
  * pump goes on (with nothing to fetch) so that librdkafka keeps serving rebalances, commit
  * confirmations and errors. Commits use librdkafka's asynchronous commit, confirmed by its
  * offset-commit callback: the JS thread never blocks on the broker.
+ *
+ * Broker outages (outage.ts) are waited out for `outageBudgetMs`: polls return what there is,
+ * commits wait (and are sent again) until the brokers are back; past the budget the next poll
+ * rejects with BROKER_DOWN and a waiting commit with BROKER_DOWN.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { brokerList, confFlag, positiveInt, requireString, splitConf, topicList, userConf } from './config';
+import {
+  brokerList,
+  confFlag,
+  nonNegativeInt,
+  positiveInt,
+  requireString,
+  splitConf,
+  topicList,
+  userConf,
+} from './config';
 import { connectClient, disconnectClient, type Connection } from './connect';
-import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
+import { KafkaIOError, RdCode, UNAVAILABLE, closedError, messageOf, rdCode, wrap } from './errors';
+import { DEFAULT_OUTAGE_BUDGET_MS, OutageClock, STATS_INTERVAL_MS, statsShowBrokerUp } from './outage';
 import { rdkafka, type RdConsumer, type RdError, type RdMessage, type RdTopicPartition } from './rdkafka';
 import { OffsetTracker, toRecord } from './records';
 import type { KafkaConsumerOptions, KafkaRecord, PollOptions } from './types';
+
+/** Wait before a commit that failed during an outage is sent again. */
+const COMMIT_RETRY_MS = 500;
 
 /** How long one read waits for a message (on a pool thread) before it returns empty. */
 const PUMP_WAIT_MS = 50;
@@ -31,6 +48,11 @@ interface PendingCommit {
   reject: (err: KafkaIOError) => void;
   timer: NodeJS.Timeout | undefined;
   done: boolean;
+  offsets: RdTopicPartition[];
+  /** When it was (last) handed to librdkafka. */
+  sentAt: number;
+  /** Whether librdkafka holds it (false while it waits to be sent again). */
+  inFlight: boolean;
 }
 
 export class KafkaConsumer {
@@ -44,6 +66,8 @@ export class KafkaConsumer {
   readonly #closeTimeoutMs: number;
   readonly #maxBuffered: number;
   readonly #autoCommit: boolean;
+  readonly #outage: OutageClock;
+  #outageTimer: NodeJS.Timeout | undefined;
 
   #state: State = 'new';
   #connection: Connection | undefined;
@@ -81,12 +105,15 @@ export class KafkaConsumer {
     this.#commitTimeoutMs = positiveInt(options.commitTimeoutMs, 'commitTimeoutMs', 30_000);
     this.#closeTimeoutMs = positiveInt(options.closeTimeoutMs, 'closeTimeoutMs', 30_000);
     this.#maxBuffered = positiveInt(options.maxBufferedMessages, 'maxBufferedMessages', 10_000);
+    this.#outage = new OutageClock(nonNegativeInt(options.outageBudgetMs, 'outageBudgetMs', DEFAULT_OUTAGE_BUDGET_MS));
     const user = userConf(options.conf);
     this.#autoCommit = confFlag(user, 'enable.auto.commit', false);
     const conf = {
       'client.id': 'blazerules',
       'auto.offset.reset': 'earliest',
       'enable.auto.commit': false,
+      // Broker states, to see an outage end (outage.ts).
+      'statistics.interval.ms': STATS_INTERVAL_MS,
       ...user,
       'metadata.broker.list': this.brokers,
       'group.id': this.groupId,
@@ -102,6 +129,9 @@ export class KafkaConsumer {
       throw wrap('INVALID_CONFIG', 'invalid Kafka consumer configuration', err);
     }
     this.#client.on('event.error', (err: RdError) => this.#onClientError(err));
+    this.#client.on('event.stats', (stats: { message?: unknown }) => {
+      if (typeof stats?.message === 'string' && statsShowBrokerUp(stats.message)) this.#brokersUp();
+    });
   }
 
   /** Connects and subscribes. Optional: the first poll does it. */
@@ -328,14 +358,42 @@ export class KafkaConsumer {
 
   #onMessages(messages: RdMessage[]): void {
     for (const m of messages) this.#buffer.push(m);
-    this.#brokersUp();
+    // Messages may have been fetched before an outage: no evidence that it ended, but a
+    // BROKER_DOWN not yet reported is stale.
+    if (this.#error?.code === 'BROKER_DOWN') this.#error = undefined;
     if (!this.#paused && this.bufferedMessages >= this.#maxBuffered) this.#setPaused(true);
     this.#wake?.();
   }
 
-  /** Evidence that a broker answers again: a pending BROKER_DOWN is stale. */
+  /** Evidence that a broker answers again: the outage is over, a pending BROKER_DOWN is stale. */
   #brokersUp(): void {
+    this.#outage.up();
+    clearTimeout(this.#outageTimer);
+    this.#outageTimer = undefined;
     if (this.#error?.code === 'BROKER_DOWN') this.#error = undefined;
+  }
+
+  /** The brokers are unreachable: waited out, and reported (BROKER_DOWN, to the next poll)
+   * once the outage outlasts the budget. */
+  #brokersDown(cause: RdError): void {
+    this.#outage.down();
+    if (this.#outageTimer !== undefined) return;
+    this.#outageTimer = setTimeout(() => {
+      this.#outageTimer = undefined;
+      if (this.#state !== 'running' || this.#outage.age() === undefined) return;
+      if (this.#outage.riding()) {
+        this.#brokersDown(cause); // came early: wait for the rest
+        return;
+      }
+      this.#error ??= new KafkaIOError(
+        'BROKER_DOWN',
+        `${this.#outage.describe(this.brokers)}: ${messageOf(cause)}; the consumer keeps reconnecting`,
+        { kafkaCode: RdCode.ERR__ALL_BROKERS_DOWN, cause },
+      );
+      this.#wake?.();
+      for (const c of this.#commits) if (!c.done) this.#armCommitTimer(c, 0); // they give up now
+    }, this.#outage.budgetLeft());
+    this.#outageTimer.unref();
   }
 
   #onClientError(err: RdError): void {
@@ -344,11 +402,8 @@ export class KafkaConsumer {
     if (err.isFatal === true || code === RdCode.ERR__FATAL) {
       this.#fatal ??= wrap('CONSUME_FAILED', 'fatal Kafka consumer error', err);
     } else if (code === RdCode.ERR__ALL_BROKERS_DOWN) {
-      this.#error ??= new KafkaIOError(
-        'BROKER_DOWN',
-        `all Kafka brokers are down (${this.brokers}): ${messageOf(err)}; the consumer keeps reconnecting`,
-        { kafkaCode: code, cause: err },
-      );
+      this.#brokersDown(err);
+      return;
     } else {
       return; // transport hiccups: librdkafka reconnects by itself
     }
@@ -358,6 +413,10 @@ export class KafkaConsumer {
   /** An error a read returned: reported by the next poll; fatal ones end the consumer. */
   #onConsumeError(err: RdError): void {
     const code = rdCode(err);
+    if (code === RdCode.ERR__ALL_BROKERS_DOWN || code === RdCode.ERR__TRANSPORT) {
+      this.#brokersDown(err);
+      return;
+    }
     if (code === RdCode.ERR_UNKNOWN_TOPIC_OR_PART || code === RdCode.ERR__UNKNOWN_TOPIC) {
       this.#error = new KafkaIOError(
         'UNKNOWN_TOPIC',
@@ -415,7 +474,15 @@ export class KafkaConsumer {
 
   #commitOnce(offsets: RdTopicPartition[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const entry: PendingCommit = { resolve, reject, timer: undefined, done: false };
+      const entry: PendingCommit = {
+        resolve,
+        reject,
+        timer: undefined,
+        done: false,
+        offsets,
+        sentAt: Date.now(),
+        inFlight: true,
+      };
       try {
         this.#client.commit(offsets);
       } catch (err) {
@@ -423,37 +490,103 @@ export class KafkaConsumer {
         return;
       }
       this.#commits.push(entry);
-      entry.timer = setTimeout(() => {
-        entry.done = true;
-        reject(
-          new KafkaIOError(
-            'COMMIT_FAILED',
-            `the broker did not confirm the commit of ${describe(offsets)} within ${this.#commitTimeoutMs} ms`,
-          ),
-        );
-      }, this.#commitTimeoutMs);
+      this.#armCommitTimer(entry, this.#commitTimeoutMs);
     });
+  }
+
+  /** Gives up on `entry` after `ms`; during an outage, once it outlasts the budget (until
+   * then it waits, and for commitTimeoutMs after the outage ended). */
+  #armCommitTimer(entry: PendingCommit, ms: number): void {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (entry.done) return;
+      const now = Date.now();
+      if (this.#outage.riding(now)) {
+        this.#armCommitTimer(entry, Math.min(this.#commitTimeoutMs, this.#outage.budgetLeft(now) + 1));
+        return;
+      }
+      const from = Math.max(entry.sentAt, this.#outage.endedAt ?? 0);
+      if (this.#outage.age(now) === undefined && now - from < this.#commitTimeoutMs) {
+        this.#armCommitTimer(entry, from + this.#commitTimeoutMs - now);
+        return;
+      }
+      entry.done = true;
+      // Not in librdkafka: no callback will take it off the queue.
+      if (!entry.inFlight) this.#commits.splice(this.#commits.indexOf(entry), 1);
+      const what = `the commit of ${describe(entry.offsets)}`;
+      entry.reject(
+        this.#outage.age(now) === undefined
+          ? new KafkaIOError('COMMIT_FAILED', `the broker did not confirm ${what} within ${this.#commitTimeoutMs} ms`)
+          : new KafkaIOError(
+              'BROKER_DOWN',
+              `${this.#outage.describe(this.brokers, now)}: ${what} was not confirmed (its offsets stay pending)`,
+            ),
+      );
+    }, ms);
   }
 
   #onCommitted(err: RdError | undefined, offsets: RdTopicPartition[]): void {
     // Commits are confirmed in the order they were sent (one is in flight at a time).
-    const entry = this.#commits.shift();
-    if (entry === undefined || entry.done) return;
+    const entry = this.#commits[0];
+    if (entry === undefined) return;
+    entry.inFlight = false;
+    const code = rdCode(err);
+    const failed = err !== undefined && err !== null && code !== RdCode.ERR__NO_OFFSET;
+    // During an outage any failure is the outage's: the commit is sent again, or reported
+    // as the outage once it outlasts the budget.
+    const unavailable = failed && ((code !== undefined && UNAVAILABLE.has(code)) || this.#outage.age() !== undefined);
+    if (unavailable && err && !entry.done) {
+      this.#brokersDown(err);
+      if (this.#outage.riding()) {
+        setTimeout(() => this.#resend(entry), COMMIT_RETRY_MS).unref();
+        return; // stays at the head of the queue
+      }
+    }
+    this.#commits.shift();
+    if (entry.done) return;
     entry.done = true;
     clearTimeout(entry.timer);
-    const code = rdCode(err);
-    if (err && code !== RdCode.ERR__NO_OFFSET) {
-      entry.reject(wrap('COMMIT_FAILED', `commit of ${describe(offsets ?? [])} failed`, err));
+    const what = `the commit of ${describe(offsets ?? entry.offsets)}`;
+    if (unavailable) {
+      entry.reject(
+        new KafkaIOError(
+          'BROKER_DOWN',
+          `${this.#outage.describe(this.brokers)}: ${what} failed (its offsets stay pending)`,
+          {
+            kafkaCode: code,
+            cause: err,
+          },
+        ),
+      );
+    } else if (failed) {
+      entry.reject(wrap('COMMIT_FAILED', `${what} failed`, err));
     } else {
       this.#brokersUp();
       entry.resolve();
     }
   }
 
+  /** Sends a commit again that failed while the brokers were unreachable. */
+  #resend(entry: PendingCommit): void {
+    if (entry.done) return;
+    try {
+      this.#client.commit(entry.offsets);
+      entry.inFlight = true;
+      entry.sentAt = Date.now();
+    } catch (err) {
+      this.#commits.splice(this.#commits.indexOf(entry), 1);
+      entry.done = true;
+      clearTimeout(entry.timer);
+      entry.reject(wrap('COMMIT_FAILED', `commit of ${describe(entry.offsets)} failed`, err));
+    }
+  }
+
   async #close(): Promise<void> {
     this.#state = this.#state === 'new' ? 'closed' : 'closing';
     this.#wake?.();
-    await this.#commitChain; // a commit already sent gets its answer (bounded by commitTimeoutMs)
+    clearTimeout(this.#outageTimer);
+    // A commit already sent gets its answer, for at most commitTimeoutMs (even in an outage).
+    await Promise.race([this.#commitChain, delay(this.#commitTimeoutMs)]);
     for (const c of this.#commits.splice(0)) {
       if (!c.done) {
         c.done = true;

@@ -33,9 +33,28 @@ export const RdCode = {
   ERR__NO_OFFSET: -168,
   ERR__STATE: -172,
   ERR__FATAL: -150,
+  ERR__WAIT_COORD: -180,
   ERR_UNKNOWN_TOPIC_OR_PART: 3,
+  ERR_REQUEST_TIMED_OUT: 7,
+  ERR_NETWORK_EXCEPTION: 13,
+  ERR_COORDINATOR_LOAD_IN_PROGRESS: 14,
+  ERR_COORDINATOR_NOT_AVAILABLE: 15,
+  ERR_NOT_COORDINATOR: 16,
   ERR_TOPIC_AUTHORIZATION_FAILED: 29,
 } as const;
+
+/** Failures that mean no broker (or no group coordinator) could be reached: part of an outage. */
+export const UNAVAILABLE = new Set<number>([
+  RdCode.ERR__TRANSPORT,
+  RdCode.ERR__ALL_BROKERS_DOWN,
+  RdCode.ERR__TIMED_OUT,
+  RdCode.ERR__WAIT_COORD,
+  RdCode.ERR_REQUEST_TIMED_OUT,
+  RdCode.ERR_NETWORK_EXCEPTION,
+  RdCode.ERR_COORDINATOR_LOAD_IN_PROGRESS,
+  RdCode.ERR_COORDINATOR_NOT_AVAILABLE,
+  RdCode.ERR_NOT_COORDINATOR,
+]);
 
 /** node-rdkafka's 'event.error' errors carry only librdkafka's text (code -1): the codes of
  * the texts this module reacts to. */

@@ -6,10 +6,21 @@
  * Delivery reports are collected by polling librdkafka from a JS timer (a non-blocking call),
  * not by librdkafka's flush on a libuv pool thread, so waiting for deliveries holds neither
  * the JS thread nor a pool thread. See docs/kafka.md.
+ *
+ * Idempotent by default, so librdkafka's retries through a broker outage neither duplicate
+ * nor reorder messages; its delivery timeout outlasts the outage budget, and flush() waits an
+ * outage out for up to `outageBudgetMs` (outage.ts).
  */
-import { brokerList, positiveInt, splitConf, userConf } from './config';
+import { brokerList, nonNegativeInt, positiveInt, splitConf, userConf } from './config';
 import { connectClient, disconnectClient, type Connection } from './connect';
 import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
+import {
+  DEFAULT_OUTAGE_BUDGET_MS,
+  OutageClock,
+  STATS_INTERVAL_MS,
+  messageTimeoutMs,
+  statsShowBrokerUp,
+} from './outage';
 import { rdkafka, type RdError, type RdProducer } from './rdkafka';
 import { toRdHeaders } from './records';
 import type { KafkaProducerOptions, ProduceHeaders } from './types';
@@ -18,6 +29,8 @@ import type { KafkaProducerOptions, ProduceHeaders } from './types';
 const POLL_MS = 5;
 /** Messages produce() may queue before the client is connected. */
 const MAX_EARLY = 100_000;
+/** The longest single wait of flush(), so that an outage beginning or ending is seen. */
+const FLUSH_STEP_MS = 100;
 
 type Value = Buffer | Uint8Array | string;
 interface Message {
@@ -31,6 +44,7 @@ export class KafkaProducer {
   readonly brokers: string;
   readonly #client: RdProducer;
   readonly #connectTimeoutMs: number;
+  readonly #outage: OutageClock;
 
   #state: 'new' | 'connecting' | 'ready' | 'closing' | 'closed' = 'new';
   #connection: Connection | undefined;
@@ -55,9 +69,16 @@ export class KafkaProducer {
     }
     this.brokers = brokerList(options.brokers);
     this.#connectTimeoutMs = positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
+    this.#outage = new OutageClock(nonNegativeInt(options.outageBudgetMs, 'outageBudgetMs', DEFAULT_OUTAGE_BUDGET_MS));
+    const user = userConf(options.conf);
+    const timeoutGiven = 'message.timeout.ms' in user || 'delivery.timeout.ms' in user;
     const conf = {
       'client.id': 'blazerules',
-      ...userConf(options.conf),
+      'enable.idempotence': true,
+      // Broker states, to see an outage end (outage.ts).
+      'statistics.interval.ms': STATS_INTERVAL_MS,
+      ...(timeoutGiven ? {} : { 'message.timeout.ms': messageTimeoutMs(this.#outage.budgetMs) }),
+      ...user,
       'metadata.broker.list': this.brokers,
       dr_cb: true,
     };
@@ -68,7 +89,16 @@ export class KafkaProducer {
       throw wrap('INVALID_CONFIG', 'invalid Kafka producer configuration', err);
     }
     this.#client.on('delivery-report', (err: RdError | null) => this.#onDelivery(err));
-    this.#client.on('event.error', () => undefined); // reported through deliveries and flush()
+    // Other errors are reported through deliveries and flush().
+    this.#client.on('event.error', (err: RdError) => {
+      if (rdCode(err) === RdCode.ERR__ALL_BROKERS_DOWN) this.#outage.down();
+    });
+    // A connection up ends an outage only when no message waits: otherwise its delivery does
+    // (a broker that just restarted may take seconds before it takes messages again).
+    this.#client.on('event.stats', (stats: { message?: unknown }) => {
+      const up = typeof stats?.message === 'string' && statsShowBrokerUp(stats.message);
+      if (up && this.#outstanding === 0) this.#outage.up();
+    });
   }
 
   /** Connects. Optional: produce() and flush() do it. */
@@ -125,14 +155,15 @@ export class KafkaProducer {
   }
 
   /**
-   * Waits until every message produced so far is acknowledged, at most `timeoutMs`. Resolves
-   * true if all were delivered and none failed since the previous flush; false otherwise
-   * (a failure, or messages still in flight at the timeout). Rejects when the producer
-   * could not connect at all, or is closed.
+   * Waits until every message produced so far is acknowledged, at most `timeoutMs` (longer
+   * while the brokers are unreachable: up to `outageBudgetMs` into the outage, then
+   * `timeoutMs` from its end). Resolves true if all were delivered and none failed since the
+   * previous flush; false otherwise (a failure, or messages still in flight at the timeout).
+   * Rejects when the producer could not connect at all, or is closed.
    */
   async flush(timeoutMs = 5000): Promise<boolean> {
     if (this.#closing && this.#state === 'closed') throw closedError('producer');
-    return this.#flush(timeoutMs);
+    return this.#flush(timeoutMs, true);
   }
 
   /** Flushes (up to `timeoutMs`, default 30000) and disconnects. Rejects with
@@ -228,6 +259,7 @@ export class KafkaProducer {
     }
     this.#outstanding = Math.max(0, this.#outstanding - 1);
     this.#delivered++;
+    this.#outage.up();
     if (this.#outstanding === 0) this.#notifyDrained();
   }
 
@@ -253,22 +285,14 @@ export class KafkaProducer {
     this.#timer = undefined;
   }
 
-  async #flush(timeoutMs: number): Promise<boolean> {
+  async #flush(timeoutMs: number, rideOutages: boolean): Promise<boolean> {
     if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
       throw new KafkaIOError('INVALID_CONFIG', `timeoutMs must be a number >= 0, got ${String(timeoutMs)}`);
     }
     if (this.#fatal && this.#outstanding === 0 && this.#failed === 0) throw this.#fatal;
     if (this.#outstanding > 0) {
       this.#startPolling();
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          this.#drained.delete(done);
-          resolve();
-        };
-        const timer = setTimeout(done, timeoutMs);
-        this.#drained.add(done);
-      });
+      await this.#untilDrained(timeoutMs, rideOutages);
     }
     const ok = this.#outstanding === 0 && this.#failed === 0;
     this.#failed = 0;
@@ -276,9 +300,35 @@ export class KafkaProducer {
     return ok;
   }
 
+  /** Waits until nothing is outstanding, or `timeoutMs` passed (counted from the start, or
+   * from the end of an outage) with no outage within the budget under way. */
+  async #untilDrained(timeoutMs: number, rideOutages: boolean): Promise<void> {
+    const start = Date.now();
+    while (this.#outstanding > 0) {
+      const now = Date.now();
+      const riding = rideOutages && this.#outage.riding(now);
+      const deadline = (rideOutages ? Math.max(start, this.#outage.endedAt ?? 0) : start) + timeoutMs;
+      if (!riding && now >= deadline) return;
+      await this.#drainedWithin(riding ? FLUSH_STEP_MS : Math.min(FLUSH_STEP_MS, deadline - now));
+    }
+  }
+
+  /** Resolves when nothing is outstanding any more, or after `ms`. */
+  #drainedWithin(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#drained.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#drained.add(done);
+    });
+  }
+
   async #close(timeoutMs: number): Promise<void> {
     let ok = true;
-    if (this.#state !== 'new') ok = await this.#flush(timeoutMs).catch(() => false);
+    if (this.#state !== 'new') ok = await this.#flush(timeoutMs, false).catch(() => false);
     const left = this.#outstanding;
     this.#stopPolling();
     const connection = this.#connection;

@@ -33,7 +33,8 @@ export interface StreamRunConfig {
   batchSize?: number;
   /** Wait for the first message of a batch (1000 ms). */
   pollTimeoutMs?: number;
-  /** Wait for a batch's delivery reports (5000 ms); then the run fails, uncommitted. */
+  /** A batch's delivery reports are due within this long (5000 ms), or the cluster counts as
+   * down (an outage, bounded by `outageBudgetMs`); after a stop, the longest wait for them. */
   flushTimeoutMs?: number;
   /** Evaluator threads (1); a partition always goes to one of them, in offset order. */
   workers?: number;
@@ -41,7 +42,8 @@ export interface StreamRunConfig {
   maxMessages?: number;
   /** Stop after this many batches (0 = no limit). */
   maxBatches?: number;
-  /** Stop after this long without a message (0 = run until stopped). */
+  /** Stop after this long without a message, counted from the first partition assignment
+   * (joining the group does not count; 0 = run until stopped). */
   idleTimeoutMs?: number;
   /** 'rows' (default), 'enriched', 'grouped' or 'none'. */
   outputMode?: StreamOutputMode;
@@ -49,6 +51,8 @@ export interface StreamRunConfig {
   commitOffsets?: boolean;
   /** Give up with BROKER_UNREACHABLE if the cluster cannot be reached at start (10000 ms). */
   connectTimeoutMs?: number;
+  /** Ride out a broker outage this long (120000 ms; 0: not at all), then fail with BROKER_OUTAGE. */
+  outageBudgetMs?: number;
 }
 
 export interface StreamRunStats {
@@ -61,6 +65,10 @@ export interface StreamRunStats {
   deliveryErrors: number;
   evalMs: number;
   elapsedMs: number;
+  /** Broker outages ridden out (or under way). */
+  outages: number;
+  /** Their total length so far. */
+  outageMs: number;
 }
 
 export interface StreamRunOptions {
@@ -73,6 +81,8 @@ export interface StreamRunOptions {
 const CODES = new Set<string>([
   'INVALID_CONFIG',
   'BROKER_UNREACHABLE',
+  'BROKER_OUTAGE',
+  'UNKNOWN_TOPIC',
   'DELIVERY_FAILED',
   'COMMIT_FAILED',
   'CONSUME_FAILED',
@@ -102,6 +112,8 @@ function toStats(s: NativeStreamStats): StreamRunStats {
     deliveryErrors: s.deliveryErrors,
     evalMs: s.evalMs,
     elapsedMs: s.elapsedMs,
+    outages: s.outages,
+    outageMs: s.outageMs,
   };
 }
 
@@ -109,8 +121,12 @@ function toStats(s: NativeStreamStats): StreamRunStats {
  * Runs the native loop until `signal` aborts, `maxMessages` / `maxBatches` is reached or the
  * input stays idle for `idleTimeoutMs`; resolves with the counters after a final flush and
  * commit. Rejects (KafkaIOError) on a bad config (INVALID_CONFIG, naming the field), an
- * unreachable cluster (BROKER_UNREACHABLE, after `connectTimeoutMs`), or a failed delivery
- * (DELIVERY_FAILED: the batch's offsets and anything after stay uncommitted).
+ * unreachable cluster (BROKER_UNREACHABLE, after `connectTimeoutMs`), a missing output or DLQ
+ * topic (UNKNOWN_TOPIC), a broker outage longer than `outageBudgetMs` (BROKER_OUTAGE), or a
+ * failed delivery (DELIVERY_FAILED: the batch's offsets and anything after stay uncommitted).
+ * After `signal` aborts it settles within about `flushTimeoutMs` plus a few seconds, whatever
+ * the brokers do; if the brokers kept it from delivering or committing everything by then, it
+ * rejects saying what was left (to be read again at the next start).
  * Rules loaded into `engine` while it runs take effect at the next batch.
  */
 export async function runStream(

@@ -20,6 +20,9 @@ export interface KafkaConsumerOptions {
   /** Fetched-but-not-yet-polled messages kept in memory before the consumer pauses its
    * partitions (default 10000; fetching resumes when half of them were polled). */
   maxBufferedMessages?: number;
+  /** How long a broker outage is waited out before polls and commits reject with
+   * BROKER_DOWN (default 120000; 0: at once). See docs/kafka.md, "Broker outages". */
+  outageBudgetMs?: number;
 }
 
 export interface KafkaProducerOptions {
@@ -28,6 +31,9 @@ export interface KafkaProducerOptions {
   conf?: KafkaConf;
   /** How long connecting may take before BROKER_UNREACHABLE (default 10000). */
   connectTimeoutMs?: number;
+  /** How long flush() waits past its timeout while the brokers are unreachable (default
+   * 120000; 0: not at all). See docs/kafka.md, "Broker outages". */
+  outageBudgetMs?: number;
 }
 
 export interface PollOptions {

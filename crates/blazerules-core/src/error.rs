@@ -103,9 +103,13 @@ error_codes! {
     InternalError = "INTERNAL_ERROR", Engine;
     /// No broker could be reached when connecting (wrong address, nothing listening, DNS).
     BrokerUnreachable = "BROKER_UNREACHABLE", Kafka;
-    /// Every broker went down while the client was connected (librdkafka keeps reconnecting).
+    /// Every broker has been down for longer than `outageBudgetMs` while the client was
+    /// connected (transient: librdkafka keeps reconnecting, and a later call works once they are back).
     BrokerDown = "BROKER_DOWN", Kafka;
-    /// A subscribed topic does not exist on the cluster.
+    /// runStream ended: the brokers stayed unreachable (or did not acknowledge) for longer than
+    /// `outageBudgetMs`; offsets after the last delivered batch were not committed.
+    BrokerOutage = "BROKER_OUTAGE", Kafka;
+    /// A topic does not exist on the cluster (a subscribed one, or runStream's output or DLQ topic).
     UnknownTopic = "UNKNOWN_TOPIC", Kafka;
     /// Reading failed (an error librdkafka reported for the consumer).
     ConsumeFailed = "CONSUME_FAILED", Kafka;

@@ -53,6 +53,8 @@ pub struct NativeStreamStats {
     pub delivery_errors: f64,
     pub eval_ms: f64,
     pub elapsed_ms: f64,
+    pub outages: f64,
+    pub outage_ms: f64,
 }
 
 fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
@@ -66,6 +68,8 @@ fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
         delivery_errors: s.delivery_errors as f64,
         eval_ms: s.eval_ms,
         elapsed_ms: s.elapsed_ms,
+        outages: s.outages as f64,
+        outage_ms: s.outage_ms,
     }
 }
 

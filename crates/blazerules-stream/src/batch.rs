@@ -2,7 +2,7 @@
 //! queued for its delivery reports and commit.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output;
@@ -53,10 +53,10 @@ pub(crate) fn process_batch(
         emitted: 0,
         dlq: 0,
         next: Vec::with_capacity(next.len()),
-        deadline: Instant::now() + Duration::from_millis(cfg.flush_timeout_ms),
+        produced: Instant::now(),
     };
     if let Some(p) = producer {
-        produce(cfg, p, outs, &mut sent)?;
+        produce(cfg, p, shared, outs, &mut sent)?;
     }
     // Where each partition's messages of this batch start (for revocations meanwhile).
     for (key, o) in next {

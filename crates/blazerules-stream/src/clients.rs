@@ -3,64 +3,88 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use blazerules_core::error::ErrorCode;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientContext, Message};
 
+use crate::commit;
 use crate::config::{OutputMode, StreamConfig};
-use crate::inflight;
+use crate::inflight::{self, Until};
+use crate::outage::{stats_show_broker_up, Cause};
 use crate::shared::{lock, Shared};
 use crate::StreamError;
 
 pub(crate) struct ConsumerCtx(pub Arc<Shared>);
 
-impl ClientContext for ConsumerCtx {}
+impl ClientContext for ConsumerCtx {
+    fn error(&self, error: KafkaError, _reason: &str) {
+        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown) {
+            self.0.outage.begin(Cause::BrokersDown, Instant::now());
+        }
+    }
+
+    fn stats_raw(&self, statistics: &[u8]) {
+        // A connection up ends an outage only when nothing waits for the cluster: otherwise an
+        // acknowledgement or a confirmed commit ends it (the proof that it serves us again).
+        let waiting = !lock(&self.0.inflight).is_empty() || !lock(&self.0.uncommitted).is_empty();
+        if !waiting && stats_show_broker_up(statistics) {
+            self.0.outage.end(Instant::now());
+        }
+    }
+}
 
 impl ConsumerContext for ConsumerCtx {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+    fn pre_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
-            // Wait for the batches in flight (bounded by their flushTimeoutMs) and commit, in
-            // order, what was delivered before the partitions go. A failure is left for the
-            // loop to report; what did not retire is not committed for revoked partitions.
-            let producer = lock(&self.0.producer).clone();
-            let _ = inflight::drain_to(&self.0, producer.as_deref(), 0, self.0.flush_timeout_ms);
-            if self.0.commit_offsets {
-                commit_before_revoke(consumer, &self.0, tpl);
+            // Wait for the batches in flight (up to flushTimeoutMs, or a stop request) and
+            // commit, in order, what was delivered before the partitions go. A failure is left
+            // for the loop to report; what did not retire is not committed for revoked
+            // partitions.
+            let shared = &self.0;
+            let producer = lock(&shared.producer).clone();
+            let until = Instant::now() + Duration::from_millis(shared.flush_timeout_ms);
+            let _ = inflight::wait(shared, producer.as_deref(), 0, Until::StopOr(until));
+            if shared.commit_offsets {
+                commit::send_now(shared);
+                commit::settle(shared, Until::StopOr(until));
+                commit::forget(shared, tpl);
             }
-            let seq = self.0.poll_seq.load(Ordering::SeqCst);
-            let mut revoked = lock(&self.0.revoked);
+            let seq = shared.poll_seq.load(Ordering::SeqCst);
+            let mut revoked = lock(&shared.revoked);
             for e in tpl.elements() {
                 revoked.insert((e.topic().to_string(), e.partition()), seq);
             }
         }
     }
-}
 
-/// Commits every delivered offset, then forgets those of the partitions being revoked.
-fn commit_before_revoke(
-    consumer: &BaseConsumer<ConsumerCtx>,
-    shared: &Shared,
-    tpl: &TopicPartitionList,
-) {
-    let mut pending = lock(&shared.uncommitted);
-    let mut list = TopicPartitionList::new();
-    for ((t, p), &next) in pending.iter() {
-        let _ = list.add_partition_offset(t, *p, Offset::Offset(next));
-    }
-    if list.count() > 0 && consumer.commit(&list, CommitMode::Sync).is_ok() {
-        pending.clear();
-    }
-    for e in tpl.elements() {
-        pending.remove(&(e.topic().to_string(), e.partition()));
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(_) = rebalance {
+            lock(&self.0.assigned_at).get_or_insert_with(Instant::now);
+        }
     }
 }
 
 pub(crate) struct ProducerCtx(pub Arc<Shared>);
 
-impl ClientContext for ProducerCtx {}
+impl ClientContext for ProducerCtx {
+    fn error(&self, error: KafkaError, _reason: &str) {
+        // An idle producer's connections may close without any outage; it counts only while
+        // records wait for their acknowledgement.
+        let code = error.rdkafka_error_code();
+        if code == Some(RDKafkaErrorCode::AllBrokersDown) && !lock(&self.0.inflight).is_empty() {
+            self.0.outage.begin(Cause::BrokersDown, Instant::now());
+        }
+    }
+
+    fn stats_raw(&self, _statistics: &[u8]) {
+        // The consumer's statistics speak for the cluster; acknowledgements for the producer.
+    }
+}
 
 impl ProducerContext for ProducerCtx {
     type DeliveryOpaque = usize;
@@ -68,6 +92,7 @@ impl ProducerContext for ProducerCtx {
         match result {
             Ok(_) => {
                 *lock(&self.0.acks).entry(batch).or_insert(0) += 1;
+                self.0.outage.end(Instant::now());
             }
             Err((e, m)) => {
                 self.0.failed.fetch_add(1, Ordering::SeqCst);
@@ -99,6 +124,8 @@ pub(crate) fn consumer(
     let mut conf: Vec<(String, String)> = vec![
         ("auto.offset.reset".into(), "earliest".into()),
         ("enable.partition.eof".into(), "false".into()),
+        // Broker states, to see the end of an outage while idle (outage.rs).
+        ("statistics.interval.ms".into(), "1000".into()),
     ];
     conf.extend(cfg.consumer_conf.iter().cloned());
     conf.push(("group.id".into(), cfg.group_id.clone()));
@@ -119,8 +146,59 @@ pub(crate) fn producer(
     if !needed {
         return Ok(None);
     }
-    let p = client_config(&cfg.brokers, &cfg.producer_conf)
+    let p = client_config(&cfg.brokers, &producer_conf(cfg))
         .create_with_context(ProducerCtx(shared.clone()))
         .map_err(|e| StreamError::kafka(ErrorCode::InvalidConfig, "producerConf", &e))?;
     Ok(Some(Arc::new(p)))
+}
+
+/// The producer's properties: idempotent (retries through an outage neither duplicate nor
+/// reorder records), and a delivery timeout no shorter than the outage budget, so librdkafka
+/// does not fail a record the loop is still willing to wait for. The user's properties win.
+fn producer_conf(cfg: &StreamConfig) -> Vec<(String, String)> {
+    let timeout = (cfg.outage_budget_ms + cfg.flush_timeout_ms)
+        .clamp(DEFAULT_MESSAGE_TIMEOUT_MS, i32::MAX as u64);
+    let mut conf: Vec<(String, String)> = vec![("enable.idempotence".into(), "true".into())];
+    let given = |k: &str| cfg.producer_conf.iter().any(|(name, _)| name == k);
+    if !given("message.timeout.ms") && !given("delivery.timeout.ms") {
+        conf.push(("message.timeout.ms".into(), timeout.to_string()));
+    }
+    conf.extend(cfg.producer_conf.iter().cloned());
+    conf
+}
+
+/// librdkafka's own default `message.timeout.ms` (5 minutes).
+const DEFAULT_MESSAGE_TIMEOUT_MS: u64 = 300_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_producer_outlasts_the_outage_budget() {
+        let get = |cfg: &StreamConfig, k: &str| {
+            producer_conf(cfg)
+                .into_iter()
+                .rev()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v)
+        };
+        let d = StreamConfig::default();
+        assert_eq!(get(&d, "enable.idempotence").as_deref(), Some("true"));
+        assert_eq!(get(&d, "message.timeout.ms").as_deref(), Some("300000"));
+        let long = StreamConfig {
+            outage_budget_ms: 600_000,
+            ..StreamConfig::default()
+        };
+        assert_eq!(get(&long, "message.timeout.ms").as_deref(), Some("605000"));
+        let own = StreamConfig {
+            producer_conf: vec![
+                ("delivery.timeout.ms".into(), "9000".into()),
+                ("enable.idempotence".into(), "false".into()),
+            ],
+            ..StreamConfig::default()
+        };
+        assert_eq!(get(&own, "message.timeout.ms"), None);
+        assert_eq!(get(&own, "enable.idempotence").as_deref(), Some("false"));
+    }
 }

@@ -55,6 +55,9 @@ pub struct StreamConfig {
     pub connect_timeout_ms: u64,
     /// Milliseconds between two `on_stats` calls.
     pub stats_interval_ms: u64,
+    /// How long the loop rides out the cluster being unreachable (or not acknowledging)
+    /// before it fails with `BROKER_OUTAGE`; 0 = not at all.
+    pub outage_budget_ms: u64,
 }
 
 impl Default for StreamConfig {
@@ -78,6 +81,7 @@ impl Default for StreamConfig {
             commit_offsets: true,
             connect_timeout_ms: 10_000,
             stats_interval_ms: 1000,
+            outage_budget_ms: 120_000,
         }
     }
 }
@@ -85,7 +89,7 @@ impl Default for StreamConfig {
 /// `(JS name, least, most)` of every integer setting: the one range check, for settings given
 /// from JS ([`StreamConfig::from_js`]) and from Rust ([`StreamConfig::validate`]) alike. The
 /// upper bounds keep a typo from allocating the machine away.
-const LIMITS: [(&str, u64, u64); 9] = [
+const LIMITS: [(&str, u64, u64); 10] = [
     ("batchSize", 1, 1_000_000),
     ("pollTimeoutMs", 1, U32),
     ("flushTimeoutMs", 1, U32),
@@ -95,6 +99,7 @@ const LIMITS: [(&str, u64, u64); 9] = [
     ("idleTimeoutMs", 0, MAX_SAFE_INTEGER),
     ("connectTimeoutMs", 1, U32),
     ("statsIntervalMs", 1, U32),
+    ("outageBudgetMs", 0, 86_400_000),
 ];
 const U32: u64 = 0xffff_ffff;
 /// JavaScript's `Number.MAX_SAFE_INTEGER`.
@@ -154,6 +159,7 @@ impl StreamConfig {
             ("flushTimeoutMs", self.flush_timeout_ms),
             ("workers", self.workers as u64),
             ("connectTimeoutMs", self.connect_timeout_ms),
+            ("outageBudgetMs", self.outage_budget_ms),
         ] {
             check_int(name, v)?;
         }
@@ -224,6 +230,13 @@ mod tests {
                 "batchSize",
             ),
             (StreamConfig { workers: 0, ..ok() }, "workers"),
+            (
+                StreamConfig {
+                    outage_budget_ms: 86_400_001,
+                    ..ok()
+                },
+                "outageBudgetMs",
+            ),
             (
                 StreamConfig {
                     poll_timeout_ms: 0,

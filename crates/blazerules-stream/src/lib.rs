@@ -16,30 +16,39 @@
 //! 4. produce the outputs (and the DLQ records) partition after partition in offset order,
 //!    each tagged with the batch's id, and queue the batch (`inflight`);
 //! 5. a batch retires once all its records were acknowledged and every earlier batch retired;
-//!    retired offsets are committed synchronously, so commits are strictly in batch order.
+//!    retired offsets are committed asynchronously (`commit`), one commit in flight at a time,
+//!    each confirmed by librdkafka's offset-commit callback before its offsets count as done.
 //!
 //! A delivery failure stops the loop: the failed batch never retires, so nothing at or past
 //! it is committed. When a rebalance revokes partitions, the rebalance callback waits for the
-//! batches in flight (up to `flush_timeout_ms`) and commits what was delivered before the
-//! partitions go; messages polled for the current batch from a revoked partition are dropped
-//! from it (the partition's next owner reads them again), and offsets of a batch that was not
-//! acknowledged by then are not committed for the partitions given up.
-
+//! batches in flight (up to `flush_timeout_ms`, or a stop request) and commits what was
+//! delivered before the partitions go; messages polled for the current batch from a revoked
+//! partition are dropped from it (the partition's next owner reads them again), and offsets
+//! of a batch that was not acknowledged by then are not committed for the partitions given up.
+//!
+//! Broker outages (`outage`): the loop rides them out for `outage_budget_ms` (the idempotent
+//! producer keeps retrying, reports are not overdue while an outage lasts), then fails with
+//! `BROKER_OUTAGE`. No call waits on the broker without a bound: after a stop request the run
+//! returns within about `flush_timeout_ms` plus a few seconds, whatever the brokers do.
 //!
 //! Modules, in pipeline order: [`config`] (settings and their one validation), `run` (the
-//! loop), `consume` (polling a batch), `batch` (one batch: partitions, workers, produce,
+//! loop), `connect` (reaching the cluster, the output topics), `consume` (polling a batch), `batch` (one batch: partitions, workers, produce,
 //! queue), `evaluate` (a worker's share → records, via `blazerules_core::output`), `produce`
-//! (output and DLQ records to the producer), `inflight` (delivery reports and the in-order
-//! commit), `clients` (librdkafka settings and callbacks), `shared`, `stats`, `cell`, `error`.
+//! (output and DLQ records to the producer), `inflight` (delivery reports, batches retired in
+//! order), `commit` (asynchronous, confirmed commits), `outage` (outages and their budget),
+//! `clients` (librdkafka settings and callbacks), `shared`, `stats`, `cell`, `error`.
 
 mod batch;
 mod cell;
 mod clients;
+mod commit;
 pub mod config;
+mod connect;
 mod consume;
 mod error;
 mod evaluate;
 mod inflight;
+mod outage;
 mod produce;
 mod run;
 mod shared;

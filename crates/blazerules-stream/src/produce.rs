@@ -1,5 +1,6 @@
 //! Handing a batch's output and DLQ records to the producer.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use blazerules_core::error::ErrorCode;
@@ -9,8 +10,9 @@ use rdkafka::producer::{BaseProducer, BaseRecord};
 
 use crate::clients::ProducerCtx;
 use crate::config::StreamConfig;
-use crate::inflight;
-use crate::StreamError;
+use crate::outage::{self, Cause};
+use crate::shared::Shared;
+use crate::{inflight, StreamError};
 
 /// One record to produce.
 pub(crate) struct Out {
@@ -36,6 +38,7 @@ impl Out {
 pub(crate) fn produce(
     cfg: &StreamConfig,
     p: &BaseProducer<ProducerCtx>,
+    shared: &Shared,
     outs: Vec<Out>,
     sent: &mut inflight::Pending,
 ) -> Result<(), StreamError> {
@@ -54,7 +57,7 @@ pub(crate) fn produce(
         if let Some(h) = o.headers {
             rec = rec.headers(h);
         }
-        send(cfg, p, rec, topic, sent.deadline)?;
+        send(cfg, p, shared, rec, topic, sent.produced)?;
         sent.outs += 1;
         if o.topic_is_dlq {
             sent.dlq += 1;
@@ -65,24 +68,32 @@ pub(crate) fn produce(
     Ok(())
 }
 
-/// Sends one record, waiting (until `deadline`) while the producer's queue is full.
+/// Sends one record, waiting while the producer's queue is full: a queue full for
+/// `flushTimeoutMs` counts as an outage (the cluster does not take records), which the
+/// outage budget bounds; a stop request ends the wait.
 fn send<'a>(
     cfg: &StreamConfig,
     p: &BaseProducer<ProducerCtx>,
+    shared: &Shared,
     mut rec: BaseRecord<'a, [u8], [u8], usize>,
     topic: &str,
-    deadline: Instant,
+    produced: Instant,
 ) -> Result<(), StreamError> {
     loop {
         match p.send(rec) {
             Ok(()) => return Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                if Instant::now() >= deadline {
+                let now = Instant::now();
+                if shared.stop.load(Ordering::SeqCst) {
                     return Err(StreamError::new(
                         ErrorCode::DeliveryFailed,
-                        format!("the producer queue stayed full for flushTimeoutMs ({} ms); nothing of this batch was committed", cfg.flush_timeout_ms),
+                        "stopped while the producer queue was full; nothing of this batch was committed",
                     ));
                 }
+                if now >= produced + Duration::from_millis(cfg.flush_timeout_ms) {
+                    shared.outage.begin(Cause::NoAcks, now);
+                }
+                outage::within_budget(cfg, shared)?;
                 p.poll(Duration::from_millis(5));
                 rec = back;
             }

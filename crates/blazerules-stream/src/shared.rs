@@ -2,13 +2,18 @@
 //! inside `poll`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use rdkafka::producer::BaseProducer;
+use rdkafka::TopicPartitionList;
 
 use crate::clients::ProducerCtx;
+use crate::commit::Commits;
 use crate::inflight;
+use crate::outage::Outage;
 
 #[derive(Default)]
 pub(crate) struct Shared {
@@ -32,6 +37,15 @@ pub(crate) struct Shared {
     pub producer: Mutex<Option<Arc<BaseProducer<ProducerCtx>>>>,
     pub flush_timeout_ms: u64,
     pub first_delivery_error: Mutex<Option<String>>,
+    /// Set when the run is asked to stop: every wait ends early (the rebalance callback's too).
+    pub stop: Arc<AtomicBool>,
+    pub outage: Outage,
+    pub commits: Mutex<Commits>,
+    /// Commits to make, to the committer thread (`commit::start`); taken at the end of the run
+    /// (it holds the consumer, which holds this).
+    pub committer: Mutex<Option<Sender<TopicPartitionList>>>,
+    /// When the group first assigned partitions to this consumer (`idleTimeoutMs` counts from then).
+    pub assigned_at: Mutex<Option<Instant>>,
 }
 
 /// Locks `m`; a panic elsewhere does not make the counters unreadable.

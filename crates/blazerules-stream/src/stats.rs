@@ -22,6 +22,10 @@ pub struct StreamStats {
     /// Evaluation time, summed over batches (wall time of the evaluation step).
     pub eval_ms: f64,
     pub elapsed_ms: f64,
+    /// Broker outages ridden out (or under way): see `outage`.
+    pub outages: u64,
+    /// Their total length so far.
+    pub outage_ms: f64,
 }
 
 /// A duration in (fractional) milliseconds.

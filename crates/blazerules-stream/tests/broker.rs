@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use blazerules_core::RuleSet;
@@ -108,7 +109,7 @@ fn rows_dlq_and_commits_against_a_real_broker() {
         idle_timeout_ms: 20_000,
         ..StreamConfig::default()
     };
-    let stop = AtomicBool::new(false);
+    let stop = Arc::new(AtomicBool::new(false));
     let stats = run(&cfg, &cell, &stop, &mut |_| {}).expect("run");
     assert_eq!(stats.messages, 4);
     assert_eq!(stats.emitted, 3);
@@ -165,8 +166,8 @@ fn rows_dlq_and_commits_against_a_real_broker() {
     assert_eq!(stats.messages, 0);
 }
 
-#[test]
-fn an_unreachable_broker_fails_in_bounded_time() {
+/// A loop on an address where nothing listens.
+fn unreachable(connect_timeout_ms: u64) -> (StreamConfig, RuleCell) {
     let cell = RuleCell::new();
     cell.set(rules("v1"));
     let cfg = StreamConfig {
@@ -174,15 +175,39 @@ fn an_unreachable_broker_fails_in_bounded_time() {
         group_id: "g".into(),
         input_topics: vec!["t".into()],
         output_mode: OutputMode::None,
-        connect_timeout_ms: 1500,
+        connect_timeout_ms,
         ..StreamConfig::default()
     };
+    (cfg, cell)
+}
+
+#[test]
+fn an_unreachable_broker_fails_in_bounded_time() {
+    let (cfg, cell) = unreachable(1500);
     let t0 = Instant::now();
-    let err = run(&cfg, &cell, &AtomicBool::new(false), &mut |_| {}).expect_err("unreachable");
+    let stop = Arc::new(AtomicBool::new(false));
+    let err = run(&cfg, &cell, &stop, &mut |_| {}).expect_err("unreachable");
     assert_eq!(
         err.code,
         blazerules_stream::ErrorCode::BrokerUnreachable,
         "{err}"
     );
     assert!(t0.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_stop_request_ends_the_run_while_the_cluster_does_not_answer() {
+    let (cfg, cell) = unreachable(60_000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopper = stop.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stopper.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let t0 = Instant::now();
+    let stats = run(&cfg, &cell, &stop, &mut |_| {}).expect("a stopped run");
+    let _ = t.join();
+    assert_eq!(stats.messages, 0);
+    // Well within connectTimeoutMs (60 s): flushTimeoutMs (5 s) is the bound of a stop.
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
 }

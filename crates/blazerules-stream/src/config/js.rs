@@ -45,6 +45,7 @@ impl StreamConfig {
         cfg.idle_timeout_ms = int(c, "idleTimeoutMs", d.idle_timeout_ms)?;
         cfg.connect_timeout_ms = int(c, "connectTimeoutMs", d.connect_timeout_ms)?;
         cfg.stats_interval_ms = int(c, "statsIntervalMs", d.stats_interval_ms)?;
+        cfg.outage_budget_ms = int(c, "outageBudgetMs", d.outage_budget_ms)?;
         cfg.output_mode = match field(c, "outputMode") {
             None => d.output_mode,
             Some(Value::String(m)) => OutputMode::parse(m)?,
@@ -179,6 +180,7 @@ mod tests {
             ]
         );
         assert_eq!((cfg.batch_size, cfg.commit_offsets), (10, false));
+        assert_eq!(cfg.outage_budget_ms, 120_000);
         assert_eq!(cfg.output_mode, OutputMode::Enriched);
     }
 
@@ -228,6 +230,10 @@ mod tests {
         assert_eq!(
             with("pollTimeoutMs", json!(5e9)),
             "pollTimeoutMs must be an integer from 1 to 4294967295"
+        );
+        assert_eq!(
+            with("outageBudgetMs", json!(-1)),
+            "outageBudgetMs must be an integer from 0 to 86400000"
         );
         assert!(with("outputMode", json!("xml"))
             .starts_with("outputMode must be 'rows', 'enriched', 'grouped' or 'none'"));
