@@ -8,6 +8,7 @@ mod dead_letter;
 pub(crate) mod decide;
 pub(crate) mod drive;
 mod finish;
+mod kept;
 pub mod options;
 pub mod output;
 mod pieces;

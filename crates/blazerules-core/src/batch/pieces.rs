@@ -90,7 +90,7 @@ pub(crate) fn run_pieces<W>(rs: &Inner, opts: &EvalOptions, n_pieces: usize, wor
 where
     W: Fn(usize, &mut Scratch, &mut Sink) + Sync,
 {
-    let now = now_ms();
+    let now = opts.now_ms.unwrap_or_else(now_ms);
     let n_threads = threads(opts).min(n_pieces).max(1);
     let next = AtomicUsize::new(0);
     let worker = || {

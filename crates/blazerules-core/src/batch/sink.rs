@@ -97,6 +97,8 @@ pub(crate) struct Sink {
     /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
     pub parse_ns: u64,
     pub eval_ns: u64,
+    /// Records applied to window state.
+    pub windowed: u64,
 }
 
 impl Sink {
@@ -127,6 +129,7 @@ impl Sink {
             warnings: Vec::new(),
             parse_ns: 0,
             eval_ns: 0,
+            windowed: 0,
         }
     }
 
