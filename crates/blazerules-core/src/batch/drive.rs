@@ -4,7 +4,9 @@
 
 use crate::batch::block::{Block, Mode};
 use crate::batch::finish::{finish, finish_lines, finish_with_bases};
+use crate::batch::kept::Kept;
 use crate::batch::options::{EvalOptions, IngestErrorMode};
+use crate::batch::ordered::run_ordered;
 use crate::batch::pieces::{line_bounds, messages_per_piece, run_pieces};
 use crate::batch::result::{BatchResult, EvalError};
 use crate::batch::sink::{Scratch, Sink};
@@ -15,28 +17,32 @@ use crate::window::stage::Stage;
 use crate::window::{Shard, DEFAULT_MAX_WINDOW_ENTITIES};
 use std::time::Instant;
 
-/// Runs a batch's pieces with `pieces(mode, stage)`: evaluated at once without windows;
-/// with windows, around the window stage of the batch's shard, which the batch holds
-/// throughout (a fresh one when the options name none). In the `Fail` ingest mode a batch
-/// with windows is first only read, so that a refused batch leaves the state as it was.
-fn with_windows<P>(rs: &Inner, opts: &EvalOptions, pieces: P) -> Vec<Sink>
+/// Runs a batch's `n_pieces` pieces: `piece(i, mode, scratch, sink)` reads piece `i`,
+/// evaluating it too in `Eval` mode, and returns what it kept for the window stage. Without
+/// windows the pieces are evaluated at once; with windows, around the window stage of the
+/// batch's shard, which the batch holds throughout (a fresh one when the options name none),
+/// evaluated after it or (`replay`) not at all. In the `Fail` ingest mode a batch with windows
+/// is first only read, so that a refused batch leaves the state as it was.
+fn with_windows<'p, P>(
+    rs: &Inner,
+    opts: &EvalOptions,
+    n_pieces: usize,
+    replay: bool,
+    piece: P,
+) -> Vec<Sink>
 where
-    P: Fn(Mode, Option<&Stage<'_>>) -> Vec<Sink>,
+    P: Fn(usize, Mode, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>> + Sync,
 {
+    let plain = |mode| {
+        run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
+            piece(i, mode, scratch, sink);
+        })
+    };
     if rs.windows.is_empty() {
-        return pieces(Mode::Eval, None);
+        return plain(Mode::Eval);
     }
-    windowed(rs, opts, Mode::Keep, pieces)
-}
-
-/// Runs the pieces in `mode` (`Keep` or `Replay`) around the window stage of the batch's
-/// shard; see [`with_windows`].
-fn windowed<P>(rs: &Inner, opts: &EvalOptions, mode: Mode, pieces: P) -> Vec<Sink>
-where
-    P: Fn(Mode, Option<&Stage<'_>>) -> Vec<Sink>,
-{
     if opts.ingest_error_mode == IngestErrorMode::Fail {
-        let probe = pieces(Mode::Probe, None);
+        let probe = plain(Mode::Probe);
         if probe.iter().any(|s| s.skipped > 0) {
             return probe; // finishing it refuses the batch
         }
@@ -51,7 +57,10 @@ where
     };
     let mut state = shard.lock();
     let stage = Stage::new(&rs.windows, &mut state);
-    pieces(mode, Some(&stage))
+    let mode = if replay { Mode::Replay } else { Mode::Keep };
+    run_ordered(rs, opts, n_pieces, &stage, mode, |i, scratch, sink| {
+        piece(i, mode, scratch, sink)
+    })
 }
 
 pub(crate) fn ndjson(
@@ -60,32 +69,28 @@ pub(crate) fn ndjson(
     opts: &EvalOptions,
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
-    let bounds = line_bounds(payload, opts);
-    let sinks = with_windows(rs, opts, |mode, stage| {
-        run_pieces(rs, opts, bounds.len() - 1, |i, scratch, sink| {
-            ndjson_piece(
-                rs,
-                &payload[bounds[i]..bounds[i + 1]],
-                scratch,
-                sink,
-                mode,
-                stage.map(|s| (s, i)),
-            )
-        })
-    });
+    let bounds = line_bounds(payload, opts, !rs.windows.is_empty());
+    let sinks = with_windows(
+        rs,
+        opts,
+        bounds.len() - 1,
+        false,
+        |i, mode, scratch, sink| {
+            ndjson_piece(rs, &payload[bounds[i]..bounds[i + 1]], scratch, sink, mode)
+        },
+    );
     let unterminated = payload.last().is_some_and(|&b| b != b'\n');
     finish_lines(rs, sinks, opts, t0, u64::from(unterminated))
 }
 
 /// One piece of an NDJSON batch.
-fn ndjson_piece(
+fn ndjson_piece<'p>(
     rs: &Inner,
-    piece: &[u8],
+    piece: &'p [u8],
     scratch: &mut Scratch,
     sink: &mut Sink,
     mode: Mode,
-    stage: Option<(&Stage<'_>, usize)>,
-) {
+) -> Option<Box<Kept<'p>>> {
     sink.reserve(piece.len() / 256);
     let mut block = Block::new(rs, mode);
     let mut row = 0u64;
@@ -99,7 +104,7 @@ fn ndjson_piece(
         row += 1;
     });
     sink.newlines = lines.newlines(piece);
-    block.finish(rs, scratch, sink, stage);
+    block.finish(rs, scratch, sink)
 }
 
 /// Line numbers of a piece's non-empty lines, kept sparsely (the common case, no blank
@@ -144,10 +149,8 @@ pub(crate) fn messages(
     opts: &EvalOptions,
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
-    let per_piece = messages_per_piece(msgs, opts);
-    let sinks = with_windows(rs, opts, |mode, stage| {
-        message_pieces(rs, msgs, opts, per_piece, mode, stage)
-    });
+    let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
+    let sinks = message_pieces(rs, msgs, opts, per_piece, false);
     // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
     finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
 }
@@ -164,27 +167,24 @@ pub(crate) fn replay_messages(rs: &Inner, msgs: &[&[u8]], opts: &EvalOptions) ->
     if rs.windows.is_empty() {
         return Replayed::default();
     }
-    let per_piece = messages_per_piece(msgs, opts);
-    let sinks = windowed(rs, opts, Mode::Replay, |mode, stage| {
-        message_pieces(rs, msgs, opts, per_piece, mode, stage)
-    });
+    let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
+    let sinks = message_pieces(rs, msgs, opts, per_piece, true);
     sinks.iter().fold(Replayed::default(), |r, s| Replayed {
         records: r.records + s.windowed,
         skipped: r.skipped + s.skipped,
     })
 }
 
-/// Each message as one record, `per_piece` messages a piece.
+/// Each message as one record, `per_piece` messages a piece (`replay`: state only).
 fn message_pieces(
     rs: &Inner,
     msgs: &[&[u8]],
     opts: &EvalOptions,
     per_piece: usize,
-    mode: Mode,
-    stage: Option<&Stage<'_>>,
+    replay: bool,
 ) -> Vec<Sink> {
     let n_pieces = msgs.len().div_ceil(per_piece).max(1);
-    run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
+    with_windows(rs, opts, n_pieces, replay, |i, mode, scratch, sink| {
         let lo = i * per_piece;
         let hi = ((i + 1) * per_piece).min(msgs.len());
         let chunk = msgs.get(lo..hi).unwrap_or_default();
@@ -201,7 +201,7 @@ fn message_pieces(
             }
             block.push(rs, scratch, m, None, j as u64, sink);
         }
-        block.finish(rs, scratch, sink, stage.map(|s| (s, i)));
+        block.finish(rs, scratch, sink)
     })
 }
 
@@ -215,10 +215,8 @@ pub(crate) fn json_array(
         threads: 1,
         ..opts.clone()
     };
-    let sinks = with_windows(rs, opts, |mode, stage| {
-        run_pieces(rs, &one_thread, 1, |_, scratch, sink| {
-            array_records(rs, payload, scratch, sink, mode, stage.map(|s| (s, 0)))
-        })
+    let sinks = with_windows(rs, &one_thread, 1, false, |_, mode, scratch, sink| {
+        array_records(rs, payload, scratch, sink, mode)
     });
     finish(rs, sinks, opts, t0)
 }
@@ -226,14 +224,13 @@ pub(crate) fn json_array(
 /// Evaluates each element of a JSON array as one record (row = element index): a bad
 /// element skips only itself. An array whose structure is broken (unterminated, unbalanced,
 /// trailing bytes) is refused whole, as one bad record at row 0.
-fn array_records(
+fn array_records<'p>(
     rs: &Inner,
-    payload: &[u8],
+    payload: &'p [u8],
     scratch: &mut Scratch,
     sink: &mut Sink,
     mode: Mode,
-    stage: Option<(&Stage<'_>, usize)>,
-) {
+) -> Option<Box<Kept<'p>>> {
     let refused = match array_elements(payload) {
         Ok(elements) => {
             // Each element is read as an NDJSON record is (our reader: numbers of any size,
@@ -242,20 +239,18 @@ fn array_records(
             for (row, el) in elements.into_iter().enumerate() {
                 block.push(rs, scratch, &payload[el], None, row as u64, sink);
             }
-            block.finish(rs, scratch, sink, stage);
-            return;
+            return block.finish(rs, scratch, sink);
         }
         Err(NOT_ARRAY) => not_array(payload),
         Err(reason) => reason,
     };
-    // A refused array has no records, but its piece still takes its turn.
-    Block::new(rs, mode).finish(rs, scratch, sink, stage);
     sink.bad(
         0,
         ErrorCode::MalformedJson,
         refused.into(),
         Some(payload.to_vec()),
     );
+    None
 }
 
 const NOT_ARRAY: &str = "json-array input must be a top-level array";

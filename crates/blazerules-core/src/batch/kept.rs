@@ -3,14 +3,14 @@
 //! values (`window::stage`), evaluated and decided in order. Rule sets without windows never
 //! come here.
 
-use crate::batch::block::{evaluate_and_decide, patch_escapes, Block, Bufs, Mode};
+use crate::batch::block::{evaluate_and_decide, patch_escapes, Block, Bufs};
 use crate::batch::sink::{Scratch, Sink};
 use crate::plan::tree::Record;
 use crate::read::reader::Fixup;
+use crate::read::shape::Templates;
 use crate::rules::compile::Windows;
 use crate::ruleset::Inner;
 use crate::window::inputs::{Escapes, Inputs};
-use crate::window::stage::Stage;
 use simd_json::Node;
 use std::time::Instant;
 
@@ -42,21 +42,10 @@ impl<'p> Kept<'p> {
             times: None,
         }
     }
-}
 
-/// Marks a piece that never took its turn (its worker unwinding) so later pieces stop
-/// waiting for it.
-struct TurnGuard<'a, 's> {
-    stage: &'a Stage<'s>,
-    piece: usize,
-    taken: bool,
-}
-
-impl Drop for TurnGuard<'_, '_> {
-    fn drop(&mut self) {
-        if !self.taken {
-            self.stage.abandon(self.piece);
-        }
+    /// The piece's records' window inputs, in order.
+    pub fn inputs(&self) -> &Inputs {
+        &self.inputs
     }
 }
 
@@ -72,9 +61,24 @@ impl<'p> Block<'p> {
     /// Reads the queued records into a kept block and takes their window inputs.
     pub(super) fn keep(&mut self, rs: &Inner, scratch: &mut Scratch, sink: &mut Sink) {
         let t0 = Instant::now();
+        if self.seen == 0 {
+            // Start from the shapes this thread learnt on the batch's earlier pieces.
+            if let Some((_, tpl)) = scratch.shapes.take().filter(|(b, _)| *b == scratch.batch) {
+                self.tpl = tpl;
+            }
+        }
         let ns = rs.trie.n_slots;
-        let (mut tape, mut fixups, mut esc) = (Vec::new(), Vec::new(), String::new());
-        let (mut slots, mut ok) = (Vec::new(), Vec::new());
+        // Sized as the piece's previous block was (blocks are alike): no regrowing.
+        let cap = |f: fn(&KeptBlock<'p>) -> usize| {
+            self.kept
+                .as_ref()
+                .and_then(|k| k.blocks.last())
+                .map_or(0, f)
+        };
+        let mut tape = Vec::with_capacity(cap(|b| b.tape.len()));
+        let (mut fixups, mut esc) = (Vec::new(), String::new());
+        let mut slots = Vec::with_capacity(cap(|b| b.slots.len()));
+        let mut ok = Vec::with_capacity(cap(|b| b.ok.len()));
         let Scratch {
             key,
             seen,
@@ -126,40 +130,27 @@ impl<'p> Block<'p> {
         self.lines.clear();
     }
 
-    /// Ends the piece: reads what is queued, then (`Keep`, `Replay`) takes piece `piece`'s
-    /// turn at the window stage and (`Keep`) evaluates and decides its kept blocks.
+    /// Ends the piece's reading: reads what is queued and, with windows, returns what it
+    /// kept for the window stage (`batch/ordered.rs`).
     pub fn finish(
         &mut self,
         rs: &Inner,
         scratch: &mut Scratch,
         sink: &mut Sink,
-        stage: Option<(&Stage<'_>, usize)>,
-    ) {
+    ) -> Option<Box<Kept<'p>>> {
         self.flush(rs, scratch, sink);
-        let (Some(kept), Some((stage, piece))) = (self.kept.take(), stage) else {
-            return;
-        };
-        let mut guard = TurnGuard {
-            stage,
-            piece,
-            taken: false,
-        };
-        let mut values = Vec::new();
-        let t0 = Instant::now();
-        let applied = stage.apply(piece, &kept.inputs, &mut values);
-        guard.taken = true;
-        sink.eval_ns += t0.elapsed().as_nanos() as u64;
-        sink.windowed += kept.inputs.len() as u64;
-        if applied && self.mode == Mode::Keep {
-            evaluate_kept(rs, kept.blocks, &values, scratch, sink);
-        }
+        let kept = self.kept.take()?;
+        // The thread's next piece of this batch starts from the shapes learnt here.
+        let tpl = std::mem::replace(&mut self.tpl, Templates::new(false));
+        scratch.shapes = Some((scratch.batch, tpl));
+        Some(kept)
     }
 }
 
 /// Evaluates and decides a piece's kept blocks, with each record's window values.
-fn evaluate_kept(
+pub(crate) fn evaluate_kept(
     rs: &Inner,
-    blocks: Vec<KeptBlock<'_>>,
+    kept: Kept<'_>,
     values: &[f64],
     scratch: &mut Scratch,
     sink: &mut Sink,
@@ -167,7 +158,7 @@ fn evaluate_kept(
     let t0 = Instant::now();
     let (ns, nch) = (rs.trie.n_slots, rs.windows.channels.len());
     let mut first = 0;
-    for b in blocks {
+    for b in kept.blocks {
         let tp = patch_escapes(b.tape, &b.esc, &b.fixups);
         let recs: Vec<Record<'_, '_>> =
             b.ok.iter()

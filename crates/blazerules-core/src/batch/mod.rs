@@ -10,6 +10,7 @@ pub(crate) mod drive;
 mod finish;
 mod kept;
 pub mod options;
+mod ordered;
 pub mod output;
 mod pieces;
 pub mod result;

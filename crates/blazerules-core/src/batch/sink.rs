@@ -4,6 +4,7 @@
 use crate::error::ErrorCode;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
+use crate::read::shape::Templates;
 use simd_json::Tape;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,10 @@ pub(crate) struct Scratch {
     pub ctx: Ctx,
     /// The longest record these buffers have parsed (they grow to fit it).
     pub largest_record: usize,
+    /// The batch this thread works on (`run_pieces`), and record shapes learnt on an earlier
+    /// piece of it that the next piece may start from (`batch/kept.rs`: its pieces are small).
+    pub batch: u64,
+    pub shapes: Option<(u64, Templates)>,
 }
 
 impl Scratch {
@@ -65,6 +70,8 @@ impl Scratch {
             ok: Vec::new(),
             ctx: Ctx { now_ms },
             largest_record: 0,
+            batch: 0,
+            shapes: None,
         }
     }
 }

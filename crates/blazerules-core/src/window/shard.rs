@@ -1,16 +1,18 @@
 //! One state shard: every entity's window series, found by (entity field, entity value),
 //! bounded by `max_entities` with the least recently seen entity evicted (and counted).
 //!
-//! Entities live in a slab (`ents`, free slots reused) threaded on a doubly linked list from
-//! the most to the least recently seen; the hash table holds only slab indices. State is kept
-//! per window *definition* (`Def`, by its text), so a rules reload keeps the state of every
-//! window whose definition did not change.
+//! Finding an entity costs as few cache misses as we could make it: the hash table holds slab
+//! indices, an entity's slot holds its hash and (inline, when short) its value, and its series
+//! sit side by side in its group's pool (no allocation per entity). Which entity was seen
+//! least recently is kept by `recency`, which never touches another entity's slot. State is
+//! kept per window *definition* (`Def`, by its text), so a rules reload keeps the state of
+//! every window whose definition did not change.
 
+use super::key::EntityKey;
+use super::recency::Recency;
 use super::series::Series;
 use crate::rules::compile::{WinFn, Windows};
 use hashbrown::HashTable;
-
-const NONE: u32 = u32::MAX;
 
 /// A window definition with state in this shard.
 struct Def {
@@ -19,19 +21,59 @@ struct Def {
     clock: u32,
 }
 
-/// The definitions over one entity field: an entity's series, in this order.
+/// The definitions over one entity field, and its entities' series: entity row `r` has
+/// `series[r * defs.len()..][..defs.len()]`, in the order of `defs`.
 struct Group {
     field: String,
     defs: Vec<u32>,
+    series: Vec<Series>,
+    free_rows: Vec<u32>,
 }
 
+impl Group {
+    fn stride(&self) -> usize {
+        self.defs.len()
+    }
+
+    /// A row of empty series.
+    fn take_row(&mut self) -> u32 {
+        if let Some(r) = self.free_rows.pop() {
+            return r;
+        }
+        let r = self.series.len() / self.stride().max(1);
+        self.series
+            .resize_with(self.series.len() + self.stride(), Series::default);
+        r as u32
+    }
+
+    fn row(&mut self, r: u32) -> &mut [Series] {
+        let n = self.stride();
+        &mut self.series[r as usize * n..(r as usize + 1) * n]
+    }
+
+    /// Adds definition `d`: every row gets an empty series for it.
+    fn add_def(&mut self, d: u32) {
+        let old = self.stride();
+        let rows = self.series.len().checked_div(old).unwrap_or(0);
+        let mut series = Vec::with_capacity(rows * (old + 1));
+        let mut it = std::mem::take(&mut self.series).into_iter();
+        for _ in 0..rows {
+            series.extend(it.by_ref().take(old));
+            series.push(Series::default());
+        }
+        self.series = series;
+        self.defs.push(d);
+    }
+}
+
+#[derive(Default)]
 struct Entity {
     hash: u64,
     group: u32,
-    key: Box<str>,
-    prev: u32,
-    next: u32,
-    series: Box<[Series]>,
+    row: u32,
+    /// When it was last seen (`Recency`); 0 for a free slot.
+    stamp: u32,
+    key: EntityKey,
 }
 
 /// Where a rule set's channel keeps its state in a shard (see [`ShardState::bind`]).
@@ -70,14 +112,12 @@ pub(crate) struct ShardState {
     ents: Vec<Entity>,
     free: Vec<u32>,
     table: HashTable<u32>,
-    /// The most and the least recently seen entity.
-    head: u32,
-    tail: u32,
+    recency: Recency,
     live: usize,
     max_entities: usize,
     evicted: u64,
     buckets: u64,
-    /// Heap bytes of keys, series arrays and bucket lists.
+    /// Heap bytes of long keys and bucket lists.
     heap: usize,
 }
 
@@ -90,8 +130,7 @@ impl ShardState {
             ents: Vec::new(),
             free: Vec::new(),
             table: HashTable::new(),
-            head: NONE,
-            tail: NONE,
+            recency: Recency::default(),
             live: 0,
             max_entities: max_entities.max(1),
             evicted: 0,
@@ -100,11 +139,10 @@ impl ShardState {
         }
     }
 
-    /// Forgets every entity (definitions and the eviction count stay).
+    /// Forgets every entity and definition (the eviction count stays).
     pub fn clear(&mut self) {
-        let max = self.max_entities;
         let evicted = self.evicted;
-        *self = ShardState::new(max);
+        *self = ShardState::new(self.max_entities);
         self.evicted = evicted;
     }
 
@@ -129,16 +167,13 @@ impl ShardState {
                             clock,
                         });
                         let d = (self.defs.len() - 1) as u32;
-                        self.groups[group as usize].defs.push(d);
+                        self.groups[group as usize].add_def(d);
                         d
                     }
                 };
-                let pos = self.groups[group as usize]
-                    .defs
-                    .iter()
-                    .position(|&x| x == def);
+                let g = &self.groups[group as usize];
                 Bound {
-                    pos: pos.unwrap_or(0) as u32,
+                    pos: g.defs.iter().position(|&x| x == def).unwrap_or(0) as u32,
                     clock,
                     dur: c.duration_s,
                     func: c.func,
@@ -154,6 +189,8 @@ impl ShardState {
             self.groups.push(Group {
                 field: field.to_string(),
                 defs: Vec::new(),
+                series: Vec::new(),
+                free_rows: Vec::new(),
             });
             self.groups.len() - 1
         }) as u32
@@ -174,33 +211,61 @@ impl ShardState {
         *t
     }
 
+    /// The entity `key` of `group`, if it has state.
+    pub fn peek(&self, group: u32, key: &str, hash: u64) -> Option<u32> {
+        self.table
+            .find(hash, |&id| self.is(id, group, key, hash))
+            .copied()
+    }
+
+    /// Reads entity `id`'s series, so that a `touch` soon after finds them in cache.
+    pub fn warm(&self, id: u32) {
+        let e = &self.ents[id as usize];
+        let g = &self.groups[e.group as usize];
+        let n = g.stride();
+        let row = g.series.get(e.row as usize * n..(e.row as usize + 1) * n);
+        for s in row.unwrap_or_default() {
+            std::hint::black_box(s.last());
+        }
+    }
+
+    fn is(&self, id: u32, group: u32, key: &str, hash: u64) -> bool {
+        self.ents.get(id as usize).is_some_and(|e| {
+            e.hash == hash && e.stamp != 0 && e.group == group && e.key.as_bytes() == key.as_bytes()
+        })
+    }
+
     /// The entity `key` of `group` (created if new, evicting the least recently seen one
-    /// when the shard is full), now the most recently seen.
-    pub fn touch(&mut self, group: u32, key: &str, hash: u64) -> u32 {
-        let ents = &self.ents;
-        let found = self.table.find(hash, |&id| {
-            let e = &ents[id as usize];
-            e.group == group && *e.key == *key
-        });
-        if let Some(&id) = found {
-            self.unlink(id);
-            self.push_front(id);
-            return id;
+    /// when the shard is full), now the most recently seen. `hint`: where `peek` found it.
+    pub fn touch(&mut self, group: u32, key: &str, hash: u64, hint: Option<u32>) -> u32 {
+        let id = match hint.filter(|&id| self.is(id, group, key, hash)) {
+            Some(id) => id,
+            None => match self.table.find(hash, |&id| self.is(id, group, key, hash)) {
+                Some(&id) => id,
+                None => self.insert(group, key, hash),
+            },
+        };
+        self.ents[id as usize].stamp = self.recency.seen(id);
+        id
+    }
+
+    fn insert(&mut self, group: u32, key: &str, hash: u64) -> u32 {
+        if self.live >= self.max_entities {
+            if let Some(old) = self.oldest() {
+                self.remove(old);
+                self.evicted += 1;
+            }
         }
-        if self.live >= self.max_entities && self.tail != NONE {
-            self.remove(self.tail);
-            self.evicted += 1;
-        }
-        let n = self.groups[group as usize].defs.len();
+        let key = EntityKey::new(key);
+        self.heap += key.heap_bytes();
+        let row = self.groups[group as usize].take_row();
         let e = Entity {
             hash,
             group,
-            key: key.into(),
-            prev: NONE,
-            next: NONE,
-            series: vec![Series::default(); n].into(),
+            row,
+            stamp: 0,
+            key,
         };
-        self.heap += key.len() + n * std::mem::size_of::<Series>();
         let id = match self.free.pop() {
             Some(id) => {
                 self.ents[id as usize] = e;
@@ -215,43 +280,57 @@ impl ShardState {
         self.table
             .insert_unique(hash, id, |&x| ents[x as usize].hash);
         self.live += 1;
-        self.push_front(id);
         id
     }
 
-    /// Series `pos` of entity `id`, with `f` applied; keeps the bucket and byte counts.
-    pub fn with_series<T>(&mut self, id: u32, pos: u32, f: impl FnOnce(&mut Series) -> T) -> T {
-        let want = self.groups[self.ents[id as usize].group as usize]
-            .defs
-            .len();
-        let e = &mut self.ents[id as usize];
-        if e.series.len() < want {
-            // A definition added by a reload since this entity was created.
-            self.heap += (want - e.series.len()) * std::mem::size_of::<Series>();
-            let mut v = std::mem::take(&mut e.series).into_vec();
-            v.resize_with(want, Series::default);
-            e.series = v.into();
-        }
-        let s = &mut e.series[pos as usize];
-        let (len, heap) = (s.len(), s.heap_bytes());
-        let out = f(s);
-        self.buckets = self.buckets + s.len() as u64 - len as u64;
-        self.heap = self.heap + s.heap_bytes() - heap;
+    fn oldest(&mut self) -> Option<u32> {
+        let ents = &self.ents;
+        self.recency
+            .oldest(|id| ents.get(id as usize).map(|e| e.stamp).filter(|&s| s != 0))
+    }
+
+    /// The series of entity `id` (in the order of its group's definitions, see `Bound::pos`),
+    /// with `f` applied; keeps the bucket and byte counts.
+    pub fn with_row<T>(&mut self, id: u32, f: impl FnOnce(&mut [Series]) -> T) -> T {
+        let e = &self.ents[id as usize];
+        let row = self.groups[e.group as usize].row(e.row);
+        let count = |row: &[Series]| -> (usize, usize) {
+            row.iter()
+                .fold((0, 0), |(n, h), s| (n + s.len(), h + s.heap_bytes()))
+        };
+        let (len, heap) = count(row);
+        let out = f(row);
+        let (len2, heap2) = count(row);
+        self.buckets = self.buckets + len2 as u64 - len as u64;
+        self.heap = self.heap + heap2 - heap;
         out
     }
 
-    /// Drops least recently seen entities while every window of theirs has expired: they
-    /// would read as new entities anyway (not counted as evicted).
+    /// After a batch: drops least recently seen entities while every window of theirs has
+    /// expired (they would read as new entities anyway; not counted as evicted), and keeps
+    /// the recency queue compact.
     pub fn sweep(&mut self) {
-        while self.tail != NONE && self.expired(self.tail) {
-            self.remove(self.tail);
+        while let Some(id) = self.oldest().filter(|&id| self.expired(id)) {
+            self.remove(id);
         }
+        let stamp = |ents: &Vec<Entity>, id: u32| {
+            ents.get(id as usize).map(|e| e.stamp).filter(|&s| s != 0)
+        };
+        let restamp = |ents: &mut Vec<Entity>, id: u32, s: u32| {
+            if let Some(e) = ents.get_mut(id as usize) {
+                e.stamp = s;
+            }
+        };
+        self.recency
+            .compact(self.live, &mut self.ents, stamp, restamp);
     }
 
     fn expired(&self, id: u32) -> bool {
         let e = &self.ents[id as usize];
-        let defs = &self.groups[e.group as usize].defs;
-        e.series.iter().zip(defs).all(|(s, &d)| {
+        let g = &self.groups[e.group as usize];
+        let n = g.stride();
+        let row = &g.series[e.row as usize * n..(e.row as usize + 1) * n];
+        row.iter().zip(&g.defs).all(|(s, &d)| {
             let def = &self.defs[d as usize];
             let now = self.clocks[def.clock as usize].1;
             s.last()
@@ -260,63 +339,30 @@ impl ShardState {
     }
 
     fn remove(&mut self, id: u32) {
-        self.unlink(id);
-        let hash = self.ents[id as usize].hash;
-        if let Ok(entry) = self.table.find_entry(hash, |&x| x == id) {
+        let e = std::mem::take(&mut self.ents[id as usize]);
+        if let Ok(entry) = self.table.find_entry(e.hash, |&x| x == id) {
             entry.remove();
         }
-        let e = std::mem::replace(
-            &mut self.ents[id as usize],
-            Entity {
-                hash: 0,
-                group: 0,
-                key: Box::default(),
-                prev: NONE,
-                next: NONE,
-                series: Box::default(),
-            },
-        );
-        let held: usize = e.series.iter().map(Series::len).sum();
-        let heap: usize = e.series.iter().map(Series::heap_bytes).sum();
-        self.buckets -= held as u64;
-        self.heap -= e.key.len() + e.series.len() * std::mem::size_of::<Series>() + heap;
+        let g = &mut self.groups[e.group as usize];
+        for s in g.row(e.row) {
+            self.buckets -= s.len() as u64;
+            self.heap -= s.heap_bytes();
+            *s = Series::default();
+        }
+        g.free_rows.push(e.row);
+        self.heap -= e.key.heap_bytes();
         self.live -= 1;
         self.free.push(id);
     }
 
-    fn unlink(&mut self, id: u32) {
-        let (prev, next) = {
-            let e = &self.ents[id as usize];
-            (e.prev, e.next)
-        };
-        match prev {
-            NONE => self.head = next,
-            p => self.ents[p as usize].next = next,
-        }
-        match next {
-            NONE => self.tail = prev,
-            n => self.ents[n as usize].prev = prev,
-        }
-    }
-
-    fn push_front(&mut self, id: u32) {
-        let old = self.head;
-        {
-            let e = &mut self.ents[id as usize];
-            e.prev = NONE;
-            e.next = old;
-        }
-        match old {
-            NONE => self.tail = id,
-            h => self.ents[h as usize].prev = id,
-        }
-        self.head = id;
-    }
-
     pub fn stats(&self) -> WindowStats {
+        let series: usize = self.groups.iter().map(|g| g.series.capacity()).sum();
+        let rows: usize = self.groups.iter().map(|g| g.free_rows.capacity()).sum();
         let fixed = self.ents.capacity() * std::mem::size_of::<Entity>()
-            + self.free.capacity() * 4
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1);
+            + (self.free.capacity() + rows) * 4
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + series * std::mem::size_of::<Series>()
+            + self.recency.heap_bytes();
         WindowStats {
             entities: self.live as u64,
             buckets: self.buckets,

@@ -33,10 +33,12 @@ fn see(s: &mut ShardState, b: &Binding, key: &str, sec: i64) -> f64 {
         b.groups[0],
         key,
         crate::window::inputs::entity_hash("card", key),
+        None,
     );
     let ch = b.chans[0];
     let now = s.tick(ch.clock, sec);
-    s.with_series(id, ch.pos, |x| {
+    s.with_row(id, |row| {
+        let x = &mut row[ch.pos as usize];
         x.advance(now, ch.dur, ch.func);
         let v = x.value(ch.func);
         x.add(
@@ -96,9 +98,10 @@ fn state_survives_a_rebind_for_an_unchanged_window() {
         b2.groups[0],
         "a",
         crate::window::inputs::entity_hash("card", "a"),
+        None,
     );
-    let old = s.with_series(id, b2.chans[1].pos, |x| x.value(WinFn::Count));
-    let new = s.with_series(id, b2.chans[0].pos, |x| x.value(WinFn::Count));
+    let old = s.with_row(id, |row| row[b2.chans[1].pos as usize].value(WinFn::Count));
+    let new = s.with_row(id, |row| row[b2.chans[0].pos as usize].value(WinFn::Count));
     assert_eq!((old, new), (1.0, 0.0));
 }
 

@@ -1,5 +1,5 @@
-//! The window stage of a batch: each piece, once read (on all cores), takes its turn in
-//! piece order and applies its records to the shard one by one, in input order. A record
+//! The window stage of a batch: each piece, once read (on all cores), is applied in piece
+//! order to the shard, its records one by one, in input order. A record
 //! reads every window before adding itself, so it sees exactly the records before it, in
 //! this batch and in earlier ones; where the batch was cut into pieces (or calls) changes
 //! nothing. The values it read are then compared by the plan, again on all cores.
@@ -13,20 +13,16 @@ use super::inputs::{Inputs, NO_TIME};
 use super::series::Delta;
 use super::shard::{Binding, ShardState};
 use crate::rules::compile::{Channel, WinFn, Windows};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::Mutex;
 
-/// The turn of each piece of one batch on the batch's shard.
+/// A batch's hold on its shard, with the batch's windows bound to it. Pieces are applied one
+/// at a time, in order (`batch/ordered.rs` sees to the order).
 pub(crate) struct Stage<'s> {
     windows: &'s Windows,
     turn: Mutex<Turn<'s>>,
-    next_up: Condvar,
 }
 
 struct Turn<'s> {
-    /// The piece whose turn it is.
-    next: usize,
-    /// A worker stopped before its piece's turn (it panicked): later pieces give up.
-    failed: bool,
     shard: &'s mut ShardState,
     binding: Binding,
     /// Per entity field: the channels over it.
@@ -44,59 +40,19 @@ impl<'s> Stage<'s> {
         Stage {
             windows,
             turn: Mutex::new(Turn {
-                next: 0,
-                failed: false,
                 shard,
                 binding,
                 by_entity,
             }),
-            next_up: Condvar::new(),
         }
     }
 
-    /// Waits for piece `piece`'s turn, then applies its records, filling `out` with each
-    /// record's channel values (NaN: no state). False when an earlier piece failed.
-    pub fn apply(&self, piece: usize, inputs: &Inputs, out: &mut Vec<f64>) -> bool {
-        let mut t = self.wait_for(piece);
-        if t.failed {
-            return false;
-        }
+    /// Applies the next piece's records, filling `out` with each record's channel values
+    /// (NaN: no state).
+    pub fn apply(&self, inputs: &Inputs, out: &mut Vec<f64>) {
+        // A panic while applying stops the batch (and `Shard::lock` clears the shard).
+        let mut t = self.turn.lock().unwrap_or_else(|p| p.into_inner());
         apply(&mut t, self.windows, inputs, out);
-        t.next += 1;
-        drop(t);
-        self.next_up.notify_all();
-        true
-    }
-
-    /// Marks piece `piece` as never taking its turn (its worker is unwinding).
-    pub fn abandon(&self, piece: usize) {
-        let mut t = self.lock();
-        if t.next <= piece {
-            t.failed = true;
-        }
-        drop(t);
-        self.next_up.notify_all();
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Turn<'s>> {
-        // A panic while applying leaves the turn poisoned: later pieces then fail too.
-        self.turn.lock().unwrap_or_else(|p| {
-            let mut t = p.into_inner();
-            t.failed = true;
-            t
-        })
-    }
-
-    fn wait_for(&self, piece: usize) -> MutexGuard<'_, Turn<'s>> {
-        let mut t = self.lock();
-        while t.next != piece && !t.failed {
-            t = self.next_up.wait(t).unwrap_or_else(|p| {
-                let mut t = p.into_inner();
-                t.failed = true;
-                t
-            });
-        }
-        t
     }
 }
 
@@ -105,37 +61,66 @@ fn apply(t: &mut Turn<'_>, w: &Windows, inputs: &Inputs, out: &mut Vec<f64>) {
     let nch = w.channels.len();
     out.clear();
     out.resize(inputs.len() * nch, f64::NAN);
+    let hints = peek_all(t, inputs);
+    let n_ent = t.by_entity.len();
+    let mut steps = Vec::new();
     for i in 0..inputs.len() {
         for (e, chans) in t.by_entity.iter().enumerate() {
             let Some((key, hash)) = inputs.entity(i, e) else {
                 continue; // no entity: no state (the null rule)
             };
-            let id = t.shard.touch(t.binding.groups[e], key, hash);
+            let hint = hints.get(i * n_ent + e).copied().flatten();
+            let id = t.shard.touch(t.binding.groups[e], key, hash, hint);
+            // Each channel's clock first, then the entity's series in one go.
+            steps.clear();
             for &c in chans {
                 let ch = &w.channels[c as usize];
                 let ms = match ch.time {
                     Some(tf) => inputs.time(i, tf as usize),
                     None => inputs.processing_ms(i),
                 };
-                if ms == NO_TIME {
-                    continue;
+                if ms != NO_TIME {
+                    let sec = ms.div_euclid(1000);
+                    let now = t.shard.tick(t.binding.chans[c as usize].clock, sec);
+                    steps.push((c, sec, now, delta(ch, inputs, i)));
                 }
-                let b = t.binding.chans[c as usize];
-                let sec = ms.div_euclid(1000);
-                let now = t.shard.tick(b.clock, sec);
-                let delta = delta(ch, inputs, i);
-                out[i * nch + c as usize] = t.shard.with_series(id, b.pos, |s| {
+            }
+            let chans = &t.binding.chans;
+            let row_out = &mut out[i * nch..(i + 1) * nch];
+            t.shard.with_row(id, |row| {
+                for &(c, sec, now, delta) in &steps {
+                    let b = chans[c as usize];
+                    let s = &mut row[b.pos as usize];
                     s.advance(now, b.dur, b.func);
-                    let v = s.value(b.func);
+                    row_out[c as usize] = s.value(b.func);
                     if let Some(d) = delta.filter(|_| sec > now - b.dur) {
                         s.add(sec, d, b.func);
                     }
-                    v
-                });
-            }
+                }
+            });
         }
     }
     t.shard.sweep();
+}
+
+/// Where each record's entities are now, looked up before any is updated: first all of
+/// them, then all their series read, so that the cache misses of one record's lookup overlap
+/// those of the next (`touch` checks each hint).
+fn peek_all(t: &Turn<'_>, inputs: &Inputs) -> Vec<Option<u32>> {
+    let n_ent = t.by_entity.len();
+    let mut hints = Vec::with_capacity(inputs.len() * n_ent);
+    for i in 0..inputs.len() {
+        for (e, &group) in t.binding.groups.iter().enumerate() {
+            let hint = inputs
+                .entity(i, e)
+                .and_then(|(key, hash)| t.shard.peek(group, key, hash));
+            hints.push(hint);
+        }
+    }
+    for id in hints.iter().flatten() {
+        t.shard.warm(*id);
+    }
+    hints
 }
 
 /// What record `i` adds to channel `ch`: nothing for a missing value (choices.md; BlazeRules
