@@ -99,8 +99,16 @@ function nonBlankLines(payload: Buffer): string[] {
 async function byClock(engine: RuleEngine, payload: Buffer, nowMs: number[]): Promise<MergedResult> {
   const lines = nonBlankLines(payload);
   const out: MergedResult = {
-    nRecords: 0, messagesSkipped: 0, errorCounts: {}, decisions: [], scores: [], riskBands: [],
-    winningRuleIds: [], matched: [], matchCounts: {}, nMatched: 0,
+    nRecords: 0,
+    messagesSkipped: 0,
+    errorCounts: {},
+    decisions: [],
+    scores: [],
+    riskBands: [],
+    winningRuleIds: [],
+    matched: [],
+    matchCounts: {},
+    nMatched: 0,
   };
   for (let at = 0; at < lines.length; ) {
     let end = at + 1;
@@ -146,7 +154,9 @@ for (const name of caseDirs) {
       const where = batches.length > 1 ? `${name} batch ${bi + 1} (${exp.input})` : name;
       const payload = readFileSync(join(dir, exp.input));
       const result =
-        expected.now_ms === undefined ? await engine.evaluateNdjson(payload) : await byClock(engine, payload, expected.now_ms);
+        expected.now_ms === undefined
+          ? await engine.evaluateNdjson(payload)
+          : await byClock(engine, payload, expected.now_ms);
 
       t.is(result.nRecords, exp.n_records, `${where}: nRecords`);
       t.is(result.messagesSkipped, exp.messages_skipped, `${where}: messagesSkipped`);

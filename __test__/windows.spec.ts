@@ -42,19 +42,61 @@ function traffic(n: number): object[] {
 
 const EVERY_FUNCTION = {
   count: { entity_field: 'card', duration_seconds: 20, time_field: 'ts', op: 'gte', value: 4 },
-  sum: { entity_field: 'card', function: 'sum', sum_field: 'amount', duration_seconds: 20, time_field: 'ts', op: 'gt', value: 900 },
-  avg: { entity_field: 'card', function: 'avg', value_field: 'amount', duration_seconds: 20, time_field: 'ts', op: 'lt', value: 200 },
-  min: { entity_field: 'card', function: 'min', sum_field: 'amount', duration_seconds: 20, time_field: 'ts', op: 'lt', value: 60 },
-  max: { entity_field: 'card', function: 'max', sum_field: 'amount', duration_seconds: 20, time_field: 'ts', op: 'gte', value: 450 },
+  sum: {
+    entity_field: 'card',
+    function: 'sum',
+    sum_field: 'amount',
+    duration_seconds: 20,
+    time_field: 'ts',
+    op: 'gt',
+    value: 900,
+  },
+  avg: {
+    entity_field: 'card',
+    function: 'avg',
+    value_field: 'amount',
+    duration_seconds: 20,
+    time_field: 'ts',
+    op: 'lt',
+    value: 200,
+  },
+  min: {
+    entity_field: 'card',
+    function: 'min',
+    sum_field: 'amount',
+    duration_seconds: 20,
+    time_field: 'ts',
+    op: 'lt',
+    value: 60,
+  },
+  max: {
+    entity_field: 'card',
+    function: 'max',
+    sum_field: 'amount',
+    duration_seconds: 20,
+    time_field: 'ts',
+    op: 'gte',
+    value: 450,
+  },
   ratio: {
-    entity_field: 'card', function: 'ratio', numerator_field: 'amount', denominator_field: 'fee',
-    duration_seconds: 20, time_field: 'ts', op: 'gt', value: 150,
+    entity_field: 'card',
+    function: 'ratio',
+    numerator_field: 'amount',
+    denominator_field: 'fee',
+    duration_seconds: 20,
+    time_field: 'ts',
+    op: 'gt',
+    value: 150,
   },
   processing: { entity_field: 'card', duration_seconds: 5, op: 'gte', value: 30 },
 };
 
 /** Per rule, the indices of the records it matched, evaluating `recs` cut at `cuts`. */
-async function hitsWhenCut(recs: object[], cuts: number[], config: EngineConfig = {}): Promise<Record<string, number[]>> {
+async function hitsWhenCut(
+  recs: object[],
+  cuts: number[],
+  config: EngineConfig = {},
+): Promise<Record<string, number[]>> {
   const e = engineWith(EVERY_FUNCTION, config);
   const out: Record<string, number[]> = {};
   let at = 0;
@@ -74,14 +116,22 @@ test('where batches are cut changes nothing', async (t) => {
   const whole = await hitsWhenCut(recs, []);
   t.deepEqual(Object.keys(whole).sort(), Object.keys(EVERY_FUNCTION).sort(), 'every function matches somewhere');
   t.deepEqual(await hitsWhenCut(recs, [1, 2, 3, 150, 151, 399]), whole);
-  t.deepEqual(await hitsWhenCut(recs, Array.from({ length: 399 }, (_, i) => i + 1)), whole, 'one record a call');
+  t.deepEqual(
+    await hitsWhenCut(
+      recs,
+      Array.from({ length: 399 }, (_, i) => i + 1),
+    ),
+    whole,
+    'one record a call',
+  );
   t.deepEqual(await hitsWhenCut(recs, [], { threads: 1 }), whole, 'one thread');
 });
 
 test('shards: { partition } picks the state, resetWindowState forgets it', (t) => {
   const e = engineWith({ second: { entity_field: 'card', duration_seconds: 60, op: 'gte', value: 1 } });
   const a = { card: 'a' };
-  const seen = (partition?: number): boolean => e.evaluate(a, partition === undefined ? { nowMs: T0 } : { partition, nowMs: T0 }).matched;
+  const seen = (partition?: number): boolean =>
+    e.evaluate(a, partition === undefined ? { nowMs: T0 } : { partition, nowMs: T0 }).matched;
   t.false(seen());
   t.true(seen(0), 'partition 0 is the default');
   t.false(seen(3), 'partition 3 has its own state');
@@ -98,8 +148,12 @@ test('shards: { partition } picks the state, resetWindowState forgets it', (t) =
 });
 
 test('maxWindowEntities: the least recently seen entity is evicted and counted', (t) => {
-  const e = engineWith({ again: { entity_field: 'card', duration_seconds: 600, op: 'gte', value: 1 } }, { maxWindowEntities: 2 });
-  const run = (cards: string[]): boolean[] => matched(e.evaluateNdjsonSync(lines(cards.map((card) => ({ card }))), { nowMs: T0 }).matched);
+  const e = engineWith(
+    { again: { entity_field: 'card', duration_seconds: 600, op: 'gte', value: 1 } },
+    { maxWindowEntities: 2 },
+  );
+  const run = (cards: string[]): boolean[] =>
+    matched(e.evaluateNdjsonSync(lines(cards.map((card) => ({ card }))), { nowMs: T0 }).matched);
   t.deepEqual(run(['a', 'b', 'a', 'c']), [false, false, true, false], 'c evicts b, the least recently seen');
   t.like(e.windowStats(), { entities: 2, evicted: 1 });
   t.deepEqual(run(['a', 'b']), [true, false], 'a kept its state; b starts over');
@@ -113,7 +167,10 @@ test('processing time is the call clock; event time is the record time_field', (
   });
   const at = (nowMs: number, ts?: number): string[] => {
     const r = e.evaluateNdjsonSync(JSON.stringify(ts === undefined ? { card: 'a' } : { card: 'a', ts }), { nowMs });
-    return Object.entries(r.matchCounts).filter(([, n]) => n > 0).map(([id]) => id).sort();
+    return Object.entries(r.matchCounts)
+      .filter(([, n]) => n > 0)
+      .map(([id]) => id)
+      .sort();
   };
   t.deepEqual(at(T0, T0), []);
   t.deepEqual(at(T0 + 5_000, T0 + 5_000), ['event', 'proc'], 'both windows hold the first record');
@@ -130,6 +187,49 @@ test('concurrent calls on one shard are each applied whole', async (t) => {
   const counts = [x.nMatched, y.nMatched].sort((p, q) => p - q);
   t.deepEqual(counts, [0, 1000], 'one batch saw none of the other, the other all of it');
   t.true(e.evaluate({ card: 'a' }, { nowMs: T0 }).matched);
+});
+
+test('entities: a number or boolean and its text are one entity; arrays and objects have none', (t) => {
+  const e = engineWith({ seen: { entity_field: 'card', duration_seconds: 60, op: 'gte', value: 1 } });
+  const recs = [{ card: 42 }, { card: '42' }, { card: [42] }, { card: { id: 42 } }, { card: true }, { card: 'true' }];
+  t.deepEqual(matched(e.evaluateNdjsonSync(lines(recs), { nowMs: T0 }).matched), [
+    false,
+    true,
+    false,
+    false,
+    false,
+    true,
+  ]);
+});
+
+test('not over a window flips its operator, a between_* scalar (gt) included', (t) => {
+  const e = engineWith({});
+  const rules = [
+    {
+      id: 'not_gt',
+      conditions: { not: { window: { entity_field: 'card', duration_seconds: 60, op: 'gt', value: 1 } } },
+    },
+    {
+      id: 'not_btw',
+      conditions: {
+        not: { window: { entity_field: 'card', duration_seconds: 60, op: 'between_including', value: 1 } },
+      },
+    },
+    {
+      id: 'not_range',
+      conditions: {
+        not: { window: { entity_field: 'card', duration_seconds: 60, op: 'between_including', value: [1, 2] } },
+      },
+    },
+  ];
+  e.loadRulesFromString(JSON.stringify({ rules }), 'json');
+  const r = e.evaluateNdjsonSync(lines([{ card: 'a' }, { card: 'a' }, { card: 'a' }, { card: 'a' }, {}]), {
+    nowMs: T0,
+  });
+  const hits = (id: string): number[] => Array.from(r.indicesForRule(id));
+  t.deepEqual(hits('not_gt'), [0, 1], 'count 0 and 1 are not gt 1; no card: false');
+  t.deepEqual(hits('not_btw'), [0, 1], 'flipped to lte 1 (BlazeRules ignores this not: gt 1)');
+  t.deepEqual(hits('not_range'), [0, 3], 'outside [1, 2]; no card: false');
 });
 
 test('bad options are refused', (t) => {

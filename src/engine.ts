@@ -255,10 +255,7 @@ export class RuleEngine {
   }
 
   /** Evaluates each message as one record, off the JS thread. */
-  evaluateMessages(
-    messages: readonly (Buffer | Uint8Array | string)[],
-    opts?: EvaluateOptions,
-  ): Promise<BatchResult> {
+  evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): Promise<BatchResult> {
     try {
       const call = callOptions(opts);
       const packed = toMessageBlock(messages);

@@ -550,9 +550,9 @@ function baselineSection(L, R) {
 }
 
 /** Replaces the "## Kafka stream" section of a results file (or appends it). */
-export function upsertSection(file, markdown) {
+export function upsertSection(file, markdown, title = 'Kafka stream') {
   let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# blazerules benchmark results\n';
-  const start = text.indexOf('\n## Kafka stream\n');
+  const start = text.indexOf(`\n## ${title}\n`);
   if (start >= 0) {
     const next = text.indexOf('\n## ', start + 1);
     text = `${text.slice(0, start + 1) + markdown.trimEnd()}\n${next >= 0 ? text.slice(next) : ''}`;

@@ -133,7 +133,8 @@ impl Series {
                 0
             }
             Buckets::One(b) => {
-                let mut q = VecDeque::with_capacity(2);
+                // Room to grow a little before the first reallocation.
+                let mut q = VecDeque::with_capacity(4);
                 q.push_back(*b);
                 self.buckets = Buckets::Many(q);
                 self.add_many(new, combine)
@@ -148,6 +149,11 @@ impl Series {
         let Buckets::Many(q) = &mut self.buckets else {
             return 0;
         };
+        // Records come mostly in time order: the newest second is the common place.
+        if q.back().is_none_or(|b| b.sec < new.sec) {
+            q.push_back(new);
+            return 1;
+        }
         let at = q.partition_point(|b| b.sec < new.sec);
         match q.get_mut(at) {
             Some(b) if b.sec == new.sec => {
@@ -159,6 +165,15 @@ impl Series {
                 1
             }
         }
+    }
+
+    /// Reads the newest bucket (where the next record goes), so that a later update finds it
+    /// in cache; returns the second of the last advance, as [`Series::last`].
+    pub fn warm(&self) -> Option<i64> {
+        if let Buckets::Many(q) = &self.buckets {
+            std::hint::black_box(q.back());
+        }
+        self.last()
     }
 
     /// The second of the last advance; None before the first record.
