@@ -4,20 +4,14 @@
 // Loads RULES (the benchmark rules plus the window rules), notes VmRSS, fills shard 0 with
 // 1 M entities, and prints {entities, buckets, statsBytes, baselineRssKb, rssAfterKb,
 // rssDeltaKb, peakHwmKb} as JSON.
-import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { procStatus } from './lib/setup.mjs';
 import { ENTITIES, prefill, prefillChunk } from './lib/windows.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-
-function status() {
-  const s = fs.readFileSync('/proc/self/status', 'utf8');
-  const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s) || [])[1]);
-  return { hwm: get('VmHWM'), rss: get('VmRSS') };
-}
 
 const args = process.argv.slice(2);
 const rules = args[args.indexOf('--rules') + 1];
@@ -29,10 +23,10 @@ engine.loadRules(rules);
 await engine.evaluateNdjson(prefillChunk(0, 100_000), { partition: 1 });
 engine.resetWindowState(1);
 global.gc?.();
-const before = status();
+const before = procStatus();
 await prefill(engine);
 global.gc?.();
-const after = status();
+const after = procStatus();
 const stats = engine.windowStats();
 console.log(
   JSON.stringify({

@@ -4,10 +4,9 @@
 //! in float32 with `op` (default gt) and `value` (`[lo, hi]` for `between_*`). `not` over it
 //! is a plain complement (§2.18), as in BlazeRules.
 
-use super::window::{Named, Threshold};
+use super::window::Threshold;
 use super::{negated, At, Compiler, Cond, FieldRef, Mode, NumKind, Test, NUMERIC};
 use crate::error::ErrorCode;
-use crate::rules::op::Op;
 use crate::rules::scalar::{as_f64, scalar_text};
 use serde_json::{Map, Value};
 
@@ -49,14 +48,12 @@ impl Compiler<'_> {
         negate: bool,
         mode: Mode,
     ) -> Cond {
-        let Some(v) = outer.get("vector_distance").and_then(Value::as_object) else {
-            let msg = "'vector_distance' must be a mapping";
-            self.err(ErrorCode::YamlSyntaxError, msg, at, "vector_distance");
+        let Some(d) = self.derived(outer, "vector_distance", at) else {
             return Cond::Const(false);
         };
-        let dims = self.dims(v, at, mode);
-        let reference = self.reference(v, at);
-        let test = self.vector_threshold(v, outer, at);
+        let dims = self.dims(d.w, at, mode);
+        let reference = self.reference(d.w, at);
+        let test = self.derived_threshold(&d, Some("gt"), false, at, false);
         let (Some(dims), Some(reference), Some(test)) = (dims, reference, test) else {
             return Cond::Const(false);
         };
@@ -79,7 +76,7 @@ impl Compiler<'_> {
                 0.0
             },
             reference,
-            metric: Metric::parse(&v.get("metric").and_then(scalar_text).unwrap_or_default()),
+            metric: Metric::parse(&d.text("metric").unwrap_or_default()),
             test,
         };
         negated(Cond::Leaf(Box::new(Test::Vector(Box::new(vector)))), negate)
@@ -132,44 +129,5 @@ impl Compiler<'_> {
             );
         }
         nums
-    }
-
-    /// `op` (default gt) and `value`, inside `vector_distance` or beside it.
-    fn vector_threshold(
-        &mut self,
-        v: &Map<String, Value>,
-        outer: &Map<String, Value>,
-        at: &At<'_>,
-    ) -> Option<Threshold> {
-        let inside = |key: &str| v.contains_key(key);
-        let (op_owner, op_path) = if inside("op") {
-            (v, "vector_distance.op")
-        } else {
-            (outer, "op")
-        };
-        let (v_owner, v_path) = if inside("value") {
-            (v, "vector_distance.value")
-        } else {
-            (outer, "value")
-        };
-        let op_raw = op_owner.get("op").map_or(Some("gt".into()), scalar_text);
-        let op_raw = op_raw.unwrap_or_default();
-        let Some(op) = Op::parse(&op_raw) else {
-            let msg = format!("unknown operator: '{op_raw}'");
-            self.err(ErrorCode::UnknownOp, msg, at, op_path);
-            return None;
-        };
-        let Some(value) = v_owner.get("value") else {
-            let msg = "missing required key 'value'";
-            self.err(ErrorCode::YamlSyntaxError, msg, at, "vector_distance");
-            return None;
-        };
-        let on = Named {
-            what: "a vector distance",
-            op_path,
-            v_path,
-            scalar_range_is_gt: false,
-        };
-        self.threshold(op, &op_raw, value, &on, at, false)
     }
 }

@@ -102,22 +102,23 @@ fn index_of<T>(list: &mut Vec<T>, item: T, same: impl Fn(&T) -> bool) -> u32 {
     }
 }
 
-/// The keys of a window condition, read but not yet checked.
-struct Keys<'m> {
-    w: &'m Map<String, Value>,
-    /// The mapping `window` sits in (for `op` / `value` beside it).
-    outer: &'m Map<String, Value>,
+/// A condition computed from a record (`window`, `vector_distance`): its mapping, and the
+/// mapping it sits in, where `op` and `value` may be instead.
+pub(super) struct Derived<'m> {
+    pub name: &'static str,
+    pub w: &'m Map<String, Value>,
+    pub outer: &'m Map<String, Value>,
 }
 
-impl<'m> Keys<'m> {
-    fn text(&self, key: &str) -> Option<String> {
+impl<'m> Derived<'m> {
+    pub fn text(&self, key: &str) -> Option<String> {
         self.w.get(key).and_then(scalar_text)
     }
 
-    /// `key` inside `window`, else beside it, with the path suffix it was found at.
+    /// `key` inside the condition's mapping, else beside it, with the path it was found at.
     fn either(&self, key: &'static str) -> Option<(&'m Value, String)> {
         match self.w.get(key) {
-            Some(v) => Some((v, format!("window.{key}"))),
+            Some(v) => Some((v, format!("{}.{key}", self.name))),
             None => self.outer.get(key).map(|v| (v, key.to_string())),
         }
     }
@@ -137,14 +138,11 @@ impl Compiler<'_> {
             self.err(ErrorCode::Unsupported, msg, at, "window");
             return Cond::Const(false);
         }
-        let Some(w) = outer.get("window").and_then(Value::as_object) else {
-            let msg = "'window' must be a mapping";
-            self.err(ErrorCode::YamlSyntaxError, msg, at, "window");
+        let Some(keys) = self.derived(outer, "window", at) else {
             return Cond::Const(false);
         };
-        let keys = Keys { w, outer };
         let channel = self.channel(&keys, at);
-        let test = self.window_threshold(&keys, at, negate);
+        let test = self.derived_threshold(&keys, None, true, at, negate);
         match (channel, test) {
             (Some((ch, count)), Some(test)) => {
                 Cond::Leaf(Box::new(Test::Window { ch, count, test }))
@@ -153,8 +151,25 @@ impl Compiler<'_> {
         }
     }
 
+    /// The mapping of condition `name`, or a YAML_SYNTAX_ERROR.
+    pub(super) fn derived<'m>(
+        &mut self,
+        outer: &'m Map<String, Value>,
+        name: &'static str,
+        at: &At<'_>,
+    ) -> Option<Derived<'m>> {
+        match outer.get(name).and_then(Value::as_object) {
+            Some(w) => Some(Derived { name, w, outer }),
+            None => {
+                let msg = format!("'{name}' must be a mapping");
+                self.err(ErrorCode::YamlSyntaxError, msg, at, name);
+                None
+            }
+        }
+    }
+
     /// The window's channel (shared with identical windows) and whether it counts.
-    fn channel(&mut self, k: &Keys<'_>, at: &At<'_>) -> Option<(u32, bool)> {
+    fn channel(&mut self, k: &Derived<'_>, at: &At<'_>) -> Option<(u32, bool)> {
         let entity_name = self.required_text(k, "entity_field", at);
         let func = WinFn::parse(&k.text("function").unwrap_or_default());
         let duration_s = self.duration(k, at);
@@ -198,7 +213,7 @@ impl Compiler<'_> {
         ))
     }
 
-    fn required_text(&mut self, k: &Keys<'_>, key: &str, at: &At<'_>) -> Option<String> {
+    fn required_text(&mut self, k: &Derived<'_>, key: &str, at: &At<'_>) -> Option<String> {
         let t = k.text(key);
         if t.is_none() {
             let msg = format!("missing required key '{key}'");
@@ -208,7 +223,7 @@ impl Compiler<'_> {
     }
 
     /// `duration_seconds`: a positive integer (BlazeRules divides by it).
-    fn duration(&mut self, k: &Keys<'_>, at: &At<'_>) -> Option<i64> {
+    fn duration(&mut self, k: &Derived<'_>, at: &At<'_>) -> Option<i64> {
         let Some(v) = k.w.get("duration_seconds") else {
             let msg = "missing required key 'duration_seconds'";
             self.err(ErrorCode::YamlSyntaxError, msg, at, "window");
@@ -252,36 +267,52 @@ impl Compiler<'_> {
         })
     }
 
-    /// `op` and `value` (inside `window`, else beside it), flipped under `not`.
-    fn window_threshold(&mut self, k: &Keys<'_>, at: &At<'_>, negate: bool) -> Option<Threshold> {
-        let Some((op_v, op_path)) = k.either("op") else {
-            let msg = "missing required key 'op'";
-            self.err(ErrorCode::YamlSyntaxError, msg, at, "window");
-            return None;
+    /// `op` (required, or `default_op`) and `value`, inside the condition's mapping or beside
+    /// it; flipped under `not`. `scalar_range_is_gt`: a `between_*` with a scalar is gt
+    /// (windows) rather than an error (vectors).
+    pub(super) fn derived_threshold(
+        &mut self,
+        d: &Derived<'_>,
+        default_op: Option<&str>,
+        scalar_range_is_gt: bool,
+        at: &At<'_>,
+        negate: bool,
+    ) -> Option<Threshold> {
+        let (op_raw, op_path) = match (d.either("op"), default_op) {
+            (Some((v, path)), _) => (scalar_text(v).unwrap_or_default(), path),
+            (None, Some(op)) => (op.to_string(), "op".to_string()),
+            (None, None) => {
+                let msg = "missing required key 'op'";
+                self.err(ErrorCode::YamlSyntaxError, msg, at, d.name);
+                return None;
+            }
         };
-        let op_raw = scalar_text(op_v).unwrap_or_default();
         let Some(op) = Op::parse(&op_raw) else {
             let msg = format!("unknown operator: '{op_raw}'");
             self.err(ErrorCode::UnknownOp, msg, at, &op_path);
             return None;
         };
-        let Some((v, v_path)) = k.either("value") else {
+        let Some((v, v_path)) = d.either("value") else {
             let msg = "missing required key 'value'";
-            self.err(ErrorCode::YamlSyntaxError, msg, at, "window");
+            self.err(ErrorCode::YamlSyntaxError, msg, at, d.name);
             return None;
         };
         let on = Named {
-            what: "a window value",
+            what: if d.name == "window" {
+                "a window value"
+            } else {
+                "a vector distance"
+            },
             op_path: &op_path,
             v_path: &v_path,
-            scalar_range_is_gt: true,
+            scalar_range_is_gt,
         };
         self.threshold(op, &op_raw, v, &on, at, negate)
     }
 
     /// A comparison of a computed value (window, vector) with `v`: gt…neq, or `between_*`
     /// with `[lo, hi]` (a scalar acts as gt, as for fields, §2.1). `negate` flips it.
-    pub(super) fn threshold(
+    fn threshold(
         &mut self,
         op: Op,
         op_raw: &str,
@@ -340,7 +371,7 @@ impl Compiler<'_> {
 }
 
 /// Where a computed value's `op` and `value` were found, and what it is (for messages).
-pub(super) struct Named<'a> {
+struct Named<'a> {
     pub what: &'a str,
     pub op_path: &'a str,
     pub v_path: &'a str,
