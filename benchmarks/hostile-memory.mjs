@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtMB, table } from './lib/format.mjs';
+import { upsertSection } from './lib/sections.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -571,15 +572,6 @@ export async function runHostileBenchmark({ log = console.error, only } = {}) {
 }
 
 /** Replaces this benchmark's section of a results file (or appends it). */
-export function upsertHostileSection(file, md) {
-  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# blazerules benchmark results\n';
-  const start = text.indexOf(`\n${HEADING}\n`);
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = `${text.slice(0, start + 1) + md.trimEnd()}\n${next >= 0 ? text.slice(next) : ''}`;
-  } else text = `${text.trimEnd()}\n\n${md.trimEnd()}\n`;
-  fs.writeFileSync(file, text);
-}
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   if (arg('child') !== undefined) {
@@ -591,7 +583,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     const out = path.resolve(arg('out') ?? path.join(HERE, 'RESULTS.md'));
     runHostileBenchmark({ only: arg('only') })
       .then(({ rows, markdown: md }) => {
-        upsertHostileSection(out, md);
+        upsertSection(out, md, HEADING.slice(3));
         console.log(md);
         const bad = rows.filter((r) => !r.within || !r.expected);
         if (argv.includes('--check') && bad.length > 0) process.exit(1);

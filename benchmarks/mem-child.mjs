@@ -8,15 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { procStatus } from './lib/setup.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-
-function status() {
-  const s = fs.readFileSync('/proc/self/status', 'utf8');
-  const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s) || [])[1]);
-  return { hwm: get('VmHWM'), rss: get('VmRSS') };
-}
 
 const args = process.argv.slice(2);
 const opt = (k, d) => {
@@ -41,13 +36,13 @@ if (engineName === 'blazerules') {
 const buf = fs.readFileSync(data);
 // touch the engine once on a tiny batch so lazily-initialised pools count in the baseline
 await evaluate(Buffer.from(buf.subarray(0, Math.max(0, buf.indexOf(10)) + 1)));
-const before = status();
+const before = procStatus();
 let last;
 for (let i = 0; i < iterations; i++) {
   last = null;
   last = await evaluate(buf);
 }
-const after = status();
+const after = procStatus();
 console.log(
   JSON.stringify({
     engine: engineName,

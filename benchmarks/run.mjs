@@ -14,7 +14,8 @@
 //
 // Options: --quick, --no-python, --no-competitors, --out FILE (default benchmarks/RESULTS.md),
 // --stream (only the Kafka stream benchmark, benchmarks/stream/run.mjs: updates its section of
-// the results file), --no-stream (everything but it), --baseline DIR (another built checkout of
+// the results file), --no-stream (everything but it), --windows (only the windows benchmark,
+// lib/windows.mjs: updates its section), --baseline DIR (another built checkout of
 // this repository: the blazerules measurements and the runStream loops run for both, alternately,
 // and a "Baseline vs current" table gives the ratios), --hostile (only the peak memory of the
 // worst hostile inputs, benchmarks/hostile-memory.mjs: updates its section), --no-hostile.
@@ -29,8 +30,10 @@ import { isObjectLine, nonEmptyLines, sliceFile } from './lib/data.mjs';
 import { fmtInt, fmtMB, fmtRate } from './lib/format.mjs';
 import { competitorsSection, verifySection } from './lib/checks.mjs';
 import { report } from './lib/report.mjs';
+import { upsertSection } from './lib/sections.mjs';
 import { HERE, ROOT, ensureNodeDeps, ensurePython, loadBlazerules, machine, runPython } from './lib/setup.mjs';
 import { pick, recordsPerSec, timeEach, timeLoop } from './lib/timing.mjs';
+import { windowsMarkdown, windowsSection } from './lib/windows.mjs';
 
 const argv = process.argv.slice(2);
 /** The value of `--name V` or `--name=V`, or undefined. */
@@ -47,6 +50,7 @@ const STREAM_ONLY = argv.includes('--stream');
 const NO_STREAM = argv.includes('--no-stream');
 const HOSTILE_ONLY = argv.includes('--hostile');
 const NO_HOSTILE = argv.includes('--no-hostile');
+const WINDOWS_ONLY = argv.includes('--windows');
 const OUT = argValue('out') ? path.resolve(argValue('out')) : path.join(HERE, 'RESULTS.md');
 // the package to benchmark: the repository root (its package.json `main`, i.e. dist/), or
 // BLAZERULES_BENCH_PACKAGE=/path/to/another/build; --baseline DIR: a second one to compare with
@@ -514,6 +518,25 @@ function memorySection(ctx) {
   }
 }
 
+/** The windows benchmark (lib/windows.mjs), on the main data, in this run. */
+async function windowsRun(ctx) {
+  if (!ctx.current.mod) return undefined;
+  log('windows: the benchmark rules plus 3 window rules over 1 M entities');
+  try {
+    return await windowsSection({
+      pkg: ctx.current.mod,
+      rules: RULES,
+      mainFile: ctx.mainFile,
+      timing: timing(),
+      log,
+    });
+  } catch (err) {
+    return { error: errText(err) };
+  }
+}
+
+const COMMAND = `node benchmarks/run.mjs ${argv.join(' ')}`.trim();
+
 /** The Kafka stream benchmark (benchmarks/stream/run.mjs): its own section of the report. */
 async function streamSection() {
   log('Kafka stream benchmark (benchmarks/stream/run.mjs)');
@@ -538,13 +561,18 @@ async function hostileSection() {
 async function hostileOnly() {
   const H = await import('./hostile-memory.mjs');
   const { markdown } = await H.runHostileBenchmark({ log });
-  H.upsertHostileSection(OUT, markdown);
+  upsertSection(OUT, markdown, 'Hostile input: peak memory');
   console.log(markdown);
   log(`wrote the hostile input section of ${path.relative(process.cwd(), OUT)}`);
 }
 
 function writeResults(streamMd, hostileMd) {
-  const md = report(results) + (streamMd ? `\n${streamMd}` : '') + (hostileMd ? `\n${hostileMd}` : '');
+  const windowsMd = windowsMarkdown(results.windows, COMMAND);
+  const md =
+    report(results) +
+    (windowsMd ? `\n${windowsMd}` : '') +
+    (streamMd ? `\n${streamMd}` : '') +
+    (hostileMd ? `\n${hostileMd}` : '');
   fs.writeFileSync(OUT, md);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'last-run.json'), JSON.stringify(results, null, 2));
@@ -559,17 +587,30 @@ function writeResults(streamMd, hostileMd) {
 async function streamOnly() {
   const S = await import('./stream/run.mjs');
   const { markdown } = await S.runStreamBenchmark({ quick: QUICK, log, baseline: BASELINE });
-  S.upsertSection(OUT, markdown);
+  upsertSection(OUT, markdown, 'Kafka stream');
   console.log(markdown);
   log(`wrote the Kafka stream section of ${path.relative(process.cwd(), OUT)}`);
+}
+
+/** Only the windows benchmark: updates its section of the results file. */
+async function windowsOnly() {
+  const ctx = { mainFile: ensureDataFile(CFG.main) };
+  loadPackages(ctx);
+  const W = await windowsRun(ctx);
+  const markdown = windowsMarkdown(W, COMMAND);
+  upsertSection(OUT, markdown, 'Windows');
+  console.log(markdown);
+  log(`wrote the Windows section of ${path.relative(process.cwd(), OUT)}`);
 }
 
 async function main() {
   if (STREAM_ONLY) return streamOnly();
   if (HOSTILE_ONLY) return hostileOnly();
+  if (WINDOWS_ONLY) return windowsOnly();
   const ctx = await setup();
   await verifySection(ctx);
   await engineSection(ctx);
+  results.windows = await windowsRun(ctx);
   await competitorsSection(ctx);
   await batchSection(ctx);
   await rulesSection(ctx);

@@ -7,6 +7,7 @@ import type { RulesProblem } from './errors';
 import { native } from './native';
 import type {
   NativeBatch,
+  NativeCallOptions,
   NativeDecision,
   NativeEvalConfig,
   NativeProblem,
@@ -15,7 +16,7 @@ import type {
 } from './native';
 import { decodeRulesText, indexSource, locate, yamlToJson } from './rules-doc';
 import type { SourceIndex } from './rules-doc';
-import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
+import type { Decision, EngineConfig, EvaluateOptions, LoadReport, RulesFormat, WindowStats } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
 
 /** Input accepted by the NDJSON / JSON-array entry points. */
@@ -53,6 +54,16 @@ function toMessageBlock(
     }
   }
   return { block, ends };
+}
+
+/** A call's options as the native layer takes them (checked there: options.rs). */
+function callOptions(opts: EvaluateOptions | undefined): NativeCallOptions | undefined {
+  if (opts === undefined) return undefined;
+  if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
+  const out: NativeCallOptions = {};
+  if (opts.partition !== undefined) out.partition = opts.partition;
+  if (opts.nowMs !== undefined) out.nowMs = opts.nowMs;
+  return out;
 }
 
 /** The active rule set plus what every result needs from it. */
@@ -223,82 +234,96 @@ export class RuleEngine {
   }
 
   /** Evaluates newline-delimited JSON on the libuv thread pool. Never mutates `payload`
-   * (do not modify it either until the promise settles); bad records are skipped and counted. */
-  evaluateNdjson(payload: Payload): Promise<BatchResult> {
+   * (do not modify it either until the promise settles); bad records are skipped and counted.
+   * `opts.partition` picks the window state shard the batch reads and updates (default 0;
+   * calls on one shard are applied one whole batch at a time), `opts.nowMs` the clock. */
+  evaluateNdjson(payload: Payload, opts?: EvaluateOptions): Promise<BatchResult> {
     try {
       const buf = toBuffer(payload, 'payload');
-      return this.#async((a) => a.handle.evaluateNdjson(buf, this.#opts));
+      const call = callOptions(opts);
+      return this.#async((a) => a.handle.evaluateNdjson(buf, this.#opts, call));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** As evaluateNdjson, on the calling thread. */
-  evaluateNdjsonSync(payload: Payload): BatchResult {
+  evaluateNdjsonSync(payload: Payload, opts?: EvaluateOptions): BatchResult {
     const buf = toBuffer(payload, 'payload');
-    return this.#sync((a) => a.handle.evaluateNdjsonSync(buf, this.#opts));
+    const call = callOptions(opts);
+    return this.#sync((a) => a.handle.evaluateNdjsonSync(buf, this.#opts, call));
   }
 
   /** Evaluates each message as one record, off the JS thread. */
-  evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[]): Promise<BatchResult> {
+  evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): Promise<BatchResult> {
     try {
+      const call = callOptions(opts);
       const packed = toMessageBlock(messages);
       if (packed !== undefined) {
-        return this.#async((a) => a.handle.evaluateMessageBlock(packed.block, packed.ends, this.#opts));
+        return this.#async((a) => a.handle.evaluateMessageBlock(packed.block, packed.ends, this.#opts, call));
       }
       const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));
-      return this.#async((a) => a.handle.evaluateMessages(bufs, this.#opts));
+      return this.#async((a) => a.handle.evaluateMessages(bufs, this.#opts, call));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** As evaluateMessages, on the calling thread. */
-  evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[]): BatchResult {
+  evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): BatchResult {
+    const call = callOptions(opts);
     const packed = toMessageBlock(messages);
     if (packed !== undefined) {
-      return this.#sync((a) => a.handle.evaluateMessageBlockSync(packed.block, packed.ends, this.#opts));
+      return this.#sync((a) => a.handle.evaluateMessageBlockSync(packed.block, packed.ends, this.#opts, call));
     }
     const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));
-    return this.#sync((a) => a.handle.evaluateMessagesSync(bufs, this.#opts));
+    return this.#sync((a) => a.handle.evaluateMessagesSync(bufs, this.#opts, call));
   }
 
   /** Evaluates one top-level JSON array of records, off the JS thread. */
-  evaluateJsonArray(payload: Payload): Promise<BatchResult> {
+  evaluateJsonArray(payload: Payload, opts?: EvaluateOptions): Promise<BatchResult> {
     try {
       const buf = toBuffer(payload, 'payload');
-      return this.#async((a) => a.handle.evaluateJsonArray(buf, this.#opts));
+      const call = callOptions(opts);
+      return this.#async((a) => a.handle.evaluateJsonArray(buf, this.#opts, call));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** As evaluateJsonArray, on the calling thread. */
-  evaluateJsonArraySync(payload: Payload): BatchResult {
+  evaluateJsonArraySync(payload: Payload, opts?: EvaluateOptions): BatchResult {
     const buf = toBuffer(payload, 'payload');
-    return this.#sync((a) => a.handle.evaluateJsonArraySync(buf, this.#opts));
+    const call = callOptions(opts);
+    return this.#sync((a) => a.handle.evaluateJsonArraySync(buf, this.#opts, call));
   }
 
   /** Reads and evaluates an NDJSON file, both off the JS thread, as one batch: a regular file
    * of at most `maxFileBytes` (default 1 GiB; IO_ERROR or FILE_TOO_LARGE otherwise). For larger
    * files, read chunks cut at newlines and call evaluateNdjson per chunk (as `eval --path`). */
-  evaluateNdjsonFile(file: string): Promise<BatchResult> {
+  evaluateNdjsonFile(file: string, opts?: EvaluateOptions): Promise<BatchResult> {
     if (typeof file !== 'string' || file === '')
       return Promise.reject(new TypeError('evaluateNdjsonFile(path) needs a file path'));
     const abs = path.resolve(file);
-    return this.#async((a) => a.handle.evaluateNdjsonFile(abs, this.#opts));
+    try {
+      const call = callOptions(opts);
+      return this.#async((a) => a.handle.evaluateNdjsonFile(abs, this.#opts, call));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Evaluates one record (for request handlers), on the calling thread. */
-  evaluate(record: object): Decision {
+  evaluate(record: object, opts?: EvaluateOptions): Decision {
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       throw new TypeError('evaluate(record) needs a plain object');
     }
     const text = Buffer.from(JSON.stringify(record), 'utf8');
+    const call = callOptions(opts);
     const active = this.#rules();
     let d: NativeDecision;
     try {
-      d = active.handle.evaluateOne(text, this.#opts);
+      d = active.handle.evaluateOne(text, this.#opts, call);
     } catch (err) {
       throw fromNative(err);
     }
@@ -318,6 +343,22 @@ export class RuleEngine {
       matchedRuleIds: d.matchedRules.map((i) => active.ruleIds[i] ?? ''),
       ruleSetVersion: d.rulesetVersion,
     };
+  }
+
+  /** Forgets the window state of shard `partition`, or of every shard (the eviction count
+   * stays). Evaluations running at the same time finish first (they hold their shard). */
+  resetWindowState(partition?: number): void {
+    try {
+      this.#opts.resetWindowState(partition);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** The window state over every shard: entities, buckets, estimated bytes, evictions. */
+  windowStats(): WindowStats {
+    const s = this.#opts.windowStats();
+    return { entities: s.entities, buckets: s.buckets, bytes: s.bytes, evicted: s.evicted };
   }
 }
 

@@ -27,6 +27,7 @@ export type {
   DuplicateKeysMode,
   EngineConfig,
   ErrorSample,
+  EvaluateOptions,
   IngestErrorMode,
   JSONLinesOptions,
   LoadReport,
@@ -34,5 +35,6 @@ export type {
   RulesFormat,
   Timing,
   WarningSample,
+  WindowStats,
 } from './types';
 export { version } from './version';

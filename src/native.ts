@@ -6,6 +6,7 @@ import type * as NativeModule from '../index';
 
 export type {
   NativeBatch,
+  NativeCallOptions,
   NativeDecision,
   NativeEvalConfig,
   NativeLineOptions,

@@ -30,6 +30,31 @@ export interface EngineConfig {
    * as `JSON.parse` does, and reports a DUPLICATE_KEY warning (`warningSamples`); 'reject'
    * skips the record as DUPLICATE_KEY. */
   duplicateKeys?: DuplicateKeysMode;
+  /** Window conditions: at most this many entities per state shard (default 1 000 000); past
+   * it, the least recently seen entity is dropped and counted (`windowStats().evicted`). */
+  maxWindowEntities?: number;
+}
+
+/** Per-call options of the evaluate methods. */
+export interface EvaluateOptions {
+  /** The window state shard this call reads and updates (default 0): one per Kafka partition
+   * (or any other stream of records that must not share windows). An integer 0..2^31-1. */
+  partition?: number;
+  /** The call's clock in epoch ms (default: the wall clock): processing time for windows
+   * without `time_field`, and `now` for `within_last`. Tests and replays pass a fixed one. */
+  nowMs?: number;
+}
+
+/** `engine.windowStats()`: the window state over every shard. */
+export interface WindowStats {
+  /** Entities with state. */
+  entities: number;
+  /** Per-second buckets, over every entity and window. */
+  buckets: number;
+  /** Estimated heap bytes of the state (see README "Windows" for the measured memory per entity). */
+  bytes: number;
+  /** Entities dropped to stay within `maxWindowEntities`, since the engine was created. */
+  evicted: number;
 }
 
 /** What a repeated key in a record gets (`EngineConfig.duplicateKeys`). */

@@ -11,6 +11,13 @@ export const HERE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const ROOT = path.resolve(HERE, '..');
 const require = createRequire(import.meta.url);
 
+/** This process's peak and current resident memory (VmHWM, VmRSS) in KiB, from /proc (Linux). */
+export function procStatus() {
+  const s = fs.readFileSync('/proc/self/status', 'utf8');
+  const get = (k) => Number((new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s) || [])[1]);
+  return { hwm: get('VmHWM'), rss: get('VmRSS') };
+}
+
 export function machine() {
   const cpu = os.cpus();
   let model = cpu[0]?.model || 'unknown';

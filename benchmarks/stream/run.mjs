@@ -34,6 +34,7 @@ import { fileURLToPath } from 'node:url';
 import { DATA_DIR, ensureDataFile } from '../gen.mjs';
 import { isObjectLine } from '../lib/data.mjs';
 import { baselineTable, fmtRate, table } from '../lib/format.mjs';
+import { upsertSection } from '../lib/sections.mjs';
 import { commitOf } from '../lib/setup.mjs';
 import {
   KAFKA_LOCAL,
@@ -549,17 +550,6 @@ function baselineSection(L, R) {
   L.push(baselineTable(rows), '');
 }
 
-/** Replaces the "## Kafka stream" section of a results file (or appends it). */
-export function upsertSection(file, markdown) {
-  let text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# blazerules benchmark results\n';
-  const start = text.indexOf('\n## Kafka stream\n');
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + 1);
-    text = `${text.slice(0, start + 1) + markdown.trimEnd()}\n${next >= 0 ? text.slice(next) : ''}`;
-  } else text = `${text.trimEnd()}\n\n${markdown.trimEnd()}\n`;
-  fs.writeFileSync(file, text);
-}
-
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const argv = process.argv.slice(2);
   const out = argv.includes('--out')
@@ -568,7 +558,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const baseline = argv.includes('--baseline') ? path.resolve(argv[argv.indexOf('--baseline') + 1]) : undefined;
   runStreamBenchmark({ quick: argv.includes('--quick'), baseline })
     .then(({ markdown }) => {
-      upsertSection(out, markdown);
+      upsertSection(out, markdown, 'Kafka stream');
       console.log(markdown);
       process.exit(0);
     })

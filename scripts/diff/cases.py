@@ -1442,3 +1442,261 @@ the same semantics as YAML, here with a lookup relative to the rules file, a `no
         {"user": "u_vip3", "ts": T0, "amount": 1.0, "channel": "app"},
     ],
 )
+
+
+# =============================================================================================
+# 2.16 windows (fed one record per call on the reference side: BlazeRules applies a batch's
+# window updates after the whole batch, we after each record, so one-record batches are where
+# the two coincide; our test evaluates each input whole) and 2.17 vector_distance
+# =============================================================================================
+WHY_WIN_NULL = (f"{C}:38-39 a null or missing value adds nothing to a window (BlazeRules adds 1.0); "
+                "a null or missing entity reads no state, so the window leaf is false (BlazeRules reads 0)")
+WIN_HINTS = """fields:
+  card: {type: entity_key, nullable: true}
+  amount: {type: float64, nullable: true}
+  fee: {type: float64, nullable: true}
+"""
+
+case(
+    name="window_count_sum_avg",
+    doc="""count / sum / avg windows over a card (rules-reference 2.16): a record sees the records
+before it (count = prior records, so the first of a card reads 0); sum_field and value_field;
+windows in and/or with field leaves; two windows of different durations over one card.""",
+    per_record=True,
+    rules=WIN_HINTS + """ruleset:
+  name: windows_basic
+  version: "1.0.0"
+  rules:
+    - {id: velocity_3, action: review, weight: 1, conditions: {window: {entity_field: card, duration_seconds: 3600, op: gte, value: 3}}}
+    - {id: first_seen, action: flag, weight: 2, conditions: {window: {entity_field: card, function: count, duration_seconds: 7200, op: eq, value: 0}}}
+    - {id: spend_over_1000, action: block, weight: 4, conditions: {window: {entity_field: card, function: sum, sum_field: amount, duration_seconds: 3600, op: gt, value: 1000}}}
+    - id: big_vs_avg
+      action: review
+      weight: 8
+      conditions:
+        and:
+          - {field: amount, op: gt, value: 400}
+          - {window: {entity_field: card, function: avg, value_field: amount, duration_seconds: 3600}, op: lt, value: 150}
+    - id: busy_or_big
+      action: flag
+      weight: 16
+      conditions:
+        or:
+          - {window: {entity_field: card, duration_seconds: 3600, op: gt, value: 4}}
+          - {field: amount, op: gte, value: 2000}
+""",
+    records=[
+        {"card": "c1", "amount": 120.5, "fee": 1.0},
+        {"card": "c1", "amount": 80.25, "fee": 0.5},
+        {"card": "c2", "amount": 2500.0, "fee": 2.0},
+        {"card": "c1", "amount": 610.0, "fee": 1.5},
+        {"card": "c3", "amount": 15.0, "fee": 0.1},
+        {"card": "c1", "amount": 450.0, "fee": 2.0},
+        {"card": "c2", "amount": 40.0, "fee": 0.2},
+        {"card": "c1", "amount": 20.0, "fee": 0.3},
+        {"card": "c1", "amount": 5.5, "fee": 0.1},
+        {"card": "c3", "amount": 700.0, "fee": 3.0},
+        {"card": "c2", "amount": 900.0, "fee": 1.0},
+        {"card": "c1", "amount": 1.0, "fee": 0.0},
+        {"card": "c4", "amount": 99.99, "fee": 0.9},
+        {"card": "c3", "amount": 420.0, "fee": 1.2},
+        {"card": "c2", "amount": 12.0, "fee": 0.1},
+        {"card": "c1", "amount": 3000.0, "fee": 9.0},
+    ],
+)
+
+case(
+    name="window_min_max_ratio",
+    doc="""min / max (sum_field or value_field) and ratio (numerator_field / denominator_field)
+windows: min and max over the surviving buckets, ratio = Σ numerator / Σ denominator and 0
+while the denominator sum is not positive (a zero or negative fee).""",
+    per_record=True,
+    rules=WIN_HINTS + """ruleset:
+  name: windows_extremes
+  version: "1.0.0"
+  rules:
+    - {id: tiny_before, action: flag, weight: 1, conditions: {window: {entity_field: card, function: min, sum_field: amount, duration_seconds: 3600, op: lt, value: 10}}}
+    - {id: huge_before, action: review, weight: 2, conditions: {window: {entity_field: card, function: max, value_field: amount, duration_seconds: 3600, op: gte, value: 1000}}}
+    - {id: min_zero, action: flag, weight: 4, conditions: {window: {entity_field: card, function: MIN, value_field: amount, duration_seconds: 3600, op: eq, value: 0}}}
+    - {id: fee_ratio_high, action: block, weight: 8, conditions: {window: {entity_field: card, function: ratio, numerator_field: amount, denominator_field: fee, duration_seconds: 3600, op: gt, value: 400}}}
+    - {id: fee_ratio_zero, action: flag, weight: 16, conditions: {window: {entity_field: card, function: ratio, sum_field: amount, denominator_field: fee, duration_seconds: 3600, op: eq, value: 0}}}
+""",
+    records=[
+        {"card": "k1", "amount": 250.0, "fee": 1.0},
+        {"card": "k1", "amount": 5.0, "fee": 0.5},
+        {"card": "k2", "amount": 1200.0, "fee": 2.0},
+        {"card": "k1", "amount": 1500.0, "fee": 0.0},
+        {"card": "k2", "amount": 300.0, "fee": -3.0},
+        {"card": "k1", "amount": 40.0, "fee": 1.0},
+        {"card": "k2", "amount": 0.5, "fee": 0.5},
+        {"card": "k3", "amount": -20.0, "fee": 1.0},
+        {"card": "k3", "amount": 7.25, "fee": 0.25},
+        {"card": "k2", "amount": 9.0, "fee": 0.1},
+        {"card": "k1", "amount": 999.0, "fee": 2.5},
+        {"card": "k3", "amount": 2000.0, "fee": 0.0},
+        {"card": "k2", "amount": 10.0, "fee": 10.0},
+        {"card": "k1", "amount": 60.0, "fee": 0.2},
+    ],
+)
+
+case(
+    name="window_ops_not_keys",
+    doc="""Window operators and keys: gt/gte/lt/lte/eq/neq; `not` over a window flips its operator
+(2.18); `op`/`value` beside `window`, and inside winning over beside; between_* with a scalar
+acts as gt (2.1); a count compares with the threshold as written (lt 1.9 is true for 1: no
+truncation), a sum in float32 (a sum of 0.1 is not gt 0.1); an unknown function name (count),
+an upper-case one, and sum without a value field (it counts).""",
+    per_record=True,
+    rules=WIN_HINTS + """ruleset:
+  name: windows_ops
+  version: "1.0.0"
+  rules:
+    - {id: w_gt_1, action: flag, weight: 1, conditions: {window: {entity_field: card, duration_seconds: 3600, op: gt, value: 1}}}
+    - {id: w_lte_1, action: flag, weight: 2, conditions: {window: {entity_field: card, duration_seconds: 3600, op: lte, value: 1}}}
+    - {id: w_neq_2, action: flag, weight: 4, conditions: {window: {entity_field: card, duration_seconds: 3600, op: neq, value: 2}}}
+    - {id: not_gt_1, action: flag, weight: 8, conditions: {not: {window: {entity_field: card, duration_seconds: 3600, op: gt, value: 1}}}}
+    - {id: not_eq_2, action: flag, weight: 16, conditions: {not: {window: {entity_field: card, duration_seconds: 3600, op: eq, value: 2}}}}
+    - {id: beside, action: flag, weight: 32, conditions: {window: {entity_field: card, duration_seconds: 3600}, op: gte, value: 3}}
+    - {id: inside_wins, action: flag, weight: 64, conditions: {window: {entity_field: card, duration_seconds: 3600, op: lt, value: 1}, op: gte, value: 0}}
+    - {id: between_scalar, action: flag, weight: 128, conditions: {window: {entity_field: card, duration_seconds: 3600, op: between_including, value: 2}}}
+    - {id: count_lt_1_9, action: flag, weight: 256, conditions: {window: {entity_field: card, duration_seconds: 3600, op: lt, value: 1.9}}}
+    - {id: sum_gt_0_1, action: flag, weight: 512, conditions: {window: {entity_field: card, function: Sum, sum_field: amount, duration_seconds: 3600, op: gt, value: 0.1}}}
+    - {id: sum_no_field, action: flag, weight: 1024, conditions: {window: {entity_field: card, function: sum, duration_seconds: 3600, op: gte, value: 2}}}
+    - {id: unknown_fn, action: flag, weight: 2048, conditions: {window: {entity_field: card, function: median, sum_field: amount, duration_seconds: 3600, op: eq, value: 3}}}
+""",
+    records=[
+        {"card": "a", "amount": 0.1, "fee": 1.0},
+        {"card": "a", "amount": 0.1, "fee": 1.0},
+        {"card": "b", "amount": 0.2, "fee": 1.0},
+        {"card": "a", "amount": 0.1, "fee": 1.0},
+        {"card": "a", "amount": 5.0, "fee": 1.0},
+        {"card": "b", "amount": 0.5, "fee": 1.0},
+        {"card": "a", "amount": 1.0, "fee": 1.0},
+        {"card": "b", "amount": 2.0, "fee": 1.0},
+        {"card": "c", "amount": 0.25, "fee": 1.0},
+        {"card": "b", "amount": 3.0, "fee": 1.0},
+    ],
+)
+
+case(
+    name="window_nulls",
+    doc="""Null and missing values and entities in windows (choices.md:38-39): BlazeRules adds 1.0
+for a null value field and reads 0 for a null or missing entity (so `count lt 3` holds for
+records without a card); we add nothing and read no state (the leaf is false).""",
+    per_record=True,
+    rules=WIN_HINTS + """ruleset:
+  name: windows_nulls
+  version: "1.0.0"
+  rules:
+    - {id: few_before, action: flag, weight: 1, conditions: {window: {entity_field: card, duration_seconds: 3600, op: lt, value: 3}}}
+    - {id: spend_over_50, action: review, weight: 2, conditions: {window: {entity_field: card, function: sum, sum_field: amount, duration_seconds: 3600, op: gt, value: 50}}}
+    - {id: spend_exactly_60, action: block, weight: 4, conditions: {window: {entity_field: card, function: sum, sum_field: amount, duration_seconds: 3600, op: eq, value: 60}}}
+    - {id: max_small, action: flag, weight: 8, conditions: {window: {entity_field: card, function: max, sum_field: amount, duration_seconds: 3600, op: lt, value: 25}}}
+""",
+    records=[
+        {"card": "n1", "amount": 20.0, "fee": 1.0},
+        {"card": "n1", "amount": None, "fee": 1.0},
+        {"card": "n1", "amount": 40.0, "fee": 1.0},
+        {"card": None, "amount": 10.0, "fee": 1.0},
+        {"card": "n1", "amount": 5.0, "fee": 1.0},
+        {"amount": 10.0, "fee": 1.0},
+        {"card": "n2", "amount": None, "fee": 1.0},
+        {"card": "n2", "fee": 1.0},
+        {"card": "n2", "amount": 24.0, "fee": 1.0},
+        {"card": "n1", "amount": 1.0, "fee": 1.0},
+        {"card": "n2", "amount": 30.0, "fee": 1.0},
+    ],
+    twin={
+        "reason": WHY_WIN_NULL,
+        # every window leaf guarded by the card, as ours reads no state without one
+        "rules_sub": [("conditions: {window: ", "conditions: {and: [{field: card, op: is_not_null}, {window: "),
+                      ("3600, op: lt, value: 3}}}", "3600, op: lt, value: 3}}]}}"),
+                      ("3600, op: gt, value: 50}}}", "3600, op: gt, value: 50}}]}}"),
+                      ("3600, op: eq, value: 60}}}", "3600, op: eq, value: 60}}]}}"),
+                      ("3600, op: lt, value: 25}}}", "3600, op: lt, value: 25}}]}}")],
+        "input_sub": [('"amount":null', '"amount":0.0'),
+                      ('{"card":"n2","fee":1.0}', '{"card":"n2","amount":0.0,"fee":1.0}')],
+    },
+    notes="""The twin guards every window with `card is_not_null` and gives the null or missing amounts
+0 (the reference adds a value, so adding 0 is adding nothing to a sum, and the amounts are
+positive, so 0 never changes a max).""",
+)
+
+case(
+    name="window_expiry",
+    doc="""Per-second buckets expiring (2.16), against the reference's own clock: each record is
+evaluated in a given second (the `now_ms` of expected.json) and our test passes that clock;
+buckets at or before now - duration are gone, and a card idle for a whole window starts over.
+count, sum, min and max over a 2-second window.""",
+    per_record=True,
+    seconds=[0, 0, 0, 1, 1, 2, 2, 3, 6, 6, 6, 7, 9],
+    rules=WIN_HINTS + """ruleset:
+  name: windows_expiry
+  version: "1.0.0"
+  rules:
+    - {id: twice_before, action: review, weight: 1, conditions: {window: {entity_field: card, duration_seconds: 2, op: gte, value: 2}}}
+    - {id: once_before, action: flag, weight: 2, conditions: {window: {entity_field: card, duration_seconds: 2, op: eq, value: 1}}}
+    - {id: spend_over_100, action: block, weight: 4, conditions: {window: {entity_field: card, function: sum, sum_field: amount, duration_seconds: 2, op: gt, value: 100}}}
+    - {id: min_under_5, action: flag, weight: 8, conditions: {window: {entity_field: card, function: min, sum_field: amount, duration_seconds: 2, op: lt, value: 5}}}
+    - {id: max_over_90, action: flag, weight: 16, conditions: {window: {entity_field: card, function: max, sum_field: amount, duration_seconds: 2, op: gt, value: 90}}}
+""",
+    records=[
+        {"card": "t1", "amount": 95.0, "fee": 1.0},
+        {"card": "t1", "amount": 2.0, "fee": 1.0},
+        {"card": "t2", "amount": 50.0, "fee": 1.0},
+        {"card": "t1", "amount": 10.0, "fee": 1.0},
+        {"card": "t2", "amount": 60.0, "fee": 1.0},
+        {"card": "t1", "amount": 30.0, "fee": 1.0},
+        {"card": "t2", "amount": 1.0, "fee": 1.0},
+        {"card": "t1", "amount": 20.0, "fee": 1.0},
+        {"card": "t1", "amount": 70.0, "fee": 1.0},
+        {"card": "t1", "amount": 40.0, "fee": 1.0},
+        {"card": "t2", "amount": 3.0, "fee": 1.0},
+        {"card": "t1", "amount": 8.0, "fee": 1.0},
+        {"card": "t1", "amount": 99.0, "fee": 1.0},
+    ],
+)
+
+VEC_HINTS = """fields:
+  v1: {type: float64, nullable: true}
+  v2: {type: float64, nullable: true}
+  v3: {type: float64, nullable: true}
+"""
+
+case(
+    name="vector_distance",
+    doc="""vector_distance (2.17): cosine (the default, and any unknown metric; 0 when either norm is
+0), l2 with its aliases euclidean and distance, dot with its alias inner; `op` defaults to gt
+and is compared in float32; between_* takes [lo, hi]; `op`/`value` beside the condition;
+`not` over a vector is a plain complement; a null, missing or non-numeric dimension counts 0
+and an array gives its first number.""",
+    rules=VEC_HINTS + """ruleset:
+  name: vectors
+  version: "1.0.0"
+  rules:
+    - {id: cos_close, action: review, weight: 1, conditions: {vector_distance: {dims: [v1, v2, v3], reference: [1.0, 0.5, 0.0], value: 0.95}}}
+    - {id: cos_unknown_metric, action: flag, weight: 2, conditions: {vector_distance: {dims: [v1, v2, v3], reference: [0.0, 0.0, 1.0], metric: manhattan, op: lt, value: 0.1}}}
+    - {id: cos_zero_ref, action: flag, weight: 4, conditions: {vector_distance: {dims: [v1, v2], reference: [0, 0], op: eq, value: 0}}}
+    - {id: l2_near, action: flag, weight: 8, conditions: {vector_distance: {dims: [v1, v2, v3], reference: [1, 1, 1], metric: l2, op: lt, value: 1.0}}}
+    - {id: euclid_far, action: flag, weight: 16, conditions: {vector_distance: {dims: [v1, v2, v3], reference: [1, 1, 1], metric: Euclidean, op: gte, value: 5}}}
+    - {id: distance_alias, action: flag, weight: 32, conditions: {vector_distance: {dims: [v1, v2], reference: [0, 0], metric: distance}, op: between_including, value: [1, 2]}}
+    - {id: dot_big, action: block, weight: 64, conditions: {vector_distance: {dims: [v1, v2, v3], reference: [2, 2, 2], metric: dot, op: gte, value: 10}}}
+    - {id: inner_band, action: flag, weight: 128, conditions: {vector_distance: {dims: [v1, v2], reference: [1, -1], metric: inner, op: between_excluding, value: [-1, 1]}}}
+    - {id: not_dot, action: flag, weight: 256, conditions: {not: {vector_distance: {dims: [v1], reference: [1], metric: dot, op: gt, value: 0.5}}}}
+    - {id: f32_compare, action: flag, weight: 512, conditions: {vector_distance: {dims: [v1], reference: [1], metric: dot, op: gt, value: 0.1}}}
+""",
+    records=[
+        {"v1": 1.0, "v2": 0.5, "v3": 0.0},
+        {"v1": 0.1, "v2": 0.2, "v3": 0.3},
+        {"v1": None, "v2": 0.0, "v3": 2.0},
+        {"v2": 1.5},
+        {"v1": 3.0, "v2": 4.0, "v3": 5.0},
+        {"v1": "x", "v2": 1.2, "v3": 0.9},
+        {"v1": [0.9, 5.0], "v2": 1.1, "v3": 1.0},
+        {"v1": -1.0, "v2": -0.5, "v3": 0.0},
+        {"v1": 0.6, "v2": 0.3, "v3": 0.05},
+        {"v1": 0.0, "v2": 0.0, "v3": 0.0},
+        {"v1": 1.2, "v2": 0.6, "v3": 0.01},
+        {"v1": 2.0, "v2": 1.0, "v3": 2.5},
+    ],
+)

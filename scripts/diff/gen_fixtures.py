@@ -36,6 +36,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 import yaml
 
@@ -71,12 +72,74 @@ def _records_of(result) -> list[dict]:
     return out
 
 
-def run_reference(rules_text: str, batches, lookups: dict[str, str]) -> dict:
+def _batch_result(result) -> dict:
+    return {
+        "records": _records_of(result),
+        "n_records": int(result.n_records),
+        "n_matched": int(result.n_matched),
+        "messages_processed": int(result.messages_processed),
+        "messages_skipped": int(result.messages_skipped),
+        "match_counts": {k: int(v) for k, v in result.match_counts.items()},
+        "error_counts": {k: int(v) for k, v in result.error_counts.items()},
+        "error_samples": [
+            {"code": s.code, "message": s.message, "row_index": int(s.row_index),
+             "column": s.column_name}
+            for s in result.error_samples
+        ],
+        "decision_label_map": {int(k): v for k, v in result.decision_label_map.items()},
+    }
+
+
+def _merged(parts: list[dict]) -> dict:
+    """One batch's result from the results of evaluating its records one call each."""
+    out = {"records": [], "n_records": 0, "n_matched": 0, "messages_processed": 0,
+           "messages_skipped": 0, "match_counts": {}, "error_counts": {}, "error_samples": [],
+           "decision_label_map": parts[0]["decision_label_map"] if parts else {}}
+    for p in parts:
+        for k in ("records", "error_samples"):
+            out[k] += p[k]
+        for k in ("n_records", "n_matched", "messages_processed", "messages_skipped"):
+            out[k] += p[k]
+        for k in ("match_counts", "error_counts"):
+            for name, n in p[k].items():
+                out[k][name] = out[k].get(name, 0) + n
+    return out
+
+
+def _wait_for_second(start: float, offset: int) -> int:
+    """Sleeps until 0.3 s into second `start + offset` (so that the reference's clock, in whole
+    seconds, reads that second); returns it in epoch ms, at its middle."""
+    target = int(start) + offset
+    while time.time() < target + 0.3:
+        time.sleep(max(0.0, min(0.05, target + 0.3 - time.time())))
+    if time.time() >= target + 0.8:
+        raise SystemExit(f"missed second {offset} of a timed case (the machine is too busy): run it again")
+    return target * 1000 + 500
+
+
+def _one_record_a_call(engine, ndjson: bytes, seconds, now_ms: list[int]) -> dict:
+    """Evaluates each non-blank line as its own batch (one record per call: BlazeRules applies
+    window updates per batch, we per record, so this is where the two coincide). With
+    `seconds`, record i is evaluated during second `start + seconds[i]`."""
+    lines = [l for l in ndjson.split(b"\n") if l.strip(b" \t\r")]
+    start = time.time()
+    parts = []
+    for i, line in enumerate(lines):
+        if seconds is not None:
+            now_ms.append(_wait_for_second(start, 1 + seconds[i]))
+        parts.append(_batch_result(engine.evaluate_ndjson(line + b"\n")))
+    return _merged(parts)
+
+
+def run_reference(rules_text: str, batches, lookups: dict[str, str], feed: dict | None = None) -> dict:
     """Load rules from a file (so lookups resolve relative to it) and evaluate each NDJSON batch
     in turn on the same engine. Returns the first batch's result, with the later batches'
-    results under "next_batches"."""
+    results under "next_batches". `feed` = {"per_record": True[, "seconds": [...]]} evaluates
+    each record as its own call (the result is still one per batch), timed when `seconds` is
+    given; the clock of each record is then under "now_ms"."""
     if isinstance(batches, bytes):
         batches = [batches]
+    feed = feed or {}
     with tempfile.TemporaryDirectory(prefix="brdiff-") as tmp:
         rules_path = os.path.join(tmp, "rules.yaml")
         with open(rules_path, "w", encoding="utf-8") as fh:
@@ -87,23 +150,12 @@ def run_reference(rules_text: str, batches, lookups: dict[str, str]) -> dict:
         engine = blazerules.RuleEngine()
         engine.load_rules(rules_path)
         results = []
+        now_ms: list[int] = []
         for ndjson in batches:
-            result = engine.evaluate_ndjson(ndjson)
-            results.append({
-                "records": _records_of(result),
-                "n_records": int(result.n_records),
-                "n_matched": int(result.n_matched),
-                "messages_processed": int(result.messages_processed),
-                "messages_skipped": int(result.messages_skipped),
-                "match_counts": {k: int(v) for k, v in result.match_counts.items()},
-                "error_counts": {k: int(v) for k, v in result.error_counts.items()},
-                "error_samples": [
-                    {"code": s.code, "message": s.message, "row_index": int(s.row_index),
-                     "column": s.column_name}
-                    for s in result.error_samples
-                ],
-                "decision_label_map": {int(k): v for k, v in result.decision_label_map.items()},
-            })
+            if feed.get("per_record"):
+                results.append(_one_record_a_call(engine, ndjson, feed.get("seconds"), now_ms))
+            else:
+                results.append(_batch_result(engine.evaluate_ndjson(ndjson)))
         schema = [
             {"name": f.name, "type": str(f.type).split(".")[-1], "nullable": bool(f.nullable)}
             for f in engine.schema
@@ -111,7 +163,16 @@ def run_reference(rules_text: str, batches, lookups: dict[str, str]) -> dict:
         first = results[0]
         first["schema"] = schema
         first["next_batches"] = results[1:]
+        if now_ms:
+            first["now_ms"] = now_ms
         return first
+
+
+def feed_of(case) -> dict | None:
+    """How a case's records reach the reference (see run_reference)."""
+    if not case.get("per_record"):
+        return None
+    return {"per_record": True, "seconds": case.get("seconds")}
 
 
 def _all_batches(res: dict) -> list[dict]:
@@ -209,8 +270,8 @@ def audit(case, rules_text: str, batches: list[bytes], lookups: dict, ref: dict)
     # 1. first-batch typing and nullability
     hinted = auto_hinted_rules(rules_text, ref["schema"])
     if hinted is not None:
-        hinted = _drop_unsampled_float64(hinted, batches, lookups)
-        alt = run_reference(hinted, batches, lookups)
+        hinted = _drop_unsampled_float64(hinted, batches, lookups, feed_of(case))
+        alt = run_reference(hinted, batches, lookups, feed_of(case))
         for bi, (x, y) in enumerate(zip(_all_batches(ref), _all_batches(alt))):
             diff = [i for i, (a, b) in enumerate(zip(x["records"], y["records"])) if a != b]
             if diff or x["match_counts"] != y["match_counts"]:
@@ -309,19 +370,19 @@ def build_twin(case) -> tuple[str, list[bytes], dict] | None:
         inputs = [x.encode("utf-8") for x in _subst(joined, tw["input_sub"]).split("\x00")]
     if tw.get("auto_hints"):
         # hints that switch off first-batch typing (int32 -> float64, non-nullable -> nullable)
-        probe = run_reference(rules, inputs, lookups)
+        probe = run_reference(rules, inputs, lookups, feed_of(case))
         rules = auto_hinted_rules(rules, probe["schema"]) or rules
-        rules = _drop_unsampled_float64(rules, inputs, lookups)
+        rules = _drop_unsampled_float64(rules, inputs, lookups, feed_of(case))
     return rules, inputs, lookups
 
 
-def _drop_unsampled_float64(rules: str, batches, lookups: dict) -> str:
+def _drop_unsampled_float64(rules: str, batches, lookups: dict, feed: dict | None = None) -> str:
     """BlazeRules rejects a float64 hint on a field with no non-null value in the first batch
     ("unable to infer numeric field from sampled data: f", see FINDINGS.md). Where the auto
     hints hit that, drop the type hint (keeping `nullable`) and use the inferred type."""
     for _ in range(50):
         try:
-            run_reference(rules, batches, lookups)
+            run_reference(rules, batches, lookups, feed)
             return rules
         except Exception as exc:  # noqa: BLE001
             msg = str(exc)
@@ -378,14 +439,14 @@ def generate(case, out_root: str, show: bool) -> dict:
     rules_text = case["rules"]
     inputs = case_inputs(case)
     lookups = dict(case.get("lookups") or {})
-    ref = run_reference(rules_text, inputs, lookups)
+    ref = run_reference(rules_text, inputs, lookups, feed_of(case))
 
     twin = build_twin(case)
     expected = ref
     overrides: list[list[dict]] = [[] for _ in inputs]
     if twin is not None:
         t_rules, t_inputs, t_lookups = twin
-        expected = run_reference(t_rules, t_inputs, t_lookups)
+        expected = run_reference(t_rules, t_inputs, t_lookups, feed_of(case))
         reason = case["twin"]["reason"]
         for bi, (rb, eb) in enumerate(zip(_all_batches(ref), _all_batches(expected))):
             if rb["n_records"] != eb["n_records"]:
@@ -425,6 +486,13 @@ def generate(case, out_root: str, show: bool) -> dict:
         "reference": f"blazerules=={REFERENCE_VERSION} (PyPI): RuleEngine().load_rules(rules.yaml); evaluate_ndjson(input.ndjson)",
         "input": input_name(0),
     }
+    if case.get("per_record"):
+        # BlazeRules applies window updates per batch, we per record: fed one record per call,
+        # the two coincide. Our test evaluates the whole input in one call (or one call per
+        # second of `now_ms`, the reference's clock for each record, for timed cases).
+        exp["reference"] += ", one record per call"
+        if "now_ms" in ref:
+            exp["now_ms"] = ref["now_ms"]
     exp.update(_batch_expected(expected))
     exp["overrides"] = overrides[0]
     if twin is not None:

@@ -18,7 +18,9 @@ mod read;
 mod rules;
 mod ruleset;
 mod value;
+mod window;
 
+pub use batch::drive::Replayed;
 pub use batch::options::{DuplicateKeys, EvalOptions, IngestErrorMode};
 pub use batch::output;
 pub use batch::result;
@@ -26,6 +28,7 @@ pub use error::{LoadError, RuleError};
 pub use result::{BatchResult, ErrorSample, EvalError, Timing, WarningSample};
 pub use rules::sql;
 pub use ruleset::RuleSet;
+pub use window::{Shard, WindowState, WindowStats, DEFAULT_MAX_WINDOW_ENTITIES};
 
 impl RuleSet {
     /// Evaluates newline-delimited JSON. Never mutates `payload`; bad records are skipped
@@ -44,6 +47,16 @@ impl RuleSet {
         opts: &EvalOptions,
     ) -> Result<BatchResult, EvalError> {
         batch::drive::messages(&self.inner, messages, opts)
+    }
+    /// Applies each message to the window state of `opts.window_shard` exactly as
+    /// [`RuleSet::evaluate_messages`] would, deciding nothing (rebuilding a shard by replaying
+    /// a partition). A rule set without windows does nothing.
+    pub fn replay_messages(&self, messages: &[&[u8]], opts: &EvalOptions) -> Replayed {
+        batch::drive::replay_messages(&self.inner, messages, opts)
+    }
+    /// Whether the rule set has window conditions (and so reads and updates window state).
+    pub fn has_windows(&self) -> bool {
+        !self.inner.windows.is_empty()
     }
     /// Evaluates one top-level JSON array whose elements are records.
     pub fn evaluate_json_array(

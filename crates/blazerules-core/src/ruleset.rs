@@ -5,7 +5,7 @@ use crate::error::LoadError;
 use crate::files::LookupLimits;
 use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
-use crate::rules::compile::{self, Cond};
+use crate::rules::compile::{self, Cond, Windows};
 use crate::rules::load;
 use crate::rules::lookup::LookupScope;
 use std::path::Path;
@@ -31,6 +31,8 @@ pub(crate) struct Inner {
     pub rules: Vec<CRule>,
     /// Every rule's condition, compiled together (`plan::run::Evaluator` runs it).
     pub plan: Plan,
+    /// The windows the conditions read (empty: the batch needs no window state).
+    pub windows: Windows,
     pub trie: FieldTrie,
     pub default_rank: i32,
     /// Per label code: the label is exactly BLOCK / REVIEW (risk band rule §4.3).
@@ -40,7 +42,7 @@ pub(crate) struct Inner {
 
 impl Inner {
     /// The compiled rule set of a loaded document whose conditions compiled without problems.
-    fn new(doc: load::Doc, mut conds: Vec<Cond>, fields: &[String]) -> Inner {
+    fn new(doc: load::Doc, mut conds: Vec<Cond>, fields: &[String], windows: Windows) -> Inner {
         compile::close_categoricals(&mut conds, &doc.hints);
         Inner {
             name: doc.name.clone(),
@@ -53,20 +55,29 @@ impl Inner {
             rules: decision_table(&doc),
             labels: doc.labels,
             plan: Plan::new(&conds),
+            windows,
             trie: FieldTrie::new(fields),
         }
     }
 }
 
-/// Every rule's condition compiled (problems go to `problems`), and the fields they read.
-fn compile_conditions(doc: &load::Doc, problems: &mut load::Problems) -> (Vec<Cond>, Vec<String>) {
+/// Every rule's condition compiled (problems go to `problems`), the fields they read and
+/// their windows.
+fn compile_conditions(
+    doc: &load::Doc,
+    problems: &mut load::Problems,
+) -> (Vec<Cond>, Vec<String>, Windows) {
     let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, problems);
     let conds = doc
         .rules
         .iter()
         .map(|r| c.rule(&r.conditions, &format!("{}.conditions", r.path), &r.id))
         .collect();
-    (conds, std::mem::take(&mut c.fields))
+    (
+        conds,
+        std::mem::take(&mut c.fields),
+        std::mem::take(&mut c.windows),
+    )
 }
 
 /// What each rule contributes to a decision (rules-reference §4): its score, rank and label.
@@ -138,14 +149,14 @@ impl RuleSet {
                 problems: problems.list,
             });
         };
-        let (conds, fields) = compile_conditions(&doc, &mut problems);
+        let (conds, fields, windows) = compile_conditions(&doc, &mut problems);
         if !problems.list.is_empty() {
             return Err(LoadError {
                 problems: problems.list,
             });
         }
         Ok(RuleSet {
-            inner: Arc::new(Inner::new(doc, conds, &fields)),
+            inner: Arc::new(Inner::new(doc, conds, &fields, windows)),
         })
     }
     /// `ruleset.name`.

@@ -460,7 +460,7 @@ fn load_errors_name_code_rule_and_path() {
         {"id": "b", "action": "explode", "conditions": {"field": "x", "op": "gt", "value": 1}},
         {"id": "c", "severity": "apocalyptic", "conditions": {"and": [{"field": "s", "op": "regex", "value": "("}]}},
         {"id": "a", "conditions": {"field": "x", "op": "in_lookup", "lookup": "nope"}},
-        {"id": "w", "conditions": {"window": {"entity_field": "u"}, "op": "gt", "value": 1}},
+        {"id": "w", "conditions": {"model_score": {"model": "m"}, "op": "gt", "value": 1}},
         {"conditions": {}}
     ]}});
     let e = RuleSet::load(&doc, Path::new(".")).expect_err("invalid");
@@ -505,7 +505,7 @@ fn load_errors_name_code_rule_and_path() {
         got.contains(&(
             "UNSUPPORTED",
             Some("w"),
-            "ruleset.rules[4].conditions.window"
+            "ruleset.rules[4].conditions.model_score"
         )),
         "{got:?}"
     );

@@ -15,6 +15,7 @@ use crate::decision::{to_native_decision, NativeDecision};
 use crate::guard::{coded_error, eval_error, guard};
 use crate::load::NativeRuleSet;
 use crate::options::NativeEvalConfig;
+use crate::windows::{call_options, NativeCallOptions};
 
 /// What an evaluation reads. Buffers hold a reference to the caller's JS buffer (kept alive
 /// until the task is dropped); they are only ever read, never written.
@@ -89,17 +90,28 @@ impl Task for EvalTask {
 }
 
 impl NativeRuleSet {
-    fn task(&self, input: Input, config: &NativeEvalConfig) -> AsyncTask<EvalTask> {
-        AsyncTask::new(EvalTask {
+    fn task(
+        &self,
+        input: Input,
+        config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        Ok(AsyncTask::new(EvalTask {
             rules: self.inner.clone(),
             input,
-            opts: config.opts.clone(),
-        })
+            opts: call_options(&self.inner, config, call.as_ref())?,
+        }))
     }
 
-    fn sync(&self, input: Input, config: &NativeEvalConfig) -> Result<NativeBatch> {
+    fn sync(
+        &self,
+        input: Input,
+        config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
+    ) -> Result<NativeBatch> {
+        let opts = call_options(&self.inner, config, call.as_ref())?;
         guard("evaluate", || {
-            run(&self.inner, &input, &config.opts).and_then(prepare)
+            run(&self.inner, &input, &opts).and_then(prepare)
         })
         .map(to_native_batch)
     }
@@ -113,8 +125,9 @@ impl NativeRuleSet {
         &self,
         payload: Buffer,
         config: &NativeEvalConfig,
-    ) -> AsyncTask<EvalTask> {
-        self.task(Input::Ndjson(payload), config)
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::Ndjson(payload), config, call)
     }
 
     /// Evaluates NDJSON on the calling thread.
@@ -123,8 +136,9 @@ impl NativeRuleSet {
         &self,
         payload: Buffer,
         config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
     ) -> Result<NativeBatch> {
-        self.sync(Input::Ndjson(payload), config)
+        self.sync(Input::Ndjson(payload), config, call)
     }
 
     /// Evaluates each message as one record, on the thread pool.
@@ -133,8 +147,9 @@ impl NativeRuleSet {
         &self,
         messages: Vec<Buffer>,
         config: &NativeEvalConfig,
-    ) -> AsyncTask<EvalTask> {
-        self.task(Input::Messages(messages), config)
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::Messages(messages), config, call)
     }
 
     /// Evaluates each message as one record, on the calling thread.
@@ -143,8 +158,9 @@ impl NativeRuleSet {
         &self,
         messages: Vec<Buffer>,
         config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
     ) -> Result<NativeBatch> {
-        self.sync(Input::Messages(messages), config)
+        self.sync(Input::Messages(messages), config, call)
     }
 
     /// Evaluates messages laid end to end in `block` (message `i` ends at `ends[i]`), on the
@@ -155,8 +171,9 @@ impl NativeRuleSet {
         block: Buffer,
         ends: Uint32Array,
         config: &NativeEvalConfig,
-    ) -> AsyncTask<EvalTask> {
-        self.task(Input::MessageBlock(block, ends.to_vec()), config)
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::MessageBlock(block, ends.to_vec()), config, call)
     }
 
     /// As `evaluateMessageBlock`, on the calling thread.
@@ -166,8 +183,9 @@ impl NativeRuleSet {
         block: Buffer,
         ends: Uint32Array,
         config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
     ) -> Result<NativeBatch> {
-        self.sync(Input::MessageBlock(block, ends.to_vec()), config)
+        self.sync(Input::MessageBlock(block, ends.to_vec()), config, call)
     }
 
     /// Evaluates one top-level JSON array, on the thread pool.
@@ -176,8 +194,9 @@ impl NativeRuleSet {
         &self,
         payload: Buffer,
         config: &NativeEvalConfig,
-    ) -> AsyncTask<EvalTask> {
-        self.task(Input::JsonArray(payload), config)
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
+        self.task(Input::JsonArray(payload), config, call)
     }
 
     /// Evaluates one top-level JSON array, on the calling thread.
@@ -186,8 +205,9 @@ impl NativeRuleSet {
         &self,
         payload: Buffer,
         config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
     ) -> Result<NativeBatch> {
-        self.sync(Input::JsonArray(payload), config)
+        self.sync(Input::JsonArray(payload), config, call)
     }
 
     /// Reads an NDJSON file (a regular file of at most `maxFileBytes`) and evaluates it, both
@@ -197,9 +217,10 @@ impl NativeRuleSet {
         &self,
         path: String,
         config: &NativeEvalConfig,
-    ) -> AsyncTask<EvalTask> {
+        call: Option<NativeCallOptions>,
+    ) -> Result<AsyncTask<EvalTask>> {
         let max = config.files.records;
-        self.task(Input::File(PathBuf::from(path), max), config)
+        self.task(Input::File(PathBuf::from(path), max), config, call)
     }
 
     /// Evaluates one record (JSON object text) on the calling thread.
@@ -208,10 +229,12 @@ impl NativeRuleSet {
         &self,
         record: Buffer,
         config: &NativeEvalConfig,
+        call: Option<NativeCallOptions>,
     ) -> Result<NativeDecision> {
+        let opts = call_options(&self.inner, config, call.as_ref())?;
         guard("evaluate", || {
             self.inner
-                .evaluate_messages(&[record.as_ref()], &config.opts)
+                .evaluate_messages(&[record.as_ref()], &opts)
                 .map_err(eval_error)
         })
         .map(|r| to_native_decision(r, self.labels.first().map_or("", String::as_str)))

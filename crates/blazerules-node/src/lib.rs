@@ -14,7 +14,8 @@
 //!   is generated);
 //! * evaluates a single record into plain values ([`decision`]);
 //! * writes a batch's decision lines with the core's writer ([`lines`]);
-//! * runs the native Kafka loop of `blazerules-stream` ([`stream`]).
+//! * runs the native Kafka loop of `blazerules-stream` ([`stream`]);
+//! * picks each call's window state shard and clock, and reports on the state ([`windows`]).
 //!
 //! Nothing may unwind across the FFI boundary, and errors carry their code ([`guard`]).
 //! This crate has no hand-written `unsafe` code (the `#[napi]` macros generate the FFI shims).
@@ -28,3 +29,4 @@ pub mod lines;
 pub mod load;
 pub mod options;
 pub mod stream;
+pub mod windows;

@@ -12,7 +12,9 @@ use blazerules_core::files::{
     LookupLimits, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_LOOKUP_FILE_BYTES,
     DEFAULT_MAX_RULES_FILE_BYTES,
 };
-use blazerules_core::{DuplicateKeys, EvalOptions, IngestErrorMode};
+use blazerules_core::{
+    DuplicateKeys, EvalOptions, IngestErrorMode, WindowState, DEFAULT_MAX_WINDOW_ENTITIES,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::{Map, Value};
@@ -24,6 +26,8 @@ use crate::guard::coded_error;
 pub struct NativeEvalConfig {
     pub(crate) opts: Arc<EvalOptions>,
     pub(crate) files: FileSettings,
+    /// The engine's window state: a shard per partition (`crate::windows`).
+    pub(crate) windows: Arc<WindowState>,
 }
 
 /// How large the files the engine reads may be (0 = no limit), and where lookups may be.
@@ -58,9 +62,11 @@ impl NativeEvalConfig {
         let bad = |m: String| coded_error(ErrorCode::InvalidArgument, &m);
         let opts = eval_options(&config).map_err(bad)?;
         let files = file_settings(&config).map_err(bad)?;
+        let max_entities = max_window_entities(&config).map_err(bad)?;
         Ok(NativeEvalConfig {
             opts: Arc::new(opts),
             files,
+            windows: Arc::new(WindowState::new(max_entities)),
         })
     }
 }
@@ -112,6 +118,45 @@ pub(crate) fn file_settings(config: &Value) -> std::result::Result<FileSettings,
         }
     }
     Ok(f)
+}
+
+/// `EngineConfig.maxWindowEntities`: entities per state shard (default 1 000 000, at least 1).
+pub(crate) fn max_window_entities(config: &Value) -> std::result::Result<usize, String> {
+    let Some(c) = config.as_object() else {
+        return Err("EngineConfig must be an object".to_string());
+    };
+    match count(c, "maxWindowEntities")? {
+        None => Ok(DEFAULT_MAX_WINDOW_ENTITIES),
+        Some(0) => Err("EngineConfig.maxWindowEntities must be at least 1".to_string()),
+        Some(n) => Ok(n),
+    }
+}
+
+/// The largest partition number (Kafka partitions are int32).
+const MAX_PARTITION: f64 = i32::MAX as f64;
+
+/// A call's `{ partition, nowMs }` (`EvaluateOptions` in src/types.ts), checked: the
+/// partition an integer in 0..=2^31-1 (default 0), the clock a finite number of ms.
+pub(crate) fn call_settings(
+    partition: Option<f64>,
+    now_ms: Option<f64>,
+) -> std::result::Result<(u32, Option<i64>), String> {
+    let partition = match partition {
+        None => 0,
+        Some(p) if p.fract() == 0.0 && (0.0..=MAX_PARTITION).contains(&p) => p as u32,
+        Some(_) => {
+            return Err(format!(
+                "options.partition must be an integer from 0 to {}",
+                i32::MAX
+            ))
+        }
+    };
+    let now_ms = match now_ms {
+        None => None,
+        Some(t) if t.is_finite() && t.abs() < 9.0e15 => Some(t.trunc() as i64),
+        Some(_) => return Err("options.nowMs must be a finite number of milliseconds".to_string()),
+    };
+    Ok((partition, now_ms))
 }
 
 /// `EngineConfig` → [`EvalOptions`]; the error names the first bad field.
@@ -210,6 +255,28 @@ mod tests {
         ] {
             assert_eq!(eval_options(&bad).expect_err(want), want);
         }
+    }
+
+    #[test]
+    fn window_settings_from_js() {
+        assert_eq!(
+            max_window_entities(&json!({})),
+            Ok(DEFAULT_MAX_WINDOW_ENTITIES)
+        );
+        assert_eq!(max_window_entities(&json!({"maxWindowEntities": 5})), Ok(5));
+        for bad in [json!(0), json!(-1), json!(1.5), json!("9")] {
+            assert!(max_window_entities(&json!({ "maxWindowEntities": bad })).is_err());
+        }
+        assert_eq!(call_settings(None, None), Ok((0, None)));
+        assert_eq!(
+            call_settings(Some(7.0), Some(1.5e12)),
+            Ok((7, Some(1_500_000_000_000)))
+        );
+        let part = "options.partition must be an integer from 0 to 2147483647";
+        for p in [-1.0, 0.5, 2147483648.0, f64::NAN] {
+            assert_eq!(call_settings(Some(p), None), Err(part.to_string()));
+        }
+        assert!(call_settings(None, Some(f64::INFINITY)).is_err());
     }
 
     #[test]

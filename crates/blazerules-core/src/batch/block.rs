@@ -1,6 +1,7 @@
 //! A block of records read and evaluated together: the reader fills slots for up to
 //! `BLOCK` records, then the plan runs over all of them while their values are in cache.
 
+use crate::batch::kept::Kept;
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::plan::tree::{Ctx, Record};
@@ -15,22 +16,41 @@ use std::time::Instant;
 /// 64 records at once (see `exec`), and the block's values stay in cache between the two.
 pub(crate) const BLOCK: usize = 128;
 
+/// What a block does once read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Evaluates at once (rule sets without windows).
+    Eval,
+    /// Keeps the records until the piece's window stage (`batch/kept.rs`).
+    Keep,
+    /// As `Keep`, but only updates window state: nothing is decided (a replay).
+    Replay,
+    /// Only reads (to find a batch's bad records before it touches window state).
+    Probe,
+}
+
 /// A block of records waiting to be evaluated, read straight from the caller's bytes.
 pub(crate) struct Block<'p> {
     /// (record bytes, its text when already known to be UTF-8, row)
-    lines: Vec<(&'p [u8], Option<&'p str>, u64)>,
+    pub(super) lines: Vec<(&'p [u8], Option<&'p str>, u64)>,
     /// Record shapes seen in this piece.
-    tpl: Templates,
+    pub(super) tpl: Templates,
     /// Records of this piece in earlier blocks.
-    seen: usize,
+    pub(super) seen: usize,
+    pub(super) mode: Mode,
+    /// `Keep`: the piece's blocks read so far, with their window inputs.
+    pub(super) kept: Option<Box<Kept<'p>>>,
 }
 
 impl<'p> Block<'p> {
-    pub fn new(rs: &Inner) -> Self {
+    pub fn new(rs: &Inner, mode: Mode) -> Self {
         Block {
             lines: Vec::with_capacity(BLOCK),
             tpl: Templates::new(rs.trie.disjoint),
             seen: 0,
+            mode,
+            kept: matches!(mode, Mode::Keep | Mode::Replay)
+                .then(|| Box::new(Kept::new(&rs.windows))),
         }
     }
 
@@ -61,10 +81,13 @@ impl<'p> Block<'p> {
         }
     }
 
-    /// Reads, evaluates and decides every queued record, in order.
+    /// Reads, evaluates and decides every queued record, in order (`Keep`: only reads).
     pub fn flush(&mut self, rs: &Inner, scratch: &mut Scratch, sink: &mut Sink) {
         if self.lines.is_empty() {
             return;
+        }
+        if self.kept.is_some() {
+            return self.keep(rs, scratch, sink);
         }
         let t0 = Instant::now();
         let Scratch {
@@ -97,16 +120,20 @@ impl<'p> Block<'p> {
         let tp = patch_escapes(tp, esc, fixups);
         let t1 = Instant::now();
         sink.parse_ns += (t1 - t0).as_nanos() as u64;
-        let ns = rs.trie.n_slots;
-        let recs: Vec<Record<'_, '_>> = ok
-            .iter()
-            .map(|&k| Record {
-                tape: &tp,
-                slots: &slots[k * ns..(k + 1) * ns],
-            })
-            .collect();
-        self.evaluate_and_decide(rs, &recs, ok, bits, ctx, sink);
-        sink.eval_ns += t1.elapsed().as_nanos() as u64;
+        if self.mode == Mode::Eval {
+            let ns = rs.trie.n_slots;
+            let recs: Vec<Record<'_, '_>> = ok
+                .iter()
+                .map(|&k| Record {
+                    tape: &tp,
+                    slots: &slots[k * ns..(k + 1) * ns],
+                    win: &[],
+                })
+                .collect();
+            let lines = &self.lines;
+            evaluate_and_decide(rs, &recs, |j| lines[ok[j]].2, bits, ctx, sink);
+            sink.eval_ns += t1.elapsed().as_nanos() as u64;
+        }
         *tape = Tape(tp).reset();
         self.seen += self.lines.len();
         self.lines.clear();
@@ -115,7 +142,7 @@ impl<'p> Block<'p> {
     /// Reads every queued record into `b`: its kept values, its slots, and (when it is an
     /// object) its index in `b.ok`; a record that is not is skipped with its reason.
     #[inline]
-    fn read(&mut self, rs: &Inner, b: Bufs<'_, 'p>, sink: &mut Sink) {
+    pub(super) fn read(&mut self, rs: &Inner, b: Bufs<'_, 'p>, sink: &mut Sink) {
         let ns = rs.trie.n_slots;
         let n = self.lines.len();
         b.esc.clear();
@@ -178,45 +205,48 @@ impl<'p> Block<'p> {
             sink.bad(row, code, bad, Some(line));
         }
     }
+}
 
-    /// Evaluates all rules over the block's objects into a per-record bitset of matched
-    /// rules, then decides each record in order (`ok[j]` is `recs[j]`'s place in the block).
-    #[inline]
-    fn evaluate_and_decide(
-        &self,
-        rs: &Inner,
-        recs: &[Record<'_, '_>],
-        ok: &[usize],
-        bits: &mut Vec<u64>,
-        ctx: &Ctx,
-        sink: &mut Sink,
-    ) {
-        let words = rs.rules.len().div_ceil(64).max(1);
-        bits.clear();
-        bits.resize(recs.len() * words, 0);
-        rs.evaluator(ctx).run(recs, bits);
-        for (j, &k) in ok.iter().enumerate() {
-            rs.decide(&bits[j * words..(j + 1) * words], self.lines[k].2, sink);
-        }
+/// Evaluates all rules over a block's objects into a per-record bitset of matched rules, then
+/// decides each record in order (`row_of(j)` is `recs[j]`'s row).
+#[inline]
+pub(super) fn evaluate_and_decide(
+    rs: &Inner,
+    recs: &[Record<'_, '_>],
+    row_of: impl Fn(usize) -> u64,
+    bits: &mut Vec<u64>,
+    ctx: &Ctx,
+    sink: &mut Sink,
+) {
+    let words = rs.rules.len().div_ceil(64).max(1);
+    bits.clear();
+    bits.resize(recs.len() * words, 0);
+    rs.evaluator(ctx).run(recs, bits);
+    for j in 0..recs.len() {
+        rs.decide(&bits[j * words..(j + 1) * words], row_of(j), sink);
     }
 }
 
 /// The reader's buffers for one block, borrowed apart from the rest of the scratch.
-struct Bufs<'b, 'p> {
-    tape: &'b mut Vec<Node<'p>>,
-    fixups: &'b mut Vec<Fixup>,
-    esc: &'b mut String,
-    key: &'b mut String,
-    seen: &'b mut Vec<bool>,
-    dups: &'b mut Vec<String>,
-    slots: &'b mut Vec<u32>,
-    prio: &'b mut Vec<u8>,
-    ok: &'b mut Vec<usize>,
+pub(super) struct Bufs<'b, 'p> {
+    pub tape: &'b mut Vec<Node<'p>>,
+    pub fixups: &'b mut Vec<Fixup>,
+    pub esc: &'b mut String,
+    pub key: &'b mut String,
+    pub seen: &'b mut Vec<bool>,
+    pub dups: &'b mut Vec<String>,
+    pub slots: &'b mut Vec<u32>,
+    pub prio: &'b mut Vec<u8>,
+    pub ok: &'b mut Vec<usize>,
 }
 
 /// Once the block's escape arena is complete, points escaped strings' nodes at it.
 #[inline]
-fn patch_escapes<'a>(tp: Vec<Node<'a>>, esc: &'a str, fixups: &[Fixup]) -> Vec<Node<'a>> {
+pub(super) fn patch_escapes<'a>(
+    tp: Vec<Node<'a>>,
+    esc: &'a str,
+    fixups: &[Fixup],
+) -> Vec<Node<'a>> {
     let mut tp = tp;
     for f in fixups {
         if let Some(n) = tp.get_mut(f.node as usize) {

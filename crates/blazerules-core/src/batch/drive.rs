@@ -2,16 +2,66 @@
 //! array. Each frames its records, evaluates them piece by piece on all cores (`pieces`) and
 //! merges the pieces in order (`finish`).
 
-use crate::batch::block::Block;
+use crate::batch::block::{Block, Mode};
 use crate::batch::finish::{finish, finish_lines, finish_with_bases};
-use crate::batch::options::EvalOptions;
+use crate::batch::kept::Kept;
+use crate::batch::options::{EvalOptions, IngestErrorMode};
+use crate::batch::ordered::run_ordered;
 use crate::batch::pieces::{line_bounds, messages_per_piece, run_pieces};
 use crate::batch::result::{BatchResult, EvalError};
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
 use crate::ruleset::Inner;
+use crate::window::stage::Stage;
+use crate::window::{Shard, DEFAULT_MAX_WINDOW_ENTITIES};
 use std::time::Instant;
+
+/// Runs a batch's `n_pieces` pieces: `piece(i, mode, scratch, sink)` reads piece `i`,
+/// evaluating it too in `Eval` mode, and returns what it kept for the window stage. Without
+/// windows the pieces are evaluated at once; with windows, around the window stage of the
+/// batch's shard, which the batch holds throughout (a fresh one when the options name none),
+/// evaluated after it or (`replay`) not at all. In the `Fail` ingest mode a batch with windows
+/// is first only read, so that a refused batch leaves the state as it was.
+fn with_windows<'p, P>(
+    rs: &Inner,
+    opts: &EvalOptions,
+    n_pieces: usize,
+    replay: bool,
+    piece: P,
+) -> Vec<Sink>
+where
+    P: Fn(usize, Mode, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>> + Sync,
+{
+    let plain = |mode| {
+        run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
+            piece(i, mode, scratch, sink);
+        })
+    };
+    if rs.windows.is_empty() {
+        return plain(Mode::Eval);
+    }
+    if opts.ingest_error_mode == IngestErrorMode::Fail {
+        let probe = plain(Mode::Probe);
+        if probe.iter().any(|s| s.skipped > 0) {
+            return probe; // finishing it refuses the batch
+        }
+    }
+    let own;
+    let shard = match &opts.window_shard {
+        Some(s) => s.as_ref(),
+        None => {
+            own = Shard::new(DEFAULT_MAX_WINDOW_ENTITIES);
+            &own
+        }
+    };
+    let mut state = shard.lock();
+    let stage = Stage::new(&rs.windows, &mut state);
+    let mode = if replay { Mode::Replay } else { Mode::Keep };
+    run_ordered(rs, opts, n_pieces, &stage, mode, |i, scratch, sink| {
+        piece(i, mode, scratch, sink)
+    })
+}
 
 pub(crate) fn ndjson(
     rs: &Inner,
@@ -19,26 +69,42 @@ pub(crate) fn ndjson(
     opts: &EvalOptions,
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
-    let bounds = line_bounds(payload, opts);
-    let sinks = run_pieces(rs, opts, bounds.len() - 1, |i, scratch, sink| {
-        let piece = &payload[bounds[i]..bounds[i + 1]];
-        sink.reserve(piece.len() / 256);
-        let mut block = Block::new(rs);
-        let mut row = 0u64;
-        let mut lines = LineTrack::default();
-        // One UTF-8 check for the whole piece; lines are then slices of its text.
-        let text = std::str::from_utf8(piece).ok();
-        for_each_line(piece, |s, e| {
-            lines.line(piece, s, e, row as u32, sink);
-            let line_text = text.and_then(|t| t.get(s..e));
-            block.push(rs, scratch, &piece[s..e], line_text, row, sink);
-            row += 1;
-        });
-        sink.newlines = lines.newlines(piece);
-        block.flush(rs, scratch, sink);
-    });
+    let bounds = line_bounds(payload, opts, !rs.windows.is_empty());
+    let sinks = with_windows(
+        rs,
+        opts,
+        bounds.len() - 1,
+        false,
+        |i, mode, scratch, sink| {
+            ndjson_piece(rs, &payload[bounds[i]..bounds[i + 1]], scratch, sink, mode)
+        },
+    );
     let unterminated = payload.last().is_some_and(|&b| b != b'\n');
     finish_lines(rs, sinks, opts, t0, u64::from(unterminated))
+}
+
+/// One piece of an NDJSON batch.
+fn ndjson_piece<'p>(
+    rs: &Inner,
+    piece: &'p [u8],
+    scratch: &mut Scratch,
+    sink: &mut Sink,
+    mode: Mode,
+) -> Option<Box<Kept<'p>>> {
+    sink.reserve(piece.len() / 256);
+    let mut block = Block::new(rs, mode);
+    let mut row = 0u64;
+    let mut lines = LineTrack::default();
+    // One UTF-8 check for the whole piece; lines are then slices of its text.
+    let text = std::str::from_utf8(piece).ok();
+    for_each_line(piece, |s, e| {
+        lines.line(piece, s, e, row as u32, sink);
+        let line_text = text.and_then(|t| t.get(s..e));
+        block.push(rs, scratch, &piece[s..e], line_text, row, sink);
+        row += 1;
+    });
+    sink.newlines = lines.newlines(piece);
+    block.finish(rs, scratch, sink)
 }
 
 /// Line numbers of a piece's non-empty lines, kept sparsely (the common case, no blank
@@ -83,16 +149,51 @@ pub(crate) fn messages(
     opts: &EvalOptions,
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
-    let per_piece = messages_per_piece(msgs, opts);
+    let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
+    let sinks = message_pieces(rs, msgs, opts, per_piece, false);
+    // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
+    finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
+}
+
+/// What a replay did: records applied to window state, records skipped as unreadable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replayed {
+    pub records: u64,
+    pub skipped: u64,
+}
+
+/// Applies each message to the window state as [`messages`] would, deciding nothing.
+pub(crate) fn replay_messages(rs: &Inner, msgs: &[&[u8]], opts: &EvalOptions) -> Replayed {
+    if rs.windows.is_empty() {
+        return Replayed::default();
+    }
+    let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
+    let sinks = message_pieces(rs, msgs, opts, per_piece, true);
+    sinks.iter().fold(Replayed::default(), |r, s| Replayed {
+        records: r.records + s.windowed,
+        skipped: r.skipped + s.skipped,
+    })
+}
+
+/// Each message as one record, `per_piece` messages a piece (`replay`: state only).
+fn message_pieces(
+    rs: &Inner,
+    msgs: &[&[u8]],
+    opts: &EvalOptions,
+    per_piece: usize,
+    replay: bool,
+) -> Vec<Sink> {
     let n_pieces = msgs.len().div_ceil(per_piece).max(1);
-    let sinks = run_pieces(rs, opts, n_pieces, |i, scratch, sink| {
+    with_windows(rs, opts, n_pieces, replay, |i, mode, scratch, sink| {
         let lo = i * per_piece;
         let hi = ((i + 1) * per_piece).min(msgs.len());
-        let Some(chunk) = msgs.get(lo..hi) else {
-            return;
-        };
+        let chunk = msgs.get(lo..hi).unwrap_or_default();
+        let times = opts
+            .record_times_ms
+            .as_deref()
+            .map(|t| t.get(lo.min(t.len())..hi.min(t.len())).unwrap_or_default());
         // Rows are message indices within the piece; blank messages are not records.
-        let mut block = Block::new(rs);
+        let mut block = Block::new(rs, mode).with_times(times);
         for (j, m) in chunk.iter().enumerate() {
             let m = trim_end(m);
             if m.iter().all(|b| matches!(b, b' ' | b'\t')) {
@@ -100,10 +201,8 @@ pub(crate) fn messages(
             }
             block.push(rs, scratch, m, None, j as u64, sink);
         }
-        block.flush(rs, scratch, sink);
-    });
-    // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
-    finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
+        block.finish(rs, scratch, sink)
+    })
 }
 
 pub(crate) fn json_array(
@@ -116,8 +215,8 @@ pub(crate) fn json_array(
         threads: 1,
         ..opts.clone()
     };
-    let sinks = run_pieces(rs, &one_thread, 1, |_, scratch, sink| {
-        array_records(rs, payload, scratch, sink)
+    let sinks = with_windows(rs, &one_thread, 1, false, |_, mode, scratch, sink| {
+        array_records(rs, payload, scratch, sink, mode)
     });
     finish(rs, sinks, opts, t0)
 }
@@ -125,22 +224,28 @@ pub(crate) fn json_array(
 /// Evaluates each element of a JSON array as one record (row = element index): a bad
 /// element skips only itself. An array whose structure is broken (unterminated, unbalanced,
 /// trailing bytes) is refused whole, as one bad record at row 0.
-fn array_records(rs: &Inner, payload: &[u8], scratch: &mut Scratch, sink: &mut Sink) {
+fn array_records<'p>(
+    rs: &Inner,
+    payload: &'p [u8],
+    scratch: &mut Scratch,
+    sink: &mut Sink,
+    mode: Mode,
+) -> Option<Box<Kept<'p>>> {
     let refused = match array_elements(payload) {
         Ok(elements) => {
             // Each element is read as an NDJSON record is (our reader: numbers of any size,
             // duplicate keys), and a bad one skips only itself.
-            let mut block = Block::new(rs);
+            let mut block = Block::new(rs, mode);
             for (row, el) in elements.into_iter().enumerate() {
                 block.push(rs, scratch, &payload[el], None, row as u64, sink);
             }
-            block.flush(rs, scratch, sink);
-            return;
+            return block.finish(rs, scratch, sink);
         }
         Err(NOT_ARRAY) => not_array(payload),
         Err(reason) => reason,
     };
     sink.bad(0, ErrorCode::MalformedJson, refused.into(), Some(payload));
+    None
 }
 
 const NOT_ARRAY: &str = "json-array input must be a top-level array";

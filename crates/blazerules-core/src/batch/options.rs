@@ -1,5 +1,8 @@
 //! Per-call evaluation settings.
 
+use crate::window::Shard;
+use std::sync::Arc;
+
 /// How a batch treats records that cannot be read (rules-reference §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IngestErrorMode {
@@ -25,6 +28,15 @@ pub enum DuplicateKeys {
 /// Per-call evaluation settings.
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
+    /// The state shard window conditions read and update (`WindowState::shard(partition)`);
+    /// None: a fresh, empty shard for this call only.
+    pub window_shard: Option<Arc<Shard>>,
+    /// The batch's clock in epoch ms (processing time for windows, `within_last`, dead
+    /// letters); None: the wall clock when the batch starts.
+    pub now_ms: Option<i64>,
+    /// `evaluate_messages` only: message `i`'s processing time in epoch ms (e.g. its Kafka
+    /// timestamp), instead of the batch's clock; messages past its end use the clock.
+    pub record_times_ms: Option<Arc<[i64]>>,
     /// Threads used for one large batch (0 = all cores).
     pub threads: usize,
     /// At most this many entries in `BatchResult::error_samples`.
@@ -39,6 +51,9 @@ pub struct EvalOptions {
 impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
+            window_shard: None,
+            now_ms: None,
+            record_times_ms: None,
             threads: 0,
             max_error_samples: 16,
             max_record_bytes: 0,

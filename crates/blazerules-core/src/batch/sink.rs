@@ -4,6 +4,7 @@
 use crate::error::ErrorCode;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
+use crate::read::shape::Templates;
 use simd_json::Tape;
 use std::collections::BTreeMap;
 
@@ -48,6 +49,10 @@ pub(crate) struct Scratch {
     pub ctx: Ctx,
     /// The longest record these buffers have parsed (they grow to fit it).
     pub largest_record: usize,
+    /// The batch this thread works on (`run_pieces`), and record shapes learnt on an earlier
+    /// piece of it that the next piece may start from (`batch/kept.rs`: its pieces are small).
+    pub batch: u64,
+    pub shapes: Option<(u64, Templates)>,
 }
 
 impl Scratch {
@@ -65,6 +70,8 @@ impl Scratch {
             ok: Vec::new(),
             ctx: Ctx { now_ms },
             largest_record: 0,
+            batch: 0,
+            shapes: None,
         }
     }
 }
@@ -97,6 +104,8 @@ pub(crate) struct Sink {
     /// Time spent parsing / evaluating (per block, so timing costs nothing measurable).
     pub parse_ns: u64,
     pub eval_ns: u64,
+    /// Records applied to window state.
+    pub windowed: u64,
 }
 
 impl Sink {
@@ -127,6 +136,7 @@ impl Sink {
             warnings: Vec::new(),
             parse_ns: 0,
             eval_ns: 0,
+            windowed: 0,
         }
     }
 

@@ -433,6 +433,7 @@ fn check(doc: &Value, texts: Vec<String>) -> Plan {
         .iter()
         .zip(&slots)
         .map(|(t, s)| Record {
+            win: &[],
             tape: &t.0,
             slots: s,
         })

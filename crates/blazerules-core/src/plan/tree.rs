@@ -1,6 +1,7 @@
 //! Predicates over one record's values (rules-reference §2, with choices.md), and the
 //! per-record decision, score, risk band and winner (§4).
 
+use crate::plan::derived;
 use crate::read::fields::MISSING;
 use crate::rules::compile::{BinOp, Cond, Expr, FieldRef, NumKind, Rhs, StrSet, Test};
 use crate::rules::lookup::{parse_ipv4, LookupSet};
@@ -16,11 +17,19 @@ pub(crate) trait Fields {
     const ELEM: bool;
     /// The field's value, or None when missing or null.
     fn get(&self, f: &FieldRef) -> Option<V<'_, '_>>;
+    /// Window channel `ch` as the batch's window stage left it; None when the record has no
+    /// state to read (no entity, no event time), or is an `array_any` element.
+    #[inline]
+    fn window(&self, _ch: u32) -> Option<f64> {
+        None
+    }
 }
 
 pub(crate) struct Record<'t, 'i> {
     pub tape: &'t [Node<'i>],
     pub slots: &'t [u32],
+    /// The record's window values, one per channel (NaN: no state); empty without windows.
+    pub win: &'t [f64],
 }
 
 impl Fields for Record<'_, '_> {
@@ -36,6 +45,10 @@ impl Fields for Record<'_, '_> {
             return None;
         }
         Some(v)
+    }
+    #[inline]
+    fn window(&self, ch: u32) -> Option<f64> {
+        self.win.get(ch as usize).copied().filter(|v| !v.is_nan())
     }
 }
 
@@ -277,6 +290,10 @@ pub(crate) fn test<F: Fields>(t: &Test, r: &F, cx: &Ctx) -> bool {
             km,
         } => distance(r, [lat, lon, olat, olon], *gt, *km),
         Test::Expr { e, cmp, rhs } => arithmetic(e, *cmp, rhs, r),
+        Test::Window { ch, count, test } => r
+            .window(*ch)
+            .is_some_and(|v| derived::window_test(v, *count, test)),
+        Test::Vector(v) => derived::vector_test(v, r),
     }
 }
 

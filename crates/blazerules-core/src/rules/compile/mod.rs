@@ -16,10 +16,14 @@ mod strset;
 mod temporal;
 mod text;
 mod values;
+mod vector;
 mod walk;
+pub(crate) mod window;
 
 pub(crate) use closed::close_categoricals;
 pub(crate) use strset::StrSet;
+pub(crate) use vector::{Metric, Vector};
+pub(crate) use window::{Channel, Threshold, WinFn, Windows};
 
 use crate::error::ErrorCode;
 use crate::rules::load::{Hint, HintType, Problems};
@@ -201,6 +205,15 @@ pub(crate) enum Test {
         cmp: Cmp,
         rhs: Rhs,
     },
+    /// Channel `ch` of the rule set's windows, read as int32 when it `count`s, else float32
+    /// (`window`).
+    Window {
+        ch: u32,
+        count: bool,
+        test: Threshold,
+    },
+    /// `vector_distance`.
+    Vector(Box<Vector>),
 }
 
 #[derive(Debug, Clone)]
@@ -222,6 +235,8 @@ pub(crate) struct Compiler<'a> {
     pub fields: Vec<String>,
     slot_of: HashMap<String, u32>,
     pub problems: &'a mut Problems,
+    /// The windows of every rule compiled so far.
+    pub windows: Windows,
 }
 
 /// Where a leaf is compiled: the record (main path) or an `array_any` element.
@@ -248,6 +263,7 @@ impl<'a> Compiler<'a> {
             fields: Vec::new(),
             slot_of: HashMap::new(),
             problems,
+            windows: Windows::default(),
         }
     }
 

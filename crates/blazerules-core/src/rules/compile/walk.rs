@@ -83,19 +83,20 @@ impl Compiler<'_> {
             };
             return self.not(inner, &at2, depth, negate, mode);
         }
-        for key in ["window", "model_score", "vector_distance"] {
-            if m.contains_key(key) {
-                self.err(
-                    ErrorCode::Unsupported,
-                    format!(
-                        "'{key}' conditions are not supported yet (rule '{}')",
-                        at.rule
-                    ),
-                    at,
-                    key,
-                );
-                return Cond::Const(false);
-            }
+        // BlazeRules' dispatch order: window, model_score, vector_distance.
+        if m.contains_key("window") {
+            return self.window(m, at, negate, mode);
+        }
+        if m.contains_key("model_score") {
+            let msg = format!(
+                "'model_score' conditions are not supported yet (rule '{}')",
+                at.rule
+            );
+            self.err(ErrorCode::Unsupported, msg, at, "model_score");
+            return Cond::Const(false);
+        }
+        if m.contains_key("vector_distance") {
+            return self.vector(m, at, negate, mode);
         }
         if let Some(spec) = m.get("array_any") {
             let sub = format!("{}.array_any", at.path);

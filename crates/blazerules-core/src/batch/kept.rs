@@ -1,0 +1,186 @@
+//! Blocks of a piece whose rule set has windows: read (and their window inputs taken) as the
+//! piece is read, then, once the piece's window stage has filled in every record's window
+//! values (`window::stage`), evaluated and decided in order. Rule sets without windows never
+//! come here.
+
+use crate::batch::block::{evaluate_and_decide, patch_escapes, Block, Bufs};
+use crate::batch::sink::{Scratch, Sink};
+use crate::plan::tree::Record;
+use crate::read::reader::Fixup;
+use crate::read::shape::Templates;
+use crate::rules::compile::Windows;
+use crate::ruleset::Inner;
+use crate::window::inputs::{Escapes, Inputs};
+use simd_json::Node;
+use std::time::Instant;
+
+/// One block as read: its tape (escaped strings not patched yet), escapes, slots, objects.
+struct KeptBlock<'p> {
+    tape: Vec<Node<'p>>,
+    fixups: Vec<Fixup>,
+    esc: String,
+    slots: Vec<u32>,
+    /// Per object of the block: its row.
+    rows: Vec<u64>,
+    /// Per object: its index among the block's records (its slots are at `ok[j] * n_slots`).
+    ok: Vec<usize>,
+}
+
+/// A piece's blocks read so far, and their records' window inputs in order.
+pub(crate) struct Kept<'p> {
+    blocks: Vec<KeptBlock<'p>>,
+    inputs: Inputs,
+    /// Per record, a processing time of its own (by row), else the batch's clock.
+    times: Option<&'p [i64]>,
+}
+
+impl<'p> Kept<'p> {
+    pub fn new(w: &Windows) -> Kept<'p> {
+        Kept {
+            blocks: Vec::new(),
+            inputs: Inputs::new(w),
+            times: None,
+        }
+    }
+
+    /// The piece's records' window inputs, in order.
+    pub fn inputs(&self) -> &Inputs {
+        &self.inputs
+    }
+}
+
+impl<'p> Block<'p> {
+    /// Per-record processing times by row (`EvalOptions::record_times_ms`, this piece's part).
+    pub fn with_times(mut self, times: Option<&'p [i64]>) -> Self {
+        if let Some(k) = &mut self.kept {
+            k.times = times;
+        }
+        self
+    }
+
+    /// Reads the queued records into a kept block and takes their window inputs.
+    pub(super) fn keep(&mut self, rs: &Inner, scratch: &mut Scratch, sink: &mut Sink) {
+        let t0 = Instant::now();
+        if self.seen == 0 {
+            // Start from the shapes this thread learnt on the batch's earlier pieces.
+            if let Some((_, tpl)) = scratch.shapes.take().filter(|(b, _)| *b == scratch.batch) {
+                self.tpl = tpl;
+            }
+        }
+        let ns = rs.trie.n_slots;
+        // Sized as the piece's previous block was (blocks are alike): no regrowing.
+        let cap = |f: fn(&KeptBlock<'p>) -> usize| {
+            self.kept
+                .as_ref()
+                .and_then(|k| k.blocks.last())
+                .map_or(0, f)
+        };
+        let mut tape = Vec::with_capacity(cap(|b| b.tape.len()));
+        let (mut fixups, mut esc) = (Vec::new(), String::new());
+        let mut slots = Vec::with_capacity(cap(|b| b.slots.len()));
+        let mut ok = Vec::with_capacity(cap(|b| b.ok.len()));
+        let Scratch {
+            key,
+            seen,
+            dups,
+            prio,
+            ctx,
+            ..
+        } = scratch;
+        let bufs = Bufs {
+            tape: &mut tape,
+            fixups: &mut fixups,
+            esc: &mut esc,
+            key,
+            seen,
+            dups,
+            slots: &mut slots,
+            prio,
+            ok: &mut ok,
+        };
+        self.read(rs, bufs, sink);
+        let rows: Vec<u64> = ok.iter().map(|&k| self.lines[k].2).collect();
+        let Some(kept) = self.kept.as_deref_mut() else {
+            return;
+        };
+        let escapes = Escapes {
+            esc: &esc,
+            fixups: &fixups,
+        };
+        for (&k, &row) in ok.iter().zip(&rows) {
+            let r = Record {
+                tape: &tape,
+                slots: &slots[k * ns..(k + 1) * ns],
+                win: &[],
+            };
+            let own = kept.times.and_then(|t| t.get(row as usize).copied());
+            let proc_ms = own.unwrap_or(ctx.now_ms);
+            kept.inputs.push(&rs.windows, &r, &escapes, proc_ms);
+        }
+        kept.blocks.push(KeptBlock {
+            tape,
+            fixups,
+            esc,
+            slots,
+            rows,
+            ok,
+        });
+        sink.parse_ns += t0.elapsed().as_nanos() as u64;
+        self.seen += self.lines.len();
+        self.lines.clear();
+    }
+
+    /// Ends the piece's reading: reads what is queued and, with windows, returns what it
+    /// kept for the window stage (`batch/ordered.rs`).
+    pub fn finish(
+        &mut self,
+        rs: &Inner,
+        scratch: &mut Scratch,
+        sink: &mut Sink,
+    ) -> Option<Box<Kept<'p>>> {
+        self.flush(rs, scratch, sink);
+        let kept = self.kept.take()?;
+        // The thread's next piece of this batch starts from the shapes learnt here.
+        let tpl = std::mem::replace(&mut self.tpl, Templates::new(false));
+        scratch.shapes = Some((scratch.batch, tpl));
+        Some(kept)
+    }
+}
+
+/// Evaluates and decides a piece's kept blocks, with each record's window values.
+pub(crate) fn evaluate_kept(
+    rs: &Inner,
+    kept: Kept<'_>,
+    values: &[f64],
+    scratch: &mut Scratch,
+    sink: &mut Sink,
+) {
+    let t0 = Instant::now();
+    let (ns, nch) = (rs.trie.n_slots, rs.windows.channels.len());
+    let mut first = 0;
+    for b in kept.blocks {
+        let tp = patch_escapes(b.tape, &b.esc, &b.fixups);
+        let recs: Vec<Record<'_, '_>> =
+            b.ok.iter()
+                .enumerate()
+                .map(|(j, &k)| Record {
+                    tape: &tp,
+                    slots: &b.slots[k * ns..(k + 1) * ns],
+                    win: values
+                        .get((first + j) * nch..(first + j + 1) * nch)
+                        .unwrap_or(&[]),
+                })
+                .collect();
+        let rows = &b.rows;
+        evaluate_and_decide(
+            rs,
+            &recs,
+            |j| rows[j],
+            &mut scratch.bits,
+            &scratch.ctx,
+            sink,
+        );
+        first += b.ok.len();
+    }
+    sink.eval_ns += t0.elapsed().as_nanos() as u64;
+}

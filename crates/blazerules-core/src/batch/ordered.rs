@@ -1,0 +1,189 @@
+//! The pieces of a batch with windows on all cores, each piece's window stage in piece order.
+//!
+//! A piece goes through three jobs: read (its records' values and window inputs, `Kept`),
+//! stage (its records applied to the shard in order, `window::stage`), evaluate (the plan
+//! over its records with their window values). Reads and evaluations run side by side; the
+//! stage takes one piece at a time, in order. A worker takes the next piece's stage when that
+//! piece is read and no stage is running, else a piece to evaluate, else the next piece to
+//! read, and waits only when none of these is there: the stage, which cannot run in parallel,
+//! never idles the other cores.
+
+use crate::batch::block::Mode;
+use crate::batch::kept::{evaluate_kept, Kept};
+use crate::batch::options::EvalOptions;
+use crate::batch::pieces::{new_sink, on_threads, threads};
+use crate::batch::sink::{Scratch, Sink};
+use crate::ruleset::Inner;
+use crate::window::stage::Stage;
+use std::collections::BTreeMap;
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// What a piece's read left: its kept records (None: nothing to stage) and its sink.
+type ReadPiece<'p> = (Option<Box<Kept<'p>>>, Sink);
+
+enum Job<'p> {
+    Read(usize),
+    Stage(usize, ReadPiece<'p>),
+    Evaluate(usize, Box<Kept<'p>>, Sink, Vec<f64>),
+}
+
+/// The batch's jobs: what is read and waiting for its stage, what waits to be evaluated,
+/// what is done.
+struct Board<'p> {
+    next_read: usize,
+    next_stage: usize,
+    staging: bool,
+    read: BTreeMap<usize, ReadPiece<'p>>,
+    evaluate: Vec<(usize, Box<Kept<'p>>, Sink, Vec<f64>)>,
+    done: Vec<(usize, Sink)>,
+    /// A worker panicked: the others stop (the panic goes on to the caller).
+    failed: bool,
+}
+
+struct Shared<'p> {
+    board: Mutex<Board<'p>>,
+    changed: Condvar,
+    n_pieces: usize,
+    /// At most this many pieces read ahead of the stage (bounds the memory read ahead).
+    max_ahead: usize,
+}
+
+impl<'p> Shared<'p> {
+    fn lock(&self) -> MutexGuard<'_, Board<'p>> {
+        // Every update of the board is a few moves: a poisoned lock is still consistent.
+        self.board.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next job for a worker, waiting until there is one; None when the batch is done.
+    fn next_job(&self) -> Option<Job<'p>> {
+        let mut b = self.lock();
+        loop {
+            if b.failed || b.done.len() == self.n_pieces {
+                return None;
+            }
+            if !b.staging {
+                let at = b.next_stage;
+                if let Some(read) = b.read.remove(&at) {
+                    b.staging = true;
+                    return Some(Job::Stage(at, read));
+                }
+            }
+            if let Some((i, kept, sink, values)) = b.evaluate.pop() {
+                return Some(Job::Evaluate(i, kept, sink, values));
+            }
+            if b.next_read < self.n_pieces && b.read.len() < self.max_ahead {
+                b.next_read += 1;
+                return Some(Job::Read(b.next_read - 1));
+            }
+            b = self.changed.wait(b).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn post(&self, f: impl FnOnce(&mut Board<'p>)) {
+        f(&mut self.lock());
+        self.changed.notify_all();
+    }
+}
+
+/// Stops the other workers if this one unwinds.
+struct Unwinding<'a, 'p>(&'a Shared<'p>);
+
+impl Drop for Unwinding<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.post(|b| b.failed = true);
+        }
+    }
+}
+
+/// What every job of one batch needs.
+struct Batch<'a, 's, R> {
+    rs: &'a Inner,
+    opts: &'a EvalOptions,
+    stage: &'a Stage<'s>,
+    mode: Mode,
+    read: R,
+}
+
+/// Runs every piece through `read(i, scratch, sink)`, the stage (in piece order) and, in
+/// `Keep` mode, evaluation; returns the sinks in piece order.
+pub(crate) fn run_ordered<'p, R>(
+    rs: &Inner,
+    opts: &EvalOptions,
+    n_pieces: usize,
+    stage: &Stage<'_>,
+    mode: Mode,
+    read: R,
+) -> Vec<Sink>
+where
+    R: Fn(usize, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>> + Sync,
+{
+    let shared = Shared {
+        board: Mutex::new(Board {
+            next_read: 0,
+            next_stage: 0,
+            staging: false,
+            read: BTreeMap::new(),
+            evaluate: Vec::new(),
+            done: Vec::new(),
+            failed: false,
+        }),
+        changed: Condvar::new(),
+        n_pieces,
+        max_ahead: 4 * threads(opts),
+    };
+    let batch = Batch {
+        rs,
+        opts,
+        stage,
+        mode,
+        read,
+    };
+    on_threads(opts, n_pieces, |scratch| {
+        let _stop_others = Unwinding(&shared);
+        while let Some(job) = shared.next_job() {
+            batch.run(&shared, scratch, job);
+        }
+        Vec::<()>::new()
+    });
+    let mut done = std::mem::take(&mut shared.lock().done);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, s)| s).collect()
+}
+
+impl<'p, R> Batch<'_, '_, R>
+where
+    R: Fn(usize, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>>,
+{
+    fn run(&self, shared: &Shared<'p>, scratch: &mut Scratch, job: Job<'p>) {
+        match job {
+            Job::Read(i) => {
+                let mut sink = new_sink(self.rs, self.opts);
+                let kept = (self.read)(i, scratch, &mut sink);
+                shared.post(|b| {
+                    b.read.insert(i, (kept, sink));
+                });
+            }
+            Job::Stage(i, (kept, mut sink)) => {
+                let mut values = Vec::new();
+                if let Some(k) = &kept {
+                    self.stage.apply(k.inputs(), &mut values);
+                    sink.windowed += k.inputs().len() as u64;
+                }
+                let evaluate = self.mode == Mode::Keep;
+                shared.post(|b| {
+                    b.staging = false;
+                    b.next_stage += 1;
+                    match kept.filter(|_| evaluate) {
+                        Some(k) => b.evaluate.push((i, k, sink, values)),
+                        None => b.done.push((i, sink)),
+                    }
+                });
+            }
+            Job::Evaluate(i, kept, mut sink, values) => {
+                evaluate_kept(self.rs, *kept, &values, scratch, &mut sink);
+                shared.post(|b| b.done.push((i, sink)));
+            }
+        }
+    }
+}
