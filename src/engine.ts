@@ -5,16 +5,8 @@ import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
-import type {
-  NativeBatch,
-  NativeDecision,
-  NativeEvalConfig,
-  NativeProblem,
-  NativeRuleCell,
-  NativeRuleSet,
-} from './native';
-import { decodeRulesText, indexSource, locate, yamlToJson } from './rules-doc';
-import type { SourceIndex } from './rules-doc';
+import type { NativeBatch, NativeDecision, NativeEvalConfig, NativeRuleCell, NativeRuleSet } from './native';
+import { decodeRulesText, readRules } from './rules-doc';
 import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
 
@@ -129,28 +121,13 @@ export class RuleEngine {
     const started = performance.now();
     // A UTF-8 BOM is not part of the document.
     const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    let json: string;
-    let index: SourceIndex | undefined;
-    if (format === 'yaml') {
-      const converted = yamlToJson(source);
-      if ('problems' in converted) throw new RulesError(converted.problems.map((p) => withFile(p, file)));
-      json = converted.json;
-      index = converted.index;
-    } else {
-      json = source;
-    }
-    let result: NativeRuleSet | NativeProblem[];
+    let result: NativeRuleSet | RulesProblem[];
     try {
-      result = native.loadRuleSet(json, baseDir, this.#opts);
+      result = readRules(source, format, (t, f) => native.loadRuleSet(t, f, baseDir, this.#opts));
     } catch (err) {
       throw fromNative(err);
     }
-    if (Array.isArray(result)) {
-      if (index === undefined && result.some((p) => p.line === undefined || p.line === null))
-        index = indexSource(source);
-      const problems = result.map((p) => toProblem(p, index, file));
-      throw new RulesError(problems);
-    }
+    if (Array.isArray(result)) throw new RulesError(result.map((p) => withFile(p, file)));
     const handle = result;
     const active: Active = {
       handle,
@@ -323,22 +300,4 @@ export class RuleEngine {
 
 function withFile(p: RulesProblem, file: string | undefined): RulesProblem {
   return file === undefined ? p : { ...p, file };
-}
-
-function toProblem(p: NativeProblem, index: SourceIndex | undefined, file: string | undefined): RulesProblem {
-  const out: RulesProblem = { code: nativeCode(p.code), message: p.message, path: p.path };
-  if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
-  if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
-  if (p.line !== undefined && p.line !== null) {
-    out.line = p.line;
-    out.column = p.column ?? 1;
-  } else if (index !== undefined) {
-    const pos = locate(index, p.path, out.sqlOffset);
-    if (pos !== undefined) {
-      out.line = pos.line;
-      out.column = pos.column;
-    }
-  }
-  if (file !== undefined) out.file = file;
-  return out;
 }

@@ -1,11 +1,74 @@
 /**
- * Rules documents: YAML → JSON text for the native loader, and document paths
- * (`ruleset.rules[3].conditions.and[1].op`) → line:column in the source text.
+ * Rules documents. The native loader reads YAML and JSON text itself, in one pass, and places
+ * every problem at its line:column. A YAML text its parser refuses is read again here by the
+ * reference parser (the `yaml` package), whose error messages are the documented ones: the
+ * text → JSON conversion and document paths (`ruleset.rules[3].conditions.and[1].op`) →
+ * line:column below serve that path.
  */
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode, Scalar } from 'yaml';
 
+import { nativeCode } from './errors';
 import type { RulesProblem } from './errors';
+import type { NativeProblem, NativeRuleSet } from './native';
+
+/** How the native loader is given a text: as written, or as JSON converted from YAML here. */
+export type NativeFormat = 'yaml' | 'json' | 'converted';
+
+/** Texts up to this many characters that the native YAML parser refuses are read again by the
+ * reference parser, to word the error as it does (or to load what only it reads). Longer ones
+ * report the native parser's error: the reference parser takes ~100 times the text in memory. */
+const REFERENCE_MAX_CHARS = 1 << 20;
+
+/**
+ * Loads a rules text with `load` (the native loader): the rule set, or every problem with its
+ * line:column.
+ */
+export function readRules(
+  source: string,
+  format: 'yaml' | 'json',
+  load: (text: string, format: NativeFormat) => NativeRuleSet | NativeProblem[],
+): NativeRuleSet | RulesProblem[] {
+  const result = load(source, format);
+  if (!Array.isArray(result)) return result;
+  const refused = result.length === 1 && result[0]?.unreadable === true;
+  if (format === 'yaml' && refused && source.length <= REFERENCE_MAX_CHARS) {
+    const again = referenceRead(source, load);
+    if (again !== undefined) return again;
+  }
+  return result.map((p) => toProblem(p, undefined));
+}
+
+/** The reference parser's reading: its syntax errors, or the document loaded from it
+ * (undefined if it has no error either, but cannot read the text). */
+function referenceRead(
+  source: string,
+  load: (text: string, format: NativeFormat) => NativeRuleSet | NativeProblem[],
+): NativeRuleSet | RulesProblem[] | undefined {
+  const converted = yamlToJson(source);
+  if ('problems' in converted) return converted.problems.some((p) => p.line !== undefined) ? converted.problems : undefined;
+  const result = load(converted.json, 'converted');
+  if (!Array.isArray(result)) return result;
+  return result.map((p) => toProblem(p, converted.index));
+}
+
+/** A native problem as a RulesProblem, located by `index` when the native loader could not. */
+function toProblem(p: NativeProblem, index: SourceIndex | undefined): RulesProblem {
+  const out: RulesProblem = { code: nativeCode(p.code), message: p.message, path: p.path };
+  if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
+  if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
+  if (p.line !== undefined && p.line !== null) {
+    out.line = p.line;
+    out.column = p.column ?? 1;
+  } else if (index !== undefined) {
+    const pos = locate(index, p.path, out.sqlOffset);
+    if (pos !== undefined) {
+      out.line = pos.line;
+      out.column = pos.column;
+    }
+  }
+  return out;
+}
 
 /** A parsed source text that can locate document paths. */
 export interface SourceIndex {
@@ -242,16 +305,6 @@ function syntaxMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Parses any text only to locate paths in it (used for JSON rules, which load natively). */
-export function indexSource(text: string): SourceIndex | undefined {
-  try {
-    const { index, problems } = parseYaml(text);
-    return problems.length === 0 ? index : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 type Segment = { key: string } | { index: number };
 
 interface Located {
@@ -318,7 +371,7 @@ function step(node: unknown, seg: Segment, index: SourceIndex): unknown {
 
 /** The 1-based line/column of a document path (the parent mapping for a missing key), with a
  * byte offset inside the scalar for `sql:` problems. */
-export function locate(
+function locate(
   index: SourceIndex,
   path: string,
   sqlOffset?: number,
