@@ -6,7 +6,7 @@ import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
 import type { RulesProblem } from './errors';
 import { native } from './native';
 import type { NativeBatch, NativeDecision, NativeEvalConfig, NativeRuleCell, NativeRuleSet } from './native';
-import { decodeRulesText, readRules } from './rules-doc';
+import { readRules } from './rules-doc';
 import type { Decision, EngineConfig, LoadReport, RulesFormat } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
 
@@ -102,10 +102,8 @@ export class RuleEngine {
       const code = e instanceof BlazeRulesError && e.code === 'FILE_TOO_LARGE' ? e.code : 'IO_ERROR';
       throw new RulesError([{ code, message: e.message, path: '', file }]);
     }
-    const text = decodeRulesText(bytes);
-    if (typeof text !== 'string') throw new RulesError([{ ...text, file }]);
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
-    return this.#load(text, format, path.dirname(path.resolve(file)), file);
+    return this.#load(bytes, format, path.dirname(path.resolve(file)), file);
   }
 
   /** Loads rules from text (`format` defaults to YAML, which also reads JSON). Relative lookup
@@ -114,13 +112,13 @@ export class RuleEngine {
   loadRulesFromString(text: string, format: RulesFormat = 'yaml', baseDir = '.'): LoadReport {
     if (typeof text !== 'string') throw new TypeError('loadRulesFromString(text) needs a string');
     if (format !== 'yaml' && format !== 'json') throw new TypeError("format must be 'yaml' or 'json'");
-    return this.#load(text, format, path.resolve(baseDir), undefined);
+    return this.#load(Buffer.from(text, 'utf8'), format, path.resolve(baseDir), undefined);
   }
 
-  #load(text: string, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
+  /** Loads rules from their text as UTF-8 bytes (invalid UTF-8 is a YAML_SYNTAX_ERROR at its
+   * line:column; a BOM is not part of the document). */
+  #load(source: Buffer, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
     const started = performance.now();
-    // A UTF-8 BOM is not part of the document.
-    const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     let result: NativeRuleSet | RulesProblem[];
     try {
       result = readRules(source, format, (t, f) => native.loadRuleSet(t, f, baseDir, this.#opts));

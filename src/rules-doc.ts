@@ -15,25 +15,25 @@ import type { NativeProblem, NativeRuleSet } from './native';
 /** How the native loader is given a text: as written, or as JSON converted from YAML here. */
 export type NativeFormat = 'yaml' | 'json' | 'converted';
 
-/** Texts up to this many characters that the native YAML parser refuses are read again by the
+/** The native loader: UTF-8 text (a BOM is dropped) → the rule set or its problems. */
+export type NativeLoad = (text: Buffer, format: NativeFormat) => NativeRuleSet | NativeProblem[];
+
+/** Texts up to this many bytes that the native YAML parser refuses are read again by the
  * reference parser, to word the error as it does (or to load what only it reads). Longer ones
  * report the native parser's error: the reference parser takes ~100 times the text in memory. */
-const REFERENCE_MAX_CHARS = 1 << 20;
+const REFERENCE_MAX_BYTES = 1 << 20;
 
 /**
- * Loads a rules text with `load` (the native loader): the rule set, or every problem with its
+ * Loads a rules text (UTF-8 bytes) with `load`: the rule set, or every problem with its
  * line:column.
  */
-export function readRules(
-  source: string,
-  format: 'yaml' | 'json',
-  load: (text: string, format: NativeFormat) => NativeRuleSet | NativeProblem[],
-): NativeRuleSet | RulesProblem[] {
+export function readRules(source: Buffer, format: 'yaml' | 'json', load: NativeLoad): NativeRuleSet | RulesProblem[] {
   const result = load(source, format);
   if (!Array.isArray(result)) return result;
   const refused = result.length === 1 && result[0]?.unreadable === true;
-  if (format === 'yaml' && refused && source.length <= REFERENCE_MAX_CHARS) {
-    const again = referenceRead(source, load);
+  if (format === 'yaml' && refused && source.length <= REFERENCE_MAX_BYTES) {
+    const text = source.toString('utf8');
+    const again = referenceRead(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, load);
     if (again !== undefined) return again;
   }
   return result.map((p) => toProblem(p, undefined));
@@ -41,13 +41,10 @@ export function readRules(
 
 /** The reference parser's reading: its syntax errors, or the document loaded from it
  * (undefined if it has no error either, but cannot read the text). */
-function referenceRead(
-  source: string,
-  load: (text: string, format: NativeFormat) => NativeRuleSet | NativeProblem[],
-): NativeRuleSet | RulesProblem[] | undefined {
+function referenceRead(source: string, load: NativeLoad): NativeRuleSet | RulesProblem[] | undefined {
   const converted = yamlToJson(source);
   if ('problems' in converted) return converted.problems.some((p) => p.line !== undefined) ? converted.problems : undefined;
-  const result = load(converted.json, 'converted');
+  const result = load(Buffer.from(converted.json, 'utf8'), 'converted');
   if (!Array.isArray(result)) return result;
   return result.map((p) => toProblem(p, converted.index));
 }
@@ -418,40 +415,4 @@ function locateInScalar(
   const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
   const pos = index.lines.linePos(start + quoted + charIndex);
   return { line: pos.line, column: pos.col };
-}
-
-/** A rules file's bytes as text; invalid UTF-8 is a YAML_SYNTAX_ERROR at its line:column
- * (never replaced by U+FFFD). A BOM is kept (the loader drops it). */
-export function decodeRulesText(bytes: Uint8Array): string | RulesProblem {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    const before = Buffer.from(bytes.subarray(0, bad));
-    const lineStart = before.lastIndexOf(10) + 1;
-    let line = 1;
-    for (const b of before) if (b === 10) line++;
-    const column = before.subarray(lineStart).toString('utf8').length + 1;
-    return { code: 'YAML_SYNTAX_ERROR', message: `invalid UTF-8 at byte ${bad}`, path: '', line, column };
-  }
-}
-
-/** Where the first byte that does not start a valid UTF-8 sequence is. */
-function firstInvalidUtf8(b: Uint8Array): number {
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i] ?? 0;
-    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len === 0 || i + len > b.length) return i;
-    if (len > 1) {
-      try {
-        strict.decode(b.subarray(i, i + len));
-      } catch {
-        return i;
-      }
-    }
-    i += len;
-  }
-  return b.length;
 }

@@ -45,15 +45,15 @@ impl NativeProblem {
     }
 }
 
-/// The problems of a document that did not load, each at its place in the text when
-/// `located` (the text is the document's own, not one converted from it).
-fn problems_from(err: LoadError, src: &Source, text: &str, located: bool) -> Vec<NativeProblem> {
-    let lines = located.then(|| LineIndex::new(text));
+/// The problems of a document that did not load, each at its place in the text when `src`
+/// (read with positions) is given.
+fn problems_from(err: LoadError, src: Option<&Source>, text: &str) -> Vec<NativeProblem> {
+    let lines = src.map(|src| (src, LineIndex::new(text)));
     let mut out: Vec<NativeProblem> = err
         .problems
         .into_iter()
         .map(|p| {
-            let at = lines.as_ref().and_then(|l| {
+            let at = lines.as_ref().and_then(|(src, l)| {
                 src.positions
                     .locate(&p.path, p.sql_offset, &src.value, l)
             });
@@ -141,21 +141,34 @@ pub fn read_rules_file(path: String, config: &NativeEvalConfig) -> Result<Buffer
     })
 }
 
-/// Loads a rules document from its text: `format` is `yaml`, `json`, or `converted` (JSON
+/// Loads a rules document from its text (UTF-8 bytes): `format` is `yaml`, `json`, or `converted` (JSON
 /// converted from YAML by the reference parser: its problems are located by the caller).
 /// `base_dir` resolves relative lookup paths, and lookups are read under the config's
 /// `lookupRoots` and `maxLookupFileBytes`. Returns the rule set, or every problem found, each
 /// at its line and column (never throws for a bad document).
 #[napi]
 pub fn load_rule_set(
-    text: String,
+    text: Buffer,
     format: String,
     base_dir: String,
     config: &NativeEvalConfig,
 ) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
     guard("loadRuleSet", || {
-        Ok(load_text(&text, &format, &base_dir, &config.files.lookups))
+        Ok(load_bytes(&text, &format, &base_dir, &config.files.lookups))
     })
+}
+
+/// The text must be UTF-8 (a BOM is dropped); then as [`load_text`].
+fn load_bytes(
+    bytes: &[u8],
+    format: &str,
+    base_dir: &str,
+    limits: &LookupLimits,
+) -> Either<NativeRuleSet, Vec<NativeProblem>> {
+    match source::text_of(bytes) {
+        Ok(text) => load_text(text, format, base_dir, limits),
+        Err(e) => Either::B(vec![NativeProblem::syntax(e)]),
+    }
 }
 
 fn load_text(
@@ -169,18 +182,26 @@ fn load_text(
         "converted" => (Format::Json, false),
         _ => (Format::Yaml, true),
     };
-    let src = match source::read(text, fmt) {
+    // Read without positions: a document that loads never needs them. One with a problem is
+    // read again, with them, to place it.
+    let src = match source::read(text, fmt, false) {
         Ok(src) => src,
-        Err(e) => return Either::B(vec![NativeProblem::syntax(e)]),
+        Err(e) => {
+            let e = source::read(text, fmt, true).err().unwrap_or(e);
+            return Either::B(vec![NativeProblem::syntax(e)]);
+        }
     };
     let base = if base_dir.is_empty() {
         Path::new(".")
     } else {
         Path::new(base_dir)
     };
-    match RuleSet::load_with(&src.value, base, limits) {
+    match RuleSet::load_owned(src.value, base, limits) {
         Ok(rs) => Either::A(NativeRuleSet::new(rs)),
-        Err(e) => Either::B(problems_from(e, &src, text, located)),
+        Err(e) => {
+            let placed = located.then(|| source::read(text, fmt, true).ok()).flatten();
+            Either::B(problems_from(e, placed.as_ref(), text))
+        }
     }
 }
 

@@ -9,13 +9,13 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 /// The document, or its first problem.
-pub(crate) fn read(text: &str) -> Result<Source, SourceError> {
+pub(crate) fn read(text: &str, recording: bool) -> Result<Source, SourceError> {
     if let Some(at) = too_deep(text.as_bytes()) {
         let message = format!("document nesting too deep (limit {MAX_DOCUMENT_DEPTH})");
         return Err(SourceError::at(text, at, message));
     }
     let value = parse(text)?;
-    let positions = positions(text)?;
+    let positions = positions(text, recording)?;
     Ok(Source { value, positions })
 }
 
@@ -82,9 +82,9 @@ struct Open {
 }
 
 /// The positions of the nodes of valid JSON text; a repeated key is an error naming both.
-fn positions(text: &str) -> Result<Positions, SourceError> {
+fn positions(text: &str, recording: bool) -> Result<Positions, SourceError> {
     let b = text.as_bytes();
-    let mut out = Builder::default();
+    let mut out = Builder::new(recording);
     let mut stack: Vec<Open> = Vec::new();
     let mut expect_key = false;
     let mut i = 0;
@@ -185,18 +185,18 @@ mod tests {
     #[test]
     fn repeated_keys_name_both_places() {
         let text = "{\"a\": {\"x\": 1,\n  \"y\": [1, 2], \"x\": 2}}";
-        let e = read(text).expect_err("repeated");
+        let e = read(text, true).expect_err("repeated");
         assert_eq!(e.message, "duplicate key \"x\" (first at line 1, column 8)");
         assert_eq!(e.line_column, Some((2, 16)));
         // Escaped spellings of one key are the same key; other objects may reuse it.
-        assert!(read("{\"k\": 1, \"\\u006b\": 2}").is_err());
-        assert!(read("{\"k\": {\"k\": 1}, \"j\": {\"k\": 2}}").is_ok());
+        assert!(read("{\"k\": 1, \"\\u006b\": 2}", false).is_err());
+        assert!(read("{\"k\": {\"k\": 1}, \"j\": {\"k\": 2}}", false).is_ok());
     }
 
     #[test]
     fn positions_of_values() {
         let text = "{\"r\": [\n  {\"op\": \"gt\", \"v\": 1}]}";
-        let src = read(text).expect("valid");
+        let src = read(text, true).expect("valid");
         let lines = LineIndex::new(text);
         let at = |p: &str| src.positions.locate(p, None, &src.value, &lines);
         assert_eq!(at("r[0].op"), Some((2, 10)));

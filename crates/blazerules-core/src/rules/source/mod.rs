@@ -57,11 +57,40 @@ impl SourceError {
     }
 }
 
-/// Reads a rules text (a UTF-8 BOM already removed).
-pub fn read(text: &str, format: Format) -> Result<Source, SourceError> {
+/// A rules file's bytes as text, a UTF-8 BOM removed. Bytes that are not UTF-8 are an error
+/// at the line and column of the first of them (never replaced by U+FFFD).
+pub fn text_of(bytes: &[u8]) -> Result<&str, SourceError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(e) => {
+            let bad = e.valid_up_to();
+            let valid = std::str::from_utf8(&bytes[..bad]).unwrap_or_default();
+            Err(SourceError::at(valid, bad, format!("invalid UTF-8 at byte {bad}")))
+        }
+    }
+}
+
+/// Reads a rules text (a UTF-8 BOM already removed). Without `positions` (when the document
+/// is expected to load), none are recorded and an error may lack the first place of a repeated
+/// key: read again with them to report a problem.
+pub fn read(text: &str, format: Format, positions: bool) -> Result<Source, SourceError> {
     match format {
-        Format::Yaml => yaml::read(text),
-        Format::Json => json::read(text),
+        Format::Yaml => yaml::read(text, positions),
+        Format::Json => json::read(text, positions),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_utf8() {
+        assert_eq!(text_of(b"\xef\xbb\xbfa: 1"), Ok("a: 1"));
+        let e = text_of(b"a: 1\nb: \"\xc3\xa9\xe9\"").expect_err("latin1");
+        assert_eq!(e.message, "invalid UTF-8 at byte 11");
+        assert_eq!(e.line_column, Some((2, 6)));
+        assert!(text_of(b"a: \xed\xa0\x80").is_err(), "a surrogate");
     }
 }
 

@@ -72,9 +72,11 @@ struct Open {
     key: Option<(u32, u32, u32)>,
 }
 
-/// Records positions as a document is read, children after their parent opened.
+/// Records positions as a document is read, children after their parent opened (or, not
+/// `recording`, nothing: the document is read again with positions only if it has a problem).
 #[derive(Default)]
 pub(crate) struct Builder {
+    recording: bool,
     pos: Positions,
     pending: Vec<Kid>,
     open: Vec<Open>,
@@ -85,7 +87,17 @@ fn to_u32(n: usize) -> u32 {
 }
 
 impl Builder {
+    pub fn new(recording: bool) -> Builder {
+        Builder {
+            recording,
+            ..Builder::default()
+        }
+    }
+
     fn push(&mut self, at: usize, kind: Kind, attach: bool) -> u32 {
+        if !self.recording {
+            return 0;
+        }
         let id = to_u32(self.pos.nodes.len());
         self.pos.nodes.push(PNode {
             at: to_u32(at),
@@ -122,6 +134,9 @@ impl Builder {
     /// collection used as a key, which is no child of the mapping it is a key of.
     pub fn open(&mut self, at: usize, map: bool, attach: bool) -> u32 {
         let id = self.push(at, if map { Kind::Map } else { Kind::Seq }, attach);
+        if !self.recording {
+            return id;
+        }
         self.open.push(Open {
             node: id,
             mark: self.pending.len(),
@@ -147,7 +162,10 @@ impl Builder {
     /// not a scalar.
     pub fn key(&mut self, text: &str, at: Option<usize>, seen: bool) -> Result<(), Repeated> {
         let Some(o) = self.open.last() else {
-            return Ok(());
+            return match seen {
+                true => Err(Repeated { first_at: NO_KEY }),
+                false => Ok(()),
+            };
         };
         if seen {
             let first = self.pending[o.mark..]

@@ -16,11 +16,11 @@ const MAX_EXPANDED_NODES: usize = 200_000;
 
 /// The document, or its first problem. A text the parser refuses (or holding several
 /// documents, or directives) is `unreadable`: its error is the parser's.
-pub(crate) fn read(text: &str) -> Result<Source, SourceError> {
+pub(crate) fn read(text: &str, positions: bool) -> Result<Source, SourceError> {
     if has_directive(text) {
         return Err(SourceError::unreadable(text, 0, "YAML directives are not supported"));
     }
-    let mut r = Reader::new(text);
+    let mut r = Reader::new(text, positions);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
         match next {
@@ -116,7 +116,7 @@ struct Reader<'t> {
 }
 
 impl<'t> Reader<'t> {
-    fn new(text: &'t str) -> Reader<'t> {
+    fn new(text: &'t str, positions: bool) -> Reader<'t> {
         Reader {
             text,
             offsets: Offsets {
@@ -125,7 +125,7 @@ impl<'t> Reader<'t> {
                 ch: 0,
                 byte: 0,
             },
-            pos: Builder::default(),
+            pos: Builder::new(positions),
             stack: Vec::new(),
             anchors: HashMap::new(),
             expanded: 0,
@@ -392,7 +392,7 @@ mod tests {
     use serde_json::json;
 
     fn at(text: &str, path: &str) -> Option<(u32, u32)> {
-        let src = read(text).expect("reads");
+        let src = read(text, true).expect("reads");
         let lines = LineIndex::new(text);
         src.positions.locate(path, None, &src.value, &lines)
     }
@@ -400,7 +400,7 @@ mod tests {
     #[test]
     fn values_as_the_yaml_package_reads_them() {
         let text = "a: 1\nb: [x, \"q\", {k: v}]\nc: |\n  lit\nd: &anc\n  e: ~\n  f:\ng: *anc\nh: !!str 5\n? [1, 2]\n: z\n";
-        let src = read(text).expect("reads");
+        let src = read(text, true).expect("reads");
         let want = json!({"a": 1, "b": ["x", "q", {"k": "v"}], "c": "lit\n",
             "d": {"e": null, "f": null}, "g": {"e": null, "f": null}, "h": "5", "[1,2]": "z"});
         assert_eq!(src.value, want);
@@ -426,16 +426,16 @@ mod tests {
 
     #[test]
     fn problems_of_the_text() {
-        let e = read("a: 1\nb:\n  c: 2\n  c: 3\n").expect_err("repeated");
+        let e = read("a: 1\nb:\n  c: 2\n  c: 3\n", true).expect_err("repeated");
         assert_eq!(e.message, "duplicate key \"c\" (first at line 3, column 3)");
         assert_eq!(e.line_column, Some((4, 3)));
         assert!(!e.unreadable);
-        let e = read("a:\n  - b: 1e400\n").expect_err("range");
+        let e = read("a:\n  - b: 1e400\n", false).expect_err("range");
         assert_eq!((e.message.as_str(), e.line_column), ("number out of range: 1e400", Some((2, 8))));
-        let e = read("a: [1, 2\nb: 3\n").expect_err("syntax");
+        let e = read("a: [1, 2\nb: 3\n", false).expect_err("syntax");
         assert!(e.unreadable);
         let deep: String = (0..MAX_DOCUMENT_DEPTH + 1).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
-        let e = read(&deep).expect_err("deep");
+        let e = read(&deep, false).expect_err("deep");
         assert_eq!(e.message, format!("document nesting too deep (limit {MAX_DOCUMENT_DEPTH})"));
         assert_eq!(e.line_column, Some((MAX_DOCUMENT_DEPTH as u32 + 1, MAX_DOCUMENT_DEPTH as u32 + 1)));
     }
