@@ -28,6 +28,7 @@ import { isObjectLine, nonEmptyLines, sliceFile } from './lib/data.mjs';
 import { fmtInt, fmtMB, fmtRate } from './lib/format.mjs';
 import { competitorsSection, verifySection } from './lib/checks.mjs';
 import { report } from './lib/report.mjs';
+import { sectionOf } from './lib/sections.mjs';
 import { HERE, ROOT, ensureNodeDeps, ensurePython, loadBlazerules, machine, runPython } from './lib/setup.mjs';
 import { pick, recordsPerSec, timeEach, timeLoop } from './lib/timing.mjs';
 
@@ -523,7 +524,9 @@ async function streamSection() {
 }
 
 function writeResults(streamMd) {
-  const md = report(results) + (streamMd ? `\n${streamMd}` : '');
+  // rules-load.mjs writes its section on its own: keep it.
+  const kept = fs.existsSync(OUT) ? sectionOf(fs.readFileSync(OUT, 'utf8'), '## Rules load') : undefined;
+  const md = report(results) + (streamMd ? `\n${streamMd}` : '') + (kept ? `\n${kept}\n` : '');
   fs.writeFileSync(OUT, md);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'last-run.json'), JSON.stringify(results, null, 2));

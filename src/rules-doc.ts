@@ -43,7 +43,8 @@ export function readRules(source: Buffer, format: 'yaml' | 'json', load: NativeL
  * (undefined if it has no error either, but cannot read the text). */
 function referenceRead(source: string, load: NativeLoad): NativeRuleSet | RulesProblem[] | undefined {
   const converted = yamlToJson(source);
-  if ('problems' in converted) return converted.problems.some((p) => p.line !== undefined) ? converted.problems : undefined;
+  if ('problems' in converted)
+    return converted.problems.some((p) => p.line !== undefined) ? converted.problems : undefined;
   const result = load(Buffer.from(converted.json, 'utf8'), 'converted');
   if (!Array.isArray(result)) return result;
   return result.map((p) => toProblem(p, converted.index));
@@ -368,11 +369,7 @@ function step(node: unknown, seg: Segment, index: SourceIndex): unknown {
 
 /** The 1-based line/column of a document path (the parent mapping for a missing key), with a
  * byte offset inside the scalar for `sql:` problems. */
-function locate(
-  index: SourceIndex,
-  path: string,
-  sqlOffset?: number,
-): { line: number; column: number } | undefined {
+function locate(index: SourceIndex, path: string, sqlOffset?: number): { line: number; column: number } | undefined {
   const found = walk(index, path);
   const node = found.node;
   if (node === null || node.range === undefined || node.range === null) return undefined;

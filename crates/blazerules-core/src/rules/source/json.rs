@@ -58,12 +58,19 @@ fn parse(json: &str) -> Result<Value, SourceError> {
     let parsed = serde::Deserialize::deserialize(&mut de)
         .and_then(|v: Value| de.end().map(|()| v));
     parsed.map_err(|e| {
+        let out_of_range = e.to_string().starts_with("number out of range");
         let full = e.to_string();
         let suffix = format!(" at line {} column {}", e.line(), e.column());
         let message = format!(
             "invalid JSON: {}",
             full.strip_suffix(&suffix).unwrap_or(&full)
         );
+        if let Some(at) = out_of_range
+            .then(|| number_start(json, e.line(), e.column()))
+            .flatten()
+        {
+            return SourceError::at(json, at, message);
+        }
         let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
         let column = u32::try_from(e.column()).unwrap_or(u32::MAX);
         SourceError {
@@ -72,6 +79,26 @@ fn parse(json: &str) -> Result<Value, SourceError> {
             unreadable: false,
         }
     })
+}
+
+/// For a number serde_json read but could not hold (it reports the number's last byte, at
+/// 1-based `line` and byte `column`): where the number starts.
+fn number_start(json: &str, line: usize, column: usize) -> Option<usize> {
+    let line_start = match line {
+        0 | 1 => 0,
+        n => memchr::memchr_iter(b'\n', json.as_bytes()).nth(n - 2)? + 1,
+    };
+    let last = line_start + column.checked_sub(1)?;
+    let b = json.as_bytes();
+    let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E');
+    if !b.get(last).copied().is_some_and(is_num) {
+        return None;
+    }
+    let mut start = last;
+    while start > 0 && is_num(b[start - 1]) {
+        start -= 1;
+    }
+    Some(start)
 }
 
 /// One open object or array of the scan.
@@ -118,7 +145,7 @@ fn positions(text: &str, recording: bool) -> Result<Positions, SourceError> {
                     let key = unescape(&text[i..end]);
                     let open = stack.last_mut();
                     let seen = open.is_some_and(|o| seen_before(o, &key));
-                    out.key(&key, Some(i), seen)
+                    out.key(&key, i, true, seen)
                         .map_err(|r| super::repeated_key(&key, r.first_at, i, text))?;
                     expect_key = false;
                 } else {
@@ -191,6 +218,13 @@ mod tests {
         // Escaped spellings of one key are the same key; other objects may reuse it.
         assert!(read("{\"k\": 1, \"\\u006b\": 2}", false).is_err());
         assert!(read("{\"k\": {\"k\": 1}, \"j\": {\"k\": 2}}", false).is_ok());
+    }
+
+    #[test]
+    fn a_number_out_of_range_is_placed_at_its_start() {
+        let e = read("{\"a\": [1,\n  -1.5e400]}", false).expect_err("range");
+        assert_eq!(e.message, "invalid JSON: number out of range");
+        assert_eq!(e.line_column, Some((2, 3)));
     }
 
     #[test]

@@ -40,8 +40,10 @@ struct PNode {
 #[derive(Clone, Copy, Debug)]
 struct Kid {
     node: u32,
-    /// Byte offset of the key, or `NO_KEY` (sequences; keys that are not scalars).
+    /// Byte offset of the key, or `NO_KEY` (sequences).
     key_at: u32,
+    /// The key is a scalar (a missing key is reported at the mapping's first key if so).
+    scalar_key: bool,
     /// The key's text: `keys[key_start..key_start + key_len]`.
     key_start: u32,
     key_len: u32,
@@ -68,8 +70,9 @@ struct Open {
     node: u32,
     /// Where its children start in `Builder::pending`.
     mark: usize,
-    /// A mapping's key waiting for its value: (start, len) in `keys`, and its offset.
-    key: Option<(u32, u32, u32)>,
+    /// A mapping's key waiting for its value: (start, len) in `keys`, its offset, and
+    /// whether it is a scalar.
+    key: Option<(u32, u32, u32, bool)>,
 }
 
 /// Records positions as a document is read, children after their parent opened (or, not
@@ -113,10 +116,12 @@ impl Builder {
                 }
             }
             Some(parent) => {
-                let (key_start, key_len, key_at) = parent.key.take().unwrap_or((0, 0, NO_KEY));
+                let (key_start, key_len, key_at, scalar_key) =
+                    parent.key.take().unwrap_or((0, 0, NO_KEY, false));
                 self.pending.push(Kid {
                     node: id,
                     key_at,
+                    scalar_key,
                     key_start,
                     key_len,
                 });
@@ -157,10 +162,9 @@ impl Builder {
         }
     }
 
-    /// The key of the next child of the open mapping: `Err` if the mapping has it already
-    /// (`seen` says so; the first place is then looked up), `at` = `None` for a key that is
-    /// not a scalar.
-    pub fn key(&mut self, text: &str, at: Option<usize>, seen: bool) -> Result<(), Repeated> {
+    /// The key of the next child of the open mapping, at byte `at`: `Err` if the mapping has
+    /// it already (`seen` says so; the first place is then looked up).
+    pub fn key(&mut self, text: &str, at: usize, scalar: bool, seen: bool) -> Result<(), Repeated> {
         let Some(o) = self.open.last() else {
             return match seen {
                 true => Err(Repeated { first_at: NO_KEY }),
@@ -176,7 +180,7 @@ impl Builder {
         }
         let start = to_u32(self.pos.keys.len());
         self.pos.keys.push_str(text);
-        let key = (start, to_u32(text.len()), at.map_or(NO_KEY, to_u32));
+        let key = (start, to_u32(text.len()), to_u32(at), scalar);
         if let Some(o) = self.open.last_mut() {
             o.key = Some(key);
         }
@@ -339,8 +343,9 @@ impl Positions {
 
     /// The 1-based line and column (UTF-16 units, as JavaScript counts) of the node at
     /// `path` — for a path that goes on past the document, of the deepest node on it (a
-    /// mapping's first key for a missing key) — and, for a `sql:` problem, of the byte
-    /// `sql_offset` inside the scalar. `doc` is the document's value, for the scalar's text.
+    /// mapping's first key for a missing key; of the start of an empty document) — and, for a
+    /// `sql:` problem, of the byte `sql_offset` inside the scalar. `doc` is the document's
+    /// value, for the scalar's text.
     pub fn locate(
         &self,
         path: &str,
@@ -349,7 +354,10 @@ impl Positions {
         lines: &LineIndex<'_>,
     ) -> Option<(u32, u32)> {
         let found = self.walk(path);
-        let id = found.node?;
+        // An empty document: its problem is at its start.
+        let Some(id) = found.node else {
+            return Some(lines.position(0));
+        };
         let n = self.node(id)?;
         if let (true, Some(off), Kind::Scalar(style)) = (found.complete, sql_offset, n.kind) {
             let text = scalar_at(doc, &found.steps)?;
@@ -358,7 +366,7 @@ impl Positions {
         let mut at = n.at;
         if !found.complete && matches!(n.kind, Kind::Map) {
             // A missing key: point at the mapping's first key, not at the space before it.
-            if let Some(k) = self.kids_of(n).first().filter(|k| k.key_at != NO_KEY) {
+            if let Some(k) = self.kids_of(n).first().filter(|k| k.scalar_key) {
                 at = k.key_at;
             }
         }

@@ -93,6 +93,7 @@ struct Frame {
     node: u32,
     /// A collection used as a key (its JSON text is the key).
     is_key: bool,
+    at: usize,
 }
 
 /// An anchored node: its value, position node and, for a scalar, its text as a key.
@@ -169,18 +170,23 @@ impl<'t> Reader<'t> {
         let plain = style == ScalarStyle::Plain;
         let props = anchor != 0 || tag.is_some();
         let empty = plain && text.is_empty();
-        let (at, absent) = self.scalar_at(span, style, props, empty);
         let tag = tag.as_deref();
         if self.at_key() {
+            // An empty key is where its `:` is.
+            let at = match empty && !props {
+                true => self.offsets.byte(span.start.index()),
+                false => self.scalar_at(span, style, props, empty).0,
+            };
             let key = yaml_scalar::key(text, plain, tag);
             if anchor != 0 {
                 let value = yaml_scalar::value(text, plain, tag).unwrap_or(Value::Null);
                 let node = u32::MAX;
                 self.anchors.insert(anchor, Anchor { value, node, key: Some(key.clone()) });
             }
-            self.set_key(key, Some(at));
+            self.set_key(key, at, true);
             return;
         }
+        let (at, absent) = self.scalar_at(span, style, props, empty);
         let value = match yaml_scalar::value(text, plain, tag) {
             Ok(v) => v,
             Err(message) => return self.fail(at, message),
@@ -242,7 +248,7 @@ impl<'t> Reader<'t> {
         }
         if self.at_key() {
             let key = a.key.clone().unwrap_or_else(|| a.value.to_string());
-            return self.set_key(key, None);
+            return self.set_key(key, at, a.key.is_some());
         }
         let (value, target) = (a.value.clone(), a.node);
         self.pos.leaf(at, Kind::Alias(target));
@@ -272,6 +278,7 @@ impl<'t> Reader<'t> {
             anchor,
             node,
             is_key,
+            at,
         });
     }
 
@@ -292,13 +299,13 @@ impl<'t> Reader<'t> {
         }
         if f.is_key {
             // A collection as a key (`? [a, b]`): its JSON text.
-            return self.set_key(value.to_string(), None);
+            return self.set_key(value.to_string(), f.at, false);
         }
         self.deliver(value);
     }
 
     /// The key of the open mapping's next value; a key it has had is an error.
-    fn set_key(&mut self, key: String, at: Option<usize>) {
+    fn set_key(&mut self, key: String, at: usize, scalar: bool) {
         let Some(Frame { body: Body::Map(m, slot), .. }) = self.stack.last_mut() else {
             return;
         };
@@ -306,9 +313,8 @@ impl<'t> Reader<'t> {
         if !seen {
             *slot = Some(key.clone());
         }
-        if let Err(r) = self.pos.key(&key, at, seen) {
-            let again = at.unwrap_or(0);
-            self.error = Some(super::repeated_key(&key, r.first_at, again, self.text));
+        if let Err(r) = self.pos.key(&key, at, scalar, seen) {
+            self.error = Some(super::repeated_key(&key, r.first_at, at, self.text));
         }
     }
 
@@ -373,7 +379,8 @@ fn block_header(text: &str, content: usize) -> usize {
         }
         // The last `|`/`>` followed only by indicators, spaces and a comment.
         let header = line.char_indices().rev().find(|&(i, c)| {
-            let rest = line[i + 1..].trim_start_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
+            let rest = line[i + c.len_utf8()..]
+                .trim_start_matches(|c: char| c.is_ascii_digit() || c == '+' || c == '-');
             let rest = rest.trim_start();
             (c == '|' || c == '>') && (rest.is_empty() || rest.starts_with('#'))
         });
