@@ -61,7 +61,10 @@ impl Inner {
 /// Every rule's condition compiled (problems go to `problems`), and the fields they read.
 /// Each condition's document is dropped once compiled, so the document and its compiled form
 /// are not both held whole.
-fn compile_conditions(doc: &mut load::Doc, problems: &mut load::Problems) -> (Vec<Cond>, Vec<String>) {
+fn compile_conditions(
+    doc: &mut load::Doc,
+    problems: &mut load::Problems,
+) -> (Vec<Cond>, Vec<String>) {
     let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, problems);
     let conds = doc
         .rules

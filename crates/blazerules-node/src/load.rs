@@ -53,10 +53,9 @@ fn problems_from(err: LoadError, src: Option<&Source>, text: &str) -> Vec<Native
         .problems
         .into_iter()
         .map(|p| {
-            let at = lines.as_ref().and_then(|(src, l)| {
-                src.positions
-                    .locate(&p.path, p.sql_offset, &src.value, l)
-            });
+            let at = lines
+                .as_ref()
+                .and_then(|(src, l)| src.positions.locate(&p.path, p.sql_offset, &src.value, l));
             NativeProblem {
                 code: p.code.to_string(),
                 message: p.message,
@@ -199,7 +198,9 @@ fn load_text(
     match RuleSet::load_owned(src.value, base, limits) {
         Ok(rs) => Either::A(NativeRuleSet::new(rs)),
         Err(e) => {
-            let placed = located.then(|| source::read(text, fmt, true).ok()).flatten();
+            let placed = located
+                .then(|| source::read(text, fmt, true).ok())
+                .flatten();
             Either::B(problems_from(e, placed.as_ref(), text))
         }
     }

@@ -66,7 +66,10 @@ impl Ids {
             let map = long.into_iter().map(|(k, id)| (k.into(), id)).collect();
             (Box::default(), map)
         } else {
-            let list = long.into_iter().map(|(k, id)| (k.as_bytes().into(), id)).collect();
+            let list = long
+                .into_iter()
+                .map(|(k, id)| (k.as_bytes().into(), id))
+                .collect();
             (list, HashMap::default())
         };
         Ids {

@@ -55,8 +55,7 @@ fn parse(json: &str) -> Result<Value, SourceError> {
     let mut de = serde_json::Deserializer::from_str(json);
     // Depth is bounded by `too_deep`, so the recursive parse cannot exhaust the stack.
     de.disable_recursion_limit();
-    let parsed = serde::Deserialize::deserialize(&mut de)
-        .and_then(|v: Value| de.end().map(|()| v));
+    let parsed = serde::Deserialize::deserialize(&mut de).and_then(|v: Value| de.end().map(|()| v));
     parsed.map_err(|e| {
         let out_of_range = e.to_string().starts_with("number out of range");
         let full = e.to_string();
@@ -155,7 +154,8 @@ fn positions(text: &str, recording: bool) -> Result<Positions, SourceError> {
             }
             _ => {
                 out.leaf(i, Kind::Scalar(Style::Plain));
-                while i < b.len() && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
+                while i < b.len()
+                    && !matches!(b[i], b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t')
                 {
                     i += 1;
                 }

@@ -32,7 +32,9 @@ impl<'t> LineIndex<'t> {
 
     /// The index in `starts` of the line holding byte `at`.
     fn line_of(&self, at: usize) -> usize {
-        self.starts.partition_point(|&(b, _)| b <= at).saturating_sub(1)
+        self.starts
+            .partition_point(|&(b, _)| b <= at)
+            .saturating_sub(1)
     }
 
     /// The text from a line's start to byte `at` (cut back to a character boundary).

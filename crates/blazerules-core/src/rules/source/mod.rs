@@ -65,7 +65,11 @@ pub fn text_of(bytes: &[u8]) -> Result<&str, SourceError> {
         Err(e) => {
             let bad = e.valid_up_to();
             let valid = std::str::from_utf8(&bytes[..bad]).unwrap_or_default();
-            Err(SourceError::at(valid, bad, format!("invalid UTF-8 at byte {bad}")))
+            Err(SourceError::at(
+                valid,
+                bad,
+                format!("invalid UTF-8 at byte {bad}"),
+            ))
         }
     }
 }
@@ -80,6 +84,22 @@ pub fn read(text: &str, format: Format, positions: bool) -> Result<Source, Sourc
     }
 }
 
+/// The error of a key repeated in one mapping, at its second place, naming the first.
+fn repeated_key(key: &str, first_at: u32, again_at: usize, text: &str) -> SourceError {
+    let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""));
+    let where_first = if first_at == u32::MAX {
+        String::new()
+    } else {
+        let (line, column) = LineIndex::new(text).position(first_at as usize);
+        format!(" (first at line {line}, column {column})")
+    };
+    SourceError::at(
+        text,
+        again_at,
+        format!("duplicate key {quoted}{where_first}"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,16 +112,4 @@ mod tests {
         assert_eq!(e.line_column, Some((2, 6)));
         assert!(text_of(b"a: \xed\xa0\x80").is_err(), "a surrogate");
     }
-}
-
-/// The error of a key repeated in one mapping, at its second place, naming the first.
-fn repeated_key(key: &str, first_at: u32, again_at: usize, text: &str) -> SourceError {
-    let quoted = serde_json::to_string(key).unwrap_or_else(|_| format!("\"{key}\""));
-    let where_first = if first_at == u32::MAX {
-        String::new()
-    } else {
-        let (line, column) = LineIndex::new(text).position(first_at as usize);
-        format!(" (first at line {line}, column {column})")
-    };
-    SourceError::at(text, again_at, format!("duplicate key {quoted}{where_first}"))
 }

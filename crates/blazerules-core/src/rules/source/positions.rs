@@ -315,7 +315,9 @@ impl Positions {
             return None;
         }
         let kids = self.kids_of(n);
-        kids.iter().find(|k| self.key_text(k) == key).map(|k| k.node)
+        kids.iter()
+            .find(|k| self.key_text(k) == key)
+            .map(|k| k.node)
     }
 
     /// The longest non-empty key of mapping `map` that `path` continues with at `pos`.
@@ -392,7 +394,13 @@ fn scalar_at(doc: &Value, steps: &[Step<'_>]) -> Option<String> {
 }
 
 /// Line and column of byte `off` of a scalar's value, the scalar starting at byte `at`.
-fn in_scalar(lines: &LineIndex<'_>, at: u32, style: Style, value: String, off: usize) -> (u32, u32) {
+fn in_scalar(
+    lines: &LineIndex<'_>,
+    at: u32,
+    style: Style,
+    value: String,
+    off: usize,
+) -> (u32, u32) {
     let mut cut = off.min(value.len());
     while !value.is_char_boundary(cut) {
         cut -= 1;

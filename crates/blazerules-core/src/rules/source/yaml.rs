@@ -18,7 +18,11 @@ const MAX_EXPANDED_NODES: usize = 200_000;
 /// documents, or directives) is `unreadable`: its error is the parser's.
 pub(crate) fn read(text: &str, positions: bool) -> Result<Source, SourceError> {
     if has_directive(text) {
-        return Err(SourceError::unreadable(text, 0, "YAML directives are not supported"));
+        return Err(SourceError::unreadable(
+            text,
+            0,
+            "YAML directives are not supported",
+        ));
     }
     let mut r = Reader::new(text, positions);
     let mut parser = Parser::new_from_str(text);
@@ -65,7 +69,10 @@ impl Offsets<'_> {
             return ch.min(self.text.len());
         }
         while self.ch < ch && self.byte < self.text.len() {
-            self.byte += self.text[self.byte..].chars().next().map_or(1, char::len_utf8);
+            self.byte += self.text[self.byte..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
             self.ch += 1;
         }
         while self.ch > ch && self.byte > 0 {
@@ -163,10 +170,23 @@ impl<'t> Reader<'t> {
 
     /// Whether the next node is a mapping's key.
     fn at_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame { body: Body::Map(_, None), .. }))
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                body: Body::Map(_, None),
+                ..
+            })
+        )
     }
 
-    fn scalar(&mut self, text: &str, style: ScalarStyle, anchor: usize, tag: Option<Cow<'_, Tag>>, span: Span) {
+    fn scalar(
+        &mut self,
+        text: &str,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<Cow<'_, Tag>>,
+        span: Span,
+    ) {
         let plain = style == ScalarStyle::Plain;
         let props = anchor != 0 || tag.is_some();
         let empty = plain && text.is_empty();
@@ -181,7 +201,14 @@ impl<'t> Reader<'t> {
             if anchor != 0 {
                 let value = yaml_scalar::value(text, plain, tag).unwrap_or(Value::Null);
                 let node = u32::MAX;
-                self.anchors.insert(anchor, Anchor { value, node, key: Some(key.clone()) });
+                self.anchors.insert(
+                    anchor,
+                    Anchor {
+                        value,
+                        node,
+                        key: Some(key.clone()),
+                    },
+                );
             }
             self.set_key(key, at, true);
             return;
@@ -203,14 +230,27 @@ impl<'t> Reader<'t> {
         let node = self.pos.leaf(at, kind);
         if anchor != 0 {
             let key = Some(yaml_scalar::key(text, plain, tag));
-            self.anchors.insert(anchor, Anchor { value: value.clone(), node, key });
+            self.anchors.insert(
+                anchor,
+                Anchor {
+                    value: value.clone(),
+                    node,
+                    key,
+                },
+            );
         }
         self.deliver(value);
     }
 
     /// Where the `yaml` package places a scalar, and whether it makes no node of it (a key
     /// without a value: `{a}`, `? a`).
-    fn scalar_at(&mut self, span: Span, style: ScalarStyle, props: bool, empty: bool) -> (usize, bool) {
+    fn scalar_at(
+        &mut self,
+        span: Span,
+        style: ScalarStyle,
+        props: bool,
+        empty: bool,
+    ) -> (usize, bool) {
         let start = self.offsets.byte(span.start.index());
         let end = self.offsets.byte(span.end.index());
         let b = self.text.as_bytes();
@@ -234,7 +274,13 @@ impl<'t> Reader<'t> {
     }
 
     fn in_map_value(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame { body: Body::Map(_, Some(_)), .. }))
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                body: Body::Map(_, Some(_)),
+                ..
+            })
+        )
     }
 
     fn alias(&mut self, id: usize, span: Span) {
@@ -306,7 +352,11 @@ impl<'t> Reader<'t> {
 
     /// The key of the open mapping's next value; a key it has had is an error.
     fn set_key(&mut self, key: String, at: usize, scalar: bool) {
-        let Some(Frame { body: Body::Map(m, slot), .. }) = self.stack.last_mut() else {
+        let Some(Frame {
+            body: Body::Map(m, slot),
+            ..
+        }) = self.stack.last_mut()
+        else {
             return;
         };
         let seen = m.contains_key(&key);
@@ -357,7 +407,10 @@ fn skip_props(text: &str, mut p: usize) -> usize {
                 p = text[p..].find('>').map_or(b.len(), |n| p + n + 1);
             }
             Some(b'&' | b'!') => {
-                while !matches!(b.get(p), None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')) {
+                while !matches!(
+                    b.get(p),
+                    None | Some(b' ' | b'\t' | b'\r' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')
+                ) {
                     p += 1;
                 }
             }
@@ -369,7 +422,9 @@ fn skip_props(text: &str, mut p: usize) -> usize {
 /// The `|` or `>` header of the block scalar whose content starts at `content`: on the
 /// last line before it that is not blank (the parser places a block scalar at its content).
 fn block_header(text: &str, content: usize) -> usize {
-    let mut line_start = text[..content.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+    let mut line_start = text[..content.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
     while line_start > 0 {
         let prev_start = text[..line_start - 1].rfind('\n').map_or(0, |i| i + 1);
         let line = &text[prev_start..line_start - 1];
@@ -438,12 +493,23 @@ mod tests {
         assert_eq!(e.line_column, Some((4, 3)));
         assert!(!e.unreadable);
         let e = read("a:\n  - b: 1e400\n", false).expect_err("range");
-        assert_eq!((e.message.as_str(), e.line_column), ("number out of range: 1e400", Some((2, 8))));
+        assert_eq!(
+            (e.message.as_str(), e.line_column),
+            ("number out of range: 1e400", Some((2, 8)))
+        );
         let e = read("a: [1, 2\nb: 3\n", false).expect_err("syntax");
         assert!(e.unreadable);
-        let deep: String = (0..MAX_DOCUMENT_DEPTH + 1).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        let deep: String = (0..MAX_DOCUMENT_DEPTH + 1)
+            .map(|i| format!("{}k:\n", " ".repeat(i)))
+            .collect();
         let e = read(&deep, false).expect_err("deep");
-        assert_eq!(e.message, format!("document nesting too deep (limit {MAX_DOCUMENT_DEPTH})"));
-        assert_eq!(e.line_column, Some((MAX_DOCUMENT_DEPTH as u32 + 1, MAX_DOCUMENT_DEPTH as u32 + 1)));
+        assert_eq!(
+            e.message,
+            format!("document nesting too deep (limit {MAX_DOCUMENT_DEPTH})")
+        );
+        assert_eq!(
+            e.line_column,
+            Some((MAX_DOCUMENT_DEPTH as u32 + 1, MAX_DOCUMENT_DEPTH as u32 + 1))
+        );
     }
 }

@@ -127,7 +127,10 @@ fn is_json_number(s: &str) -> bool {
         rest = &frac[n..];
     }
     if let Some(exp) = rest.strip_prefix(b"e").or_else(|| rest.strip_prefix(b"E")) {
-        let exp = exp.strip_prefix(b"+").or_else(|| exp.strip_prefix(b"-")).unwrap_or(exp);
+        let exp = exp
+            .strip_prefix(b"+")
+            .or_else(|| exp.strip_prefix(b"-"))
+            .unwrap_or(exp);
         return !exp.is_empty() && exp.iter().all(u8::is_ascii_digit);
     }
     rest.is_empty()
@@ -245,7 +248,10 @@ mod tests {
         assert_eq!(v("-0"), json!(0));
         assert_eq!(v("007"), json!(7));
         assert_eq!(v("-12"), json!(-12));
-        assert_eq!(v("123456789012345678901234567890"), json!(1.2345678901234568e29));
+        assert_eq!(
+            v("123456789012345678901234567890"),
+            json!(1.2345678901234568e29)
+        );
         // Spelled as JSON: kept (1.0 stays a double); otherwise as JSON.stringify writes it.
         assert_eq!(v("1.0").to_string(), "1.0");
         assert_eq!(v("1e5").to_string(), "100000.0");
@@ -273,7 +279,10 @@ mod tests {
         assert_eq!(value("5", true, Some(&core("str"))).ok(), Some(json!("5")));
         assert_eq!(value("12", false, Some(&core("int"))).ok(), Some(json!(12)));
         // `!!float 12` does not resolve as a float: the text stays.
-        assert_eq!(value("12", true, Some(&core("float"))).ok(), Some(json!("12")));
+        assert_eq!(
+            value("12", true, Some(&core("float"))).ok(),
+            Some(json!("12"))
+        );
         let local = Tag {
             handle: "!".into(),
             suffix: "x".into(),
