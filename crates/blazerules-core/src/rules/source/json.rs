@@ -188,7 +188,8 @@ fn unescape(literal: &str) -> String {
     if literal.contains('\\') {
         serde_json::from_str(literal).unwrap_or_default()
     } else {
-        literal[1..literal.len() - 1].to_string()
+        let inner = literal.len().saturating_sub(1).max(1);
+        literal.get(1..inner).unwrap_or_default().to_string()
     }
 }
 
