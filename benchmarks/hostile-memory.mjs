@@ -583,7 +583,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     const out = path.resolve(arg('out') ?? path.join(HERE, 'RESULTS.md'));
     runHostileBenchmark({ only: arg('only') })
       .then(({ rows, markdown: md }) => {
-        upsertSection(out, md, HEADING.slice(3));
+        upsertSection(out, md);
         console.log(md);
         const bad = rows.filter((r) => !r.within || !r.expected);
         if (argv.includes('--check') && bad.length > 0) process.exit(1);

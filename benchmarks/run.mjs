@@ -30,7 +30,7 @@ import { isObjectLine, nonEmptyLines, sliceFile } from './lib/data.mjs';
 import { fmtInt, fmtMB, fmtRate } from './lib/format.mjs';
 import { competitorsSection, verifySection } from './lib/checks.mjs';
 import { report } from './lib/report.mjs';
-import { upsertSection } from './lib/sections.mjs';
+import { sectionOf, upsertSection } from './lib/sections.mjs';
 import { HERE, ROOT, ensureNodeDeps, ensurePython, loadBlazerules, machine, runPython } from './lib/setup.mjs';
 import { pick, recordsPerSec, timeEach, timeLoop } from './lib/timing.mjs';
 import { windowsMarkdown, windowsSection } from './lib/windows.mjs';
@@ -561,18 +561,21 @@ async function hostileSection() {
 async function hostileOnly() {
   const H = await import('./hostile-memory.mjs');
   const { markdown } = await H.runHostileBenchmark({ log });
-  upsertSection(OUT, markdown, 'Hostile input: peak memory');
+  upsertSection(OUT, markdown);
   console.log(markdown);
   log(`wrote the hostile input section of ${path.relative(process.cwd(), OUT)}`);
 }
 
 function writeResults(streamMd, hostileMd) {
   const windowsMd = windowsMarkdown(results.windows, COMMAND);
+  // rules-load.mjs writes its section on its own: keep it.
+  const kept = fs.existsSync(OUT) ? sectionOf(fs.readFileSync(OUT, 'utf8'), '## Rules load') : undefined;
   const md =
     report(results) +
     (windowsMd ? `\n${windowsMd}` : '') +
     (streamMd ? `\n${streamMd}` : '') +
-    (hostileMd ? `\n${hostileMd}` : '');
+    (hostileMd ? `\n${hostileMd}` : '') +
+    (kept ? `\n${kept}\n` : '');
   fs.writeFileSync(OUT, md);
   fs.mkdirSync(DATA_DIR, { recursive: true });
   fs.writeFileSync(path.join(DATA_DIR, 'last-run.json'), JSON.stringify(results, null, 2));
@@ -587,7 +590,7 @@ function writeResults(streamMd, hostileMd) {
 async function streamOnly() {
   const S = await import('./stream/run.mjs');
   const { markdown } = await S.runStreamBenchmark({ quick: QUICK, log, baseline: BASELINE });
-  upsertSection(OUT, markdown, 'Kafka stream');
+  upsertSection(OUT, markdown);
   console.log(markdown);
   log(`wrote the Kafka stream section of ${path.relative(process.cwd(), OUT)}`);
 }
@@ -598,7 +601,7 @@ async function windowsOnly() {
   loadPackages(ctx);
   const W = await windowsRun(ctx);
   const markdown = windowsMarkdown(W, COMMAND);
-  upsertSection(OUT, markdown, 'Windows');
+  upsertSection(OUT, markdown);
   console.log(markdown);
   log(`wrote the Windows section of ${path.relative(process.cwd(), OUT)}`);
 }

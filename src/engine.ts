@@ -10,12 +10,10 @@ import type {
   NativeCallOptions,
   NativeDecision,
   NativeEvalConfig,
-  NativeProblem,
   NativeRuleCell,
   NativeRuleSet,
 } from './native';
-import { decodeRulesText, indexSource, locate, yamlToJson } from './rules-doc';
-import type { SourceIndex } from './rules-doc';
+import { readRules } from './rules-doc';
 import type { Decision, EngineConfig, EvaluateOptions, LoadReport, RulesFormat, WindowStats } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
 
@@ -121,10 +119,8 @@ export class RuleEngine {
       const code = e instanceof BlazeRulesError && e.code === 'FILE_TOO_LARGE' ? e.code : 'IO_ERROR';
       throw new RulesError([{ code, message: e.message, path: '', file }]);
     }
-    const text = decodeRulesText(bytes);
-    if (typeof text !== 'string') throw new RulesError([{ ...text, file }]);
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
-    return this.#load(text, format, path.dirname(path.resolve(file)), file);
+    return this.#load(bytes, format, path.dirname(path.resolve(file)), file);
   }
 
   /** Loads rules from text (`format` defaults to YAML, which also reads JSON). Relative lookup
@@ -133,35 +129,20 @@ export class RuleEngine {
   loadRulesFromString(text: string, format: RulesFormat = 'yaml', baseDir = '.'): LoadReport {
     if (typeof text !== 'string') throw new TypeError('loadRulesFromString(text) needs a string');
     if (format !== 'yaml' && format !== 'json') throw new TypeError("format must be 'yaml' or 'json'");
-    return this.#load(text, format, path.resolve(baseDir), undefined);
+    return this.#load(Buffer.from(text, 'utf8'), format, path.resolve(baseDir), undefined);
   }
 
-  #load(text: string, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
+  /** Loads rules from their text as UTF-8 bytes (invalid UTF-8 is a YAML_SYNTAX_ERROR at its
+   * line:column; a BOM is not part of the document). */
+  #load(source: Buffer, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
     const started = performance.now();
-    // A UTF-8 BOM is not part of the document.
-    const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    let json: string;
-    let index: SourceIndex | undefined;
-    if (format === 'yaml') {
-      const converted = yamlToJson(source);
-      if ('problems' in converted) throw new RulesError(converted.problems.map((p) => withFile(p, file)));
-      json = converted.json;
-      index = converted.index;
-    } else {
-      json = source;
-    }
-    let result: NativeRuleSet | NativeProblem[];
+    let result: NativeRuleSet | RulesProblem[];
     try {
-      result = native.loadRuleSet(json, baseDir, this.#opts);
+      result = readRules(source, format, (t, f) => native.loadRuleSet(t, f, baseDir, this.#opts));
     } catch (err) {
       throw fromNative(err);
     }
-    if (Array.isArray(result)) {
-      if (index === undefined && result.some((p) => p.line === undefined || p.line === null))
-        index = indexSource(source);
-      const problems = result.map((p) => toProblem(p, index, file));
-      throw new RulesError(problems);
-    }
+    if (Array.isArray(result)) throw new RulesError(result.map((p) => withFile(p, file)));
     const handle = result;
     const active: Active = {
       handle,
@@ -364,22 +345,4 @@ export class RuleEngine {
 
 function withFile(p: RulesProblem, file: string | undefined): RulesProblem {
   return file === undefined ? p : { ...p, file };
-}
-
-function toProblem(p: NativeProblem, index: SourceIndex | undefined, file: string | undefined): RulesProblem {
-  const out: RulesProblem = { code: nativeCode(p.code), message: p.message, path: p.path };
-  if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
-  if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
-  if (p.line !== undefined && p.line !== null) {
-    out.line = p.line;
-    out.column = p.column ?? 1;
-  } else if (index !== undefined) {
-    const pos = locate(index, p.path, out.sqlOffset);
-    if (pos !== undefined) {
-      out.line = pos.line;
-      out.column = pos.column;
-    }
-  }
-  if (file !== undefined) out.file = file;
-  return out;
 }

@@ -1,11 +1,72 @@
 /**
- * Rules documents: YAML → JSON text for the native loader, and document paths
- * (`ruleset.rules[3].conditions.and[1].op`) → line:column in the source text.
+ * Rules documents. The native loader reads YAML and JSON text itself, in one pass, and places
+ * every problem at its line:column. A YAML text its parser refuses is read again here by the
+ * reference parser (the `yaml` package), whose error messages are the documented ones: the
+ * text → JSON conversion and document paths (`ruleset.rules[3].conditions.and[1].op`) →
+ * line:column below serve that path.
  */
 import { LineCounter, parseDocument, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import type { Document, Node as YamlNode, Scalar } from 'yaml';
 
+import { nativeCode } from './errors';
 import type { RulesProblem } from './errors';
+import type { NativeProblem, NativeRuleSet } from './native';
+
+/** How the native loader is given a text: as written, or as JSON converted from YAML here. */
+export type NativeFormat = 'yaml' | 'json' | 'converted';
+
+/** The native loader: UTF-8 text (a BOM is dropped) → the rule set or its problems. */
+export type NativeLoad = (text: Buffer, format: NativeFormat) => NativeRuleSet | NativeProblem[];
+
+/** Texts up to this many bytes that the native YAML parser refuses are read again by the
+ * reference parser, to word the error as it does (or to load what only it reads). Longer ones
+ * report the native parser's error: the reference parser takes ~100 times the text in memory. */
+const REFERENCE_MAX_BYTES = 1 << 20;
+
+/**
+ * Loads a rules text (UTF-8 bytes) with `load`: the rule set, or every problem with its
+ * line:column.
+ */
+export function readRules(source: Buffer, format: 'yaml' | 'json', load: NativeLoad): NativeRuleSet | RulesProblem[] {
+  const result = load(source, format);
+  if (!Array.isArray(result)) return result;
+  const refused = result.length === 1 && result[0]?.unreadable === true;
+  if (format === 'yaml' && refused && source.length <= REFERENCE_MAX_BYTES) {
+    const text = source.toString('utf8');
+    const again = referenceRead(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, load);
+    if (again !== undefined) return again;
+  }
+  return result.map((p) => toProblem(p, undefined));
+}
+
+/** The reference parser's reading: its syntax errors, or the document loaded from it
+ * (undefined if it has no error either, but cannot read the text). */
+function referenceRead(source: string, load: NativeLoad): NativeRuleSet | RulesProblem[] | undefined {
+  const converted = yamlToJson(source);
+  if ('problems' in converted)
+    return converted.problems.some((p) => p.line !== undefined) ? converted.problems : undefined;
+  const result = load(Buffer.from(converted.json, 'utf8'), 'converted');
+  if (!Array.isArray(result)) return result;
+  return result.map((p) => toProblem(p, converted.index));
+}
+
+/** A native problem as a RulesProblem, located by `index` when the native loader could not. */
+function toProblem(p: NativeProblem, index: SourceIndex | undefined): RulesProblem {
+  const out: RulesProblem = { code: nativeCode(p.code), message: p.message, path: p.path };
+  if (p.ruleId !== undefined && p.ruleId !== null) out.ruleId = p.ruleId;
+  if (p.sqlOffset !== undefined && p.sqlOffset !== null) out.sqlOffset = p.sqlOffset;
+  if (p.line !== undefined && p.line !== null) {
+    out.line = p.line;
+    out.column = p.column ?? 1;
+  } else if (index !== undefined) {
+    const pos = locate(index, p.path, out.sqlOffset);
+    if (pos !== undefined) {
+      out.line = pos.line;
+      out.column = pos.column;
+    }
+  }
+  return out;
+}
 
 /** A parsed source text that can locate document paths. */
 export interface SourceIndex {
@@ -242,16 +303,6 @@ function syntaxMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Parses any text only to locate paths in it (used for JSON rules, which load natively). */
-export function indexSource(text: string): SourceIndex | undefined {
-  try {
-    const { index, problems } = parseYaml(text);
-    return problems.length === 0 ? index : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 type Segment = { key: string } | { index: number };
 
 interface Located {
@@ -318,11 +369,7 @@ function step(node: unknown, seg: Segment, index: SourceIndex): unknown {
 
 /** The 1-based line/column of a document path (the parent mapping for a missing key), with a
  * byte offset inside the scalar for `sql:` problems. */
-export function locate(
-  index: SourceIndex,
-  path: string,
-  sqlOffset?: number,
-): { line: number; column: number } | undefined {
+function locate(index: SourceIndex, path: string, sqlOffset?: number): { line: number; column: number } | undefined {
   const found = walk(index, path);
   const node = found.node;
   if (node === null || node.range === undefined || node.range === null) return undefined;
@@ -365,40 +412,4 @@ function locateInScalar(
   const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE' ? 1 : 0;
   const pos = index.lines.linePos(start + quoted + charIndex);
   return { line: pos.line, column: pos.col };
-}
-
-/** A rules file's bytes as text; invalid UTF-8 is a YAML_SYNTAX_ERROR at its line:column
- * (never replaced by U+FFFD). A BOM is kept (the loader drops it). */
-export function decodeRulesText(bytes: Uint8Array): string | RulesProblem {
-  try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    const bad = firstInvalidUtf8(bytes);
-    const before = Buffer.from(bytes.subarray(0, bad));
-    const lineStart = before.lastIndexOf(10) + 1;
-    let line = 1;
-    for (const b of before) if (b === 10) line++;
-    const column = before.subarray(lineStart).toString('utf8').length + 1;
-    return { code: 'YAML_SYNTAX_ERROR', message: `invalid UTF-8 at byte ${bad}`, path: '', line, column };
-  }
-}
-
-/** Where the first byte that does not start a valid UTF-8 sequence is. */
-function firstInvalidUtf8(b: Uint8Array): number {
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i] ?? 0;
-    const len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (len === 0 || i + len > b.length) return i;
-    if (len > 1) {
-      try {
-        strict.decode(b.subarray(i, i + len));
-      } catch {
-        return i;
-      }
-    }
-    i += len;
-  }
-  return b.length;
 }

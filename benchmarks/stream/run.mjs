@@ -558,7 +558,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   const baseline = argv.includes('--baseline') ? path.resolve(argv[argv.indexOf('--baseline') + 1]) : undefined;
   runStreamBenchmark({ quick: argv.includes('--quick'), baseline })
     .then(({ markdown }) => {
-      upsertSection(out, markdown, 'Kafka stream');
+      upsertSection(out, markdown);
       console.log(markdown);
       process.exit(0);
     })

@@ -26,6 +26,7 @@ pub use batch::output;
 pub use batch::result;
 pub use error::{LoadError, RuleError};
 pub use result::{BatchResult, ErrorSample, EvalError, Timing, WarningSample};
+pub use rules::source;
 pub use rules::sql;
 pub use ruleset::RuleSet;
 pub use window::{Shard, WindowState, WindowStats, DEFAULT_MAX_WINDOW_ENTITIES};

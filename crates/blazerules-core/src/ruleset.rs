@@ -63,15 +63,20 @@ impl Inner {
 
 /// Every rule's condition compiled (problems go to `problems`), the fields they read and
 /// their windows.
+/// Each condition's document is dropped once compiled, so the document and its compiled form
+/// are not both held whole.
 fn compile_conditions(
-    doc: &load::Doc,
+    doc: &mut load::Doc,
     problems: &mut load::Problems,
 ) -> (Vec<Cond>, Vec<String>, Windows) {
     let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, problems);
     let conds = doc
         .rules
-        .iter()
-        .map(|r| c.rule(&r.conditions, &format!("{}.conditions", r.path), &r.id))
+        .iter_mut()
+        .map(|r| {
+            let cond = r.conditions.take();
+            c.rule(&cond, &format!("{}.conditions", r.path), &r.id)
+        })
         .collect();
     (
         conds,
@@ -141,15 +146,26 @@ impl RuleSet {
         base_dir: &Path,
         limits: &LookupLimits,
     ) -> Result<RuleSet, LoadError> {
+        RuleSet::load_owned(doc.clone(), base_dir, limits)
+    }
+
+    /// As [`RuleSet::load_with`], consuming the document: each part is dropped once read or
+    /// compiled, so loading holds little more than the larger of the document and the rule set.
+    pub fn load_owned(
+        mut doc: serde_json::Value,
+        base_dir: &Path,
+        limits: &LookupLimits,
+    ) -> Result<RuleSet, LoadError> {
         let mut problems = load::Problems::default();
         let scope = LookupScope { base_dir, limits };
-        let doc = load::load_doc(doc, scope, &mut problems);
-        let Some(doc) = doc else {
+        let loaded = load::load_doc(&mut doc, scope, &mut problems);
+        drop(doc);
+        let Some(mut doc) = loaded else {
             return Err(LoadError {
                 problems: problems.list,
             });
         };
-        let (conds, fields, windows) = compile_conditions(&doc, &mut problems);
+        let (conds, fields, windows) = compile_conditions(&mut doc, &mut problems);
         if !problems.list.is_empty() {
             return Err(LoadError {
                 problems: problems.list,

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::files::{read_limited, LookupLimits};
+use blazerules_core::source::{self, Format, LineIndex, Source, SourceError};
 use blazerules_core::{LoadError, RuleSet};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -21,109 +22,60 @@ pub struct NativeProblem {
     pub path: String,
     /// Byte offset inside a `sql:` string, when the problem is in one.
     pub sql_offset: Option<u32>,
-    /// 1-based line/column, only for JSON syntax errors found by this crate.
+    /// 1-based line/column (UTF-16 units) in the rules text, when known.
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// The YAML parser refused the text: the caller may have the reference parser word it.
+    pub unreadable: Option<bool>,
 }
 
 impl NativeProblem {
-    /// A syntax problem of the whole document, at `line`/`column` when known.
-    fn syntax(message: String, line: Option<u32>, column: Option<u32>) -> NativeProblem {
+    /// A problem of the text as a whole (its syntax, its nesting, a repeated key).
+    fn syntax(e: SourceError) -> NativeProblem {
         NativeProblem {
             code: ErrorCode::YamlSyntaxError.to_string(),
-            message,
+            message: e.message,
             rule_id: None,
             path: String::new(),
             sql_offset: None,
-            line,
-            column,
+            line: e.line_column.map(|(l, _)| l),
+            column: e.line_column.map(|(_, c)| c),
+            unreadable: e.unreadable.then_some(true),
         }
     }
 }
 
-fn problems_from(err: LoadError) -> Vec<NativeProblem> {
+/// The problems of a document that did not load, each at its place in the text when `src`
+/// (read with positions) is given.
+fn problems_from(err: LoadError, src: Option<&Source>, text: &str) -> Vec<NativeProblem> {
+    let lines = src.map(|src| (src, LineIndex::new(text)));
     let mut out: Vec<NativeProblem> = err
         .problems
         .into_iter()
-        .map(|p| NativeProblem {
-            code: p.code.to_string(),
-            message: p.message,
-            rule_id: p.rule_id,
-            path: p.path,
-            sql_offset: p.sql_offset.map(|o| u32::try_from(o).unwrap_or(u32::MAX)),
-            line: None,
-            column: None,
+        .map(|p| {
+            let at = lines
+                .as_ref()
+                .and_then(|(src, l)| src.positions.locate(&p.path, p.sql_offset, &src.value, l));
+            NativeProblem {
+                code: p.code.to_string(),
+                message: p.message,
+                rule_id: p.rule_id,
+                path: p.path,
+                sql_offset: p.sql_offset.map(|o| u32::try_from(o).unwrap_or(u32::MAX)),
+                line: at.map(|(l, _)| l),
+                column: at.map(|(_, c)| c),
+                unreadable: None,
+            }
         })
         .collect();
     if out.is_empty() {
-        out.push(NativeProblem::syntax(
-            "invalid rules".to_string(),
-            None,
-            None,
-        ));
+        out.push(NativeProblem::syntax(SourceError {
+            message: "invalid rules".to_string(),
+            line_column: None,
+            unreadable: false,
+        }));
     }
     out
-}
-
-/// Deeper JSON documents are rejected before parsing (see the constant's own doc).
-use blazerules_core::limits::MAX_DOCUMENT_DEPTH as MAX_DOC_DEPTH;
-
-/// Returns a problem if the JSON text nests arrays/objects deeper than [`MAX_DOC_DEPTH`].
-fn too_deep(text: &[u8]) -> Option<NativeProblem> {
-    let (mut depth, mut line, mut col) = (0usize, 1u32, 0u32);
-    let (mut in_str, mut escaped) = (false, false);
-    for &b in text {
-        col = col.saturating_add(1);
-        if b == b'\n' {
-            line = line.saturating_add(1);
-            col = 0;
-        }
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_str = false;
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DOC_DEPTH {
-                    let message = format!("document nesting too deep (limit {MAX_DOC_DEPTH})");
-                    return Some(NativeProblem::syntax(message, Some(line), Some(col)));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Parses the JSON text (depth already bounded), or the syntax problem.
-fn parse(json: &str) -> std::result::Result<serde_json::Value, NativeProblem> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    // Depth is bounded by `too_deep`, so the recursive parse cannot exhaust the stack.
-    de.disable_recursion_limit();
-    let parsed = serde::Deserialize::deserialize(&mut de)
-        .and_then(|v: serde_json::Value| de.end().map(|()| v));
-    parsed.map_err(|e| {
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let message = format!(
-            "invalid JSON: {}",
-            full.strip_suffix(&suffix).unwrap_or(&full)
-        );
-        NativeProblem::syntax(
-            message,
-            u32::try_from(e.line()).ok(),
-            u32::try_from(e.column()).ok(),
-        )
-    })
 }
 
 /// A compiled, immutable rule set. Evaluations capture it when they start, so a batch is
@@ -188,40 +140,69 @@ pub fn read_rules_file(path: String, config: &NativeEvalConfig) -> Result<Buffer
     })
 }
 
-/// Loads a rules document given as JSON text. `base_dir` resolves relative lookup paths, and
-/// lookups are read under the config's `lookupRoots` and `maxLookupFileBytes`.
-/// Returns the rule set, or every problem found (never throws for a bad document).
+/// Loads a rules document from its text (UTF-8 bytes): `format` is `yaml`, `json`, or `converted` (JSON
+/// converted from YAML by the reference parser: its problems are located by the caller).
+/// `base_dir` resolves relative lookup paths, and lookups are read under the config's
+/// `lookupRoots` and `maxLookupFileBytes`. Returns the rule set, or every problem found, each
+/// at its line and column (never throws for a bad document).
 #[napi]
 pub fn load_rule_set(
-    json: String,
+    text: Buffer,
+    format: String,
     base_dir: String,
     config: &NativeEvalConfig,
 ) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
     guard("loadRuleSet", || {
-        Ok(load_text(&json, &base_dir, &config.files.lookups))
+        Ok(load_bytes(&text, &format, &base_dir, &config.files.lookups))
     })
 }
 
-fn load_text(
-    json: &str,
+/// The text must be UTF-8 (a BOM is dropped); then as [`load_text`].
+fn load_bytes(
+    bytes: &[u8],
+    format: &str,
     base_dir: &str,
     limits: &LookupLimits,
 ) -> Either<NativeRuleSet, Vec<NativeProblem>> {
-    if let Some(problem) = too_deep(json.as_bytes()) {
-        return Either::B(vec![problem]);
+    match source::text_of(bytes) {
+        Ok(text) => load_text(text, format, base_dir, limits),
+        Err(e) => Either::B(vec![NativeProblem::syntax(e)]),
     }
-    let doc = match parse(json) {
-        Ok(doc) => doc,
-        Err(problem) => return Either::B(vec![problem]),
+}
+
+fn load_text(
+    text: &str,
+    format: &str,
+    base_dir: &str,
+    limits: &LookupLimits,
+) -> Either<NativeRuleSet, Vec<NativeProblem>> {
+    let (fmt, located) = match format {
+        "json" => (Format::Json, true),
+        "converted" => (Format::Json, false),
+        _ => (Format::Yaml, true),
+    };
+    // Read without positions: a document that loads never needs them. One with a problem is
+    // read again, with them, to place it.
+    let src = match source::read(text, fmt, false) {
+        Ok(src) => src,
+        Err(e) => {
+            let e = source::read(text, fmt, true).err().unwrap_or(e);
+            return Either::B(vec![NativeProblem::syntax(e)]);
+        }
     };
     let base = if base_dir.is_empty() {
         Path::new(".")
     } else {
         Path::new(base_dir)
     };
-    match RuleSet::load_with(&doc, base, limits) {
+    match RuleSet::load_owned(src.value, base, limits) {
         Ok(rs) => Either::A(NativeRuleSet::new(rs)),
-        Err(e) => Either::B(problems_from(e)),
+        Err(e) => {
+            let placed = located
+                .then(|| source::read(text, fmt, true).ok())
+                .flatten();
+            Either::B(problems_from(e, placed.as_ref(), text))
+        }
     }
 }
 
@@ -230,28 +211,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nesting_limit_counts_only_structure() {
-        let ok = format!("{}{}", "[".repeat(MAX_DOC_DEPTH), "]".repeat(MAX_DOC_DEPTH));
-        assert!(too_deep(ok.as_bytes()).is_none());
-        let deep = format!(
-            "{}{}",
-            "[".repeat(MAX_DOC_DEPTH + 1),
-            "]".repeat(MAX_DOC_DEPTH + 1)
-        );
-        let p = too_deep(deep.as_bytes()).expect("too deep");
-        assert_eq!(p.code, ErrorCode::YamlSyntaxError.as_str());
-        assert_eq!(
-            (p.line, p.column),
-            (Some(1), Some(MAX_DOC_DEPTH as u32 + 1))
-        );
-        // Brackets inside strings (escaped quotes included) do not count.
-        let in_string = format!("{{\"a\": \"\\\"{}\"}}", "[".repeat(5000));
-        assert!(too_deep(in_string.as_bytes()).is_none());
-    }
-
-    #[test]
     fn load_reports_problems_instead_of_failing() {
-        match load_text("{\"rules\": [", "", &LookupLimits::default()) {
+        match load_text("{\"rules\": [", "json", "", &LookupLimits::default()) {
             Either::B(problems) => {
                 assert_eq!(problems.len(), 1);
                 assert_eq!(problems[0].code, ErrorCode::YamlSyntaxError.as_str());
@@ -260,7 +221,7 @@ mod tests {
             Either::A(_) => panic!("a truncated document must not load"),
         }
         let doc = r#"{"ruleset":{"version":"5","rules":[{"id":"a","conditions":{"field":"x","op":"gt","value":1}}]}}"#;
-        match load_text(doc, ".", &LookupLimits::default()) {
+        match load_text(doc, "json", ".", &LookupLimits::default()) {
             Either::A(rs) => {
                 assert_eq!(rs.version(), "5");
                 assert_eq!(rs.rule_ids(), vec!["a".to_string()]);

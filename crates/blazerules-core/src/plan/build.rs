@@ -159,9 +159,16 @@ pub(crate) struct Plan {
     pub groups: Vec<ReGroup>,
 }
 
-/// Leaves with the same key test the same thing.
+/// Sets longer than this are keyed by their size and fingerprint (and compared when two
+/// keys meet) rather than by their sorted literals.
+const LISTED_SET: usize = 64;
+
+/// Leaves with the same key test the same thing (a long set's key: only probably).
 fn key(t: &Test) -> String {
     match t {
+        Test::Set { f, set, mode } if set.len() > LISTED_SET => {
+            format!("set {f:?} {mode:?} #{} {:x}", set.len(), set.fingerprint())
+        }
         Test::Set { f, set, mode } => {
             let mut items = set.items();
             items.sort_unstable();
@@ -184,6 +191,16 @@ fn key(t: &Test) -> String {
         ),
         // Derived Debug prints every field (f64 exactly).
         other => format!("{other:?}"),
+    }
+}
+
+/// Whether a leaf of the same key is this test (only long sets' keys can meet by chance).
+fn same_leaf(known: Option<&Test>, t: &Test) -> bool {
+    match (known, t) {
+        (Some(Test::Set { set: a, .. }), Test::Set { set: b, .. }) if b.len() > LISTED_SET => {
+            a.same(b)
+        }
+        _ => true,
     }
 }
 
@@ -253,11 +270,17 @@ impl Builder {
 
     fn leaf(&mut self, test: &Test) -> u32 {
         let next = self.tests.len() as u32;
-        let id = *self.by_key.entry(key(test)).or_insert(next);
-        if id == next {
-            self.tests.push(Some(test.clone()));
+        let mut k = key(test);
+        if let Some(&id) = self.by_key.get(&k) {
+            if same_leaf(self.tests[id as usize].as_ref(), test) {
+                return id;
+            }
+            // Two long sets with one fingerprint: this one gets a key of its own.
+            k = format!("{k} @{next}");
         }
-        id
+        self.by_key.insert(k, next);
+        self.tests.push(Some(test.clone()));
+        next
     }
 }
 
@@ -281,13 +304,15 @@ impl Plan {
         };
         let mut cols = Cols::default();
         let mut conds = b.conds.into_iter().peekable();
-        for (i, t) in b.tests.into_iter().enumerate() {
+        // The dictionaries borrow the leaves' strings, so each leaf is cloned (cheaply: a set
+        // is shared) rather than moved.
+        for (i, t) in b.tests.iter().enumerate() {
             let leaf = match t {
                 None => match conds.next_if(|(l, _)| *l as usize == i) {
                     Some((_, c)) => Leaf::Cond(Box::new(c)),
                     None => Leaf::Cond(Box::new(Cond::Const(false))),
                 },
-                Some(t) => plan.fast(t, &dict_of, &group_of, &mut cols),
+                Some(t) => plan.fast(t.clone(), &dict_of, &group_of, &mut cols),
             };
             plan.leaves.push(leaf);
         }

@@ -8,8 +8,9 @@ use crate::rules::op::SetMode;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// The dictionary of each field with set leaves, by slot: (dictionary, string → id).
-pub(super) type DictOf = HashMap<u32, (u32, HashMap<Box<str>, u32>)>;
+/// The dictionary of each field with set leaves, by slot: (dictionary, string → id), the
+/// strings borrowed from the leaves.
+pub(super) type DictOf<'t> = HashMap<u32, (u32, HashMap<&'t str, u32>)>;
 
 /// The strings of every set leaf on one field.
 pub(crate) struct Dict {
@@ -44,13 +45,13 @@ fn pack(s: &[u8]) -> Option<u64> {
 }
 
 impl Ids {
-    fn new(ids: &HashMap<Box<str>, u32>) -> Ids {
+    fn new(ids: &HashMap<&str, u32>) -> Ids {
         let mut short: Vec<(u64, u32)> = Vec::new();
-        let mut long: Vec<(Box<[u8]>, u32)> = Vec::new();
-        for (k, &id) in ids {
+        let mut long: Vec<(&str, u32)> = Vec::new();
+        for (&k, &id) in ids {
             match pack(k.as_bytes()) {
                 Some(w) => short.push((w, id)),
-                None => long.push((k.as_bytes().into(), id)),
+                None => long.push((k, id)),
             }
         }
         short.sort_unstable();
@@ -60,22 +61,22 @@ impl Ids {
         } else {
             HashMap::default()
         };
-        let long_map = if long.len() > SCAN {
-            long.iter()
-                .filter_map(|(k, id)| Some((std::str::from_utf8(k).ok()?.into(), *id)))
-                .collect()
+        // Long strings are copied once: into the map, or (few) into the scanned list.
+        let (long, long_map) = if long.len() > SCAN {
+            let map = long.into_iter().map(|(k, id)| (k.into(), id)).collect();
+            (Box::default(), map)
         } else {
-            HashMap::default()
+            let list = long
+                .into_iter()
+                .map(|(k, id)| (k.as_bytes().into(), id))
+                .collect();
+            (list, HashMap::default())
         };
         Ids {
             short: short.iter().map(|e| e.0).collect(),
             short_ids: short.iter().map(|e| e.1).collect(),
             short_map,
-            long: if long.len() > SCAN {
-                Box::default()
-            } else {
-                long.into()
-            },
+            long,
             long_map,
         }
     }
@@ -108,7 +109,7 @@ impl Ids {
 }
 
 /// A dictionary for every field with any/none-of set leaves, and where each field's is.
-pub(super) fn build_dicts(tests: &[Option<Test>]) -> (Vec<Dict>, DictOf) {
+pub(super) fn build_dicts(tests: &[Option<Test>]) -> (Vec<Dict>, DictOf<'_>) {
     let mut dicts = Vec::new();
     let mut by_slot: HashMap<u32, (Slot, usize, Vec<&str>)> = HashMap::new();
     for t in tests.iter().flatten() {
@@ -131,10 +132,10 @@ pub(super) fn build_dicts(tests: &[Option<Test>]) -> (Vec<Dict>, DictOf) {
     slots.sort_by_key(|(s, _)| *s);
     let mut out = HashMap::new();
     for (slot, (at, _, items)) in slots {
-        let mut ids: HashMap<Box<str>, u32> = HashMap::new();
+        let mut ids: HashMap<&str, u32> = HashMap::with_capacity(items.len());
         for it in items {
             let next = ids.len() as u32;
-            ids.entry(it.into()).or_insert(next);
+            ids.entry(it).or_insert(next);
         }
         let dict = dicts.len() as u32;
         dicts.push(Dict {
@@ -187,6 +188,10 @@ impl Hasher for FxHasher {
     }
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits, which pick the bucket, depending only on the low
+        // bits of the input: keys that differ only in later bytes ("v1000001", "v1000002", …)
+        // would share buckets and make a large dictionary quadratic to build. Rotating the
+        // well-mixed high bits down fixes that (as rustc-hash 2 does).
+        self.hash.rotate_left(26)
     }
 }

@@ -15,7 +15,7 @@ impl Plan {
     pub(super) fn fast(
         &mut self,
         t: Test,
-        dict_of: &DictOf,
+        dict_of: &DictOf<'_>,
         group_of: &GroupOf,
         cols: &mut Cols,
     ) -> Leaf {
@@ -178,7 +178,7 @@ fn value_leaf(t: Test) -> Leaf {
 
 /// Set leaves through their field's dictionary; regexes through their field's group, or
 /// alone with their literal prefilter.
-fn indexed_leaf(t: Test, dict_of: &DictOf, group_of: &GroupOf) -> Leaf {
+fn indexed_leaf(t: Test, dict_of: &DictOf<'_>, group_of: &GroupOf) -> Leaf {
     match t {
         Test::Set {
             ref f,

@@ -398,7 +398,7 @@ fn check(doc: &Value, texts: Vec<String>) -> Plan {
         base_dir: std::path::Path::new("."),
         limits: &limits,
     };
-    let d = load_doc(doc, scope, &mut problems).expect("loads");
+    let d = load_doc(&mut doc.clone(), scope, &mut problems).expect("loads");
     let (mut conds, fields) = {
         let mut c = Compiler::new(&d.hints, &d.lookups, &mut problems);
         let conds: Vec<Cond> = d

@@ -94,7 +94,8 @@ impl Action {
     }
 }
 
-/// One enabled rule's metadata; its condition is compiled separately.
+/// One enabled rule's metadata; its condition (taken out of the document) is compiled
+/// separately, and dropped once compiled.
 pub(crate) struct RuleDef {
     pub id: String,
     pub name: String,
@@ -308,8 +309,9 @@ fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 /// Reads the document's metadata and enabled rules.
-/// The rules document `doc` as rules, reading its lookups within `scope`.
-pub(crate) fn load_doc(doc: &Value, scope: LookupScope<'_>, p: &mut Problems) -> Option<Doc> {
+/// The rules document `doc` as rules, reading its lookups within `scope`. The rules'
+/// conditions are taken out of `doc` (the rest is no longer needed either).
+pub(crate) fn load_doc(doc: &mut Value, scope: LookupScope<'_>, p: &mut Problems) -> Option<Doc> {
     let Some(top) = doc.as_object() else {
         p.add(
             ErrorCode::YamlSyntaxError,
@@ -336,7 +338,8 @@ pub(crate) fn load_doc(doc: &Value, scope: LookupScope<'_>, p: &mut Problems) ->
         .map(|v| parse_lookups(v, scope, p))
         .unwrap_or_default();
     let (default_label, precedence) = decisions(top, p);
-    let rules = parse_rules(top, ruleset, p);
+    let nested = ruleset.is_some_and(|r| r.contains_key("rules"));
+    let rules = parse_rules(doc, nested, p);
     let (labels, label_ranks) = label_codes(&default_label, &precedence, &rules);
     Some(Doc {
         name,
@@ -392,20 +395,18 @@ fn decisions(top: &Map<String, Value>, p: &mut Problems) -> (String, Vec<String>
 }
 
 /// The enabled rules (`ruleset.rules`, else `rules`), with a problem for each repeated id.
-fn parse_rules(
-    top: &Map<String, Value>,
-    ruleset: Option<&Map<String, Value>>,
-    p: &mut Problems,
-) -> Vec<RuleDef> {
-    let (rules_val, rules_path) = match ruleset.and_then(|r| r.get("rules")) {
-        Some(v) => (Some(v), "ruleset.rules"),
-        None => (top.get("rules"), "rules"),
+fn parse_rules(doc: &mut Value, nested: bool, p: &mut Problems) -> Vec<RuleDef> {
+    let (rules_val, rules_path) = if nested {
+        let rules = doc.get_mut("ruleset").and_then(|r| r.get_mut("rules"));
+        (rules, "ruleset.rules")
+    } else {
+        (doc.get_mut("rules"), "rules")
     };
     let mut rules = Vec::new();
     match rules_val {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
-            for (i, item) in items.iter().enumerate() {
+            for (i, item) in items.iter_mut().enumerate() {
                 if let Some(r) = parse_rule(item, &format!("{rules_path}[{i}]"), p) {
                     rules.push(r);
                 }
@@ -489,7 +490,8 @@ impl RuleKeys<'_, '_> {
     }
 }
 
-fn parse_rule(item: &Value, path: &str, p: &mut Problems) -> Option<RuleDef> {
+fn parse_rule(item: &mut Value, path: &str, p: &mut Problems) -> Option<RuleDef> {
+    let conditions = item.get_mut("conditions").map(Value::take);
     let Some(m) = item.as_object() else {
         p.add(
             ErrorCode::YamlSyntaxError,
@@ -532,7 +534,7 @@ fn parse_rule(item: &Value, path: &str, p: &mut Problems) -> Option<RuleDef> {
         Some(l) => normalize_label(&l),
         None => action.label().to_string(),
     };
-    let Some(conditions) = m.get("conditions").cloned() else {
+    let Some(conditions) = conditions else {
         p.add(
             ErrorCode::YamlSyntaxError,
             "missing required key 'conditions'",

@@ -8,7 +8,23 @@ use std::sync::Arc;
 /// Closed categorical lists (§3.8): hint `values` plus every literal of the field's set and
 /// equality tests. `array_len` counts only known members of such a list, and the bytes of a
 /// string when the field is also read by string operators (a STRING column in BlazeRules).
+/// Only the fields some `array_len` test reads get a list: a large `in` list on any other
+/// field is not copied.
 pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hint>) {
+    fn counted(c: &Cond, out: &mut HashSet<String>) {
+        match c {
+            Cond::And(k) | Cond::Or(k) => k.iter().for_each(|c| counted(c, out)),
+            Cond::Not(c) => counted(c, out),
+            Cond::Leaf(t) => {
+                if let Test::ArrayLen { f, .. } = &**t {
+                    if f.slot != u32::MAX {
+                        out.insert(f.name.to_string());
+                    }
+                }
+            }
+            Cond::ArrayAny(..) | Cond::Const(_) => {}
+        }
+    }
     fn collect(
         c: &Cond,
         out: &mut HashMap<String, HashSet<String>>,
@@ -19,9 +35,9 @@ pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hin
             Cond::Not(c) => collect(c, out, strings),
             Cond::Leaf(t) => match &**t {
                 Test::Set { f, set, .. } if f.slot != u32::MAX => {
-                    out.entry(f.name.to_string())
-                        .or_default()
-                        .extend(set.items().into_iter().map(str::to_string));
+                    if let Some(list) = out.get_mut(&*f.name) {
+                        list.extend(set.items().into_iter().map(str::to_string));
+                    }
                 }
                 Test::Str { f, .. } | Test::Len { f, .. } | Test::Regex { f, .. }
                     if f.slot != u32::MAX =>
@@ -55,13 +71,16 @@ pub(crate) fn close_categoricals(rules: &mut [Cond], hints: &HashMap<String, Hin
             Cond::ArrayAny(..) | Cond::Const(_) => {}
         }
     }
-    let mut lists: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut fields = HashSet::new();
+    rules.iter().for_each(|c| counted(c, &mut fields));
+    if fields.is_empty() {
+        return;
+    }
+    let mut lists: HashMap<String, HashSet<String>> =
+        fields.into_iter().map(|f| (f, HashSet::new())).collect();
     for (name, h) in hints {
-        if !h.values.is_empty() {
-            lists
-                .entry(name.clone())
-                .or_default()
-                .extend(h.values.iter().cloned());
+        if let Some(list) = lists.get_mut(name) {
+            list.extend(h.values.iter().cloned());
         }
     }
     let mut strings = HashSet::new();
