@@ -177,6 +177,10 @@ pub(crate) fn value(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Value,
         Resolved::Str => Value::String(text.to_string()),
         Resolved::Null => Value::Null,
         Resolved::Bool(b) => Value::Bool(b),
+        // An integer beyond f64 (400 digits) is as out of range as `1e400`, never a silent 0.
+        Resolved::Int(_, _, approx) if !approx.is_finite() => {
+            return Err(format!("number out of range: {text}"))
+        }
         Resolved::Int(neg, mag, approx) => Value::Number(int_number(neg, mag, approx)),
         Resolved::Float(f) => {
             if plain && is_json_number(text) {
@@ -267,6 +271,9 @@ mod tests {
         assert_eq!(v("0x"), json!("0x"));
         assert_eq!(v("1.2.3"), json!("1.2.3"));
         assert!(value("1e400", true, None).is_err());
+        let digits400 = format!("1{}", "0".repeat(400));
+        assert!(value(&digits400, true, None).is_err());
+        assert!(value(&format!("-{digits400}"), true, None).is_err());
         assert_eq!(value("5", false, None).expect("str"), json!("5"));
     }
 
