@@ -194,7 +194,7 @@ function nodeToJson(
   if (node === null || node === undefined) return 'null';
   if (isAlias(node)) {
     const target = node.resolve(doc);
-    if (target === undefined) throw new ConvertError(`unresolved alias *${node.source}`);
+    if (target === undefined) throw new ConvertError(`unresolved alias *${node.source}`, offsetOf(node));
     return nodeToJson(target, doc, state, depth + 1, true);
   }
   if (isScalar(node)) return scalarToJson(node);
@@ -241,7 +241,9 @@ function scalarToJson(node: Scalar): string {
     case 'string':
       return JSON.stringify(v);
     case 'bigint':
-      return v.toString();
+      // Beyond 64 bits: the digits as a string, as the native reader keeps them (an id
+      // keeps every digit; numeric reads still take it as a number).
+      return BigInt.asIntN(64, v) === v || BigInt.asUintN(64, v) === v ? v.toString() : JSON.stringify(v.toString());
     case 'number': {
       const src = typeof node.source === 'string' ? node.source : '';
       if (node.type === 'PLAIN' && JSON_NUMBER.test(src)) return src;

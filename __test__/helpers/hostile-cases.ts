@@ -604,23 +604,16 @@ export function ruleDoc(over: Record<string, string> = {}, head = ''): string {
   );
 }
 
-/** A rule key holding a list or a mapping is refused at the value; these are read as
- * absent instead today (the default action, severity, label or name), or, for `id`, reported
- * as missing at the rule's mapping. */
-const WRONG_SHAPE_BUG: Record<string, string> = {
-  id: "an id that is a list or mapping is reported as \"missing required key 'id'\" at the rule's mapping, not at the value",
-  action: 'an action that is a list or mapping loads as the default action (flag)',
-  severity: 'a severity that is a list or mapping loads as LOW',
-  label: "a label that is a list or mapping loads as the action's label",
-  name: 'a rule name that is a list or mapping loads as the id',
-};
+/** The rule keys read as text: a list or a mapping there is refused at the value as
+ * `<key> must be a string` (other keys: as not a number, integer or boolean). */
+const TEXT_KEYS: readonly string[] = ['id', 'action', 'severity', 'label', 'name'];
 
 function wrongTypeRules(): RulesCase[] {
   const out: RulesCase[] = [];
   for (const [key] of RULE_KEYS) {
     for (const bad of ['[a, b]', '{k: v}']) {
-      const bug = WRONG_SHAPE_BUG[key];
-      out.push(refusedAt(`rule ${key}: ${bad}`, ruleDoc({ [key]: `⟪${bad}` }), SYNTAX, undefined, bug ? { bug } : {}));
+      const message = TEXT_KEYS.includes(key) ? new RegExp(`^${key} must be a string$`) : undefined;
+      out.push(refusedAt(`rule ${key}: ${bad}`, ruleDoc({ [key]: `⟪${bad}` }), SYNTAX, message));
     }
   }
   const text: [string, string, RulesCode, RegExp][] = [
@@ -644,31 +637,18 @@ function wrongTypeRules(): RulesCase[] {
 
 /** Condition keys of the wrong shape. */
 function wrongConditionRules(): RulesCase[] {
-  const missing = (key: string) =>
-    `a condition's ${key} that is a list or mapping is reported as "missing required key '${key}'" at the condition's mapping, not at the value`;
+  const notText = (key: string) => new RegExp(`^${key} must be a string$`);
   const cases: [string, Record<string, string>, RulesCode, RegExp | undefined, string?][] = [
-    ['field: [amount]', { field: '⟪[amount]' }, SYNTAX, undefined, missing('field')],
-    ['field: {k: v}', { field: '⟪{k: v}' }, SYNTAX, undefined, missing('field')],
-    ['op: [gt]', { op: '⟪[gt]' }, SYNTAX, undefined, missing('op')],
-    ['op: {gt: 1}', { op: '⟪{gt: 1}' }, SYNTAX, undefined, missing('op')],
-    [
-      'field: ""',
-      { field: '⟪""' },
-      'UNKNOWN_FIELD_NAME',
-      undefined,
-      'an empty field name loads (UNKNOWN_FIELD_NAME, "a field name is empty", is never reported)',
-    ],
+    ['field: [amount]', { field: '⟪[amount]' }, SYNTAX, notText('field')],
+    ['field: {k: v}', { field: '⟪{k: v}' }, SYNTAX, notText('field')],
+    ['op: [gt]', { op: '⟪[gt]' }, SYNTAX, notText('op')],
+    ['op: {gt: 1}', { op: '⟪{gt: 1}' }, SYNTAX, notText('op')],
+    ['field: ""', { field: '⟪""' }, 'UNKNOWN_FIELD_NAME', /^a field name is empty$/],
     ['gt value: [1]', { value: '⟪[1]' }, SYNTAX, /^'value' must be a number$/],
     ['gt value: abc', { value: '⟪abc' }, SYNTAX, /^'value' must be a number$/],
     ['gt value: .inf', { value: '⟪.inf' }, SYNTAX, /^'value' must be a number$/],
     ['gt value: .nan', { value: '⟪.nan' }, SYNTAX, /^'value' must be a number$/],
-    [
-      'eq value: {k: v}',
-      { op: 'eq', value: '⟪{k: v}' },
-      SYNTAX,
-      undefined,
-      'a mapping as the value of eq loads (and can never match)',
-    ],
+    ['eq value: {k: v}', { op: 'eq', value: '⟪{k: v}' }, SYNTAX, /^'value' must be a number, a string or a list$/],
     ['in values: KP', { op: 'in', 'value:': 'values: ⟪KP' }, SYNTAX, /^'values' must be a list$/],
     ['not_in values: {k: v}', { op: 'not_in', 'value:': 'values: ⟪{k: v}' }, SYNTAX, /^'values' must be a list$/],
     ['contains_any values: KP', { op: 'contains_any', 'value:': 'values: ⟪KP' }, SYNTAX, /^'values' must be a list$/],
@@ -710,41 +690,21 @@ function wrongDocumentRules(): RulesCase[] {
     ['a null document', '⟪~\n', SYNTAX, /^the rules document must be a mapping$/],
     ['an empty document', '⟪', SYNTAX, /^the rules document must be a mapping$/],
     ['a comment-only document', '⟪# nothing here\n', SYNTAX, /^the rules document must be a mapping$/],
-    [
-      'ruleset: a list',
-      `ruleset: ⟪[a]\nrules:\n${rule}`,
-      SYNTAX,
-      undefined,
-      'a ruleset that is a list or scalar is ignored: the rules beside it load (or none at all)',
-    ],
-    ['ruleset: a scalar', 'ruleset: ⟪a\n', SYNTAX, undefined, 'a ruleset that is a scalar loads as an empty rule set'],
-    [
-      'ruleset name: a list',
-      `ruleset:\n  name: ⟪[a]\n  rules:\n  ${rule}`,
-      SYNTAX,
-      undefined,
-      'a ruleset name that is a list loads as "ruleset"',
-    ],
+    ['ruleset: a list', `ruleset: ⟪[a]\nrules:\n${rule}`, SYNTAX, /^ruleset must be a mapping$/],
+    ['ruleset: a scalar', 'ruleset: ⟪a\n', SYNTAX, /^ruleset must be a mapping$/],
+    ['ruleset name: a list', `ruleset:\n  name: ⟪[a]\n  rules:\n  ${rule}`, SYNTAX, /^name must be a string$/],
     [
       'ruleset version: a mapping',
       `ruleset:\n  version: ⟪{a: 1}\n  rules:\n  ${rule}`,
       SYNTAX,
-      undefined,
-      'a ruleset version that is a mapping loads as "1.0.0"',
+      /^version must be a string$/,
     ],
-    [
-      'decisions: a list',
-      `decisions: ⟪[BLOCK]\nrules:\n${rule}`,
-      SYNTAX,
-      undefined,
-      'decisions that is a list is ignored',
-    ],
+    ['decisions: a list', `decisions: ⟪[BLOCK]\nrules:\n${rule}`, SYNTAX, /^decisions must be a mapping$/],
     [
       'decisions default: a list',
       `decisions:\n  default: ⟪[BLOCK]\nrules:\n${rule}`,
       SYNTAX,
-      undefined,
-      'a default decision that is a list loads as APPROVE',
+      /^default must be a string$/,
     ],
     [
       'precedence: a scalar',
@@ -782,8 +742,7 @@ function wrongDocumentRules(): RulesCase[] {
       'a lookup type: a list',
       `lookups:\n  u: {type: ⟪[string_set], path: u.csv}\nrules:\n${rule}`,
       SYNTAX,
-      undefined,
-      "a lookup type that is a list is reported as \"missing required key 'path'\" at the lookup's mapping",
+      /^type must be a string$/,
     ],
   ];
   return cases.map(([name, text, code, message, bug]) =>
@@ -944,7 +903,6 @@ function syntaxRules(): RulesCase[] {
     text: '',
     format: 'json',
     expect: { kind: 'refused', code: SYNTAX, line: 1, column: 1, message: /^invalid JSON: EOF/ },
-    bug: 'an empty JSON document is refused at column 0 (1:0); columns are 1-based',
   });
   return out;
 }
@@ -1018,7 +976,6 @@ function numberRules(): RulesCase[] {
     text: ruleDoc({ id: '123456789012345678901234567890' }),
     format: 'yaml',
     expect: { kind: 'loaded', ruleIds: ['123456789012345678901234567890', 'r2'] },
-    bug: 'an id written as an integer beyond 64 bits becomes "1.2345678901234568e+29" (its digits are lost)',
   });
   return out;
 }
@@ -1032,7 +989,6 @@ function aliasRules(): RulesCase[] {
     prev = name;
   }
   const bomb = `${lines.join('\n')}\nrules: []\n`;
-  const noPosition = (what: string) => `${what} is refused without a position (file:0:0)`;
   return [
     {
       name: 'alias bomb: 10^6 nodes from 6 lines',
@@ -1047,9 +1003,6 @@ function aliasRules(): RulesCase[] {
       'rules:\n  - id: a\n    conditions: ⟪*nope\n',
       SYNTAX,
       /^unresolved alias \*nope$/,
-      {
-        bug: noPosition('an alias to an undefined anchor'),
-      },
     ),
     refusedAt('an alias inside its own anchor', 'x: &a [1, ⟪*a]\nrules: []\n', SYNTAX, /./),
     {

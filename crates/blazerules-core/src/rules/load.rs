@@ -3,7 +3,7 @@
 
 use crate::error::{ErrorCode, RuleError};
 use crate::rules::lookup::{self, LookupKind, LookupScope, LookupSet};
-use crate::rules::scalar::{as_bool, as_f64, as_i64, scalar_text};
+use crate::rules::scalar::{as_bool, as_f64, as_i64, scalar_text, text_key, NotText};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,6 +30,30 @@ impl Problems {
             path: path.to_string(),
             sql_offset: None,
         });
+    }
+
+    /// `m[key]` as text (`scalar::text_key`); a list or mapping is a YAML_SYNTAX_ERROR
+    /// "`key` must be a string" at the value (`path.key`, `path` the enclosing mapping's).
+    pub fn text(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        rule_id: Option<&str>,
+        path: &str,
+    ) -> Result<Option<String>, NotText> {
+        text_key(m, key).inspect_err(|_| {
+            let at = if path.is_empty() {
+                key.to_string()
+            } else {
+                format!("{path}.{key}")
+            };
+            self.add(
+                ErrorCode::YamlSyntaxError,
+                format!("{key} must be a string"),
+                rule_id,
+                &at,
+            );
+        })
     }
 }
 
@@ -154,11 +178,9 @@ fn hint_type(s: &str) -> Option<HintType> {
 }
 
 fn parse_hint(m: &Map<String, Value>, path: &str, p: &mut Problems) -> Hint {
+    let ty = p.text(m, "type", None, path).ok().flatten();
     let mut h = Hint {
-        ty: m
-            .get("type")
-            .and_then(scalar_text)
-            .and_then(|t| hint_type(&t)),
+        ty: ty.and_then(|t| hint_type(&t)),
         ..Hint::default()
     };
     if let Some(v) = m.get("nullable") {
@@ -264,10 +286,16 @@ fn parse_lookups(
     };
     for (name, spec) in m {
         let path = format!("lookups.{name}");
-        let ty = spec.get("type").and_then(scalar_text);
-        let file = spec.get("path").and_then(scalar_text);
+        let empty = Map::new();
+        let keys = spec.as_object().unwrap_or(&empty);
+        let (Ok(ty), Ok(file)) = (
+            p.text(keys, "type", None, &path),
+            p.text(keys, "path", None, &path),
+        ) else {
+            continue;
+        };
         let (Some(ty), Some(file)) = (ty, file) else {
-            let missing = if spec.get("type").is_none() {
+            let missing = if keys.get("type").is_none() {
                 "type"
             } else {
                 "path"
@@ -304,10 +332,6 @@ fn parse_lookups(
     out
 }
 
-fn get_str(m: &Map<String, Value>, key: &str) -> Option<String> {
-    m.get(key).and_then(scalar_text)
-}
-
 /// Reads the document's metadata and enabled rules.
 /// The rules document `doc` as rules, reading its lookups within `scope`. The rules'
 /// conditions are taken out of `doc` (the rest is no longer needed either).
@@ -321,10 +345,17 @@ pub(crate) fn load_doc(doc: &mut Value, scope: LookupScope<'_>, p: &mut Problems
         );
         return None;
     };
-    let ruleset = top.get("ruleset").and_then(Value::as_object);
-    let meta = ruleset.unwrap_or(top);
-    let name = get_str(meta, "name").unwrap_or_else(|| "ruleset".into());
-    let version = get_str(meta, "version").unwrap_or_else(|| "1.0.0".into());
+    let ruleset = mapping(top, "ruleset", p);
+    let (meta, meta_path) = match ruleset {
+        Some(r) => (r, "ruleset"),
+        None => (top, ""),
+    };
+    let text = |key: &str, default: &str, p: &mut Problems| {
+        let v = p.text(meta, key, None, meta_path).ok().flatten();
+        v.unwrap_or_else(|| default.into())
+    };
+    let name = text("name", "ruleset", p);
+    let version = text("version", "1.0.0", p);
     let hints = match top
         .get("fields")
         .map(|v| (v, "fields"))
@@ -352,10 +383,32 @@ pub(crate) fn load_doc(doc: &mut Value, scope: LookupScope<'_>, p: &mut Problems
     })
 }
 
+/// `top[key]` as a mapping: absent or null is `None`; any other value is a YAML_SYNTAX_ERROR
+/// at it, and `None`.
+fn mapping<'m>(
+    top: &'m Map<String, Value>,
+    key: &str,
+    p: &mut Problems,
+) -> Option<&'m Map<String, Value>> {
+    match top.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => Some(m),
+        Some(_) => {
+            p.add(
+                ErrorCode::YamlSyntaxError,
+                format!("{key} must be a mapping"),
+                None,
+                key,
+            );
+            None
+        }
+    }
+}
+
 /// The default label and the precedence list (§1.4), the default always in it.
 /// A `precedence` that is not a list is a YAML_SYNTAX_ERROR (BlazeRules' conversion fails).
 fn decisions(top: &Map<String, Value>, p: &mut Problems) -> (String, Vec<String>) {
-    let decisions = top.get("decisions").and_then(Value::as_object);
+    let decisions = mapping(top, "decisions", p);
     if let Some(v) = decisions.and_then(|d| d.get("precedence")) {
         if !matches!(v, Value::Array(_) | Value::Null) {
             let msg = "precedence must be a list of labels";
@@ -369,7 +422,7 @@ fn decisions(top: &Map<String, Value>, p: &mut Problems) -> (String, Vec<String>
     }
     let default_label = normalize_label(
         &decisions
-            .and_then(|d| get_str(d, "default"))
+            .and_then(|d| p.text(d, "default", None, "decisions").ok().flatten())
             .unwrap_or_else(|| "APPROVE".into()),
     );
     let mut precedence: Vec<String> = decisions
@@ -501,7 +554,10 @@ fn parse_rule(item: &mut Value, path: &str, p: &mut Problems) -> Option<RuleDef>
         );
         return None;
     };
-    let Some(id) = get_str(m, "id") else {
+    let Ok(id) = p.text(m, "id", None, path) else {
+        return None;
+    };
+    let Some(id) = id else {
         p.add(
             ErrorCode::YamlSyntaxError,
             "missing required key 'id'",
@@ -530,10 +586,11 @@ fn parse_rule(item: &mut Value, path: &str, p: &mut Problems) -> Option<RuleDef>
     let shadow = keys.read("shadow", as_bool, false, "a boolean", p);
     let action = rule_action(m, rid, path, p);
     let severity = rule_severity(m, rid, path, p);
-    let label = match get_str(m, "label") {
-        Some(l) => normalize_label(&l),
-        None => action.label().to_string(),
+    let label = match p.text(m, "label", rid, path) {
+        Ok(Some(l)) => normalize_label(&l),
+        _ => action.label().to_string(),
     };
+    let name = p.text(m, "name", rid, path).ok().flatten();
     let Some(conditions) = conditions else {
         p.add(
             ErrorCode::YamlSyntaxError,
@@ -544,7 +601,7 @@ fn parse_rule(item: &mut Value, path: &str, p: &mut Problems) -> Option<RuleDef>
         return None;
     };
     Some(RuleDef {
-        name: get_str(m, "name").unwrap_or_else(|| id.clone()),
+        name: name.unwrap_or_else(|| id.clone()),
         id,
         path: path.to_string(),
         priority,
@@ -560,7 +617,10 @@ fn parse_rule(item: &mut Value, path: &str, p: &mut Problems) -> Option<RuleDef>
 
 /// `action`, default flag; an unknown one is a problem and reads as flag.
 fn rule_action(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Problems) -> Action {
-    let action_text = get_str(m, "action").unwrap_or_else(|| "flag".into());
+    let Ok(action_text) = p.text(m, "action", rid, path) else {
+        return Action::Flag;
+    };
+    let action_text = action_text.unwrap_or_else(|| "flag".into());
     Action::parse(&action_text).unwrap_or_else(|| {
         p.add(
             ErrorCode::UnknownAction,
@@ -575,7 +635,10 @@ fn rule_action(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Pr
 /// `severity` as 0 (LOW, the default) to 3 (CRITICAL); an unknown one is a problem and
 /// reads as LOW.
 fn rule_severity(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Problems) -> i32 {
-    let severity_text = get_str(m, "severity").unwrap_or_else(|| "LOW".into());
+    let Ok(severity_text) = p.text(m, "severity", rid, path) else {
+        return 0;
+    };
+    let severity_text = severity_text.unwrap_or_else(|| "LOW".into());
     match severity_text.to_ascii_uppercase().as_str() {
         "LOW" => 0,
         "MEDIUM" => 1,

@@ -1,7 +1,7 @@
 //! Scalars of a rules document read as BlazeRules' YAML library reads them: numbers and
 //! booleans from their text too, and any scalar as text.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Text of a scalar as the YAML library would give it (numbers and booleans as written).
 pub(crate) fn scalar_text(v: &Value) -> Option<String> {
@@ -10,6 +10,20 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    }
+}
+
+/// A key that holds a list or a mapping where text is read.
+pub(crate) struct NotText;
+
+/// `m[key]` read as text, for every key whose value is a string (ids, names, labels,
+/// operators, field names): absent or null is `Ok(None)`, any scalar its text, and a list
+/// or mapping `Err(NotText)`, for the caller to report at the value itself.
+pub(crate) fn text_key(m: &Map<String, Value>, key: &str) -> Result<Option<String>, NotText> {
+    match m.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(_) | Value::Object(_)) => Err(NotText),
+        Some(v) => Ok(scalar_text(v)),
     }
 }
 

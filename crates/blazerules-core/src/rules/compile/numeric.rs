@@ -20,6 +20,12 @@ impl Compiler<'_> {
             self.check(on, "numeric operators", NUMERIC);
             return Some(Test::Num { f, cmp, t, kind });
         }
+        // eq/neq on text: a mapping can never match, so it is refused rather than loaded.
+        if matches!(cmp, Cmp::Eq | Cmp::Ne) && v.is_object() {
+            let msg = format!("'{key}' must be a number, a string or a list");
+            self.err(ErrorCode::YamlSyntaxError, msg, on.at, key);
+            return None;
+        }
         if matches!(cmp, Cmp::Eq | Cmp::Ne) {
             let items = match v {
                 Value::Array(a) => a.iter().filter_map(scalar_text).collect(),

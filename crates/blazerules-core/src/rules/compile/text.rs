@@ -7,7 +7,6 @@ use crate::error::ErrorCode;
 use crate::rules::load::HintType;
 use crate::rules::lookup::LookupSet;
 use crate::rules::op::{Cmp, StrOp};
-use crate::rules::scalar::scalar_text;
 
 impl Compiler<'_> {
     pub(super) fn string(&mut self, on: &On<'_, '_, '_>, f: FieldRef, op: StrOp) -> Option<Test> {
@@ -66,7 +65,7 @@ impl Compiler<'_> {
         f: FieldRef,
         negate: bool,
     ) -> Option<Test> {
-        let Some(lname) = on.m.get("lookup").and_then(scalar_text) else {
+        let Some(lname) = self.text(on.m, "lookup", on.at).ok()? else {
             self.err(
                 ErrorCode::YamlSyntaxError,
                 "missing required key 'lookup'",

@@ -2,10 +2,22 @@
 
 use super::{At, Compiler, FieldRef, Mode};
 use crate::error::ErrorCode;
-use crate::rules::scalar::{as_f64, as_i64, scalar_text};
+use crate::rules::scalar::{as_f64, as_i64, scalar_text, NotText};
 use serde_json::{Map, Value};
 
 impl Compiler<'_> {
+    /// The leaf's `key` as text (`Problems::text`: a list or mapping is reported at it).
+    pub(super) fn text(
+        &mut self,
+        m: &Map<String, Value>,
+        key: &str,
+        at: &At<'_>,
+    ) -> Result<Option<String>, NotText> {
+        self.problems.text(m, key, Some(at.rule), at.path)
+    }
+
+    /// The leaf's `key` (a required field name) as a field; an empty name is an
+    /// UNKNOWN_FIELD_NAME.
     pub(super) fn field_of(
         &mut self,
         m: &Map<String, Value>,
@@ -13,7 +25,16 @@ impl Compiler<'_> {
         at: &At<'_>,
         mode: Mode,
     ) -> Option<FieldRef> {
-        match m.get(key).and_then(scalar_text) {
+        match self.text(m, key, at).ok()? {
+            Some(name) if name.is_empty() => {
+                self.err(
+                    ErrorCode::UnknownFieldName,
+                    "a field name is empty",
+                    at,
+                    key,
+                );
+                None
+            }
             Some(name) => Some(self.field(&name, mode)),
             None => {
                 self.err(

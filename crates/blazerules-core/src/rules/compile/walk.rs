@@ -4,7 +4,6 @@
 use super::{negated, At, Compiler, Cond, Mode, MAX_DEPTH};
 use crate::error::ErrorCode;
 use crate::rules::op::Op;
-use crate::rules::scalar::scalar_text;
 use crate::rules::sql;
 use serde_json::{Map, Value};
 
@@ -216,7 +215,10 @@ impl Compiler<'_> {
             );
             return Cond::Const(false);
         };
-        let Some(path) = m.get("path").and_then(scalar_text) else {
+        let Ok(path) = self.text(m, "path", at) else {
+            return Cond::Const(false);
+        };
+        let Some(path) = path else {
             self.err(
                 ErrorCode::YamlSyntaxError,
                 "missing required key 'path'",
@@ -250,7 +252,10 @@ impl Compiler<'_> {
     }
 
     fn leaf(&mut self, m: &Map<String, Value>, at: &At<'_>, negate: bool, mode: Mode) -> Cond {
-        let Some(op_raw) = m.get("op").and_then(scalar_text) else {
+        let Ok(op_raw) = self.text(m, "op", at) else {
+            return Cond::Const(false);
+        };
+        let Some(op_raw) = op_raw else {
             self.err(
                 ErrorCode::YamlSyntaxError,
                 "missing required key 'op'",

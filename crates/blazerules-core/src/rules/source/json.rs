@@ -64,30 +64,32 @@ fn parse(json: &str) -> Result<Value, SourceError> {
             "invalid JSON: {}",
             full.strip_suffix(&suffix).unwrap_or(&full)
         );
-        if let Some(at) = out_of_range
-            .then(|| number_start(json, e.line(), e.column()))
-            .flatten()
-        {
-            return SourceError::at(json, at, message);
-        }
-        let line = u32::try_from(e.line()).unwrap_or(u32::MAX);
-        let column = u32::try_from(e.column()).unwrap_or(u32::MAX);
-        SourceError {
-            message,
-            line_column: Some((line, column)),
-            unreadable: false,
+        let at = byte_at(json, e.line(), e.column());
+        let number = out_of_range.then(|| at.and_then(|at| number_start(json, at)));
+        match number.flatten().or(at) {
+            Some(at) => SourceError::at(json, at, message),
+            None => SourceError {
+                message,
+                line_column: None,
+                unreadable: false,
+            },
         }
     })
 }
 
-/// For a number serde_json read but could not hold (it reports the number's last byte, at
-/// 1-based `line` and byte `column`): where the number starts.
-fn number_start(json: &str, line: usize, column: usize) -> Option<usize> {
+/// The byte serde_json reports at (1-based `line`, byte `column`; column 0 before the line's
+/// first byte, as at the end of an empty text), within the text.
+fn byte_at(json: &str, line: usize, column: usize) -> Option<usize> {
     let line_start = match line {
         0 | 1 => 0,
         n => memchr::memchr_iter(b'\n', json.as_bytes()).nth(n - 2)? + 1,
     };
-    let last = line_start + column.checked_sub(1)?;
+    Some((line_start + column.saturating_sub(1)).min(json.len()))
+}
+
+/// For a number serde_json read but could not hold (it reports the number's last byte,
+/// `last`): where the number starts.
+fn number_start(json: &str, last: usize) -> Option<usize> {
     let b = json.as_bytes();
     let is_num = |c: u8| c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E');
     if !b.get(last).copied().is_some_and(is_num) {

@@ -171,6 +171,29 @@ fn int_number(neg: bool, mag: Option<u128>, approx: f64) -> Number {
     }
 }
 
+/// An integer's value: a number within 64 bits; beyond, its decimal digits as a string, so
+/// that text read from it (an id: `scalar_text`) keeps every digit as written, while numeric
+/// reads (`as_f64`) still take it as a number.
+fn int_value(text: &str, neg: bool, mag: Option<u128>, approx: f64) -> Value {
+    let sign = if neg { "-" } else { "" };
+    let within = |m: u128| {
+        if neg {
+            m <= 1u128 << 63
+        } else {
+            m <= u128::from(u64::MAX)
+        }
+    };
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    match mag {
+        Some(m) if within(m) => Value::Number(int_number(neg, mag, approx)),
+        Some(m) => Value::String(format!("{sign}{m}")),
+        None if digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Value::String(format!("{sign}{}", digits.trim_start_matches('0')))
+        }
+        None => Value::Number(int_number(neg, mag, approx)),
+    }
+}
+
 /// A scalar's value; `Err` for a number written as JSON but beyond f64 (`1e400`).
 pub(crate) fn value(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Value, String> {
     Ok(match resolve(text, plain, tag) {
@@ -181,7 +204,7 @@ pub(crate) fn value(text: &str, plain: bool, tag: Option<&Tag>) -> Result<Value,
         Resolved::Int(_, _, approx) if !approx.is_finite() => {
             return Err(format!("number out of range: {text}"))
         }
-        Resolved::Int(neg, mag, approx) => Value::Number(int_number(neg, mag, approx)),
+        Resolved::Int(neg, mag, approx) => int_value(text, neg, mag, approx),
         Resolved::Float(f) => {
             if plain && is_json_number(text) {
                 match serde_json::from_str::<Number>(text) {
@@ -252,10 +275,15 @@ mod tests {
         assert_eq!(v("-0"), json!(0));
         assert_eq!(v("007"), json!(7));
         assert_eq!(v("-12"), json!(-12));
+        // Beyond 64 bits: the digits, as written.
         assert_eq!(
             v("123456789012345678901234567890"),
-            json!(1.2345678901234568e29)
+            json!("123456789012345678901234567890")
         );
+        assert_eq!(v("-0012345678901234567890"), json!("-12345678901234567890"));
+        let digits45 = format!("+{}", "9".repeat(45));
+        assert_eq!(v(&digits45), json!("9".repeat(45)));
+        assert_eq!(v("18446744073709551615"), json!(18446744073709551615u64));
         // Spelled as JSON: kept (1.0 stays a double); otherwise as JSON.stringify writes it.
         assert_eq!(v("1.0").to_string(), "1.0");
         assert_eq!(v("1e5").to_string(), "100000.0");
