@@ -579,3 +579,37 @@ fn empty_rule_sets_evaluate() {
     assert_eq!(r.decision_codes, [0, 0]);
     assert_eq!(rs.labels()[0], "APPROVE");
 }
+
+#[test]
+fn text_keys_holding_a_list_or_mapping_are_refused_at_the_value() {
+    let first = |doc: Value| {
+        let e = RuleSet::load(&doc, Path::new(".")).expect_err("refused");
+        let p = &e.problems[0];
+        (p.code.as_str(), p.message.clone(), p.path.clone())
+    };
+    let cond = json!({"field": "a", "op": "gt", "value": 1});
+    let rule = |key: &str, v: Value| {
+        let mut r = json!({"id": "r", "conditions": cond});
+        r[key] = v;
+        json!({"rules": [r]})
+    };
+    for key in ["id", "name", "label", "action", "severity"] {
+        let got = first(rule(key, json!(["x"])));
+        let want = format!("{key} must be a string");
+        assert_eq!(got, ("YAML_SYNTAX_ERROR", want, format!("rules[0].{key}")));
+    }
+    let leaf = |key: &str, v: Value| {
+        let mut c = cond.clone();
+        c[key] = v;
+        json!({"rules": [{"id": "r", "conditions": c}]})
+    };
+    let got = first(leaf("op", json!({"gt": 1})));
+    assert_eq!(got.2, "rules[0].conditions.op");
+    let got = first(leaf("field", json!("")));
+    let want = ("UNKNOWN_FIELD_NAME", "a field name is empty".to_string());
+    assert_eq!((got.0, got.1), want);
+    let got = first(json!({"ruleset": {"version": {"a": 1}, "rules": []}}));
+    assert_eq!(got.2, "ruleset.version");
+    let got = first(json!({"decisions": ["BLOCK"], "rules": []}));
+    assert_eq!(got.1, "decisions must be a mapping");
+}

@@ -231,6 +231,18 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_have_one_based_columns() {
+        // serde_json says column 0 at the end of an empty text; columns count from 1.
+        let e = read("", false).expect_err("empty");
+        assert_eq!(e.line_column, Some((1, 1)));
+        let e = read("{\"é\": [1,\n ]}", false).expect_err("trailing comma");
+        assert_eq!(e.line_column, Some((2, 2)));
+        // Columns are UTF-16 units, not bytes.
+        let e = read("{\"é\": x}", false).expect_err("bad value");
+        assert_eq!(e.line_column, Some((1, 7)));
+    }
+
+    #[test]
     fn positions_of_values() {
         let text = "{\"r\": [\n  {\"op\": \"gt\", \"v\": 1}]}";
         let src = read(text, true).expect("valid");
