@@ -34,12 +34,7 @@ pub(crate) fn process_batch(
     stats: &mut StreamStats,
     id: usize,
 ) -> Result<(), StreamError> {
-    let rules = cell.get().ok_or_else(|| {
-        StreamError::new(
-            ErrorCode::NoRules,
-            "no rules loaded: call loadRules() first",
-        )
-    })?;
+    let rules = crate::cell::runnable(cell)?;
     stats.batches += 1;
     let (next, groups) = by_partition(&batch, stats);
     let shares = spread(groups, cfg.workers);

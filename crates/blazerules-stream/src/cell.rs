@@ -2,7 +2,10 @@
 
 use std::sync::{Arc, RwLock};
 
+use blazerules_core::error::ErrorCode;
 use blazerules_core::RuleSet;
+
+use crate::StreamError;
 
 /// The rule set a running loop reads at each batch; `RuleEngine` updates it on every
 /// successful load, which is how a hot swap reaches the loop.
@@ -25,4 +28,23 @@ impl RuleCell {
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
+}
+
+/// The rule set the loop may run: one is loaded, and it keeps no window state. A stream
+/// evaluates batch by batch without a shard of its own yet (issue 9's stream half), so a
+/// window would silently restart empty at every batch: refused instead.
+pub(crate) fn runnable(cell: &RuleCell) -> Result<RuleSet, StreamError> {
+    let Some(rules) = cell.get() else {
+        return Err(StreamError::new(
+            ErrorCode::NoRules,
+            "no rules loaded: call loadRules() before runStream()",
+        ));
+    };
+    if rules.has_windows() {
+        return Err(StreamError::new(
+            ErrorCode::Unsupported,
+            "runStream does not keep window state yet: rules with 'window' conditions run with evaluate* calls and { partition }",
+        ));
+    }
+    Ok(rules)
 }

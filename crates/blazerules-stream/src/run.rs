@@ -42,12 +42,7 @@ pub fn run(
     on_stats: &mut dyn FnMut(&StreamStats),
 ) -> Result<StreamStats, StreamError> {
     cfg.validate()?;
-    if rules.get().is_none() {
-        return Err(StreamError::new(
-            ErrorCode::NoRules,
-            "no rules loaded: call loadRules() before runStream()",
-        ));
-    }
+    crate::cell::runnable(rules)?;
     let shared = Arc::new(Shared {
         commit_offsets: cfg.commit_offsets,
         flush_timeout_ms: cfg.flush_timeout_ms,
