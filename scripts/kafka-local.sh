@@ -214,6 +214,13 @@ broker_alive() {
   [[ "$cmd" == *kafka.Kafka* && "$cmd" == *"$BROKER_CONF"* ]]
 }
 
+# Is PID (a child this script launched, so not a reused pid) still running?
+child_alive() {
+  local st
+  st="$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)"
+  if [[ -n "$st" ]]; then [[ "$st" != Z && "$st" != X ]]; else kill -0 "$1" 2>/dev/null; fi
+}
+
 rss_of() {
   local kb
   kb="$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null || true)"
@@ -352,7 +359,9 @@ wait_ready() {
          org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$S_PORT" --list)
   deadline=$(( $(now) + START_TIMEOUT ))
   while (( $(now) < deadline )); do
-    if ! broker_alive "$pid"; then
+    # Our own child, just launched: until it execs java its command line is still this
+    # script's (setsid, bash), so only its death counts here, not broker_alive's match.
+    if ! child_alive "$pid"; then
       grep -q 'Address already in use' "$BROKER_LOG" 2>/dev/null && return 3
       return 2
     fi
@@ -502,8 +511,10 @@ cmd_up() {
       echo "127.0.0.1:$S_PORT"
       return 0
     fi
-    if (( rc == 3 )) && [[ -z "$fixed_ports" ]] && (( attempt < 3 )); then
-      log "port collision on $S_PORT/$S_CPORT; retrying with other ports"
+    # A broker that dies while starting beside others (the Kafka suites start private brokers
+    # in parallel) has most likely lost a race for a port it picked: retry on other ports.
+    if (( rc == 3 || rc == 2 )) && [[ -z "$fixed_ports" ]] && (( attempt < 3 )); then
+      log "$(describe_failure "$rc") on $S_PORT/$S_CPORT; retrying with other ports"
       kill -KILL "$S_PID" 2>/dev/null || true
       wait "$S_PID" 2>/dev/null || true
       LAUNCHED_PID=""
