@@ -26,15 +26,13 @@ import {
   topicList,
   userConf,
 } from './config';
+import { CommitQueue } from './commits';
 import { connectClient, disconnectClient, type Connection } from './connect';
-import { KafkaIOError, RdCode, UNAVAILABLE, closedError, messageOf, rdCode, wrap } from './errors';
+import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
 import { DEFAULT_OUTAGE_BUDGET_MS, OutageClock, STATS_INTERVAL_MS, statsShowBrokerUp } from './outage';
 import { rdkafka, type RdConsumer, type RdError, type RdMessage, type RdTopicPartition } from './rdkafka';
 import { OffsetTracker, toRecord } from './records';
 import type { KafkaConsumerOptions, KafkaRecord, PollOptions } from './types';
-
-/** Wait before a commit that failed during an outage is sent again. */
-const COMMIT_RETRY_MS = 500;
 
 /** How long one read waits for a message (on a pool thread) before it returns empty. */
 const PUMP_WAIT_MS = 50;
@@ -42,18 +40,6 @@ const PUMP_WAIT_MS = 50;
 const PUMP_MAX = 500;
 
 type State = 'new' | 'connecting' | 'running' | 'closing' | 'closed';
-
-interface PendingCommit {
-  resolve: () => void;
-  reject: (err: KafkaIOError) => void;
-  timer: NodeJS.Timeout | undefined;
-  done: boolean;
-  offsets: RdTopicPartition[];
-  /** When it was (last) handed to librdkafka. */
-  sentAt: number;
-  /** Whether librdkafka holds it (false while it waits to be sent again). */
-  inFlight: boolean;
-}
 
 export class KafkaConsumer {
   readonly brokers: string;
@@ -89,7 +75,7 @@ export class KafkaConsumer {
   readonly #owned = new Set<string>();
   readonly #ownedList: RdTopicPartition[] = [];
   readonly #offsets = new OffsetTracker();
-  readonly #commits: PendingCommit[] = [];
+  readonly #commits: CommitQueue;
   #commitChain: Promise<void> = Promise.resolve();
   #rebalances = 0;
 
@@ -119,7 +105,8 @@ export class KafkaConsumer {
       'group.id': this.groupId,
       // Lets a read return as soon as it caught up with a partition (see PUMP_WAIT_MS).
       'enable.partition.eof': true,
-      offset_commit_cb: (err: RdError | undefined, offsets: RdTopicPartition[]) => this.#onCommitted(err, offsets),
+      offset_commit_cb: (err: RdError | undefined, offsets: RdTopicPartition[]) =>
+        this.#commits.confirmed(err, offsets),
       rebalance_cb: (err: RdError | undefined, assignment: RdTopicPartition[]) => this.#onRebalance(err, assignment),
     };
     try {
@@ -128,6 +115,14 @@ export class KafkaConsumer {
     } catch (err) {
       throw wrap('INVALID_CONFIG', 'invalid Kafka consumer configuration', err);
     }
+    this.#commits = new CommitQueue({
+      send: (offsets) => this.#client.commit(offsets),
+      outage: this.#outage,
+      timeoutMs: this.#commitTimeoutMs,
+      brokers: this.brokers,
+      down: (err) => this.#brokersDown(err),
+      up: () => this.#brokersUp(),
+    });
     this.#client.on('event.error', (err: RdError) => this.#onClientError(err));
     this.#client.on('event.stats', (stats: { message?: unknown }) => {
       if (typeof stats?.message === 'string' && statsShowBrokerUp(stats.message)) this.#brokersUp();
@@ -181,7 +176,7 @@ export class KafkaConsumer {
       if (this.#state !== 'running') return;
       const offsets = this.#offsets.pending(this.#owned);
       if (offsets.length === 0) return;
-      await this.#commitOnce(offsets);
+      await this.#commits.commit(offsets);
       this.#offsets.committed(offsets);
     };
     const p = this.#commitChain.then(run, run);
@@ -391,7 +386,7 @@ export class KafkaConsumer {
         { kafkaCode: RdCode.ERR__ALL_BROKERS_DOWN, cause },
       );
       this.#wake?.();
-      for (const c of this.#commits) if (!c.done) this.#armCommitTimer(c, 0); // they give up now
+      this.#commits.giveUp();
     }, this.#outage.budgetLeft());
     this.#outageTimer.unref();
   }
@@ -472,128 +467,13 @@ export class KafkaConsumer {
     }
   }
 
-  #commitOnce(offsets: RdTopicPartition[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const entry: PendingCommit = {
-        resolve,
-        reject,
-        timer: undefined,
-        done: false,
-        offsets,
-        sentAt: Date.now(),
-        inFlight: true,
-      };
-      try {
-        this.#client.commit(offsets);
-      } catch (err) {
-        reject(wrap('COMMIT_FAILED', `commit of ${describe(offsets)} failed`, err));
-        return;
-      }
-      this.#commits.push(entry);
-      this.#armCommitTimer(entry, this.#commitTimeoutMs);
-    });
-  }
-
-  /** Gives up on `entry` after `ms`; during an outage, once it outlasts the budget (until
-   * then it waits, and for commitTimeoutMs after the outage ended). */
-  #armCommitTimer(entry: PendingCommit, ms: number): void {
-    clearTimeout(entry.timer);
-    entry.timer = setTimeout(() => {
-      if (entry.done) return;
-      const now = Date.now();
-      if (this.#outage.riding(now)) {
-        this.#armCommitTimer(entry, Math.min(this.#commitTimeoutMs, this.#outage.budgetLeft(now) + 1));
-        return;
-      }
-      const from = Math.max(entry.sentAt, this.#outage.endedAt ?? 0);
-      if (this.#outage.age(now) === undefined && now - from < this.#commitTimeoutMs) {
-        this.#armCommitTimer(entry, from + this.#commitTimeoutMs - now);
-        return;
-      }
-      entry.done = true;
-      // Not in librdkafka: no callback will take it off the queue.
-      if (!entry.inFlight) this.#commits.splice(this.#commits.indexOf(entry), 1);
-      const what = `the commit of ${describe(entry.offsets)}`;
-      entry.reject(
-        this.#outage.age(now) === undefined
-          ? new KafkaIOError('COMMIT_FAILED', `the broker did not confirm ${what} within ${this.#commitTimeoutMs} ms`)
-          : new KafkaIOError(
-              'BROKER_DOWN',
-              `${this.#outage.describe(this.brokers, now)}: ${what} was not confirmed (its offsets stay pending)`,
-            ),
-      );
-    }, ms);
-  }
-
-  #onCommitted(err: RdError | undefined, offsets: RdTopicPartition[]): void {
-    // Commits are confirmed in the order they were sent (one is in flight at a time).
-    const entry = this.#commits[0];
-    if (entry === undefined) return;
-    entry.inFlight = false;
-    const code = rdCode(err);
-    const failed = err !== undefined && err !== null && code !== RdCode.ERR__NO_OFFSET;
-    // During an outage any failure is the outage's: the commit is sent again, or reported
-    // as the outage once it outlasts the budget.
-    const unavailable = failed && ((code !== undefined && UNAVAILABLE.has(code)) || this.#outage.age() !== undefined);
-    if (unavailable && err && !entry.done) {
-      this.#brokersDown(err);
-      if (this.#outage.riding()) {
-        setTimeout(() => this.#resend(entry), COMMIT_RETRY_MS).unref();
-        return; // stays at the head of the queue
-      }
-    }
-    this.#commits.shift();
-    if (entry.done) return;
-    entry.done = true;
-    clearTimeout(entry.timer);
-    const what = `the commit of ${describe(offsets ?? entry.offsets)}`;
-    if (unavailable) {
-      entry.reject(
-        new KafkaIOError(
-          'BROKER_DOWN',
-          `${this.#outage.describe(this.brokers)}: ${what} failed (its offsets stay pending)`,
-          {
-            kafkaCode: code,
-            cause: err,
-          },
-        ),
-      );
-    } else if (failed) {
-      entry.reject(wrap('COMMIT_FAILED', `${what} failed`, err));
-    } else {
-      this.#brokersUp();
-      entry.resolve();
-    }
-  }
-
-  /** Sends a commit again that failed while the brokers were unreachable. */
-  #resend(entry: PendingCommit): void {
-    if (entry.done) return;
-    try {
-      this.#client.commit(entry.offsets);
-      entry.inFlight = true;
-      entry.sentAt = Date.now();
-    } catch (err) {
-      this.#commits.splice(this.#commits.indexOf(entry), 1);
-      entry.done = true;
-      clearTimeout(entry.timer);
-      entry.reject(wrap('COMMIT_FAILED', `commit of ${describe(entry.offsets)} failed`, err));
-    }
-  }
-
   async #close(): Promise<void> {
     this.#state = this.#state === 'new' ? 'closed' : 'closing';
     this.#wake?.();
     clearTimeout(this.#outageTimer);
     // A commit already sent gets its answer, for at most commitTimeoutMs (even in an outage).
     await Promise.race([this.#commitChain, delay(this.#commitTimeoutMs)]);
-    for (const c of this.#commits.splice(0)) {
-      if (!c.done) {
-        c.done = true;
-        clearTimeout(c.timer);
-        c.reject(closedError('consumer'));
-      }
-    }
+    this.#commits.rejectAll(closedError('consumer'));
     if (this.#connection) await this.#disconnect(this.#connection);
     this.#buffer = [];
     this.#head = 0;
@@ -612,10 +492,6 @@ export class KafkaConsumer {
     await Promise.race([connection.settled, delay(this.#closeTimeoutMs)]);
     if (this.#client.isConnected()) await disconnectClient(this.#client, this.#closeTimeoutMs);
   }
-}
-
-function describe(offsets: readonly RdTopicPartition[]): string {
-  return offsets.map((o) => `${o.topic}[${o.partition}]@${o.offset ?? '?'}`).join(', ') || 'no offsets';
 }
 
 function delay(ms: number): Promise<void> {
