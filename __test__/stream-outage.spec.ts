@@ -222,7 +222,7 @@ test('SIGTERM with the broker down exits within flushTimeoutMs + margin; nothing
 });
 
 test('KafkaConsumer and KafkaProducer wait out an outage within outageBudgetMs and report a longer one', async (t) => {
-  await slot(t, 240_000);
+  await slot(t, 420_000);
   const BUDGET_MS = 15_000;
   const broker = await PrivateBroker.up();
   const B = broker.address;
@@ -288,7 +288,9 @@ test('KafkaConsumer and KafkaProducer wait out an outage within outageBudgetMs a
   await eventually(async () => {
     for (const v of await consumer.pollBatch({ timeoutMs: 1000 }).catch(() => [])) after.add(String(v));
     return after.has('{"n":2}') && after.has('{"n":3}');
-  }, 120_000);
+    // The rejoin after a broker restart waits out the old member's session; under CI load it
+    // took close to two minutes.
+  }, 300_000);
   t.deepEqual([...after].filter((v) => v === '{"n":2}' || v === '{"n":3}').sort(), ['{"n":2}', '{"n":3}']);
   await consumer.commit();
 });
