@@ -11,7 +11,7 @@
  *   report a longer one;
  * - a missing output or DLQ topic (brokers that do not create topics) fails at once, named;
  * - --idle-timeout-ms counts from the first partition assignment, not the wait to join.
- * The tests run concurrently, at most three private brokers at once; each cleans up its broker
+ * The tests run concurrently, at most two private brokers at once; each cleans up its broker
  * and child even on failure.
  */
 import test, { type ExecutionContext } from 'ava';
@@ -46,7 +46,7 @@ test.after.always(() => killLiveChildren());
 
 /** At most this many private brokers at once (the machine, 2 cores, also runs another test
  * file meanwhile): the tests that need one wait for a slot, longest first. */
-const SLOTS = 3;
+const SLOTS = 2;
 let freeSlots = SLOTS;
 const waitingForSlot: Array<() => void> = [];
 
@@ -178,8 +178,10 @@ async function bounce(t: ExecutionContext, downMs: number): Promise<void> {
   const exitedFirst = cli.exited.then((e) => {
     throw new Error(`the CLI exited (${e.code}): ${cli.stderr().slice(-1000)}`);
   });
-  await Promise.race([s.decided(N, 180_000, 'every input record decided'), exitedFirst]).catch((err: Error) => {
-    t.fail(`${err.message}; missing ${sample(missingSources(s.decisions.perSource, ends))}`);
+  await Promise.race([s.decided(N, 180_000, 'every input record decided'), exitedFirst]).catch(async (err: Error) => {
+    const out = await endOffsets(B, s.output, PARTS).catch((e: unknown) => String(e));
+    const missing = sample(missingSources(s.decisions.perSource, ends));
+    t.fail(`${err.message}; missing ${missing}; the output topic ends at ${JSON.stringify(out)}`);
   });
   exitedFirst.catch(() => undefined);
   t.is(exited, undefined, `the CLI exited: ${cli.stderr().slice(-1000)}`);

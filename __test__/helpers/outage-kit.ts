@@ -52,17 +52,28 @@ export class SteadyProducer {
     return this.#n;
   }
 
-  /** Waits until all n were produced and delivered (the flush rides out an outage). */
+  /** Waits until all n were produced and delivered (the flush rides out an outage). A
+   * failure names its first cause and the producer's counts, not the close that follows. */
   async done(timeoutMs: number): Promise<void> {
     await this.#produced;
-    try {
-      if (this.#error !== undefined) throw this.#error;
-      if (!(await this.#producer.flush(timeoutMs))) {
-        throw new Error(`SteadyProducer: not every record of ${this.topic} was delivered`);
-      }
-    } finally {
-      await this.#producer.close();
+    const failure = await this.#flushed(timeoutMs).catch((err: unknown) => String(err));
+    const closed = await this.#producer.close(1000).then(
+      () => undefined,
+      (err: unknown) => String(err),
+    );
+    if (failure !== undefined || closed !== undefined) {
+      const counts = JSON.stringify(this.#producer.stats);
+      const last = this.#producer.lastDeliveryError?.message ?? 'none';
+      throw new Error(
+        `SteadyProducer ${this.topic}: ${failure ?? closed} (${this.#n} produced; ${counts}; last delivery error: ${last})`,
+      );
     }
+  }
+
+  async #flushed(timeoutMs: number): Promise<string | undefined> {
+    if (this.#error !== undefined) return `produce failed: ${String(this.#error)}`;
+    if (await this.#producer.flush(timeoutMs)) return undefined;
+    return `not every record was delivered within ${timeoutMs} ms of the flush`;
   }
 
   /** Stops producing (for cleanup after a failure). */

@@ -256,7 +256,7 @@ export class TopicReader {
     while (!pred(this.records)) {
       if (this.#error) throw this.#error;
       if (Date.now() > deadline)
-        throw new Error(`${what}: not within ${timeoutMs} ms (have ${this.records.length} records)`);
+        throw new Error(`${what}: not within ${timeoutMs} ms (have ${this.records.length} records; ${this.state()})`);
       await sleep(100);
     }
   }
@@ -271,6 +271,11 @@ export class TopicReader {
     const total = (await endOffsets(address, topic, partitions)).reduce((a, b) => a + b, 0);
     await this.until((r) => r.length >= total, timeoutMs, `reading all ${total} records of ${topic}`);
     return this.records;
+  }
+  /** The reader's consumer: its assignment and rebalances (for failure messages). */
+  state(): string {
+    const parts = this.#consumer.assignment().map((tp) => tp.partition);
+    return `reader assigned [${parts.join(',')}] after ${this.#consumer.rebalanceCount} rebalance(s)`;
   }
   #closing: Promise<void> | undefined;
   close(): Promise<void> {
