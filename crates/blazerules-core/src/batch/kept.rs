@@ -68,23 +68,20 @@ impl<'p> Block<'p> {
             }
         }
         let ns = rs.trie.n_slots;
-        // Sized as the piece's previous block was (blocks are alike): no regrowing.
-        let cap = |f: fn(&KeptBlock<'p>) -> usize| {
-            self.kept
-                .as_ref()
-                .and_then(|k| k.blocks.last())
-                .map_or(0, f)
-        };
-        let mut tape = Vec::with_capacity(cap(|b| b.tape.len()));
+        // Sized as the last block this thread kept, plus a quarter: blocks are alike, and a
+        // tape regrown by doubling cost more than the reading itself (from the previous
+        // block, not the largest: one huge record does not oversize every later block).
+        let mut tape = Vec::with_capacity(scratch.kept_tape + scratch.kept_tape / 4);
         let (mut fixups, mut esc) = (Vec::new(), String::new());
-        let mut slots = Vec::with_capacity(cap(|b| b.slots.len()));
-        let mut ok = Vec::with_capacity(cap(|b| b.ok.len()));
+        let mut slots = Vec::with_capacity(self.lines.len() * ns);
+        let mut ok = Vec::with_capacity(self.lines.len());
         let Scratch {
             key,
             seen,
             dups,
             prio,
             ctx,
+            kept_tape,
             ..
         } = scratch;
         let bufs = Bufs {
@@ -99,6 +96,7 @@ impl<'p> Block<'p> {
             ok: &mut ok,
         };
         self.read(rs, bufs, sink);
+        *kept_tape = tape.len();
         let rows: Vec<u64> = ok.iter().map(|&k| self.lines[k].2).collect();
         let Some(kept) = self.kept.as_deref_mut() else {
             return;

@@ -53,6 +53,9 @@ pub(crate) struct Scratch {
     /// piece of it that the next piece may start from (`batch/kept.rs`: its pieces are small).
     pub batch: u64,
     pub shapes: Option<(u64, Templates)>,
+    /// The tape length of the last block this thread kept (`batch/kept.rs`): a kept block's
+    /// tape is its own, and sized from its predecessor it seldom regrows as it is filled.
+    pub kept_tape: usize,
 }
 
 impl Scratch {
@@ -72,6 +75,7 @@ impl Scratch {
             largest_record: 0,
             batch: 0,
             shapes: None,
+            kept_tape: 0,
         }
     }
 }
