@@ -152,7 +152,12 @@ pub(crate) const SESSION_TIMEOUT_MS: u64 = 10_000;
 /// The consumer that replays partitions to rebuild window state (`replay`): the user's
 /// properties, but assigned, never a group member (no instance id) and never committing.
 pub(crate) fn replay_consumer(cfg: &StreamConfig) -> Result<BaseConsumer, StreamError> {
-    let mut conf: Vec<(String, String)> = vec![("auto.offset.reset".into(), "earliest".into())];
+    let mut conf: Vec<(String, String)> = vec![
+        ("auto.offset.reset".into(), "earliest".into()),
+        // A replay seeks (probe, then the start): a fetch parked at the log's end for the
+        // broker's default 500 ms would hold up each seek.
+        ("fetch.wait.max.ms".into(), "10".into()),
+    ];
     conf.extend(
         cfg.consumer_conf
             .iter()
