@@ -11,10 +11,20 @@ import test from 'ava';
 
 import { RuleEngine } from '../src/index';
 import { brokers, createTopics, uniqueName } from './helpers/kafka';
-import { FAST_CONSUMER, readAll, runStream, type StreamRunConfig, type StreamRunStats } from './helpers/stream-kit';
+import {
+  FAST_CONSUMER,
+  killLiveChildren,
+  lastJsonLine,
+  readAll,
+  runStream,
+  spawnStreamCli,
+  type StreamRunConfig,
+  type StreamRunStats,
+} from './helpers/stream-kit';
 import {
   type Payment,
   decided,
+  deleteRecordsBelow,
   differences,
   payments,
   producePayments,
@@ -27,6 +37,7 @@ let B = '';
 test.before(() => {
   B = brokers();
 });
+test.after.always(() => killLiveChildren());
 
 interface Setup {
   input: string;
@@ -216,4 +227,25 @@ test('a rebalance during the replay: every decision still equals an uninterrupte
   t.is(sa.windowReplayShort + sb.windowReplayShort, 0);
   const bad = differences(decided(await readAll(B, s.output, all.length)), reference(s.rules, all));
   t.deepEqual(bad.slice(0, 10), [], `${bad.length} decisions differ`);
+});
+
+test('retention shorter than the window: counted, warned about on stderr, and the CLI still finishes', async (t) => {
+  const s = await setup('win-retention', 1, true);
+  const all = payments(400, { partitions: 1, cards: 5 });
+  const args = ['--rules', s.rules, '--brokers', B, '--input-topic', s.input, '--output-topic', s.output];
+  args.push('--output-mode', 'enriched', '--group-id', s.groupId, '--instance-id', 'only', '--idle-timeout-ms', '2500');
+  for (const [k, v] of Object.entries(FAST_CONSUMER)) args.push('--consumer-conf', `${k}=${v}`);
+  await producePayments(B, s.input, all.slice(0, 300));
+  const first = spawnStreamCli(args);
+  t.is((await first.exited).code, 0, first.stderr());
+  // The log now starts 20 records before the committed offset: well inside the 120 s window.
+  await deleteRecordsBelow(B, s.input, 0, 280);
+  await producePayments(B, s.input, all.slice(300));
+  const second = spawnStreamCli(args);
+  t.is((await second.exited).code, 0, second.stderr());
+  const stats = lastJsonLine(second.stdout());
+  t.is(stats.messages, 100);
+  t.is(stats.window_replay_records, 20);
+  t.is(stats.window_replay_short, 1);
+  t.regex(second.stderr(), /warning: runStream: the window state of .* \[0\] was rebuilt from less than the longest window: the topic's retention does not cover the longest window/);
 });

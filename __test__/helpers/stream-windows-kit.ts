@@ -68,6 +68,20 @@ export function payments(n: number, o: { partitions: number; cards: number; step
   });
 }
 
+/** Deletes a partition's records below `offset` (moves its log start, as retention would). */
+export function deleteRecordsBelow(address: string, topic: string, partition: number, offset: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'blazerules-delete-records-'));
+  const file = join(dir, 'offsets.json');
+  writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic, partition, offset }] }));
+  const args = ['tool', 'org.apache.kafka.tools.DeleteRecordsCommand', '--bootstrap-server', address];
+  args.push('--offset-json-file', file);
+  return new Promise((resolve, reject) =>
+    execFile(KAFKA_LOCAL, args, { timeout: 60_000 }, (err, _out, stderr) =>
+      err ? reject(new Error(`deleting records of ${topic}: ${err.message} ${stderr}`)) : resolve(),
+    ),
+  );
+}
+
 /** Throttles what consumers with `client.id` = `clientId` may fetch (a broker quota, bytes/s):
  * a replay that takes seconds without millions of records. */
 export function throttle(address: string, clientId: string, bytesPerSecond: number): Promise<void> {
@@ -94,7 +108,7 @@ type RdProducer = {
 export async function producePayments(address: string, topic: string, recs: readonly Payment[]): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rd = require('node-rdkafka') as { Producer: new (conf: object, topicConf: object) => RdProducer };
-  const p = new rd.Producer({ 'metadata.broker.list': address, dr_cb: true, 'linger.ms': 5 }, {});
+  const p = new rd.Producer({ 'metadata.broker.list': address, dr_cb: true, 'linger.ms': 5, 'enable.idempotence': true }, {});
   let failed = 0;
   p.on('delivery-report', (err) => {
     if (err) failed++;
