@@ -26,7 +26,14 @@ import {
   spawnStreamCli,
   waitCommittedToEnd,
 } from './helpers/stream-kit';
-import { type Payment, decided, paymentJson, payments, producePayments, windowRules } from './helpers/stream-windows-kit';
+import {
+  type Payment,
+  decided,
+  paymentJson,
+  payments,
+  producePayments,
+  windowRules,
+} from './helpers/stream-windows-kit';
 
 let B = '';
 test.before(() => {

@@ -35,9 +35,8 @@ test('pollPartitions: one evaluateMessages call per partition decides as one uni
         t.is(g.shard, g.partition, 'one topic: the shard is the partition');
         t.true(g.records.every((r: KafkaRecord) => r.partition === g.partition && r.topic === input));
         const r = await engine.evaluateMessages(g.values, { partition: g.shard });
-        g.records.forEach((rec: KafkaRecord, i: number) =>
-          got.set(`${rec.partition}/${rec.offset}`, `${r.decisions[i]}|${r.scores[i]}|${r.winningRuleIds[i] ?? ''}`),
-        );
+        for (const [i, rec] of g.records.entries())
+          got.set(`${rec.partition}/${rec.offset}`, `${r.decisions[i]}|${r.scores[i]}|${r.winningRuleIds[i] ?? ''}`);
       }
     }
   } finally {

@@ -222,7 +222,9 @@ test('a rebalance during the replay: every decision still equals an uninterrupte
   other.loadRules(s.rules);
   const b = runStream(other, base);
   const [sa, sb] = await Promise.all([a, b]);
-  t.log(`replayed ${sa.windowReplayRecords} + ${sb.windowReplayRecords} records; decided ${sa.messages} + ${sb.messages}`);
+  t.log(
+    `replayed ${sa.windowReplayRecords} + ${sb.windowReplayRecords} records; decided ${sa.messages} + ${sb.messages}`,
+  );
   t.true(sb.messages > 0 || sb.windowReplayRecords > 0, 'the second member took partitions');
   t.is(sa.windowReplayShort + sb.windowReplayShort, 0);
   const bad = differences(decided(await readAll(B, s.output, all.length)), reference(s.rules, all));
@@ -247,5 +249,8 @@ test('retention shorter than the window: counted, warned about on stderr, and th
   t.is(stats.messages, 100);
   t.is(stats.window_replay_records, 20);
   t.is(stats.window_replay_short, 1);
-  t.regex(second.stderr(), /warning: runStream: the window state of .* \[0\] was rebuilt from less than the longest window: the topic's retention does not cover the longest window/);
+  t.regex(
+    second.stderr(),
+    /warning: runStream: the window state of .* \[0\] was rebuilt from less than the longest window: the topic's retention does not cover the longest window/,
+  );
 });

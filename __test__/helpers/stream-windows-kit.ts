@@ -32,7 +32,12 @@ export interface Payment {
  * sum over event time (`ts`), and (unless `eventTimeOnly`) a count over processing time,
  * which inside runStream is the Kafka timestamp. */
 export function windowRules(eventTimeOnly = false): string {
-  const rule = (id: string, weight: number, window: object) => ({ id, action: 'score', weight, conditions: { window } });
+  const rule = (id: string, weight: number, window: object) => ({
+    id,
+    action: 'score',
+    weight,
+    conditions: { window },
+  });
   const rules = [
     rule('burst', 1, { entity_field: 'card', duration_seconds: 60, time_field: 'ts', op: 'gte', value: 3 }),
     rule('spend', 2, {
@@ -108,7 +113,10 @@ type RdProducer = {
 export async function producePayments(address: string, topic: string, recs: readonly Payment[]): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const rd = require('node-rdkafka') as { Producer: new (conf: object, topicConf: object) => RdProducer };
-  const p = new rd.Producer({ 'metadata.broker.list': address, dr_cb: true, 'linger.ms': 5, 'enable.idempotence': true }, {});
+  const p = new rd.Producer(
+    { 'metadata.broker.list': address, dr_cb: true, 'linger.ms': 5, 'enable.idempotence': true },
+    {},
+  );
   let failed = 0;
   p.on('delivery-report', (err) => {
     if (err) failed++;

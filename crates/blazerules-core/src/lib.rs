@@ -63,7 +63,10 @@ impl RuleSet {
     /// must reach to rebuild a shard.
     pub fn longest_window_ms(&self) -> Option<i64> {
         let channels = &self.inner.windows.channels;
-        channels.iter().map(|c| c.duration_s.saturating_mul(1000)).max()
+        channels
+            .iter()
+            .map(|c| c.duration_s.saturating_mul(1000))
+            .max()
     }
     /// Evaluates one top-level JSON array whose elements are records.
     pub fn evaluate_json_array(

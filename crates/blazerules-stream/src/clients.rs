@@ -16,8 +16,8 @@ use crate::commit;
 use crate::config::{OutputMode, StreamConfig};
 use crate::inflight::{self, Until};
 use crate::outage::{stats_show_broker_up, Cause};
-use crate::shared::{lock, Shared};
 use crate::shards;
+use crate::shared::{lock, Shared};
 use crate::StreamError;
 
 pub(crate) struct ConsumerCtx(pub Arc<Shared>);

@@ -9,8 +9,8 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, OwnedMessage};
 
 use crate::clients::ConsumerCtx;
-use crate::shared::{lock, Shared};
 use crate::shards::Rebuild;
+use crate::shared::{lock, Shared};
 use crate::StreamError;
 
 /// One consumed message and the `poll_seq` of the poll call that returned it.

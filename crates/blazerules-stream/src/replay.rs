@@ -62,9 +62,13 @@ enum Phase {
     /// Reading the record at committed − 1.
     Probe,
     /// Its timestamp known: asking offsetsForTimes.
-    Locate { ts: i64 },
+    Locate {
+        ts: i64,
+    },
     /// Replaying from `start`.
-    Read { start: i64 },
+    Read {
+        start: i64,
+    },
     Done,
 }
 
@@ -153,7 +157,11 @@ impl Replayer {
         };
         let Some(c) = committed.filter(|&c| c > low) else {
             if committed.is_some_and(|c| c > 0) {
-                short(cx, &tp, "the log no longer holds any record before the committed offset");
+                short(
+                    cx,
+                    &tp,
+                    "the log no longer holds any record before the committed offset",
+                );
             }
             return release(cx, &tp, generation);
         };
@@ -323,7 +331,9 @@ fn route(
     job.progress_at = Instant::now();
     match job.phase {
         Phase::Probe if off < job.committed => {
-            job.phase = Phase::Locate { ts: timestamp_ms(m) };
+            job.phase = Phase::Locate {
+                ts: timestamp_ms(m),
+            };
             *reassign = true;
         }
         // No record at committed − 1 (a transaction marker, compacted away): from the start.
@@ -338,7 +348,11 @@ fn route(
                 job.first_seen = true;
                 let deleted = (off == job.low && job.low > 0) || off > start;
                 if deleted && timestamp_ms(m) > job.target {
-                    short(cx, tp, "the topic's retention does not cover the longest window");
+                    short(
+                        cx,
+                        tp,
+                        "the topic's retention does not cover the longest window",
+                    );
                 }
             }
             job.next = off + 1;
@@ -394,13 +408,19 @@ fn release(cx: &mut Cx<'_>, tp: &Tp, generation: u64) -> Result<(), StreamError>
     if let Some(at) = dropped {
         cx.main
             .seek(&tp.0, tp.1, Offset::Offset(at), ASK)
-            .map_err(|e| StreamError::kafka(ErrorCode::ConsumeFailed, "seek after the window replay", &e))?;
+            .map_err(|e| {
+                StreamError::kafka(ErrorCode::ConsumeFailed, "seek after the window replay", &e)
+            })?;
     }
     let mut tpl = TopicPartitionList::new();
     let _ = tpl.add_partition(&tp.0, tp.1);
-    cx.main
-        .resume(&tpl)
-        .map_err(|e| StreamError::kafka(ErrorCode::ConsumeFailed, "resume after the window replay", &e))
+    cx.main.resume(&tpl).map_err(|e| {
+        StreamError::kafka(
+            ErrorCode::ConsumeFailed,
+            "resume after the window replay",
+            &e,
+        )
+    })
 }
 
 /// A partition rebuilt from less than the longest window: counted, and said on stderr.
