@@ -102,9 +102,9 @@ test('SIGKILLed 3 times and a member joining and leaving: every decision equals 
   ]);
   const groupId = uniqueName('win-crash-g');
   const rules = windowRules(true);
-  // 20 ms apart in event time, a card every 20 s: its 60 s count reaches 3 now and then, its
-  // 120 s sum passes 1500 about half the time (a mix of outcomes, each depending on state).
-  const recs = payments(N, { partitions: PARTITIONS, cards: 1000, stepMs: 20 });
+  // 20 ms apart in event time, each card every 20 s on average at irregular gaps: its 60 s
+  // count reaches 3 now and then, its 120 s sum passes 1500 often (a mix of outcomes).
+  const recs = payments(N, { partitions: PARTITIONS, cards: 1000, stepMs: 20, scatter: true });
   const want = evalReference(rules, recs);
   const args = (instance: string): string[] => {
     const a = ['--rules', rules, '--brokers', B, '--input-topic', input, '--output-topic', output];

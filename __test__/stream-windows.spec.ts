@@ -134,6 +134,7 @@ test('timestamps going backwards, and a committed record older than the longest 
   // The last records before the restart carry an epoch-early Kafka timestamp: committed
   // record's timestamp − longest window is negative (never -1 / -2, the end / start).
   for (const p of all.slice(594, 600)) p.kafkaTs = 5000;
+  t.true(withoutReplay(s.rules, all.slice(0, 600), all.slice(600)) > 20, 'state matters after the restart');
   const b = await restartMatches(t, s, all.slice(0, 600), all.slice(600));
   t.true(b.windowReplayRecords > 0);
 });

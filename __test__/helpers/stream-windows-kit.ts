@@ -63,12 +63,16 @@ export function paymentJson(p: Payment): string {
   return JSON.stringify({ card: p.card, amount: p.amount, ts: p.ts, ...pad });
 }
 
-/** `n` payments over `cards` cards (card i always in partition i % partitions), one second
- * apart in event time from `t0`, amounts 0..699. */
-export function payments(n: number, o: { partitions: number; cards: number; stepMs?: number }): Payment[] {
+/** `n` payments over `cards` cards (card i always in partition i % partitions), `stepMs`
+ * (1000) apart in event time from T0, amounts 0..699. */
+export function payments(
+  n: number,
+  o: { partitions: number; cards: number; stepMs?: number; scatter?: boolean },
+): Payment[] {
   const step = o.stepMs ?? 1000;
   return Array.from({ length: n }, (_, i) => {
-    const c = (i * 7) % o.cards;
+    // scatter: cards in a pseudo-random order (irregular gaps: window values vary).
+    const c = o.scatter ? (Math.imul(i + 1, 2654435761) >>> 0) % o.cards : (i * 7) % o.cards;
     return { partition: c % o.partitions, card: `c${c}`, amount: (i * 37) % 700, ts: T0 + i * step };
   });
 }
