@@ -266,19 +266,3 @@ test('window load errors carry their code and position', (t) => {
   t.is(avg?.line, 11);
   t.like(member, { code: 'UNKNOWN_OP', ruleId: 'member', line: 13 });
 });
-
-test('runStream refuses window rules (UNSUPPORTED) instead of restarting their state at every batch', async (t) => {
-  const e = engineWith({ velocity: { entity_field: 'card', duration_seconds: 60, op: 'gte', value: 2 } });
-  const { runStream } = await import('../src/io');
-  const err = await t.throwsAsync(
-    runStream(e, {
-      brokers: '127.0.0.1:9',
-      inputTopics: ['in'],
-      groupId: 'g',
-      outputMode: 'none',
-      connectTimeoutMs: 1000,
-    }),
-  );
-  t.is((err as Error & { code?: string }).code, 'UNSUPPORTED');
-  t.regex(err?.message ?? '', /window state/);
-});

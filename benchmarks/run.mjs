@@ -13,8 +13,8 @@
 // benchmarks/RESULTS.md.  No timed assertions: numbers are reported, never asserted.
 //
 // Options: --quick, --no-python, --no-competitors, --out FILE (default benchmarks/RESULTS.md),
-// --stream (only the Kafka stream benchmark, benchmarks/stream/run.mjs: updates its section of
-// the results file), --no-stream (everything but it), --windows (only the windows benchmark,
+// --stream (only the Kafka stream benchmarks, benchmarks/stream/run.mjs and replay.mjs: update
+// their sections of the results file), --no-stream (everything but it), --windows (only the windows benchmark,
 // lib/windows.mjs: updates its section), --baseline DIR (another built checkout of
 // this repository: the blazerules measurements and the runStream loops run for both, alternately,
 // and a "Baseline vs current" table gives the ratios), --hostile (only the peak memory of the
@@ -548,6 +548,16 @@ async function streamSection() {
   }
 }
 
+/** Window replay speed (benchmarks/stream/replay.mjs): its own section, after the stream's. */
+async function replaySection() {
+  log('window replay benchmark (benchmarks/stream/replay.mjs)');
+  try {
+    return (await (await import('./stream/replay.mjs')).runReplayBenchmark({ quick: QUICK, log })).markdown;
+  } catch (err) {
+    return `## Window replay\n\nNot measured: ${errText(err).slice(0, 300)}\n`;
+  }
+}
+
 /** The worst hostile inputs' peak memory (benchmarks/hostile-memory.mjs): its own section. */
 async function hostileSection() {
   log('hostile input: peak memory (benchmarks/hostile-memory.mjs)');
@@ -592,6 +602,9 @@ async function streamOnly() {
   const { markdown } = await S.runStreamBenchmark({ quick: QUICK, log, baseline: BASELINE });
   upsertSection(OUT, markdown);
   console.log(markdown);
+  const replay = await replaySection();
+  upsertSection(OUT, replay);
+  console.log(replay);
   log(`wrote the Kafka stream section of ${path.relative(process.cwd(), OUT)}`);
 }
 
@@ -624,7 +637,8 @@ async function main() {
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
-  writeResults(NO_STREAM ? '' : await streamSection(), NO_HOSTILE ? '' : await hostileSection());
+  const streamMd = NO_STREAM ? '' : `${await streamSection()}\n${await replaySection()}`;
+  writeResults(streamMd, NO_HOSTILE ? '' : await hostileSection());
 }
 
 main().catch((e) => {

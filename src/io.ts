@@ -44,6 +44,7 @@ export type {
   KafkaHeaders,
   KafkaProducerOptions,
   KafkaRecord,
+  PartitionRecords,
   PollOptions,
   ProduceHeaders,
 } from './kafka/types';

@@ -1,6 +1,6 @@
 /** `blazerules stream kafka`: the native runStream loop until SIGINT/SIGTERM or a limit; prints
- * the stats (snake_case keys, as BlazeRules' CLI, plus `skipped`, `elapsed_ms`, `outages` and
- * `outage_ms`). */
+ * the stats (snake_case keys, as BlazeRules' CLI, plus `skipped`, `elapsed_ms`, `outages`,
+ * `outage_ms` and the `window_replay_*` counters). */
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunOptions, type StreamRunStats, runStream } from '../kafka/stream';
 import { UsageError, command } from './args';
@@ -48,6 +48,9 @@ function printStats(stats: StreamRunStats): void {
     elapsed_ms: stats.elapsedMs,
     outages: stats.outages,
     outage_ms: stats.outageMs,
+    window_replay_records: stats.windowReplayRecords,
+    window_replay_ms: stats.windowReplayMs,
+    window_replay_short: stats.windowReplayShort,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
@@ -111,6 +114,12 @@ export const stream = command({
     topicOption('dlq-topic', 'D', 'records that cannot be evaluated go here'),
     { name: 'group-id', type: 'string', arg: 'G', default: 'blazerules', help: 'the consumer group' },
     {
+      name: 'instance-id',
+      type: 'string',
+      arg: 'I',
+      help: 'static group membership (group.instance.id): unique per process, the same across its restarts',
+    },
+    {
       name: 'output-mode',
       type: 'choice',
       values: ['rows', 'enriched', 'grouped', 'none'],
@@ -132,6 +141,7 @@ export const stream = command({
     const config: StreamRunConfig = { brokers: o.brokers, groupId: o['group-id'], inputTopics };
     if (o['output-topic'] !== undefined) config.outputTopic = o['output-topic'];
     if (o['dlq-topic'] !== undefined) config.dlqTopic = o['dlq-topic'];
+    if (o['instance-id'] !== undefined) config.groupInstanceId = o['instance-id'];
     if (o['output-mode'] !== undefined) config.outputMode = o['output-mode'];
     for (const [name, field] of NUMBERS) {
       const v = o[name];

@@ -31,8 +31,8 @@ import { connectClient, disconnectClient, type Connection } from './connect';
 import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
 import { DEFAULT_OUTAGE_BUDGET_MS, OutageClock, STATS_INTERVAL_MS, statsShowBrokerUp } from './outage';
 import { rdkafka, type RdConsumer, type RdError, type RdMessage, type RdTopicPartition } from './rdkafka';
-import { OffsetTracker, toRecord } from './records';
-import type { KafkaConsumerOptions, KafkaRecord, PollOptions } from './types';
+import { OffsetTracker, byPartition, toRecord } from './records';
+import type { KafkaConsumerOptions, KafkaRecord, PartitionRecords, PollOptions } from './types';
 
 /** How long one read waits for a message (on a pool thread) before it returns empty. */
 const PUMP_WAIT_MS = 50;
@@ -93,6 +93,8 @@ export class KafkaConsumer {
     this.#maxBuffered = positiveInt(options.maxBufferedMessages, 'maxBufferedMessages', 10_000);
     this.#outage = new OutageClock(nonNegativeInt(options.outageBudgetMs, 'outageBudgetMs', DEFAULT_OUTAGE_BUDGET_MS));
     const user = userConf(options.conf);
+    if (options.groupInstanceId !== undefined)
+      user['group.instance.id'] = requireString(options.groupInstanceId, 'groupInstanceId');
     this.#autoCommit = confFlag(user, 'enable.auto.commit', false);
     const conf = {
       'client.id': 'blazerules',
@@ -160,6 +162,13 @@ export class KafkaConsumer {
     const out: KafkaRecord[] = [];
     for (const m of await this.#poll(options)) if (m.value !== null && m.value.length > 0) out.push(toRecord(m));
     return out;
+  }
+
+  /** As pollRecords, grouped by partition (`PartitionRecords`: one evaluateMessages call each,
+   * with `{ partition: shard }`). The groups do not replay anything: see docs/kafka.md,
+   * "Window rules in your own loop". */
+  async pollPartitions(options: PollOptions = {}): Promise<PartitionRecords[]> {
+    return byPartition(await this.pollRecords(options), this.topics);
   }
 
   /**

@@ -2,7 +2,28 @@
 import { isUtf8 } from 'node:buffer';
 import { KafkaIOError } from './errors';
 import type { RdMessage } from './rdkafka';
-import type { KafkaHeaders, KafkaRecord, ProduceHeaders } from './types';
+import type { KafkaHeaders, KafkaRecord, PartitionRecords, ProduceHeaders } from './types';
+
+/** Topic `i`'s partition `p` has window shard `i * TOPIC_STRIDE + p` (as runStream's shards.rs). */
+const TOPIC_STRIDE = 2 ** 20;
+
+/** Groups records by topic and partition (first-seen order), each group in poll order. */
+export function byPartition(records: readonly KafkaRecord[], topics: readonly string[]): PartitionRecords[] {
+  const groups = new Map<string, PartitionRecords>();
+  for (const r of records) {
+    const id = `${r.partition}\u0000${r.topic}`;
+    let g = groups.get(id);
+    if (g === undefined) {
+      const i = Math.max(0, topics.indexOf(r.topic));
+      const shard = topics.length <= 1 ? r.partition : i * TOPIC_STRIDE + r.partition;
+      g = { topic: r.topic, partition: r.partition, shard, records: [], values: [] };
+      groups.set(id, g);
+    }
+    g.records.push(r);
+    g.values.push(r.value);
+  }
+  return [...groups.values()];
+}
 
 export function toRecord(m: RdMessage): KafkaRecord {
   return {

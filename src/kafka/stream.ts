@@ -53,6 +53,9 @@ export interface StreamRunConfig {
   connectTimeoutMs?: number;
   /** Ride out a broker outage this long (120000 ms; 0: not at all), then fail with BROKER_OUTAGE. */
   outageBudgetMs?: number;
+  /** Static group membership (`group.instance.id`, KIP-345): unique per process, stable across
+   * its restarts; a restarted member gets its partitions back at once, without a rebalance. */
+  groupInstanceId?: string;
 }
 
 export interface StreamRunStats {
@@ -69,6 +72,13 @@ export interface StreamRunStats {
   outages: number;
   /** Their total length so far. */
   outageMs: number;
+  /** Records read again to rebuild the window state of assigned partitions (window rules only). */
+  windowReplayRecords: number;
+  /** Wall time during which a partition's window state was being rebuilt. */
+  windowReplayMs: number;
+  /** Partitions rebuilt from less than the longest window (the topic no longer held that much:
+   * retention shorter than the window); each also warned about on stderr. */
+  windowReplayShort: number;
 }
 
 export interface StreamRunOptions {
@@ -114,6 +124,9 @@ function toStats(s: NativeStreamStats): StreamRunStats {
     elapsedMs: s.elapsedMs,
     outages: s.outages,
     outageMs: s.outageMs,
+    windowReplayRecords: s.windowReplayRecords,
+    windowReplayMs: s.windowReplayMs,
+    windowReplayShort: s.windowReplayShort,
   };
 }
 

@@ -8,6 +8,9 @@ export interface KafkaConsumerOptions {
   brokers: string | readonly string[];
   groupId: string;
   topics: string | readonly string[];
+  /** Static group membership (`group.instance.id`, KIP-345): unique per process and the same
+   * across its restarts, so a restarted consumer gets its partitions back without a rebalance. */
+  groupInstanceId?: string;
   /** Extra librdkafka properties. They override the defaults (`auto.offset.reset=earliest`,
    * `enable.auto.commit=false`, ...), except the callbacks this class installs itself. */
   conf?: KafkaConf;
@@ -63,4 +66,18 @@ export interface KafkaRecord {
   timestampMs: number;
   headers: KafkaHeaders;
   value: Buffer;
+}
+
+/** The records of one partition in a polled batch (`KafkaConsumer.pollPartitions`), in offset
+ * order: evaluate them with `engine.evaluateMessages(values, { partition: shard })` so each
+ * partition's window state lives in a shard of its own. */
+export interface PartitionRecords {
+  topic: string;
+  partition: number;
+  /** The state shard, as runStream numbers them: the partition with one topic; with several,
+   * `i * 2^20 + partition` for the consumer's `i`-th topic. */
+  shard: number;
+  records: KafkaRecord[];
+  /** The records' values (what evaluateMessages takes). */
+  values: Buffer[];
 }

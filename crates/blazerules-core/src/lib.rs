@@ -59,6 +59,15 @@ impl RuleSet {
     pub fn has_windows(&self) -> bool {
         !self.inner.windows.is_empty()
     }
+    /// The longest window's duration in ms (None without windows): how far back a replay
+    /// must reach to rebuild a shard.
+    pub fn longest_window_ms(&self) -> Option<i64> {
+        let channels = &self.inner.windows.channels;
+        channels
+            .iter()
+            .map(|c| c.duration_s.saturating_mul(1000))
+            .max()
+    }
     /// Evaluates one top-level JSON array whose elements are records.
     pub fn evaluate_json_array(
         &self,

@@ -1,11 +1,12 @@
 //! Loading a rules document (JSON text) into a [`NativeRuleSet`], or every problem found.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::files::{read_limited, LookupLimits};
 use blazerules_core::source::{self, Format, LineIndex, Source, SourceError};
-use blazerules_core::{LoadError, RuleSet};
+use blazerules_core::{LoadError, RuleSet, WindowState};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -87,11 +88,14 @@ pub struct NativeRuleSet {
     version: String,
     rule_ids: Vec<String>,
     pub(crate) labels: Vec<String>,
+    /// The window state of the engine that loaded it: what `runStream` keeps its shards in.
+    pub(crate) windows: Option<Arc<WindowState>>,
 }
 
 impl NativeRuleSet {
     fn new(rs: RuleSet) -> NativeRuleSet {
         NativeRuleSet {
+            windows: None,
             name: rs.name().to_string(),
             version: rs.version().to_string(),
             rule_ids: rs.rule_ids().to_vec(),
@@ -153,7 +157,15 @@ pub fn load_rule_set(
     config: &NativeEvalConfig,
 ) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
     guard("loadRuleSet", || {
-        Ok(load_bytes(&text, &format, &base_dir, &config.files.lookups))
+        Ok(
+            match load_bytes(&text, &format, &base_dir, &config.files.lookups) {
+                Either::A(rs) => Either::A(NativeRuleSet {
+                    windows: Some(config.windows.clone()),
+                    ..rs
+                }),
+                problems => problems,
+            },
+        )
     })
 }
 

@@ -36,7 +36,7 @@ impl NativeRuleCell {
     /// Makes `rules` the rule set of every stream reading this cell, from their next batch on.
     #[napi]
     pub fn set(&self, rules: &NativeRuleSet) {
-        self.cell.set(rules.inner.clone());
+        self.cell.set(rules.inner.clone(), rules.windows.clone());
     }
 }
 
@@ -55,6 +55,9 @@ pub struct NativeStreamStats {
     pub elapsed_ms: f64,
     pub outages: f64,
     pub outage_ms: f64,
+    pub window_replay_records: f64,
+    pub window_replay_ms: f64,
+    pub window_replay_short: f64,
 }
 
 fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
@@ -70,6 +73,9 @@ fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
         elapsed_ms: s.elapsed_ms,
         outages: s.outages as f64,
         outage_ms: s.outage_ms,
+        window_replay_records: s.window_replay_records as f64,
+        window_replay_ms: s.window_replay_ms,
+        window_replay_short: s.window_replay_short as f64,
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output;
-use blazerules_core::RuleSet;
+use blazerules_core::{RuleSet, WindowState};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::producer::BaseProducer;
 
@@ -35,11 +35,12 @@ pub(crate) fn process_batch(
     id: usize,
 ) -> Result<(), StreamError> {
     let rules = crate::cell::runnable(cell)?;
+    let windows = cell.windows();
     stats.batches += 1;
     let (next, groups) = by_partition(&batch, stats);
     let shares = spread(groups, cfg.workers);
     let t0 = Instant::now();
-    let results = evaluate_shares(cfg, &rules, &shares);
+    let results = evaluate_shares(cfg, &rules, &windows, &shares);
     stats.eval_ms += ms(t0.elapsed());
     let outs = gather(cfg, &rules, results, stats)?;
     let mut sent = inflight::Pending {
@@ -110,15 +111,19 @@ fn spread(
 fn evaluate_shares(
     cfg: &StreamConfig,
     rules: &RuleSet,
+    windows: &WindowState,
     shares: &[Vec<&OwnedMessage>],
 ) -> Vec<Result<Evaluated, StreamError>> {
     if shares.len() == 1 {
-        return shares.iter().map(|s| evaluate(cfg, rules, s)).collect();
+        return shares
+            .iter()
+            .map(|s| evaluate(cfg, rules, windows, s))
+            .collect();
     }
     std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .iter()
-            .map(|s| scope.spawn(move || evaluate(cfg, rules, s)))
+            .map(|s| scope.spawn(move || evaluate(cfg, rules, windows, s)))
             .collect();
         handles
             .into_iter()

@@ -16,6 +16,7 @@ use crate::commit;
 use crate::config::{OutputMode, StreamConfig};
 use crate::inflight::{self, Until};
 use crate::outage::{stats_show_broker_up, Cause};
+use crate::shards;
 use crate::shared::{lock, Shared};
 use crate::StreamError;
 
@@ -54,6 +55,7 @@ impl ConsumerContext for ConsumerCtx {
                 commit::settle(shared, Until::StopOr(until));
                 commit::forget(shared, tpl);
             }
+            shards::revoked(shared, tpl);
             let seq = shared.poll_seq.load(Ordering::SeqCst);
             let mut revoked = lock(&shared.revoked);
             for e in tpl.elements() {
@@ -62,9 +64,10 @@ impl ConsumerContext for ConsumerCtx {
         }
     }
 
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(_) = rebalance {
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
             lock(&self.0.assigned_at).get_or_insert_with(Instant::now);
+            shards::assigned(&self.0, consumer, tpl);
         }
     }
 }
@@ -126,13 +129,47 @@ pub(crate) fn consumer(
         ("enable.partition.eof".into(), "false".into()),
         // Broker states, to see the end of an outage while idle (outage.rs).
         ("statistics.interval.ms".into(), "1000".into()),
+        // librdkafka heartbeats from a thread of its own, so a short session never expires
+        // under a long batch (max.poll.interval.ms bounds those): a crashed member's
+        // partitions move on after 10 s instead of librdkafka's 45.
+        ("session.timeout.ms".into(), SESSION_TIMEOUT_MS.to_string()),
     ];
     conf.extend(cfg.consumer_conf.iter().cloned());
+    if let Some(id) = &cfg.group_instance_id {
+        conf.push(("group.instance.id".into(), id.clone()));
+    }
     conf.push(("group.id".into(), cfg.group_id.clone()));
     conf.push(("enable.auto.commit".into(), "false".into()));
     conf.push(("enable.auto.offset.store".into(), "false".into()));
     client_config(&cfg.brokers, &conf)
         .create_with_context(ConsumerCtx(shared.clone()))
+        .map_err(|e| StreamError::kafka(ErrorCode::InvalidConfig, "consumerConf", &e))
+}
+
+/// The default `session.timeout.ms` of runStream's consumer (librdkafka's: 45 000).
+pub(crate) const SESSION_TIMEOUT_MS: u64 = 10_000;
+
+/// The consumer that replays partitions to rebuild window state (`replay`): the user's
+/// properties, but assigned, never a group member (no instance id) and never committing.
+pub(crate) fn replay_consumer(cfg: &StreamConfig) -> Result<BaseConsumer, StreamError> {
+    let mut conf: Vec<(String, String)> = vec![
+        ("auto.offset.reset".into(), "earliest".into()),
+        // A replay seeks (probe, then the start): a fetch parked at the log's end for the
+        // broker's default 500 ms would hold up each seek.
+        ("fetch.wait.max.ms".into(), "10".into()),
+    ];
+    conf.extend(
+        cfg.consumer_conf
+            .iter()
+            .filter(|(k, _)| k != "group.instance.id")
+            .cloned(),
+    );
+    conf.push(("group.id".into(), format!("{}.window-replay", cfg.group_id)));
+    conf.push(("enable.auto.commit".into(), "false".into()));
+    conf.push(("enable.auto.offset.store".into(), "false".into()));
+    conf.push(("enable.partition.eof".into(), "false".into()));
+    client_config(&cfg.brokers, &conf)
+        .create()
         .map_err(|e| StreamError::kafka(ErrorCode::InvalidConfig, "consumerConf", &e))
 }
 

@@ -58,6 +58,9 @@ pub struct StreamConfig {
     /// How long the loop rides out the cluster being unreachable (or not acknowledging)
     /// before it fails with `BROKER_OUTAGE`; 0 = not at all.
     pub outage_budget_ms: u64,
+    /// `group.instance.id` (static membership, KIP-345): a restarted member with the same id
+    /// gets its partitions back at once, without a rebalance.
+    pub group_instance_id: Option<String>,
 }
 
 impl Default for StreamConfig {
@@ -82,6 +85,7 @@ impl Default for StreamConfig {
             connect_timeout_ms: 10_000,
             stats_interval_ms: 1000,
             outage_budget_ms: 120_000,
+            group_instance_id: None,
         }
     }
 }
@@ -162,6 +166,13 @@ impl StreamConfig {
             ("outageBudgetMs", self.outage_budget_ms),
         ] {
             check_int(name, v)?;
+        }
+        if self
+            .group_instance_id
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return bad("groupInstanceId must be a non-empty string");
         }
         if self.output_mode != OutputMode::None && self.output_topic.is_none() {
             return bad("outputTopic is required unless outputMode is 'none'");

@@ -9,6 +9,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, OwnedMessage};
 
 use crate::clients::ConsumerCtx;
+use crate::shards::Rebuild;
 use crate::shared::{lock, Shared};
 use crate::StreamError;
 
@@ -81,7 +82,30 @@ pub(crate) fn poll_batch(
         }
     }
     drop_revoked(shared, &mut out);
+    drop_rebuilding(shared, &mut out);
     Ok(out)
+}
+
+/// Drops what was polled from a partition whose shard is being rebuilt (paused at once, but
+/// a poll may still return what was fetched before): the loop seeks back to the lowest such
+/// offset when the rebuild ends (`replay`), so it is read again and decided then.
+fn drop_rebuilding(shared: &Shared, out: &mut Vec<In>) {
+    let mut r = lock(&shared.rebuild);
+    if r.pending.is_empty() {
+        return;
+    }
+    let Rebuild {
+        pending, dropped, ..
+    } = &mut *r;
+    out.retain(|m| {
+        let tp = (m.msg.topic().to_string(), m.msg.partition());
+        if !pending.contains_key(&tp) {
+            return true;
+        }
+        let at = dropped.entry(tp).or_insert(m.msg.offset());
+        *at = (*at).min(m.msg.offset());
+        false
+    });
 }
 
 /// Drops what was polled from a partition in an earlier poll call than the one that revoked

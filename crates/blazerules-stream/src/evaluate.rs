@@ -5,11 +5,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output::{self, LineOptions};
-use blazerules_core::{BatchResult, EvalOptions, RuleSet};
+use blazerules_core::{BatchResult, EvalOptions, RuleSet, WindowState};
 use rdkafka::message::{Message, OwnedMessage};
 
 use crate::config::{OutputMode, StreamConfig};
 use crate::produce::{dlq_out, Out};
+use crate::shards::shard_id;
 use crate::StreamError;
 
 /// What evaluating one worker's share of a batch gave.
@@ -23,9 +24,12 @@ pub(crate) struct Evaluated {
 }
 
 /// Evaluates one worker's messages (offset order within each partition) into output records.
+/// With window rules each partition's run of messages is evaluated on its own shard
+/// (`shards::shard_id`), each record at its Kafka timestamp (so a replay reproduces it).
 pub(crate) fn evaluate(
     cfg: &StreamConfig,
     rules: &RuleSet,
+    windows: &WindowState,
     msgs: &[&OwnedMessage],
 ) -> Result<Evaluated, StreamError> {
     let mut ev = Evaluated {
@@ -35,11 +39,50 @@ pub(crate) fn evaluate(
         records: 0,
         label_counts: vec![0; rules.labels().len()],
     };
-    if msgs.is_empty() {
+    if !rules.has_windows() {
+        evaluate_run(cfg, rules, msgs, &EvalOptions::default(), &mut ev)?;
         return Ok(ev);
     }
-    match evaluate_share(rules, msgs) {
-        Ok(r) => emit(cfg, rules, msgs, &r, &mut ev),
+    for run in msgs.chunk_by(|a, b| a.partition() == b.partition() && a.topic() == b.topic()) {
+        let Some(first) = run.first() else { continue };
+        let shard = shard_id(&cfg.input_topics, first.topic(), first.partition())?;
+        let opts = EvalOptions {
+            window_shard: Some(windows.shard(shard)),
+            record_times_ms: Some(run.iter().map(|m| timestamp_ms(*m)).collect()),
+            ..EvalOptions::default()
+        };
+        evaluate_run(cfg, rules, run, &opts, &mut ev)?;
+    }
+    Ok(ev)
+}
+
+/// A message's Kafka timestamp in epoch ms (create or log-append time), else the wall clock.
+pub(crate) fn timestamp_ms(m: &impl Message) -> i64 {
+    m.timestamp().to_millis().unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    })
+}
+
+/// Evaluates messages with `base` options (threads and samples set here) into `ev`.
+fn evaluate_run(
+    cfg: &StreamConfig,
+    rules: &RuleSet,
+    msgs: &[&OwnedMessage],
+    base: &EvalOptions,
+    ev: &mut Evaluated,
+) -> Result<(), StreamError> {
+    if msgs.is_empty() {
+        return Ok(());
+    }
+    let opts = EvalOptions {
+        threads: 1,
+        max_error_samples: msgs.len(),
+        ..base.clone()
+    };
+    match evaluate_share(rules, msgs, &opts) {
+        Ok(r) => emit(cfg, rules, msgs, &r, ev),
         // The whole share could not be evaluated.
         Err((code, message)) => {
             if cfg.dlq_topic.is_none() {
@@ -52,22 +95,18 @@ pub(crate) fn evaluate(
                 .extend(msgs.iter().map(|m| dlq_out(m, code, &message)));
         }
     }
-    Ok(ev)
+    Ok(())
 }
 
 /// Evaluates the payloads, each message one record; a panic is an `INTERNAL_ERROR`.
 fn evaluate_share(
     rules: &RuleSet,
     msgs: &[&OwnedMessage],
+    opts: &EvalOptions,
 ) -> Result<BatchResult, (ErrorCode, String)> {
     let payloads: Vec<&[u8]> = msgs.iter().map(|m| m.payload().unwrap_or(&[])).collect();
-    let opts = EvalOptions {
-        threads: 1,
-        max_error_samples: msgs.len(),
-        ..EvalOptions::default()
-    };
     match catch_unwind(AssertUnwindSafe(|| {
-        rules.evaluate_messages(&payloads, &opts)
+        rules.evaluate_messages(&payloads, opts)
     })) {
         Ok(Ok(r)) => Ok(r),
         Ok(Err(e)) => Err((e.code, e.message)),
@@ -92,6 +131,8 @@ fn emit(
         .iter()
         .map(|s| (s.row_index, (s.code, s.message.as_str())))
         .collect();
+    // Rows of earlier runs of this share (batch_row counts over the share).
+    let base = ev.records;
     let mut k = 0usize;
     for (j, m) in msgs.iter().enumerate() {
         if r.input_rows.get(k).copied() == Some(j as u32) {
@@ -100,7 +141,7 @@ fn emit(
             match cfg.output_mode {
                 OutputMode::Rows => {
                     let mut line = Vec::with_capacity(160);
-                    output::write_line(&mut line, k as u64, &d, version, &rows);
+                    output::write_line(&mut line, base + k as u64, &d, version, &rows);
                     ev.outs.push(Out::output(None, line));
                 }
                 OutputMode::Enriched => ev.outs.push(Out::output(

@@ -50,7 +50,9 @@ mod evaluate;
 mod inflight;
 mod outage;
 mod produce;
+mod replay;
 mod run;
+mod shards;
 mod shared;
 mod stats;
 

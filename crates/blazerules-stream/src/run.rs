@@ -18,6 +18,7 @@ use crate::connect::connect;
 use crate::consume::poll_batch;
 use crate::inflight::{self, Until};
 use crate::outage::{self, Outage};
+use crate::replay::{Cx, Replayer};
 use crate::shared::{lock, Shared};
 use crate::stats::{ms, StreamStats};
 use crate::StreamError;
@@ -42,8 +43,11 @@ pub fn run(
     on_stats: &mut dyn FnMut(&StreamStats),
 ) -> Result<StreamStats, StreamError> {
     cfg.validate()?;
-    crate::cell::runnable(rules)?;
+    let first = crate::cell::runnable(rules)?;
     let shared = Arc::new(Shared {
+        windows: Some(rules.windows()),
+        input_topics: cfg.input_topics.clone(),
+        windowed: AtomicBool::new(first.has_windows()),
         commit_offsets: cfg.commit_offsets,
         flush_timeout_ms: cfg.flush_timeout_ms,
         stop: stop.clone(),
@@ -66,6 +70,7 @@ pub fn run(
         started: Instant::now(),
         last_stats: Instant::now(),
         stop_seen: None,
+        replayer: Replayer::default(),
     };
     let result = lp.run(on_stats);
     // Break the cycles shared → producer → its context → shared, and shared → committer
@@ -94,6 +99,8 @@ struct Loop<'a> {
     last_stats: Instant,
     /// When the loop first saw the stop request.
     stop_seen: Option<Instant>,
+    /// Window shards being rebuilt.
+    replayer: Replayer,
 }
 
 impl Loop<'_> {
@@ -128,6 +135,11 @@ impl Loop<'_> {
                 continue;
             }
             commit::send(self.shared)?;
+            self.replay_step()?;
+            if self.replayer.active(self.shared) {
+                // A replay is progress: not idle.
+                last_message = Instant::now();
+            }
             let stop = self.shared.stop.as_ref();
             let batch = poll_batch(
                 self.consumer,
@@ -153,6 +165,23 @@ impl Loop<'_> {
             )?;
         }
         Ok(())
+    }
+
+    /// A slice of the window shards' rebuilds (`replay`), with the rules of this moment.
+    fn replay_step(&mut self) -> Result<(), StreamError> {
+        let rules = crate::cell::runnable(self.rules)?;
+        let shared = self.shared;
+        shared.windowed.store(rules.has_windows(), Ordering::SeqCst);
+        let windows = self.rules.windows();
+        let mut cx = Cx {
+            cfg: self.cfg,
+            shared,
+            main: self.consumer,
+            rules: &rules,
+            windows: &windows,
+            stats: &mut self.stats,
+        };
+        self.replayer.step(&mut cx)
     }
 
     /// Calls `on_stats` when `stats_interval_ms` passed since the last call.
@@ -201,9 +230,10 @@ impl Loop<'_> {
         }
     }
 
-    /// With a batch in flight, poll briefly, to come back for its reports and commit.
+    /// With a batch in flight or a shard being rebuilt, poll briefly, to come back for the
+    /// reports and commit, or the replay.
     fn first_wait(&self) -> Duration {
-        let ms = if lock(&self.shared.inflight).is_empty() {
+        let ms = if lock(&self.shared.inflight).is_empty() && !self.replayer.active(self.shared) {
             self.cfg.poll_timeout_ms
         } else {
             self.cfg.poll_timeout_ms.min(5)

@@ -14,6 +14,8 @@ use crate::clients::ProducerCtx;
 use crate::commit::Commits;
 use crate::inflight;
 use crate::outage::Outage;
+use crate::shards::Rebuild;
+use blazerules_core::WindowState;
 
 #[derive(Default)]
 pub(crate) struct Shared {
@@ -44,6 +46,13 @@ pub(crate) struct Shared {
     /// Commits to make, to the committer thread (`commit::start`); taken at the end of the run
     /// (it holds the consumer, which holds this).
     pub committer: Mutex<Option<Sender<TopicPartitionList>>>,
+    /// The window state (`cell::RuleCell::windows`): a shard per assigned partition.
+    pub windows: Option<Arc<WindowState>>,
+    /// `inputTopics`, for the shard ids (`shards::shard_id`).
+    pub input_topics: Vec<String>,
+    /// The loop's rules have windows: assigned partitions are rebuilt before they are decided.
+    pub windowed: AtomicBool,
+    pub rebuild: Mutex<Rebuild>,
     /// When the group first assigned partitions to this consumer (`idleTimeoutMs` counts from then).
     pub assigned_at: Mutex<Option<Instant>>,
 }

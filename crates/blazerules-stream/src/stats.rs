@@ -26,6 +26,13 @@ pub struct StreamStats {
     pub outages: u64,
     /// Their total length so far.
     pub outage_ms: f64,
+    /// Records read again to rebuild window shards of assigned partitions (`replay`).
+    pub window_replay_records: u64,
+    /// Wall time during which a partition's shard was being rebuilt.
+    pub window_replay_ms: f64,
+    /// Partitions rebuilt from less than the longest window (the log did not reach back
+    /// that far: retention shorter than the window, records deleted), each with a warning.
+    pub window_replay_short: u64,
 }
 
 /// A duration in (fractional) milliseconds.

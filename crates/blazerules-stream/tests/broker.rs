@@ -98,7 +98,7 @@ fn rows_dlq_and_commits_against_a_real_broker() {
     p.flush(Duration::from_secs(20)).expect("flush input");
 
     let cell = RuleCell::new();
-    cell.set(rules("v1"));
+    cell.set(rules("v1"), None);
     let cfg = StreamConfig {
         brokers: brokers.clone(),
         group_id: group.clone(),
@@ -155,7 +155,7 @@ fn rows_dlq_and_commits_against_a_real_broker() {
 
     // The group's offsets were committed: a second run with a new rule set finds nothing new,
     // and ends by idleness.
-    cell.set(rules("v2"));
+    cell.set(rules("v2"), None);
     let again = StreamConfig {
         max_messages: 0,
         idle_timeout_ms: 1500,
@@ -169,7 +169,7 @@ fn rows_dlq_and_commits_against_a_real_broker() {
 /// A loop on an address where nothing listens.
 fn unreachable(connect_timeout_ms: u64) -> (StreamConfig, RuleCell) {
     let cell = RuleCell::new();
-    cell.set(rules("v1"));
+    cell.set(rules("v1"), None);
     let cfg = StreamConfig {
         brokers: "127.0.0.1:1".into(),
         group_id: "g".into(),

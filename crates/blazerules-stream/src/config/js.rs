@@ -51,6 +51,15 @@ impl StreamConfig {
             Some(Value::String(m)) => OutputMode::parse(m)?,
             Some(_) => return Err(StreamError::config(BAD_MODE)),
         };
+        cfg.group_instance_id = match field(c, "groupInstanceId") {
+            None => None,
+            Some(Value::String(g)) if !g.trim().is_empty() => Some(g.trim().to_string()),
+            Some(_) => {
+                return Err(StreamError::config(
+                    "groupInstanceId must be a non-empty string",
+                ))
+            }
+        };
         cfg.commit_offsets = match field(c, "commitOffsets") {
             None => d.commit_offsets,
             Some(Value::Bool(b)) => *b,
@@ -239,6 +248,10 @@ mod tests {
             .starts_with("outputMode must be 'rows', 'enriched', 'grouped' or 'none'"));
         assert!(with("outputMode", json!(1))
             .starts_with("outputMode must be 'rows', 'enriched', 'grouped' or 'none'"));
+        assert_eq!(
+            with("groupInstanceId", json!(" ")),
+            "groupInstanceId must be a non-empty string"
+        );
         assert_eq!(
             with("commitOffsets", json!("yes")),
             "commitOffsets must be a boolean"
