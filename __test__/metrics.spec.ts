@@ -102,7 +102,11 @@ test('the counters equal the batch results they count, across a reload, in the s
 test('window gauges follow windowStats()', async (t) => {
   const engine = new RuleEngine();
   const rules = [
-    { id: 'bursty', action: 'review', conditions: { window: { entity_field: 'acct', duration_seconds: 60, op: 'gt', value: 2 } } },
+    {
+      id: 'bursty',
+      action: 'review',
+      conditions: { window: { entity_field: 'acct', duration_seconds: 60, op: 'gt', value: 2 } },
+    },
   ];
   engine.loadRulesFromString(JSON.stringify({ rules }), 'json');
   const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ acct: `a${i % 4}` })).join('\n');
