@@ -198,3 +198,29 @@ test('a follower survives a broker restart and loads the bundle published after 
   t.is(follower.status().version, 'k2');
   t.is(follower.status().updates, 2);
 });
+
+test('the example service: GET /rules shows the state, POST /decide decides, a publish updates both', async (t) => {
+  const { startRulesService } = await import('../examples/rules-service/server');
+  const address = brokers();
+  const topic = uniqueName('rules-service');
+  await publishVersion(address, topic, 'svc1');
+  const service = await startRulesService({ brokers: address, topic, port: 0 });
+  t.teardown(() => service.close());
+  const get = async () => (await fetch(`${service.url}/rules`)).json() as Promise<Record<string, unknown>>;
+  const decide = async (record: object) =>
+    (await fetch(`${service.url}/decide`, { method: 'POST', body: JSON.stringify(record) })).json() as Promise<{
+      decision: string;
+      ruleSetVersion: string;
+    }>;
+  const state = await get();
+  t.is(state.version, 'svc1');
+  t.is(state.source, `kafka:${topic}/0@0`);
+  t.like((await decide({ amount: 1, user: 'mallory' })) as object, { decision: 'REVIEW', ruleSetVersion: 'svc1' });
+
+  const next = loaded(service.engine, 'svc2');
+  await publishVersion(address, topic, 'svc2', ['bob']);
+  await next;
+  t.is((await get()).version, 'svc2');
+  t.like((await decide({ amount: 1, user: 'bob' })) as object, { decision: 'REVIEW', ruleSetVersion: 'svc2' });
+  t.regex(await (await fetch(`${service.url}/metrics`)).text(), /blazerules_rules_info\{name="live-test",version="svc2"\} 1/);
+});
