@@ -3,24 +3,13 @@
 import * as fs from 'node:fs';
 
 import { RuleEngine } from '../engine';
-import { RulesError } from '../errors';
 import { brokerList, requireString } from '../kafka/config';
 import { bundleFile } from '../live/bundle';
 import { publishBundle } from '../live/publish';
 import { ensureCompactedTopic } from '../live/topic-admin';
-import type { LoadReport } from '../types';
 import { command } from './args';
 import { ENGINE_OPTIONS, RULES, engineConfig } from './common';
-import { ValidationFailed } from './validate';
-
-function check(engine: RuleEngine, file: string): LoadReport {
-  try {
-    return engine.loadRules(file);
-  } catch (err) {
-    if (err instanceof RulesError) throw new ValidationFailed(err);
-    throw err;
-  }
-}
+import { loadChecked } from './validate';
 
 export const rulesCommand = command({
   name: 'rules',
@@ -42,7 +31,7 @@ export const rulesCommand = command({
     const topic = requireString(o.topic, 'topic');
     const timeoutMs = o['timeout-ms'] ?? 30_000;
     const bytes = fs.readFileSync(o.rules);
-    const report = check(new RuleEngine(engineConfig(o)), o.rules);
+    const report = loadChecked(new RuleEngine(engineConfig(o)), o.rules);
     const bundle = bundleFile(o.rules, bytes);
     await ensureCompactedTopic(brokers, topic, {}, timeoutMs);
     const at = await publishBundle(brokers, topic, Buffer.from(JSON.stringify(bundle)), {}, timeoutMs);
