@@ -222,5 +222,8 @@ test('the example service: GET /rules shows the state, POST /decide decides, a p
   await next;
   t.is((await get()).version, 'svc2');
   t.like((await decide({ amount: 1, user: 'bob' })) as object, { decision: 'REVIEW', ruleSetVersion: 'svc2' });
-  t.regex(await (await fetch(`${service.url}/metrics`)).text(), /blazerules_rules_info\{name="live-test",version="svc2"\} 1/);
+  t.regex(
+    await (await fetch(`${service.url}/metrics`)).text(),
+    /blazerules_rules_info\{name="live-test",version="svc2"\} 1/,
+  );
 });

@@ -16,7 +16,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 
-import { RuleEngine, RulesError } from '../../src/index';
+import { RuleEngine, type RulesError } from '../../src/index';
 
 /** The largest request body accepted (bytes). */
 const MAX_BODY = 1 << 20;
