@@ -53,6 +53,10 @@ export class BatchResult {
   readonly warningSamples: readonly WarningSample[];
   readonly timing: Timing;
   readonly #ruleMatchCounts: Float64Array;
+  /** @internal Records matched per rule, in rule order (the engine's counters add them). */
+  get ruleMatchCountsView(): Float64Array {
+    return this.#ruleMatchCounts;
+  }
   readonly #ruleHits: Uint32Array;
   readonly #ruleHitEnds: Uint32Array;
   readonly #raw: NativeBatch;

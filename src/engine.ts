@@ -1,4 +1,5 @@
 /** `RuleEngine`: load rules (YAML/JSON), evaluate batches natively. */
+import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 
 import { BatchResult } from './batch-result';
@@ -16,6 +17,16 @@ import type {
 import { readRules } from './rules-doc';
 import type { Decision, EngineConfig, EvaluateOptions, LoadReport, RulesFormat, WindowStats } from './types';
 import { RISK_BAND_NAMES } from './generated/batch-layout';
+import { LiveRules, type LoadSource } from './live/live-rules';
+import type {
+  FollowRulesTopicOptions,
+  HotReloadOptions,
+  HotReloadStatus,
+  RulesEvents,
+  RulesFollower,
+} from './live/types';
+import { EngineMetrics, type MetricsSnapshot } from './metrics/counters';
+import { metricsText } from './metrics/prometheus';
 
 /** Input accepted by the NDJSON / JSON-array entry points. */
 export type Payload = Buffer | Uint8Array | string;
@@ -71,6 +82,8 @@ interface Active {
   version: string;
   ruleIds: readonly string[];
   labels: readonly string[];
+  /** Its share of the engine's counters (src/metrics/). */
+  tally: ReturnType<EngineMetrics['tally']>;
 }
 
 /**
@@ -87,11 +100,24 @@ export function nativeRuleCell(engine: RuleEngine): NativeRuleCell | undefined {
   return RULE_CELLS.get(engine);
 }
 
-export class RuleEngine {
+/** Each engine's counters, for runStream's stats (internal: src/kafka/stream.ts). */
+const METRICS = new WeakMap<RuleEngine, EngineMetrics>();
+
+/** The engine's counters (internal: for runStream). */
+export function engineMetrics(engine: RuleEngine): EngineMetrics | undefined {
+  return METRICS.get(engine);
+}
+
+/** Emits `'rules'` ({ version, source }) after every successful load and `'rulesError'` (a
+ * RulesError) after every failed one (src/live/types.ts: RulesEvents). */
+export class RuleEngine extends EventEmitter<RulesEvents> {
   readonly #opts: NativeEvalConfig;
   #active: Active | undefined;
+  readonly #metrics = new EngineMetrics();
+  #liveRules: LiveRules | undefined;
 
   constructor(config: EngineConfig = {}) {
+    super();
     // Validated natively (crates/blazerules-node/src/options.rs); only the dead-letter path is
     // resolved here, against this process's working directory.
     const given = config as unknown as Record<string, unknown>;
@@ -103,6 +129,7 @@ export class RuleEngine {
       throw new TypeError(fromNative(err).message);
     }
     RULE_CELLS.set(this, new native.NativeRuleCell());
+    METRICS.set(this, this.#metrics);
   }
 
   /** Loads a rules file (YAML, or JSON for a `.json` file): a regular file of at most
@@ -111,16 +138,23 @@ export class RuleEngine {
    * FILE_TOO_LARGE for a file that cannot be read); the previous rules then stay active. */
   loadRules(file: string): LoadReport {
     if (typeof file !== 'string' || file === '') throw new TypeError('loadRules(path) needs a file path');
-    let bytes: Buffer;
+    return this.#reported(() => this.#loadFile(file, this.#readFile(file)));
+  }
+
+  /** A rules file's bytes, or the RulesError (IO_ERROR, FILE_TOO_LARGE) of why not. */
+  #readFile(file: string): Buffer {
     try {
-      bytes = native.readRulesFile(file, this.#opts);
+      return native.readRulesFile(file, this.#opts);
     } catch (err) {
       const e = fromNative(err);
       const code = e instanceof BlazeRulesError && e.code === 'FILE_TOO_LARGE' ? e.code : 'IO_ERROR';
       throw new RulesError([{ code, message: e.message, path: '', file }]);
     }
+  }
+
+  #loadFile(file: string, bytes: Buffer): LoadReport {
     const format: RulesFormat = path.extname(file).toLowerCase() === '.json' ? 'json' : 'yaml';
-    return this.#load(bytes, format, path.dirname(path.resolve(file)), file);
+    return this.#load(bytes, format, path.dirname(path.resolve(file)), { file, source: path.resolve(file) });
   }
 
   /** Loads rules from text (`format` defaults to YAML, which also reads JSON). Relative lookup
@@ -129,28 +163,38 @@ export class RuleEngine {
   loadRulesFromString(text: string, format: RulesFormat = 'yaml', baseDir = '.'): LoadReport {
     if (typeof text !== 'string') throw new TypeError('loadRulesFromString(text) needs a string');
     if (format !== 'yaml' && format !== 'json') throw new TypeError("format must be 'yaml' or 'json'");
-    return this.#load(Buffer.from(text, 'utf8'), format, path.resolve(baseDir), undefined);
+    const from = { source: '<string>' };
+    return this.#reported(() => this.#load(Buffer.from(text, 'utf8'), format, path.resolve(baseDir), from));
+  }
+
+  /** Runs a load, telling the listeners of `'rulesError'` why it failed. */
+  #reported(load: () => LoadReport): LoadReport {
+    try {
+      return load();
+    } catch (err) {
+      if (err instanceof RulesError) this.emit('rulesError', err);
+      throw err;
+    }
   }
 
   /** Loads rules from their text as UTF-8 bytes (invalid UTF-8 is a YAML_SYNTAX_ERROR at its
-   * line:column; a BOM is not part of the document). */
-  #load(source: Buffer, format: RulesFormat, baseDir: string, file: string | undefined): LoadReport {
+   * line:column; a BOM is not part of the document); lookups from `from.lookups` (a rules
+   * bundle) when given, else from files under `baseDir`. */
+  #load(source: Buffer, format: RulesFormat, baseDir: string, from: LoadSource): LoadReport {
     const started = performance.now();
     let result: NativeRuleSet | RulesProblem[];
     try {
-      result = readRules(source, format, (t, f) => native.loadRuleSet(t, f, baseDir, this.#opts));
+      const load = (t: Buffer, f: string) => native.loadRuleSet(t, f, baseDir, this.#opts, from.lookups);
+      result = readRules(source, format, load);
     } catch (err) {
       throw fromNative(err);
     }
-    if (Array.isArray(result)) throw new RulesError(result.map((p) => withFile(p, file)));
+    if (Array.isArray(result)) throw new RulesError(result.map((p) => withFile(p, from.file)));
     const handle = result;
-    const active: Active = {
-      handle,
-      name: handle.name,
-      version: handle.version,
-      ruleIds: Object.freeze(handle.ruleIds),
-      labels: Object.freeze(handle.labels),
-    };
+    const ruleIds = Object.freeze(handle.ruleIds);
+    const labels = Object.freeze(handle.labels);
+    const tally = this.#metrics.tally(ruleIds, labels);
+    const active: Active = { handle, name: handle.name, version: handle.version, ruleIds, labels, tally };
     this.#active = active;
     RULE_CELLS.get(this)?.set(handle); // running streams pick it up at their next batch
     const report: LoadReport = {
@@ -162,7 +206,8 @@ export class RuleEngine {
       format,
       loadMs: performance.now() - started,
     };
-    if (file !== undefined) report.file = file;
+    if (from.file !== undefined) report.file = from.file;
+    this.emit('rules', { version: active.version, source: from.source });
     return report;
   }
 
@@ -192,7 +237,9 @@ export class RuleEngine {
   }
 
   static #wrap(active: Active, raw: NativeBatch): BatchResult {
-    return new BatchResult(raw, active.labels, active.ruleIds);
+    const result = new BatchResult(raw, active.labels, active.ruleIds);
+    active.tally.batch(raw, result.ruleMatchCountsView);
+    return result;
   }
 
   async #async(run: (a: Active) => Promise<NativeBatch>): Promise<BatchResult> {
@@ -313,6 +360,7 @@ export class RuleEngine {
         nativeCode(d.errorCode ?? 'MALFORMED_JSON'),
         d.errorMessage ?? 'record could not be read',
       );
+    active.tally.one(d.decisionCode, d.matched, d.matchedRules);
     const label = active.labels[d.decisionCode] ?? active.labels[0] ?? 'APPROVE';
     return {
       decision: label,
@@ -340,6 +388,59 @@ export class RuleEngine {
   windowStats(): WindowStats {
     const s = this.#opts.windowStats();
     return { entities: s.entities, buckets: s.buckets, bytes: s.bytes, evicted: s.evicted };
+  }
+
+  // Live rules (src/live/) and metrics (src/metrics/): the engine delegates to them.
+
+  #live(): LiveRules {
+    this.#liveRules ??= new LiveRules({
+      engine: this,
+      metrics: this.#metrics,
+      readFile: (file) => this.#readFile(file),
+      loadFile: (file, bytes) => this.#reported(() => this.#loadFile(file, bytes)),
+      loadText: (text, format, from) => this.#reported(() => this.#load(text, format, '.', from)),
+    });
+    return this.#liveRules;
+  }
+
+  /** Loads `file` now and reloads it whenever it or a lookup file it names changes (watched,
+   * and polled every `pollIntervalMs` as a fallback). Throws the RulesError of a bad file
+   * (and does not watch it then). A later bad file keeps the active rules. */
+  enableHotReload(file: string, opts?: HotReloadOptions): void {
+    this.#live().enableHotReload(file, opts);
+  }
+
+  /** Stops watching the hot-reloaded file (the active rules stay). */
+  stopHotReload(): void {
+    this.#liveRules?.stopHotReload();
+  }
+
+  /** Reloads the hot-reloaded file now (throws its RulesError; the active rules then stay). */
+  reloadRulesNow(): LoadReport {
+    return this.#live().reloadNow();
+  }
+
+  /** The hot reloader's state: file, active version, last load and error, counts. */
+  hotReloadStatus(): HotReloadStatus {
+    return this.#live().hotReloadStatus(this.activeRuleSetVersion);
+  }
+
+  /** Follows a topic of rules bundles (service.md §3): resolves once the latest one loaded. */
+  followRulesTopic(opts: FollowRulesTopicOptions): Promise<RulesFollower> {
+    return this.#live().followRulesTopic(opts);
+  }
+
+  /** The counters (rules-reference.md §7 names), gauges and latency histograms. */
+  metricsSnapshot(): MetricsSnapshot {
+    return this.#metrics.snapshot(this.windowStats());
+  }
+
+  /** The metrics as Prometheus text exposition 0.0.4 (names: docs/metrics.md). */
+  metricsText(): Promise<string> {
+    return metricsText(this.#metrics, this.windowStats(), {
+      name: this.activeRuleSetName,
+      version: this.activeRuleSetVersion,
+    });
   }
 }
 

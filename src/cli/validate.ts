@@ -19,7 +19,8 @@ export class ValidationFailed extends Error {
   }
 }
 
-function load(engine: RuleEngine, rules: string): LoadReport {
+/** Loads `rules`; their problems as ValidationFailed (exit 2, one problem a line). */
+export function loadChecked(engine: RuleEngine, rules: string): LoadReport {
   try {
     return engine.loadRules(rules);
   } catch (err) {
@@ -38,7 +39,7 @@ export const validate = command({
   ],
   async run(o): Promise<void> {
     const engine = new RuleEngine(engineConfig(o));
-    const report = load(engine, o.rules);
+    const report = loadChecked(engine, o.rules);
     const out: Record<string, unknown> = {
       ok: true,
       ruleset_name: report.rulesetName,

@@ -53,6 +53,7 @@ export class KafkaConsumer {
   readonly #maxBuffered: number;
   readonly #autoCommit: boolean;
   readonly #outage: OutageClock;
+  readonly #assignment: readonly RdTopicPartition[] | undefined;
   #outageTimer: NodeJS.Timeout | undefined;
 
   #state: State = 'new';
@@ -92,6 +93,11 @@ export class KafkaConsumer {
     this.#closeTimeoutMs = positiveInt(options.closeTimeoutMs, 'closeTimeoutMs', 30_000);
     this.#maxBuffered = positiveInt(options.maxBufferedMessages, 'maxBufferedMessages', 10_000);
     this.#outage = new OutageClock(nonNegativeInt(options.outageBudgetMs, 'outageBudgetMs', DEFAULT_OUTAGE_BUDGET_MS));
+    this.#assignment = options.assignment?.map((tp) => ({
+      topic: tp.topic,
+      partition: tp.partition,
+      offset: tp.offset,
+    }));
     const user = userConf(options.conf);
     if (options.groupInstanceId !== undefined)
       user['group.instance.id'] = requireString(options.groupInstanceId, 'groupInstanceId');
@@ -233,7 +239,8 @@ export class KafkaConsumer {
     const c = this.#client;
     try {
       c.setDefaultConsumeTimeout(PUMP_WAIT_MS);
-      c.subscribe([...this.topics]);
+      if (this.#assignment !== undefined) c.assign([...this.#assignment]);
+      else c.subscribe([...this.topics]);
     } catch (err) {
       this.#fatal ??= wrap('CONSUME_FAILED', `cannot subscribe to ${this.topics.join(', ')}`, err);
       throw this.#fatal;

@@ -41,6 +41,7 @@ export const RdCode = {
   ERR_COORDINATOR_NOT_AVAILABLE: 15,
   ERR_NOT_COORDINATOR: 16,
   ERR_TOPIC_AUTHORIZATION_FAILED: 29,
+  ERR_TOPIC_ALREADY_EXISTS: 36,
 } as const;
 
 /** Failures that mean no broker (or no group coordinator) could be reached: part of an outage. */

@@ -5,7 +5,7 @@
  * See docs/kafka.md, "runStream".
  */
 import type { RuleEngine } from '../engine';
-import { nativeRuleCell } from '../engine';
+import { engineMetrics, nativeRuleCell } from '../engine';
 import { native } from '../native';
 import type { NativeStreamStats } from '../native';
 import { KafkaIOError } from './errors';
@@ -148,21 +148,23 @@ export async function runStream(
   options: StreamRunOptions = {},
 ): Promise<StreamRunStats> {
   const cell = nativeRuleCell(engine);
+  const metrics = engineMetrics(engine)?.stream;
+  const run = {}; // this run, in the engine's stream metrics
+  let last: StreamRunStats | undefined;
   if (cell === undefined) throw new TypeError('runStream(engine, config) needs a RuleEngine');
   const { signal, onStats } = options;
   if (onStats !== undefined && typeof onStats !== 'function') throw new TypeError('onStats must be a function');
   return new Promise<StreamRunStats>((resolve, reject) => {
     let onAbort: (() => void) | undefined;
-    const statsCb =
-      onStats === undefined
-        ? undefined
-        : (s: NativeStreamStats): void => {
-            try {
-              onStats(toStats(s));
-            } catch {
-              // a throwing observer must not break the loop
-            }
-          };
+    const statsCb = (s: NativeStreamStats): void => {
+      last = toStats(s);
+      metrics?.update(run, last, false);
+      try {
+        onStats?.(last);
+      } catch {
+        // a throwing observer must not break the loop
+      }
+    };
     let handle: { stop(): void };
     try {
       handle = native.startStream(
@@ -172,6 +174,8 @@ export async function runStream(
         config,
         (err: Error | null, stats: NativeStreamStats) => {
           if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+          const final = err ? last : toStats(stats);
+          if (final !== undefined) metrics?.update(run, final, true);
           if (err) reject(fromNativeStream(err));
           else resolve(toStats(stats));
         },

@@ -26,6 +26,11 @@ export interface KafkaConsumerOptions {
   /** How long a broker outage is waited out before polls and commits reject with
    * BROKER_DOWN (default 120000; 0: at once). See docs/kafka.md, "Broker outages". */
   outageBudgetMs?: number;
+  /** Read exactly these partitions from these offsets instead of joining the group (no
+   * rebalances; `topics` and the group's committed offsets are then not used; -2 = the
+   * beginning, -1 = the end). A follower of a rules topic uses it: every instance reads every
+   * partition. */
+  assignment?: readonly { topic: string; partition: number; offset: number }[];
 }
 
 export interface KafkaProducerOptions {

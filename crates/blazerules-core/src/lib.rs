@@ -26,6 +26,8 @@ pub use batch::output;
 pub use batch::result;
 pub use error::{LoadError, RuleError};
 pub use result::{BatchResult, ErrorSample, EvalError, Timing, WarningSample};
+pub use rules::load::lookup_paths;
+pub use rules::lookup::LookupTexts;
 pub use rules::source;
 pub use rules::sql;
 pub use ruleset::RuleSet;

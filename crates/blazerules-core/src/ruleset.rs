@@ -7,7 +7,7 @@ use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
 use crate::rules::compile::{self, Cond, Windows};
 use crate::rules::load;
-use crate::rules::lookup::LookupScope;
+use crate::rules::lookup::{LookupScope, LookupTexts};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -152,12 +152,39 @@ impl RuleSet {
     /// As [`RuleSet::load_with`], consuming the document: each part is dropped once read or
     /// compiled, so loading holds little more than the larger of the document and the rule set.
     pub fn load_owned(
-        mut doc: serde_json::Value,
+        doc: serde_json::Value,
         base_dir: &Path,
         limits: &LookupLimits,
     ) -> Result<RuleSet, LoadError> {
+        let scope = LookupScope {
+            base_dir,
+            limits,
+            bundle: None,
+        };
+        RuleSet::load_scoped(doc, scope)
+    }
+
+    /// As [`RuleSet::load_owned`] for a rules bundle: every lookup the document names is taken
+    /// from `lookups` by the path as written (nothing is read from disk; a missing one is a
+    /// MISSING_REQUIRED_FIELD problem), each at most `limits.max_bytes`.
+    pub fn load_bundle(
+        doc: serde_json::Value,
+        lookups: &LookupTexts,
+        limits: &LookupLimits,
+    ) -> Result<RuleSet, LoadError> {
+        let scope = LookupScope {
+            base_dir: Path::new("."),
+            limits,
+            bundle: Some(lookups),
+        };
+        RuleSet::load_scoped(doc, scope)
+    }
+
+    fn load_scoped(
+        mut doc: serde_json::Value,
+        scope: LookupScope<'_>,
+    ) -> Result<RuleSet, LoadError> {
         let mut problems = load::Problems::default();
-        let scope = LookupScope { base_dir, limits };
         let loaded = load::load_doc(&mut doc, scope, &mut problems);
         drop(doc);
         let Some(mut doc) = loaded else {

@@ -45,6 +45,9 @@ pub struct NativeBatch {
     pub ints: Uint32Array,
     pub floats: Float64Array,
     pub n_matched: u32,
+    /// Records per decision label code (index = code; trailing labels no record got are
+    /// left out): what the engine's `decisions_total` counter adds, counted off the JS thread.
+    pub decision_counts: Vec<u32>,
     pub messages_processed: f64,
     pub messages_skipped: f64,
     /// NDJSON input: the payload's lines (blank ones included); 0 otherwise.
@@ -64,6 +67,7 @@ pub struct Prepared {
     batch: BatchResult,
     sizes: Sizes,
     n_matched: u32,
+    decision_counts: Vec<u32>,
     ints: Vec<u32>,
     floats: Vec<f64>,
 }
@@ -145,11 +149,25 @@ pub fn prepare(mut batch: BatchResult) -> Result<Prepared> {
     }
     Ok(Prepared {
         n_matched: len32(batch.n_matched())?,
+        decision_counts: decision_counts(&batch.decision_codes),
         sizes,
         ints,
         floats,
         batch,
     })
+}
+
+/// Records per decision code (codes are small: indexes of the rule set's labels).
+fn decision_counts(codes: &[i32]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::new();
+    for &c in codes {
+        let Ok(i) = usize::try_from(c) else { continue };
+        if i >= out.len() {
+            out.resize(i + 1, 0);
+        }
+        out[i] += 1;
+    }
+    out
 }
 
 /// Hands the packed batch to JS (on the JS thread).
@@ -163,6 +181,7 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
         ints: Uint32Array::new(p.ints),
         floats: Float64Array::new(p.floats),
         n_matched: p.n_matched,
+        decision_counts: p.decision_counts,
         messages_processed: r.messages_processed as f64,
         messages_skipped: r.messages_skipped as f64,
         input_line_count: r.input_line_count as f64,

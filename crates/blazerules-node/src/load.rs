@@ -6,7 +6,7 @@ use std::sync::Arc;
 use blazerules_core::error::ErrorCode;
 use blazerules_core::files::{read_limited, LookupLimits};
 use blazerules_core::source::{self, Format, LineIndex, Source, SourceError};
-use blazerules_core::{LoadError, RuleSet, WindowState};
+use blazerules_core::{lookup_paths, LoadError, LookupTexts, RuleSet, WindowState};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -147,37 +147,80 @@ pub fn read_rules_file(path: String, config: &NativeEvalConfig) -> Result<Buffer
 /// Loads a rules document from its text (UTF-8 bytes): `format` is `yaml`, `json`, or `converted` (JSON
 /// converted from YAML by the reference parser: its problems are located by the caller).
 /// `base_dir` resolves relative lookup paths, and lookups are read under the config's
-/// `lookupRoots` and `maxLookupFileBytes`. Returns the rule set, or every problem found, each
-/// at its line and column (never throws for a bad document).
+/// `lookupRoots` and `maxLookupFileBytes`; with `lookups` (a rules bundle), every lookup is
+/// taken from it by the path as written instead, and nothing is read from disk. Returns the
+/// rule set, or every problem found, each at its line and column (never throws for a bad
+/// document).
 #[napi]
 pub fn load_rule_set(
     text: Buffer,
     format: String,
     base_dir: String,
     config: &NativeEvalConfig,
+    lookups: Option<std::collections::HashMap<String, Buffer>>,
 ) -> Result<Either<NativeRuleSet, Vec<NativeProblem>>> {
     guard("loadRuleSet", || {
-        Ok(
-            match load_bytes(&text, &format, &base_dir, &config.files.lookups) {
-                Either::A(rs) => Either::A(NativeRuleSet {
-                    windows: Some(config.windows.clone()),
-                    ..rs
-                }),
-                problems => problems,
-            },
-        )
+        let bundle: Option<LookupTexts> =
+            lookups.map(|m| m.into_iter().map(|(k, v)| (k, v.to_vec())).collect());
+        let from = Lookups {
+            base_dir: &base_dir,
+            limits: &config.files.lookups,
+            bundle: bundle.as_ref(),
+        };
+        Ok(match load_bytes(&text, &format, from) {
+            Either::A(rs) => Either::A(NativeRuleSet {
+                windows: Some(config.windows.clone()),
+                ..rs
+            }),
+            problems => problems,
+        })
     })
+}
+
+/// The lookups a rules text names (`lookups.<name>.path` as written), or none when the text
+/// does not parse: what hot reload watches and `rules publish` bundles.
+#[napi]
+pub fn rules_lookup_paths(text: Buffer, format: String) -> Result<Vec<NativeLookupPath>> {
+    guard("rulesLookupPaths", || {
+        let fmt = if format == "yaml" {
+            Format::Yaml
+        } else {
+            Format::Json
+        };
+        let Ok(src) = source::text_of(&text).and_then(|t| source::read(t, fmt, false)) else {
+            return Ok(Vec::new());
+        };
+        let paths = lookup_paths(&src.value).into_iter();
+        Ok(paths
+            .map(|(name, path)| NativeLookupPath { name, path })
+            .collect())
+    })
+}
+
+/// A lookup a rules text names.
+#[napi(object)]
+pub struct NativeLookupPath {
+    pub name: String,
+    /// As written in the rules (relative to the rules file's directory unless absolute).
+    pub path: String,
+}
+
+/// Where a load takes its lookups from: files under `base_dir` and `limits`, or a bundle.
+#[derive(Clone, Copy)]
+struct Lookups<'a> {
+    base_dir: &'a str,
+    limits: &'a LookupLimits,
+    bundle: Option<&'a LookupTexts>,
 }
 
 /// The text must be UTF-8 (a BOM is dropped); then as [`load_text`].
 fn load_bytes(
     bytes: &[u8],
     format: &str,
-    base_dir: &str,
-    limits: &LookupLimits,
+    from: Lookups<'_>,
 ) -> Either<NativeRuleSet, Vec<NativeProblem>> {
     match source::text_of(bytes) {
-        Ok(text) => load_text(text, format, base_dir, limits),
+        Ok(text) => load_text(text, format, from),
         Err(e) => Either::B(vec![NativeProblem::syntax(e)]),
     }
 }
@@ -185,8 +228,7 @@ fn load_bytes(
 fn load_text(
     text: &str,
     format: &str,
-    base_dir: &str,
-    limits: &LookupLimits,
+    from: Lookups<'_>,
 ) -> Either<NativeRuleSet, Vec<NativeProblem>> {
     let (fmt, located) = match format {
         "json" => (Format::Json, true),
@@ -202,12 +244,16 @@ fn load_text(
             return Either::B(vec![NativeProblem::syntax(e)]);
         }
     };
-    let base = if base_dir.is_empty() {
+    let base = if from.base_dir.is_empty() {
         Path::new(".")
     } else {
-        Path::new(base_dir)
+        Path::new(from.base_dir)
     };
-    match RuleSet::load_owned(src.value, base, limits) {
+    let loaded = match from.bundle {
+        Some(bundle) => RuleSet::load_bundle(src.value, bundle, from.limits),
+        None => RuleSet::load_owned(src.value, base, from.limits),
+    };
+    match loaded {
         Ok(rs) => Either::A(NativeRuleSet::new(rs)),
         Err(e) => {
             let placed = located
@@ -224,7 +270,13 @@ mod tests {
 
     #[test]
     fn load_reports_problems_instead_of_failing() {
-        match load_text("{\"rules\": [", "json", "", &LookupLimits::default()) {
+        let limits = LookupLimits::default();
+        let from = |base_dir| Lookups {
+            base_dir,
+            limits: &limits,
+            bundle: None,
+        };
+        match load_text("{\"rules\": [", "json", from("")) {
             Either::B(problems) => {
                 assert_eq!(problems.len(), 1);
                 assert_eq!(problems[0].code, ErrorCode::YamlSyntaxError.as_str());
@@ -233,7 +285,7 @@ mod tests {
             Either::A(_) => panic!("a truncated document must not load"),
         }
         let doc = r#"{"ruleset":{"version":"5","rules":[{"id":"a","conditions":{"field":"x","op":"gt","value":1}}]}}"#;
-        match load_text(doc, "json", ".", &LookupLimits::default()) {
+        match load_text(doc, "json", from(".")) {
             Either::A(rs) => {
                 assert_eq!(rs.version(), "5");
                 assert_eq!(rs.rule_ids(), vec!["a".to_string()]);
@@ -243,5 +295,36 @@ mod tests {
                 p.iter().map(|p| &p.message).collect::<Vec<_>>()
             ),
         }
+    }
+
+    #[test]
+    fn a_bundle_supplies_the_lookups_by_the_path_as_written() {
+        let doc = r#"{"lookups":{"bad":{"type":"string_set","path":"lists/bad.csv"}},
+            "ruleset":{"version":"7","rules":[{"id":"a","conditions":{"field":"x","op":"in_lookup","lookup":"bad"}}]}}"#;
+        let limits = LookupLimits::default();
+        let mut bundle = LookupTexts::new();
+        fn from<'a>(limits: &'a LookupLimits, bundle: &'a LookupTexts) -> Lookups<'a> {
+            Lookups {
+                base_dir: "/nonexistent",
+                limits,
+                bundle: Some(bundle),
+            }
+        }
+        match load_text(doc, "json", from(&limits, &bundle)) {
+            Either::B(p) => assert!(p[0]
+                .message
+                .contains("lists/bad.csv is not in the rules bundle")),
+            Either::A(_) => panic!("a lookup missing from the bundle must not load"),
+        }
+        bundle.insert("lists/bad.csv".into(), b"value\nx1\n".to_vec());
+        assert!(matches!(
+            load_text(doc, "json", from(&limits, &bundle)),
+            Either::A(_)
+        ));
+        let paths = lookup_paths(&serde_json::from_str(doc).expect("json"));
+        assert_eq!(
+            paths,
+            vec![("bad".to_string(), "lists/bad.csv".to_string())]
+        );
     }
 }

@@ -397,6 +397,7 @@ fn check(doc: &Value, texts: Vec<String>) -> Plan {
     let scope = crate::rules::lookup::LookupScope {
         base_dir: std::path::Path::new("."),
         limits: &limits,
+        bundle: None,
     };
     let d = load_doc(&mut doc.clone(), scope, &mut problems).expect("loads");
     let (mut conds, fields) = {

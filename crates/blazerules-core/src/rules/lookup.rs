@@ -1,6 +1,6 @@
 //! Lookup sets loaded from CSV files (rules-reference §1.3).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::error::ErrorCode;
@@ -182,12 +182,17 @@ fn leading_int(s: &str) -> Option<i64> {
     s[..end].parse::<i64>().ok()
 }
 
+/// Lookup texts by the path the rules name them with (a rules bundle: `followRulesTopic`).
+pub type LookupTexts = HashMap<String, Vec<u8>>;
+
 /// Where lookup files may be read from while a document loads: confined to `base_dir` and
-/// `limits.roots` (symlinks and `..` resolved), each at most `limits.max_bytes`.
+/// `limits.roots` (symlinks and `..` resolved), each at most `limits.max_bytes`; or, for a
+/// rules bundle, only from `bundle` (nothing is read from disk then).
 #[derive(Clone, Copy)]
 pub(crate) struct LookupScope<'a> {
     pub base_dir: &'a Path,
     pub limits: &'a LookupLimits,
+    pub bundle: Option<&'a LookupTexts>,
 }
 
 /// A lookup problem: its code and message.
@@ -214,15 +219,39 @@ fn read(path: &Path, scope: LookupScope<'_>) -> Result<Vec<u8>, LookupError> {
     })
 }
 
-/// Loads a lookup file within `scope`. A file that cannot be read has the code of why; a
-/// file that is not a lookup is MISSING_REQUIRED_FIELD.
+/// A bundled lookup's text, by the path the rules name (within `maxLookupFileBytes`).
+fn bundled<'b>(named: &str, bundle: &'b LookupTexts, max: u64) -> Result<&'b [u8], LookupError> {
+    let Some(text) = bundle.get(named) else {
+        let msg = format!("lookup file {named} is not in the rules bundle");
+        return Err((ErrorCode::MissingRequiredField, msg));
+    };
+    if max > 0 && text.len() as u64 > max {
+        let msg = format!(
+            "bundled lookup file {named} is {} bytes, over the limit of {max} bytes (maxLookupFileBytes)",
+            text.len()
+        );
+        return Err((ErrorCode::FileTooLarge, msg));
+    }
+    Ok(text)
+}
+
+/// Loads the lookup the rules name `named` (at `path` once resolved) within `scope`. A file
+/// that cannot be read has the code of why; a file that is not a lookup is
+/// MISSING_REQUIRED_FIELD.
 pub(crate) fn load(
     kind: LookupKind,
+    named: &str,
     path: &Path,
     scope: LookupScope<'_>,
 ) -> Result<LookupSet, LookupError> {
-    let text = read(path, scope)?;
-    parse(kind, path, &text).map_err(|m| (ErrorCode::MissingRequiredField, m))
+    let bad = |m| (ErrorCode::MissingRequiredField, m);
+    match scope.bundle {
+        Some(bundle) => {
+            let text = bundled(named, bundle, scope.limits.max_bytes)?;
+            parse(kind, Path::new(named), text).map_err(bad)
+        }
+        None => parse(kind, path, &read(path, scope)?).map_err(bad),
+    }
 }
 
 /// The set a lookup file's bytes hold.

@@ -87,7 +87,7 @@ fn parse_lookups(
             );
             continue;
         }
-        match lookup::load(LookupKind::parse(&ty), &full, scope) {
+        match lookup::load(LookupKind::parse(&ty), &file, &full, scope) {
             Ok(set) => {
                 out.insert(name.clone(), Arc::new(set));
             }
@@ -97,7 +97,20 @@ fn parse_lookups(
     out
 }
 
-/// Reads the document's metadata and enabled rules.
+/// The lookups a rules document names: `(name, path as written)`, in document order (entries
+/// without a text `path` are left out). For watching and bundling the files a document needs.
+pub fn lookup_paths(doc: &Value) -> Vec<(String, String)> {
+    let Some(m) = doc.get("lookups").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    m.iter()
+        .filter_map(|(name, spec)| {
+            let path = spec.get("path").and_then(scalar_text)?;
+            Some((name.clone(), path))
+        })
+        .collect()
+}
+
 /// The rules document `doc` as rules, reading its lookups within `scope`. The rules'
 /// conditions are taken out of `doc` (the rest is no longer needed either).
 pub(crate) fn load_doc(doc: &mut Value, scope: LookupScope<'_>, p: &mut Problems) -> Option<Doc> {
