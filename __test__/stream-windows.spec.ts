@@ -34,6 +34,8 @@ import {
 } from './helpers/stream-windows-kit';
 
 let B = '';
+/** How long a run waits for more input once it had none (see runOnce). */
+const IDLE_MS = 8000;
 test.before(() => {
   B = brokers();
 });
@@ -66,7 +68,9 @@ async function runOnce(s: Setup, extra: Partial<StreamRunConfig> = {}): Promise<
     inputTopics: s.input,
     outputTopic: s.output,
     outputMode: 'enriched',
-    idleTimeoutMs: 2500,
+    // Idle counts from the first assignment; under CI load the first fetch after it can take
+    // seconds (a shorter bound ended runs before their first record).
+    idleTimeoutMs: IDLE_MS,
     consumerConf: { ...FAST_CONSUMER },
     ...extra,
   });
@@ -236,7 +240,16 @@ test('retention shorter than the window: counted, warned about on stderr, and th
   const s = await setup('win-retention', 1, true);
   const all = payments(400, { partitions: 1, cards: 5 });
   const args = ['--rules', s.rules, '--brokers', B, '--input-topic', s.input, '--output-topic', s.output];
-  args.push('--output-mode', 'enriched', '--group-id', s.groupId, '--instance-id', 'only', '--idle-timeout-ms', '2500');
+  args.push(
+    '--output-mode',
+    'enriched',
+    '--group-id',
+    s.groupId,
+    '--instance-id',
+    'only',
+    '--idle-timeout-ms',
+    String(IDLE_MS),
+  );
   for (const [k, v] of Object.entries(FAST_CONSUMER)) args.push('--consumer-conf', `${k}=${v}`);
   await producePayments(B, s.input, all.slice(0, 300));
   const first = spawnStreamCli(args);
