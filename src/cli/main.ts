@@ -1,6 +1,6 @@
 /**
  * The `blazerules` command: info, validate, eval, bench, stream kafka (rules-reference.md §7),
- * rules publish (service.md §3).
+ * rules publish (service.md §3), serve (service.md §5).
  * Any error: exit code 2 and `blazerules: <message>` on stderr (rules problems are printed
  * one per line as `file:line:column: CODE message`).
  */
@@ -11,11 +11,12 @@ import { bench } from './bench';
 import { evalCommand } from './eval';
 import { info } from './info';
 import { rulesCommand } from './rules';
+import { serve } from './serve';
 import { stream } from './stream';
 import { ValidationFailed, validate } from './validate';
 
 /** The command table: the parser and the help text both come from it. */
-const COMMANDS: readonly Command[] = [info, validate, evalCommand, bench, stream, rulesCommand];
+const COMMANDS: readonly Command[] = [info, validate, evalCommand, bench, stream, rulesCommand, serve];
 
 const USAGE = usage(COMMANDS);
 
