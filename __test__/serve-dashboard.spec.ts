@@ -24,13 +24,13 @@ test('the dashboard loads, its charts update while decisions flow, no console er
   });
   t.is(refused.status, 400);
 
-  let flowing = true;
+  let sending = true;
   const payload = records(500);
   const traffic = (async () => {
-    while (flowing) await call(`${s.url}/v1/decide/batch`, 'POST', payload, { 'content-type': 'application/x-ndjson' });
+    while (sending) await call(`${s.url}/v1/decide/batch`, 'POST', payload, { 'content-type': 'application/x-ndjson' });
   })();
   t.teardown(async () => {
-    flowing = false;
+    sending = false;
     await traffic;
   });
 
@@ -45,17 +45,13 @@ test('the dashboard loads, its charts update while decisions flow, no console er
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()}`));
   await page.goto(`${s.url}/`);
 
-  const polls = async () => Number(await page.evaluate(() => document.body.dataset.polls));
-  const mixChart = () => page.evaluate(() => (document.getElementById('chart-mix') as HTMLCanvasElement).toDataURL());
-  await page.waitForFunction(
-    () => Number(document.body.dataset.polls) >= 3 && Number(document.body.dataset.rate) > 0,
-    null,
-    {
-      timeout: 60_000,
-    },
-  );
-  const before = { polls: await polls(), chart: await mixChart(), records: await page.textContent('#rate') };
-  await page.waitForFunction((n) => Number(document.body.dataset.polls) >= n + 2, before.polls, { timeout: 60_000 });
+  // Page-side code as strings: this project's TypeScript has no DOM types.
+  const polls = async () => Number(await page.evaluate('document.body.dataset.polls'));
+  const mixChart = () => page.evaluate<string>("document.getElementById('chart-mix').toDataURL()");
+  const flowing = 'Number(document.body.dataset.polls) >= 3 && Number(document.body.dataset.rate) > 0';
+  await page.waitForFunction(flowing, null, { timeout: 60_000 });
+  const before = { polls: await polls(), chart: await mixChart() };
+  await page.waitForFunction(`Number(document.body.dataset.polls) >= ${before.polls + 2}`, null, { timeout: 60_000 });
   t.not(await mixChart(), before.chart, 'the decision mix chart was redrawn with new data');
   t.is(await page.textContent('#rules-version'), 'v1');
   t.is(await page.textContent('#ready'), 'ready');
@@ -63,7 +59,7 @@ test('the dashboard loads, its charts update while decisions flow, no console er
   t.deepEqual([...ruleRows].sort(), ['big', 'listed']);
   t.regex((await page.textContent('#errors')) ?? '', /rules/);
   t.regex((await page.textContent('#mix-legend')) ?? '', /BLOCK/);
-  t.true(Number(await page.evaluate(() => document.body.dataset.records)) > 0);
+  t.true(Number(await page.evaluate('document.body.dataset.records')) > 0);
 
   const shot = join(mkdtempSync(join(tmpdir(), 'blazerules-dashboard-')), 'dashboard.png');
   await page.screenshot({ path: shot, fullPage: true });
