@@ -18,7 +18,9 @@
 // lib/windows.mjs: updates its section), --baseline DIR (another built checkout of
 // this repository: the blazerules measurements and the runStream loops run for both, alternately,
 // and a "Baseline vs current" table gives the ratios), --hostile (only the peak memory of the
-// worst hostile inputs, benchmarks/hostile-memory.mjs: updates its section), --no-hostile.
+// worst hostile inputs, benchmarks/hostile-memory.mjs: updates its section), --no-hostile,
+// --serve (only `blazerules serve` over HTTP with autocannon, benchmarks/serve/run.mjs: updates
+// its section), --no-serve.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -51,6 +53,8 @@ const NO_STREAM = argv.includes('--no-stream');
 const HOSTILE_ONLY = argv.includes('--hostile');
 const NO_HOSTILE = argv.includes('--no-hostile');
 const WINDOWS_ONLY = argv.includes('--windows');
+const SERVE_ONLY = argv.includes('--serve');
+const NO_SERVE = argv.includes('--no-serve');
 const OUT = argValue('out') ? path.resolve(argValue('out')) : path.join(HERE, 'RESULTS.md');
 // the package to benchmark: the repository root (its package.json `main`, i.e. dist/), or
 // BLAZERULES_BENCH_PACKAGE=/path/to/another/build; --baseline DIR: a second one to compare with
@@ -568,6 +572,23 @@ async function hostileSection() {
   }
 }
 
+/** `blazerules serve` over HTTP (benchmarks/serve/run.mjs): its own section. */
+async function serveSection() {
+  log('serve benchmark (benchmarks/serve/run.mjs)');
+  try {
+    return (await (await import('./serve/run.mjs')).runServeBenchmark({ quick: QUICK, log })).markdown;
+  } catch (err) {
+    return `## serve\n\nNot measured: ${errText(err).slice(0, 300)}\n`;
+  }
+}
+
+async function serveOnly() {
+  const markdown = await serveSection();
+  upsertSection(OUT, markdown);
+  console.log(markdown);
+  log(`wrote the serve section of ${path.relative(process.cwd(), OUT)}`);
+}
+
 async function hostileOnly() {
   const H = await import('./hostile-memory.mjs');
   const { markdown } = await H.runHostileBenchmark({ log });
@@ -622,6 +643,7 @@ async function windowsOnly() {
 async function main() {
   if (STREAM_ONLY) return streamOnly();
   if (HOSTILE_ONLY) return hostileOnly();
+  if (SERVE_ONLY) return serveOnly();
   if (WINDOWS_ONLY) return windowsOnly();
   const ctx = await setup();
   await verifySection(ctx);
@@ -638,7 +660,8 @@ async function main() {
     .map((x) => x.toFixed(2))
     .join(' ');
   const streamMd = NO_STREAM ? '' : `${await streamSection()}\n${await replaySection()}`;
-  writeResults(streamMd, NO_HOSTILE ? '' : await hostileSection());
+  const serveMd = NO_SERVE ? '' : await serveSection();
+  writeResults(`${streamMd}${serveMd ? `\n${serveMd}` : ''}`, NO_HOSTILE ? '' : await hostileSection());
 }
 
 main().catch((e) => {

@@ -1,0 +1,188 @@
+// The `serve` benchmark section: `blazerules serve` over HTTP on loopback, measured with
+// autocannon in this process against servers in their own processes, in the same run:
+//   POST /v1/decide  req/s, p50, p99 for blazerules serve and three Fastify servers with the
+//   same route and answer schema (benchmarks/serve/server-child.mjs): (a) a constant answer
+//   (the ceiling), (b) the hand-written JS rules, (c) zen-engine;
+//   POST /v1/decide/batch  records/s (1000-record NDJSON bodies) against evaluateNdjson alone.
+// Servers are measured in turns (a b c d, then d c b a, …); each figure is the mean of its turns.
+// Run: node benchmarks/run.mjs --serve [--quick] (updates the section of RESULTS.md).
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { generate } from '../gen.mjs';
+import { ensureNodeDeps, machine } from '../lib/setup.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..', '..');
+const require = createRequire(path.join(ROOT, 'package.json'));
+const autocannon = require('autocannon');
+const RULES = path.join(ROOT, 'benchmarks', 'rules.yaml');
+const CONNECTIONS = 32;
+const BATCH_RECORDS = 1000;
+
+function startServer(args, log) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let err = '';
+  child.stderr.on('data', (c) => (err += c));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c) => {
+      out += c;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ url: m[1], stop: () => stopChild(child) });
+    });
+    child.on('exit', (code) => {
+      log(`server ${args.join(' ')} exited ${code}: ${err.slice(0, 300)}`);
+      reject(new Error(`server exited ${code}: ${err.slice(0, 300)}`));
+    });
+  });
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon(opts, (err, res) => (err ? reject(err) : resolve(res)));
+    autocannon.track(inst, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+const SERVERS = [
+  {
+    key: 'blazerules',
+    label: '`blazerules serve` (--log-level warn)',
+    args: ['dist/cli.js', 'serve', '--rules', RULES, '--port', '0', '--log-level', 'warn'],
+  },
+  {
+    key: 'const',
+    label: '(a) Fastify, constant answer (ceiling)',
+    args: [path.join(HERE, 'server-child.mjs'), 'const'],
+  },
+  {
+    key: 'handwritten',
+    label: '(b) Fastify + hand-written JS rules',
+    args: [path.join(HERE, 'server-child.mjs'), 'handwritten'],
+  },
+  {
+    key: 'zen',
+    label: '(c) Fastify + zen-engine',
+    args: [path.join(HERE, 'server-child.mjs'), 'zen'],
+    needsDeps: true,
+  },
+];
+
+async function measureDecide(server, requests, seconds, log) {
+  const s = await startServer(server.args, log);
+  try {
+    await cannon({ url: s.url, connections: CONNECTIONS, duration: 1, requests }); // warm-up
+    const r = await cannon({ url: s.url, connections: CONNECTIONS, duration: seconds, requests });
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`${server.key}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function measureBatch(body, seconds, log) {
+  const s = await startServer(SERVERS[0].args, log);
+  try {
+    const opts = {
+      url: `${s.url}/v1/decide/batch`,
+      method: 'POST',
+      connections: 4,
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+    };
+    await cannon({ ...opts, duration: 1 });
+    const r = await cannon({ ...opts, duration: seconds });
+    if (r.non2xx > 0 || r.errors > 0) throw new Error(`batch: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return { recordsPerSec: r.requests.average * BATCH_RECORDS, p50: r.latency.p50, p99: r.latency.p99 };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function evaluateNdjsonAlone(body, seconds) {
+  const { RuleEngine } = require(path.join(ROOT, 'dist', 'index.js'));
+  const engine = new RuleEngine();
+  engine.loadRules(RULES);
+  for (let i = 0; i < 20; i++) await engine.evaluateNdjson(body);
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    n += (await engine.evaluateNdjson(body)).nRecords;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
+
+export async function runServeBenchmark({ quick = false, log = console.error } = {}) {
+  const seconds = quick ? 3 : 10;
+  const rounds = quick ? 1 : 2;
+  const depErr = ensureNodeDeps(log);
+  const { buf } = generate({ records: 256, seed: 11, malformedRate: 0 });
+  const bodies = buf.toString().trim().split('\n');
+  const requests = bodies.map((body) => ({
+    method: 'POST',
+    path: '/v1/decide',
+    headers: { 'content-type': 'application/json' },
+    body,
+  }));
+  const servers = SERVERS.filter((s) => !(s.needsDeps && depErr));
+  const runs = Object.fromEntries(servers.map((s) => [s.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const s of round % 2 ? [...servers].reverse() : servers) {
+      log(`serve benchmark: /v1/decide, ${s.key}, ${seconds} s`);
+      runs[s.key].push(await measureDecide(s, requests, seconds, log));
+    }
+  }
+  const mean = (xs, k) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
+  const decide = Object.fromEntries(
+    servers.map((s) => [
+      s.key,
+      { rps: mean(runs[s.key], 'rps'), p50: mean(runs[s.key], 'p50'), p99: mean(runs[s.key], 'p99') },
+    ]),
+  );
+  const batchBody = generate({ records: BATCH_RECORDS, seed: 12, malformedRate: 0 }).buf;
+  log(`serve benchmark: /v1/decide/batch, ${seconds} s`);
+  const batch = await measureBatch(batchBody, seconds, log);
+  const alone = await evaluateNdjsonAlone(batchBody, seconds);
+  const m = machine();
+  const ceiling = decide.const?.rps ?? Number.NaN;
+  const rows = servers.map((s) => {
+    const d = decide[s.key];
+    return `| ${s.label} | ${fmt(d.rps)} | ${((100 * d.rps) / ceiling).toFixed(0)} % | ${d.p50.toFixed(2)} | ${d.p99.toFixed(2)} |`;
+  });
+  const b = decide.blazerules;
+  const ratio = (k) => (decide[k] ? `${(b.rps / decide[k].rps).toFixed(2)}x` : 'not measured');
+  const markdown = [
+    '## serve',
+    '',
+    `\`node benchmarks/run.mjs --serve${quick ? ' --quick' : ''}\` (benchmarks/serve/run.mjs), ${m.date}, ${m.cpu}, ${m.nproc} cores, Node ${m.node}, load ${m.loadavg}.`,
+    `autocannon in the benchmark process, each server in its own process, loopback; ${CONNECTIONS} connections, ${seconds} s per turn after 1 s of warm-up, ${rounds} turn(s) each in alternating order, means. Bodies: 256 generated records (benchmarks/gen.mjs), ~450 bytes each, cycled. Every server answers the same JSON with the same response schema.`,
+    '',
+    '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `blazerules serve vs (a) the ceiling: ${((100 * b.rps) / ceiling).toFixed(0)} %; vs (b) hand-written JS: ${ratio('handwritten')}; vs (c) zen-engine: ${ratio('zen')}${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
+    '',
+    `| POST /v1/decide/batch (${BATCH_RECORDS}-record NDJSON bodies, 4 connections) | records/s | p50 ms | p99 ms |`,
+    '| --- | ---: | ---: | ---: |',
+    `| blazerules serve | ${fmt(batch.recordsPerSec)} | ${batch.p50.toFixed(2)} | ${batch.p99.toFixed(2)} |`,
+    `| \`engine.evaluateNdjson\` alone, same bodies, one call at a time | ${fmt(alone)} | | |`,
+    '',
+    `Over HTTP, a batch keeps ${((100 * batch.recordsPerSec) / alone).toFixed(0)} % of evaluateNdjson's records/s (on ${m.nproc} cores shared with autocannon).`,
+    '',
+  ].join('\n');
+  return { markdown, decide, batch, alone };
+}
