@@ -16,6 +16,8 @@ export interface ServiceStats {
   rules: { name: string; version: string; source: string; loadedAt: string; reloads: number; failedReloads: number };
   /** Records decided by the HTTP routes (engine counters) and by the stream loop. */
   records: number;
+  /** Records decided by the HTTP routes only (the per-rule and per-label counts are theirs). */
+  httpRecords: number;
   skipped: number;
   decisions: Record<string, number>;
   fired: Record<string, number>;
@@ -48,6 +50,7 @@ export function serviceStats(engine: RuleEngine, state: ServiceState): ServiceSt
       failedReloads: state.failedReloads,
     },
     records: (counters['blazerules.records_evaluated_total'] ?? 0) + (state.stream?.messages ?? 0),
+    httpRecords: counters['blazerules.records_evaluated_total'] ?? 0,
     skipped: (counters['blazerules.records_skipped_total'] ?? 0) + (state.stream?.skipped ?? 0),
     decisions: byLabel(counters, 'decisions_total'),
     fired: byLabel(counters, 'rule_fired_total'),
