@@ -168,6 +168,7 @@ test('errors are JSON {error: {code, message}}: 400 malformed, 400 not an object
   t.is(broken.status, 200);
   t.is(broken.json<{ row: number; error: { code: string } }>().error.code, 'MALFORMED_JSON');
   errorOf(t, await call(`${url}/v1/nothing`, 'GET'), 404, 'NOT_FOUND');
+  errorOf(t, await postJson(`${url}/v1/events`, { id: 1 }), 404, 'NOT_FOUND'); // no --events-topic
   errorOf(t, await call(`${url}/v1/rules`, 'POST', 'x', { 'content-type': 'text/yaml' }), 404, 'NOT_FOUND');
   s.state.draining = true;
   errorOf(t, await call(`${url}/readyz`, 'GET'), 503, 'NOT_READY');

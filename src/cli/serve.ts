@@ -9,13 +9,18 @@ import { ENGINE_OPTIONS, engineConfig } from './common';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-/** Stops on the first SIGTERM/SIGINT (or when the stream loop fails: exit 2). */
+/** Stops on the first SIGTERM/SIGINT (or when the stream loop fails: exit 2); later signals
+ * are logged and ignored while the drain runs (it is bounded: docs/serve.md, "Shutdown"). */
 function stopOnSignal(service: Service): Promise<number> {
   return new Promise<number>((resolve) => {
     const log = service.app.log;
+    let stopping = false;
     const stop = (why: string, code: number): void => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      if (stopping) {
+        log.warn({ why }, 'already draining');
+        return;
+      }
+      stopping = true;
       log.info({ why }, 'draining: not ready, finishing in-flight requests');
       service.close().then(
         () => resolve(code),
@@ -25,9 +30,8 @@ function stopOnSignal(service: Service): Promise<number> {
         },
       );
     };
-    const onSignal = (signal: NodeJS.Signals): void => stop(signal, 0);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', (signal) => stop(signal, 0));
+    process.on('SIGTERM', (signal) => stop(signal, 0));
     service.streamEnded.then(
       () => stop('the stream loop ended', 0),
       (err: Error) => {

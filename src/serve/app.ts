@@ -44,12 +44,15 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     // Idle keep-alive connections close at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
   });
-  installErrorHandlers(app);
+  installErrorHandlers(app, (e) => {
+    // Readiness probes polling a service that is not ready are not errors worth listing.
+    if (e.code !== 'NOT_READY') opts.state.error('http', e.code, e.message);
+  });
   // Only JSON bodies here (the batch and admin routes take their own types).
   app.removeContentTypeParser('text/plain');
   registerStatus(app, opts.engine, opts.state);
   registerDecide(app, opts.engine);
   registerRules(app, opts.engine, opts.state, opts.admin);
-  if (opts.events !== undefined) registerEvents(app, opts.engine, opts.state, opts.events);
+  if (opts.events !== undefined) registerEvents(app, opts.engine, opts.events);
   return app;
 }

@@ -64,11 +64,14 @@ function send(reply: FastifyReply, e: HttpError): FastifyReply {
   return reply.code(e.status).type('application/json; charset=utf-8').send(errorBody(e.code, e.message));
 }
 
-/** Every error and unknown route answers in the JSON error shape; 5xx are logged. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/** Every error and unknown route answers in the JSON error shape; 5xx are logged and
+ * passed to `on5xx` (the dashboard's recent errors). */
+export function installErrorHandlers(app: FastifyInstance, on5xx: (e: HttpError) => void): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const e = classify(err);
-    if (e.status >= 500 && e.code === 'INTERNAL') request.log.error({ err }, 'request failed');
+    if (e.code === 'INTERNAL') request.log.error({ err }, 'request failed');
+    else if (e.status >= 500) request.log.warn({ code: e.code, reason: e.message }, 'request refused');
+    if (e.status >= 500) on5xx(e);
     return send(reply, e);
   });
   app.setNotFoundHandler((request, reply) =>

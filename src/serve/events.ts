@@ -21,7 +21,6 @@ import type { KafkaConf } from '../kafka/types';
 import { decideOne, decisionBody } from './decide';
 import { HttpError } from './errors';
 import { EVENT } from './schemas';
-import type { ServiceState } from './state';
 
 /** The default `--events-timeout-ms`: the longest a request waits for its delivery report. */
 export const DEFAULT_EVENTS_TIMEOUT_MS = 10_000;
@@ -193,17 +192,12 @@ function lost(why: string): HttpError {
   return new HttpError('EVENT_NOT_DELIVERED', `the event was not acknowledged by the broker: ${why}`);
 }
 
-export function registerEvents(app: FastifyInstance, engine: RuleEngine, state: ServiceState, sink: EventSink): void {
+export function registerEvents(app: FastifyInstance, engine: RuleEngine, sink: EventSink): void {
   app.post('/v1/events', { schema: EVENT }, async (request, reply) => {
     const event = request.body as Record<string, unknown>;
     const decision = decisionBody(decideOne(engine, event));
     const key = typeof event.id === 'string' || typeof event.id === 'number' ? String(event.id) : null;
-    try {
-      const at = await sink.produce(Buffer.from(JSON.stringify({ event, decision })), key);
-      return reply.code(201).send({ topic: sink.topic, partition: at.partition, offset: at.offset, decision });
-    } catch (err) {
-      if (err instanceof HttpError) state.error('events', err.code, err.message);
-      throw err;
-    }
+    const at = await sink.produce(Buffer.from(JSON.stringify({ event, decision })), key);
+    return reply.code(201).send({ topic: sink.topic, partition: at.partition, offset: at.offset, decision });
   });
 }

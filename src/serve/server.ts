@@ -97,7 +97,13 @@ export async function startService(o: ServeOptions): Promise<Service> {
     throw err;
   });
   const app = buildApp({ engine, state, maxBodyBytes, admin, events, logger: o.logger });
-  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
+  try {
+    await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
+  } catch (err) {
+    await Promise.all([events?.close(), follower?.stop()]);
+    engine.stopHotReload();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (o.port ?? 8080);
   const stop = new AbortController();
