@@ -37,22 +37,25 @@ test('10 000 events with a broker restart in the middle: every 201 is on the top
 
   const outcomes = new Map<number, Outcome>();
   let next = 0;
-  let restart: Promise<void> | undefined;
-  let refusedWhileDown = 0;
+  // Event 3000 stops the broker (the 49 requests in flight then see it go) and the others wait
+  // until it is down; the first refusal starts it again.
+  let stopped: Promise<void> | undefined;
+  let restarted: Promise<void> | undefined;
   const worker = async (): Promise<void> => {
     while (next < EVENTS) {
       const id = next++;
-      if (id === 3000) restart = broker.stop().then(() => undefined);
+      if (id === 3000) stopped = broker.stop();
+      if (id > 3000) await stopped;
       const started = Date.now();
       const a = await postJson(`${s.url}/v1/events`, { id, amount: (id * 37) % 1000, user: 'bob' });
       const o: Outcome = { status: a.status, ms: Date.now() - started };
       if (a.status === 201) Object.assign(o, a.json<{ partition: number; offset: number }>());
-      else if (++refusedWhileDown === 1) restart = restart?.then(() => broker.start()); // the first 503: bring it back
+      else restarted ??= broker.start();
       outcomes.set(id, o);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  await restart;
+  await restarted;
 
   const ok = [...outcomes.entries()].filter(([, o]) => o.status === 201);
   const refused = [...outcomes.entries()].filter(([, o]) => o.status !== 201);
