@@ -46,6 +46,23 @@ test('POST /v1/decide answers the decision evaluate() gives, in the answer schem
       ruleset_version: 'v1',
     });
   }
+  // 300 requests at once (decided together, in batches): each gets its own record's decision.
+  const recs = records(300)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { amount: number; user: string });
+  const answers = await Promise.all(recs.map((r) => postJson(`${url}/v1/decide`, r)));
+  for (const [i, a] of answers.entries()) {
+    const d = reference.evaluate(recs[i] as object);
+    t.deepEqual(a.json<Record<string, unknown>>(), {
+      decision: d.decision,
+      score: d.score,
+      risk_band: d.riskBand,
+      winning_rule_id: d.winningRuleId,
+      matched_rule_ids: d.matchedRuleIds,
+      ruleset_version: 'v1',
+    });
+  }
 });
 
 // engine.explain (service.md §2) lands from the explain branch; the lead un-skips this on merge.

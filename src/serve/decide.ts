@@ -5,6 +5,7 @@ import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
 import type { Decision } from '../types';
+import { DecisionBatcher, httpErrorOf } from './coalesce';
 import { HttpError } from './errors';
 import { DECIDE } from './schemas';
 
@@ -47,9 +48,7 @@ export function decideOne(engine: RuleEngine, record: object): Decision {
   try {
     return engine.evaluate(record);
   } catch (err) {
-    if (err instanceof BlazeRulesError && err.code === 'NO_RULES') throw new HttpError('NOT_READY', err.message);
-    if (err instanceof BlazeRulesError) throw new HttpError('INVALID_REQUEST', `${err.code}: ${err.message}`);
-    throw err;
+    throw httpErrorOf(err);
   }
 }
 
@@ -59,28 +58,22 @@ function wantsExplain(q: unknown): boolean {
 }
 
 /** The decision lines of a batch (one writer: `toJSONLines`, `decisions-jsonl`), each with the
- * record's `row` among the input's records, and an error line for each record not decided. */
+ * record's `row` among the input's records, and an error line for each record not decided
+ * (the engine keeps every error sample: `maxErrorSamples` covers a body's records). */
 export function batchLines(result: BatchResult): Buffer {
   const lines = result.toJSONLines({ format: 'decisions-jsonl' });
-  const bad = [...result.errorSamples].sort((a, b) => a.rowIndex - b.rowIndex);
-  if (bad.length === 0) return lines;
-  // Decided record k is input row k + (bad rows before it): renumber, and put each error line
-  // in its place.
-  const out: string[] = [];
-  let b = 0;
-  let row = 0;
-  const errorLine = (): void => {
-    const e = bad[b++];
-    if (e !== undefined) out.push(JSON.stringify({ row: row++, error: { code: e.code, message: e.message } }));
-  };
-  for (const line of lines.toString('utf8').split('\n')) {
-    if (line === '') continue;
-    while (b < bad.length && bad[b]?.rowIndex === row) errorLine();
-    const k = line.indexOf(',');
-    out.push(`{"row":${row++}${line.slice(k)}`);
+  if (result.messagesSkipped === 0) return lines;
+  const decided = lines.toString('utf8').split('\n');
+  const out: Array<[row: number, line: string]> = [];
+  for (const [k, row] of result.inputRows.entries()) {
+    const line = decided[k] ?? '';
+    out.push([row, `{"row":${row}${line.slice(line.indexOf(','))}`]);
   }
-  while (b < bad.length) errorLine();
-  return Buffer.from(`${out.join('\n')}\n`, 'utf8');
+  for (const e of result.errorSamples) {
+    out.push([e.rowIndex, JSON.stringify({ row: e.rowIndex, error: { code: e.code, message: e.message } })]);
+  }
+  out.sort((a, b) => a[0] - b[0]);
+  return Buffer.from(`${out.map(([, line]) => line).join('\n')}\n`, 'utf8');
 }
 
 const NDJSON = 'application/x-ndjson';
@@ -109,10 +102,13 @@ function batchRoute(engine: RuleEngine): FastifyPluginAsync {
 }
 
 export function registerDecide(app: FastifyInstance, engine: RuleEngine): void {
+  const batcher = new DecisionBatcher(engine);
   app.post('/v1/decide', { schema: DECIDE }, async (request) => {
     const record = request.body as object;
-    const body = decisionBody(decideOne(engine, record));
-    if (wantsExplain(request.query)) body.explanation = (engine as Explaining).explain(record);
+    if (!wantsExplain(request.query)) return batcher.decide(record);
+    // Decision and explanation from one rule set: both now, on this turn of the loop.
+    const body: DecisionBody = decisionBody(decideOne(engine, record));
+    body.explanation = (engine as Explaining).explain(record);
     return body;
   });
   app.register(batchRoute(engine));
