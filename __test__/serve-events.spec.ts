@@ -1,11 +1,11 @@
 /** POST /v1/events against a real broker of the test's own, restarted in the middle: every
  * 201 is on the topic at the offset it named; every event missing from the topic got a
- * non-2xx, each within the documented bound (--events-timeout-ms + 5 s). */
+ * non-2xx, each within the documented bound (--events-timeout-ms + 5 s); /readyz follows. */
 import test from 'ava';
 
-import { PrivateBroker, createTopics, readTopic, uniqueName } from './helpers/kafka';
+import { PrivateBroker, createTopics, eventually, readTopic, uniqueName } from './helpers/kafka';
 import { rulesDir } from './helpers/live-kit';
-import { postJson, startTestService } from './helpers/serve-kit';
+import { call, postJson, startTestService } from './helpers/serve-kit';
 
 const EVENTS = 10_000;
 const CONCURRENCY = 50;
@@ -41,6 +41,7 @@ test('10 000 events with a broker restart in the middle: every 201 is on the top
   // until it is down; the first refusal starts it again.
   let stopped: Promise<void> | undefined;
   let restarted: Promise<void> | undefined;
+  let readyWentDown = false;
   const worker = async (): Promise<void> => {
     while (next < EVENTS) {
       const id = next++;
@@ -50,12 +51,23 @@ test('10 000 events with a broker restart in the middle: every 201 is on the top
       const a = await postJson(`${s.url}/v1/events`, { id, amount: (id * 37) % 1000, user: 'bob' });
       const o: Outcome = { status: a.status, ms: Date.now() - started };
       if (a.status === 201) Object.assign(o, a.json<{ partition: number; offset: number }>());
-      else restarted ??= broker.start();
+      else if (restarted === undefined) {
+        // Readiness follows the producer's statistics (every second): it turns 503, then the
+        // broker comes back.
+        restarted = eventually(async () => (await call(`${s.url}/readyz`, 'GET')).status === 503, 30_000).then(
+          async (seen) => {
+            readyWentDown = seen;
+            await broker.start();
+          },
+        );
+      }
       outcomes.set(id, o);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   await restarted;
+  t.true(readyWentDown, '/readyz was 503 while the broker was down');
+  t.true(await eventually(async () => (await call(`${s.url}/readyz`, 'GET')).status === 200, 60_000), '/readyz after');
 
   const ok = [...outcomes.entries()].filter(([, o]) => o.status === 201);
   const refused = [...outcomes.entries()].filter(([, o]) => o.status !== 201);
