@@ -5,8 +5,16 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 
 import { records, rulesDir, rulesText, writeAtomically } from './helpers/live-kit';
-import { eventually } from './helpers/kafka';
-import { call, spawnServe, tempFiles } from './helpers/serve-kit';
+import {
+  brokers,
+  committedOffsets,
+  createTopics,
+  eventually,
+  produceAll,
+  readTopic,
+  uniqueName,
+} from './helpers/kafka';
+import { call, postJson, spawnServe, tempFiles } from './helpers/serve-kit';
 
 test('SIGTERM: in-flight requests finish (none reset), the port closes, exit 0', async (t) => {
   const { file } = rulesDir('v1');
@@ -85,4 +93,43 @@ test('usage: neither --rules nor --rules-topic, or --events-topic without --brok
     t.regex(err?.message ?? '', /exited 2/);
     t.regex(err?.message ?? '', why);
   }
+});
+
+test('--stream and --events-topic: SIGTERM commits the stream, delivers the events, exits 0', async (t) => {
+  const B = brokers();
+  const input = uniqueName('serve-cli-in');
+  const output = uniqueName('serve-cli-out');
+  const events = uniqueName('serve-cli-events');
+  const group = uniqueName('serve-cli-group');
+  await createTopics(B, [
+    [input, 2],
+    [output, 1],
+    [events, 1],
+  ]);
+  await produceAll(B, input, records(500).trim().split('\n'));
+  const { file } = rulesDir('v1');
+  const p = await spawnServe([
+    ...['--rules', file, '--brokers', B, '--events-topic', events, '--stream', '--input-topic', input],
+    ...['--output-topic', output, '--group-id', group],
+  ]);
+  t.teardown(() => p.child.kill('SIGKILL'));
+  const sent = await Promise.all(
+    Array.from({ length: 20 }, (_, id) => postJson(`${p.url}/v1/events`, { id, amount: 5, user: 'bob' })),
+  );
+  t.deepEqual(
+    sent.map((a) => a.status),
+    Array(20).fill(201),
+  );
+  type Stats = { stream: { messages: number } | null };
+  const decided = async () => (await call(`${p.url}/v1/stats`, 'GET')).json<Stats>().stream?.messages === 500;
+  t.true(await eventually(decided, 120_000), p.stderr());
+  p.child.kill('SIGTERM');
+  t.is(await p.exited, 0, p.stderr());
+  const committed = await committedOffsets(B, group, input, 2);
+  t.is(
+    committed.reduce((a, b) => a + b, 0),
+    500,
+  );
+  t.is((await readTopic(B, events, 20)).length, 20);
+  t.is((await readTopic(B, output, 500)).length, 500);
 });

@@ -1,8 +1,12 @@
-/** `serve --stream`: runStream in the service's process, on the shared local broker; its
- * counters and consumer lag on /metrics and /v1/stats. */
+/** `serve --stream` (runStream in the service's process; its counters and consumer lag on
+ * /metrics and /v1/stats) and `serve --rules-topic`, on the shared local broker. */
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
+import { bundleFile } from '../src/live/bundle';
+import { publishBundle } from '../src/live/publish';
+import { ensureCompactedTopic } from '../src/live/topic-admin';
 import { brokers, createTopics, eventually, produceAll, readTopic, uniqueName } from './helpers/kafka';
 import { records, rulesDir } from './helpers/live-kit';
 import { call, startTestService } from './helpers/serve-kit';
@@ -47,4 +51,24 @@ test('--stream: every input record decided and produced; stream counters and lag
     ['1', 0],
   ]);
   t.is((await readTopic(B, output, 2000)).length, 2000);
+});
+
+test('--rules-topic: the latest bundle is loaded before listening; GET /v1/rules names its offset', async (t) => {
+  const B = brokers();
+  const topic = uniqueName('serve-rules');
+  const { file } = rulesDir('v7');
+  await ensureCompactedTopic(B, topic, {}, 30_000);
+  const at = await publishBundle(
+    B,
+    topic,
+    Buffer.from(JSON.stringify(bundleFile(file, readFileSync(file)))),
+    {},
+    30_000,
+  );
+  const s = await startTestService({ rulesTopic: topic, brokers: B });
+  t.teardown(() => s.close());
+  const rules = (await call(`${s.url}/v1/rules`, 'GET')).json<{ version: string; source: string }>();
+  t.is(rules.version, 'v7');
+  t.is(rules.source, `kafka:${topic}/${at.partition}@${at.offset}`);
+  t.is((await call(`${s.url}/readyz`, 'GET')).status, 200);
 });
