@@ -73,7 +73,7 @@ export const serve = command({
       name: 'events-timeout-ms',
       type: 'int',
       default: 10_000,
-      help: 'an event not acknowledged within this long gets 503 (the producer’s message.timeout.ms)',
+      help: 'an event not acknowledged within this long (the producer’s message.timeout.ms) gets 503, at most 5 s later',
     },
     {
       name: 'stream',

@@ -12,6 +12,10 @@ import { BlazeRulesError } from '../errors';
 import type { DecisionBody } from './decide';
 import { HttpError } from './errors';
 
+/** The window state shard of every record decided over HTTP: apart from the shards of the
+ * stream loop's partitions (`--stream`), which count up from 0. */
+export const HTTP_SHARD = { partition: 2 ** 31 - 1 } as const;
+
 /** The most records one native call decides (the rest wait for the next turn). */
 export const MAX_BATCH = 256;
 
@@ -53,7 +57,10 @@ export class DecisionBatcher {
     if (this.#scheduled) setImmediate(() => this.#flush());
     let result: BatchResult;
     try {
-      result = this.#engine.evaluateMessagesSync(batch.map((w) => w.text));
+      result = this.#engine.evaluateMessagesSync(
+        batch.map((w) => w.text),
+        HTTP_SHARD,
+      );
     } catch (err) {
       for (const w of batch) w.reject(httpErrorOf(err) as Error);
       return;

@@ -5,7 +5,7 @@ import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
 import type { Decision } from '../types';
-import { DecisionBatcher, httpErrorOf } from './coalesce';
+import { DecisionBatcher, HTTP_SHARD, httpErrorOf } from './coalesce';
 import { HttpError } from './errors';
 import { DECIDE } from './schemas';
 
@@ -46,7 +46,7 @@ export function decisionBody(d: Decision): DecisionBody {
 /** The engine's decision of one record; a record it cannot read is a 400 with its code. */
 export function decideOne(engine: RuleEngine, record: object): Decision {
   try {
-    return engine.evaluate(record);
+    return engine.evaluate(record, HTTP_SHARD);
   } catch (err) {
     throw httpErrorOf(err);
   }
@@ -90,7 +90,9 @@ function batchRoute(engine: RuleEngine): FastifyPluginAsync {
       const ndjson = (request.headers['content-type'] ?? '').startsWith(NDJSON);
       let result: BatchResult;
       try {
-        result = ndjson ? await engine.evaluateNdjson(body) : await engine.evaluateJsonArray(body);
+        result = ndjson
+          ? await engine.evaluateNdjson(body, HTTP_SHARD)
+          : await engine.evaluateJsonArray(body, HTTP_SHARD);
       } catch (err) {
         if (err instanceof BlazeRulesError && err.code === 'NO_RULES') throw new HttpError('NOT_READY', err.message);
         if (err instanceof BlazeRulesError) throw new HttpError('MALFORMED_JSON', err.message);
