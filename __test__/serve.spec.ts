@@ -217,3 +217,31 @@ test('POST /v1/rules: 401 without a token, 403 with a wrong one, 400 with every 
   t.is(d.decision, 'BLOCK');
   t.is((await call(`${url}/v1/rules`, 'GET')).json<{ source: string }>().source, '<string>');
 });
+
+test('window rules: HTTP records share one state, in arrival order, across /v1/decide and the batch route', async (t) => {
+  const rules = {
+    rules: [
+      {
+        id: 'third',
+        action: 'flag',
+        conditions: { window: { entity_field: 'card', duration_seconds: 600, op: 'gte', value: 2 } },
+      },
+    ],
+  };
+  const dir = tempFiles({ 'rules.json': JSON.stringify(rules) });
+  const s = await startTestService({ rules: `${dir}/rules.json` });
+  t.teardown(() => s.close());
+  const decide = async (card: string) =>
+    (await postJson(`${s.url}/v1/decide`, { card })).json<{ matched_rule_ids: string[] }>().matched_rule_ids;
+  t.deepEqual(await decide('a'), []);
+  t.deepEqual(await decide('a'), []);
+  t.deepEqual(await decide('a'), ['third']);
+  const batch = await call(`${s.url}/v1/decide/batch`, 'POST', '{"card":"b"}\n{"card":"a"}\n', NDJSON);
+  t.deepEqual(
+    batch.text
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { matched: boolean }).matched),
+    [false, true],
+  );
+});
