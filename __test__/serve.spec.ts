@@ -189,6 +189,7 @@ test('errors are JSON {error: {code, message}}: 400 malformed, 400 not an object
   errorOf(t, await call(`${url}/v1/rules`, 'POST', 'x', { 'content-type': 'text/yaml' }), 404, 'NOT_FOUND');
   s.state.draining = true;
   errorOf(t, await call(`${url}/readyz`, 'GET'), 503, 'NOT_READY');
+  errorOf(t, await postJson(`${url}/v1/decide`, { amount: 1 }), 503, 'NOT_READY');
 });
 
 test('POST /v1/rules: 401 without a token, 403 with a wrong one, 400 with every problem as file:line:column, 200 swaps', async (t) => {

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 
 import type { RuleEngine } from '../engine';
 import { registerDecide } from './decide';
-import { installErrorHandlers } from './errors';
+import { HttpError, installErrorHandlers } from './errors';
 import { type EventSink, registerEvents } from './events';
 import { type AdminOptions, registerRules } from './rules';
 import type { ServiceState } from './state';
@@ -39,8 +39,8 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger: opts.logger ?? false,
-    // Requests arriving while closing get 503 (readiness is false by then).
-    return503OnClosing: true,
+    // Requests arriving while draining get our 503 (the hook below), not Fastify's own body.
+    return503OnClosing: false,
     // Idle keep-alive connections close at shutdown; busy ones finish their request first.
     forceCloseConnections: 'idle',
   });
@@ -50,6 +50,11 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   // Only JSON bodies here (the batch and admin routes take their own types).
   app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!opts.state.draining) return;
+    reply.header('connection', 'close');
+    throw new HttpError('NOT_READY', 'shutting down: finishing the requests in flight');
+  });
   registerStatus(app, opts.engine, opts.state);
   registerDecide(app, opts.engine);
   registerRules(app, opts.engine, opts.state, opts.admin);
