@@ -1,12 +1,13 @@
 /** `blazerules serve` as a function: rules (file, watched file or topic), the app, the events
  * producer and the stream loop, started in that order and stopped in reverse (docs/serve.md). */
+import * as path from 'node:path';
+
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunStats, runStream } from '../kafka/stream';
 import type { RulesFollower } from '../live/types';
 import type { EngineConfig } from '../types';
-import * as path from 'node:path';
 import { readAdminToken } from './admin';
 import { DEFAULT_MAX_BODY_BYTES, buildApp } from './app';
 import { EventProducer } from './events';
@@ -92,18 +93,15 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const state = new ServiceState(engine);
   const admin = adminOptions(o);
   const follower = await loadRules(engine, o);
-  const events = await eventProducer(o, state).catch(async (err: unknown) => {
-    await follower?.stop();
-    throw err;
-  });
-  const app = buildApp({ engine, state, maxBodyBytes, admin, events, logger: o.logger });
-  try {
-    await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
-  } catch (err) {
-    await Promise.all([events?.close(), follower?.stop()]);
+  let events: EventProducer | undefined;
+  const abandon = async (err: unknown): Promise<never> => {
     engine.stopHotReload();
+    await Promise.all([events?.close(), follower?.stop()]);
     throw err;
-  }
+  };
+  events = await eventProducer(o, state).catch(abandon);
+  const app = buildApp({ engine, state, maxBodyBytes, admin, events, logger: o.logger });
+  await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 }).catch(abandon);
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (o.port ?? 8080);
   const stop = new AbortController();
