@@ -50,10 +50,10 @@ export function buildApp(opts: AppOptions): FastifyInstance {
   });
   // Only JSON bodies here (the batch and admin routes take their own types).
   app.removeContentTypeParser('text/plain');
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!opts.state.draining) return;
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!opts.state.draining) return done();
     reply.header('connection', 'close');
-    throw new HttpError('NOT_READY', 'shutting down: finishing the requests in flight');
+    done(new HttpError('NOT_READY', 'shutting down: finishing the requests in flight'));
   });
   registerStatus(app, opts.engine, opts.state);
   registerDecide(app, opts.engine);

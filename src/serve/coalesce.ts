@@ -8,28 +8,16 @@
  */
 import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
-import { BlazeRulesError } from '../errors';
-import type { DecisionBody } from './decide';
+import { type DecisionBody, HTTP_SHARD, decideOne, decisionBody, httpErrorOf } from './answer';
 import { HttpError } from './errors';
-
-/** The window state shard of every record decided over HTTP: apart from the shards of the
- * stream loop's partitions (`--stream`), which count up from 0. */
-export const HTTP_SHARD = { partition: 2 ** 31 - 1 } as const;
 
 /** The most records one native call decides (the rest wait for the next turn). */
 export const MAX_BATCH = 256;
 
 interface Waiting {
-  text: Buffer;
+  record: object;
   resolve(d: DecisionBody): void;
   reject(e: Error): void;
-}
-
-/** The engine's errors as the route answers them. */
-export function httpErrorOf(err: unknown): unknown {
-  if (!(err instanceof BlazeRulesError)) return err;
-  if (err.code === 'NO_RULES') return new HttpError('NOT_READY', err.message);
-  return new HttpError('INVALID_REQUEST', `${err.code}: ${err.message}`);
 }
 
 export class DecisionBatcher {
@@ -43,7 +31,7 @@ export class DecisionBatcher {
 
   decide(record: object): Promise<DecisionBody> {
     return new Promise<DecisionBody>((resolve, reject) => {
-      this.#waiting.push({ text: Buffer.from(JSON.stringify(record), 'utf8'), resolve, reject });
+      this.#waiting.push({ record, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -55,12 +43,25 @@ export class DecisionBatcher {
     const batch = this.#waiting.splice(0, MAX_BATCH);
     this.#scheduled = this.#waiting.length > 0;
     if (this.#scheduled) setImmediate(() => this.#flush());
+    const only = batch.length === 1 ? batch[0] : undefined;
+    // Alone in its turn: evaluate() costs less than a batch of one.
+    if (only !== undefined) this.#decideAlone(only);
+    else this.#decideBatch(batch);
+  }
+
+  #decideAlone(w: Waiting): void {
+    try {
+      w.resolve(decisionBody(decideOne(this.#engine, w.record)));
+    } catch (err) {
+      w.reject(err as Error);
+    }
+  }
+
+  #decideBatch(batch: Waiting[]): void {
     let result: BatchResult;
     try {
-      result = this.#engine.evaluateMessagesSync(
-        batch.map((w) => w.text),
-        HTTP_SHARD,
-      );
+      const texts = batch.map((w) => Buffer.from(JSON.stringify(w.record), 'utf8'));
+      result = this.#engine.evaluateMessagesSync(texts, HTTP_SHARD);
     } catch (err) {
       for (const w of batch) w.reject(httpErrorOf(err) as Error);
       return;
@@ -75,8 +76,8 @@ export class DecisionBatcher {
     const answered = answers(result);
     for (const [k, row] of result.inputRows.entries()) settle(row, (w) => w.resolve(answered[k] as DecisionBody));
     // Records the engine could not read (RECORD_TOO_LARGE, …) get their own error.
-    for (const s of result.errorSamples) {
-      settle(s.rowIndex, (w) => w.reject(new HttpError('INVALID_REQUEST', `${s.code}: ${s.message}`)));
+    for (const e of result.errorSamples) {
+      settle(e.rowIndex, (w) => w.reject(new HttpError('INVALID_REQUEST', `${e.code}: ${e.message}`)));
     }
     for (const row of batch.keys()) {
       settle(row, (w) => w.reject(new HttpError('INVALID_REQUEST', 'the record could not be read')));

@@ -4,53 +4,10 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
-import type { Decision } from '../types';
-import { DecisionBatcher, HTTP_SHARD, httpErrorOf } from './coalesce';
+import { type DecisionBody, type Explaining, HTTP_SHARD, decideOne, decisionBody } from './answer';
+import { DecisionBatcher } from './coalesce';
 import { HttpError } from './errors';
 import { DECIDE } from './schemas';
-
-/** engine.explain (service.md §2): the shape this route passes through as `explanation`. */
-export interface Explanation {
-  decision: string;
-  score: number;
-  riskBand: string;
-  winningRuleId: string;
-  ruleSetVersion: string;
-  winner: { ruleId: string; why: string } | null;
-  rules: Array<Record<string, unknown>>;
-}
-type Explaining = RuleEngine & { explain(record: object): Explanation };
-
-/** The answer of POST /v1/decide for one decision. */
-export interface DecisionBody {
-  decision: string;
-  score: number;
-  risk_band: string;
-  winning_rule_id: string;
-  matched_rule_ids: string[];
-  ruleset_version: string;
-  explanation?: Explanation;
-}
-
-export function decisionBody(d: Decision): DecisionBody {
-  return {
-    decision: d.decision,
-    score: d.score,
-    risk_band: d.riskBand,
-    winning_rule_id: d.winningRuleId,
-    matched_rule_ids: d.matchedRuleIds,
-    ruleset_version: d.ruleSetVersion,
-  };
-}
-
-/** The engine's decision of one record; a record it cannot read is a 400 with its code. */
-export function decideOne(engine: RuleEngine, record: object): Decision {
-  try {
-    return engine.evaluate(record, HTTP_SHARD);
-  } catch (err) {
-    throw httpErrorOf(err);
-  }
-}
 
 function wantsExplain(q: unknown): boolean {
   const v = (q as { explain?: string }).explain;

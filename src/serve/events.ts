@@ -18,7 +18,7 @@ import { RdCode, messageOf, rdCode } from '../kafka/errors';
 import { STATS_INTERVAL_MS, statsShowBrokerUp } from '../kafka/outage';
 import { type RdError, type RdProducer, rdkafka } from '../kafka/rdkafka';
 import type { KafkaConf } from '../kafka/types';
-import { decideOne, decisionBody } from './decide';
+import { decideOne, decisionBody } from './answer';
 import { HttpError } from './errors';
 import { EVENT } from './schemas';
 
