@@ -4,7 +4,7 @@
 //   same route and answer schema (benchmarks/serve/server-child.mjs): (a) a constant answer
 //   (the ceiling), (b) the hand-written JS rules, (c) zen-engine;
 //   POST /v1/decide/batch  records/s (1000-record NDJSON bodies) against evaluateNdjson alone.
-// Servers are measured in turns (a b c d, then d c b a, …); each figure is the mean of its turns.
+// Servers are measured in turns (a b c d, then d c b a, …); each figure is the median of its turns.
 // Run: node benchmarks/run.mjs --serve [--quick] (updates the section of RESULTS.md).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -126,8 +126,10 @@ async function evaluateNdjsonAlone(body, seconds) {
 const fmt = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k` : x.toFixed(0));
 
 export async function runServeBenchmark({ quick = false, log = console.error } = {}) {
-  const seconds = quick ? 3 : 10;
-  const rounds = quick ? 1 : 2;
+  // Short turns, many of them: the machine's other load drifts, and turns in alternating
+  // order share it out evenly.
+  const seconds = quick ? 3 : 5;
+  const rounds = quick ? 1 : 6;
   const depErr = ensureNodeDeps(log);
   const { buf } = generate({ records: 256, seed: 11, malformedRate: 0 });
   const bodies = buf.toString().trim().split('\n');
@@ -145,11 +147,14 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
       runs[s.key].push(await measureDecide(s, requests, seconds, log));
     }
   }
-  const mean = (xs, k) => xs.reduce((a, x) => a + x[k], 0) / xs.length;
+  const median = (xs, k) => {
+    const v = xs.map((x) => x[k]).sort((a, b) => a - b);
+    return (v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2;
+  };
   const decide = Object.fromEntries(
     servers.map((s) => [
       s.key,
-      { rps: mean(runs[s.key], 'rps'), p50: mean(runs[s.key], 'p50'), p99: mean(runs[s.key], 'p99') },
+      { rps: median(runs[s.key], 'rps'), p50: median(runs[s.key], 'p50'), p99: median(runs[s.key], 'p99') },
     ]),
   );
   const batchBody = generate({ records: BATCH_RECORDS, seed: 12, malformedRate: 0 }).buf;
@@ -168,7 +173,7 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
     '## serve',
     '',
     `\`node benchmarks/run.mjs --serve${quick ? ' --quick' : ''}\` (benchmarks/serve/run.mjs), ${m.date}, ${m.cpu}, ${m.nproc} cores, Node ${m.node}, load ${m.loadavg}.`,
-    `autocannon in the benchmark process, each server in its own process, loopback; ${CONNECTIONS} connections, ${seconds} s per turn after 1 s of warm-up, ${rounds} turn(s) each in alternating order, means. Bodies: 256 generated records (benchmarks/gen.mjs), ~450 bytes each, cycled. Every server answers the same JSON with the same response schema.`,
+    `autocannon in the benchmark process, each server in its own process, loopback; ${CONNECTIONS} connections, ${seconds} s per turn after 1 s of warm-up, ${rounds} turn(s) each in alternating order, medians. Bodies: 256 generated records (benchmarks/gen.mjs), ~450 bytes each, cycled. Every server answers the same JSON with the same response schema.`,
     '',
     '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms |',
     '| --- | ---: | ---: | ---: | ---: |',
