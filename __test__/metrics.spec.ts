@@ -73,7 +73,7 @@ test('the counters equal the batch results they count, across a reload, in the s
   t.is(latency?.count, expected.batches - 1, 'every batch call, not evaluate()');
   t.true((latency?.max ?? 0) >= (latency?.min ?? 0));
 
-  const text = await engine.metricsText();
+  const text = engine.metricsText();
   const parsed = parsePrometheus(text) as Parsed[];
   t.is(value(parsed, 'blazerules_records_evaluated_total'), expected.records);
   t.is(value(parsed, 'blazerules_records_skipped_total'), expected.skipped);
@@ -113,7 +113,7 @@ test('window gauges follow windowStats()', async (t) => {
   await engine.evaluateNdjson(lines, { nowMs: 1_700_000_000_000 });
   const stats = engine.windowStats();
   t.true(stats.entities > 0);
-  const parsed = parsePrometheus(await engine.metricsText()) as Parsed[];
+  const parsed = parsePrometheus(engine.metricsText()) as Parsed[];
   t.is(value(parsed, 'blazerules_window_entities'), stats.entities);
   t.is(value(parsed, 'blazerules_window_bytes'), stats.bytes);
   t.is(engine.metricsSnapshot().gauges['blazerules.window_buckets'], stats.buckets);
@@ -138,7 +138,7 @@ test("runStream's stats are the blazerules_stream_* counters", async (t) => {
   const snap = engine.metricsSnapshot().counters;
   t.is(snap['blazerules.stream_messages_total'], 200);
   t.is(snap['blazerules.stream_matched_total'], stats.matched);
-  const parsed = parsePrometheus(await engine.metricsText()) as Parsed[];
+  const parsed = parsePrometheus(engine.metricsText()) as Parsed[];
   t.is(value(parsed, 'blazerules_stream_messages_total'), 200);
   t.is(value(parsed, 'blazerules_stream_batches_total'), stats.batches);
   t.is(value(parsed, 'blazerules_stream_running'), 0);

@@ -436,7 +436,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   }
 
   /** The metrics as Prometheus text exposition 0.0.4 (names: docs/metrics.md). */
-  metricsText(): Promise<string> {
+  metricsText(): string {
     return metricsText(this.#metrics, this.windowStats(), {
       name: this.activeRuleSetName,
       version: this.activeRuleSetVersion,
