@@ -1,13 +1,15 @@
 //! Explanations as JSON with the names of service.md §2 (`ruleSetVersion`, `scoreContribution`,
-//! …), and record values as JSON.
+//! …), written straight to text (no intermediate tree of values), and record values as JSON.
 
-use super::{ConditionTrace, Explanation, RuleTrace};
+use super::{ConditionTrace, Explanation, Kind, RuleTrace, Winner};
 use crate::value::{elements, members, V};
-use serde_json::{json, Map, Number, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Number, Value};
 use simd_json::{Node, StaticNode};
 
 /// A record's value as JSON, as `JSON.parse` reads it (a number beyond the double range,
-/// which reads as ±infinity, is null here as JSON.stringify writes it).
+/// which reads as ±infinity, is null here as JSON.stringify writes it). An object's members
+/// come out in key order.
 pub(crate) fn value_json(v: V<'_, '_>) -> Value {
     match v.first() {
         Some(Node::String(s)) => Value::String((*s).to_string()),
@@ -31,56 +33,77 @@ pub(crate) fn value_json(v: V<'_, '_>) -> Value {
     }
 }
 
-impl ConditionTrace {
-    pub fn to_json(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("kind".into(), json!(self.kind.as_str()));
-        m.insert("result".into(), json!(self.result));
-        let mut opt = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                m.insert(k.into(), v);
-            }
-        };
-        opt("op", self.op.clone().map(Value::String));
-        opt("field", self.field.clone().map(Value::String));
-        opt("actual", self.actual.clone());
-        opt("expected", self.expected.clone());
-        opt("computed", self.computed.clone().map(Value::String));
-        opt("element", self.element.map(|i| json!(i)));
-        m.insert("path".into(), json!(self.path));
-        if !self.children.is_empty() || self.kind != super::Kind::Leaf {
-            let kids = self.children.iter().map(ConditionTrace::to_json).collect();
-            m.insert("children".into(), Value::Array(kids));
+impl Serialize for ConditionTrace {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("kind", self.kind.as_str())?;
+        m.serialize_entry("result", &self.result)?;
+        if let Some(op) = &self.op {
+            m.serialize_entry("op", op)?;
         }
-        Value::Object(m)
+        if let Some(f) = &self.field {
+            m.serialize_entry("field", f)?;
+        }
+        if let Some(a) = &self.actual {
+            m.serialize_entry("actual", a)?;
+        }
+        if let Some(e) = &self.expected {
+            m.serialize_entry("expected", e)?;
+        }
+        if let Some(c) = &self.computed {
+            m.serialize_entry("computed", c)?;
+        }
+        if let Some(i) = self.element {
+            m.serialize_entry("element", &i)?;
+        }
+        m.serialize_entry("path", &self.path)?;
+        if !self.children.is_empty() || self.kind != Kind::Leaf {
+            m.serialize_entry("children", &self.children)?;
+        }
+        m.end()
     }
 }
 
-impl RuleTrace {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "matched": self.matched,
-            "shadow": self.shadow,
-            "action": self.action,
-            "label": self.label,
-            "scoreContribution": self.score_contribution,
-            "condition": self.condition.to_json(),
-        })
+impl Serialize for RuleTrace {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("id", &self.id)?;
+        m.serialize_entry("matched", &self.matched)?;
+        m.serialize_entry("shadow", &self.shadow)?;
+        m.serialize_entry("action", &self.action)?;
+        m.serialize_entry("label", &self.label)?;
+        m.serialize_entry("scoreContribution", &self.score_contribution)?;
+        m.serialize_entry("condition", &self.condition)?;
+        m.end()
+    }
+}
+
+impl Serialize for Winner {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("ruleId", &self.rule_id)?;
+        m.serialize_entry("why", &self.why)?;
+        m.end()
+    }
+}
+
+impl Serialize for Explanation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry("decision", &self.decision)?;
+        m.serialize_entry("score", &self.score)?;
+        m.serialize_entry("riskBand", self.risk_band)?;
+        m.serialize_entry("winningRuleId", &self.winning_rule_id)?;
+        m.serialize_entry("ruleSetVersion", &self.rule_set_version)?;
+        m.serialize_entry("winner", &self.winner)?;
+        m.serialize_entry("rules", &self.rules)?;
+        m.end()
     }
 }
 
 impl Explanation {
-    /// The explanation as service.md §2's `Explanation`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "decision": self.decision,
-            "score": self.score,
-            "riskBand": self.risk_band,
-            "winningRuleId": self.winning_rule_id,
-            "ruleSetVersion": self.rule_set_version,
-            "winner": self.winner.as_ref().map(|w| json!({ "ruleId": w.rule_id, "why": w.why })),
-            "rules": self.rules.iter().map(RuleTrace::to_json).collect::<Vec<_>>(),
-        })
+    /// The explanation as service.md §2's `Explanation`, as JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
