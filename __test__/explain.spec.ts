@@ -3,10 +3,11 @@
  * every differential fixture (__test__/fixtures/diff/*), explain agrees with `evaluate` on
  * every rule's matched flag, the winner, the decision and the score, and every leaf's `actual`
  * is the record's value at its field; then trees with and/or/not/sql/array_any, windows
- * (explain leaves the state as it was), lookups, and refused records.
+ * (explain leaves the state as it was), lookups, and refused records; and `blazerules explain`.
  */
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -335,4 +336,57 @@ test('a record that cannot be read: a coded error naming what is wrong', (t) => 
   t.throws(() => e.explain(42 as unknown as object), { instanceOf: TypeError });
   t.throws(() => e.explain([1] as unknown as object), { instanceOf: TypeError });
   t.throws(() => new RuleEngine().explain({}), { instanceOf: BlazeRulesError, message: /no rules loaded/ });
+});
+
+// ---------------------------------------------------------------------------------- CLI
+
+const CLI = join(__dirname, '..', 'dist', 'cli.js');
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'explain', ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('blazerules explain: a tree to read, the Explanation with --json, rows as eval numbers them', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'blazerules-explain-cli-'));
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(
+    rules,
+    [
+      'ruleset:',
+      '  version: "4"',
+      '  rules:',
+      '    - {id: big, action: block, severity: high, conditions: {and: [{field: amount, op: gt, value: 100}, {not: {field: country, op: in, values: [US]}}]}}',
+      '    - {id: any, action: flag, conditions: {sql: "amount > 1"}}',
+    ].join('\n'),
+  );
+  const data = join(dir, 'data.ndjson');
+  writeFileSync(data, '{"amount": 5}\n\n{"amount": 500, "country": "NG"}\n{"amount": \n');
+  const tree = cli(['--rules', rules, '--path', data, '--row', '1']);
+  t.is(tree.status, 0, tree.stderr);
+  const lines = tree.stdout.split('\n');
+  t.is(lines[0], `${data} row 1 (line 3): BLOCK  score 40  risk HIGH  (rules version 4)`);
+  t.is(lines[1], 'winner: big (highest precedence BLOCK; BLOCK ranks above FLAG of rule any)');
+  t.true(lines.includes('MATCH big  BLOCK  score +30   @ruleset.rules[0].conditions'), tree.stdout);
+  t.true(lines.includes('        ✓ amount gt 100   (actual: 500)   @.and[0]'), tree.stdout);
+  t.true(lines.includes('        ✓ not   @.and[1]'), tree.stdout);
+  t.true(lines.includes('          ✗ country in ["US"]   (actual: "NG")   @.and[1].not'), tree.stdout);
+  const record = '{"amount": 500, "country": "NG"}';
+  const asJson = cli(['--rules', rules, '--record', record, '--json']);
+  t.is(asJson.status, 0, asJson.stderr);
+  const engine = new RuleEngine();
+  engine.loadRules(rules);
+  t.deepEqual(JSON.parse(asJson.stdout), engine.explain(record));
+  // Errors: exit 2, naming the row and the file.
+  const bad = cli(['--rules', rules, '--path', data, '--row', '2']);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /^blazerules: .*data\.ndjson row 2 \(line 4\): malformed json: at byte \d+/);
+  const beyond = cli(['--rules', rules, '--path', data, '--row', '9']);
+  t.is(beyond.status, 2);
+  t.is(beyond.stderr, `blazerules: ${data} has 3 rows (0 to 2): no row 9\n`);
+  const notObject = cli(['--rules', rules, '--record', '[1]']);
+  t.is(notObject.stderr, 'blazerules: record: record is not a JSON object\n');
+  t.is(cli(['--rules', rules]).status, 2);
+  t.is(cli(['--rules', rules, '--path', data]).stderr, 'blazerules: --path needs --row N\n');
+  t.regex(cli(['--rules', join(dir, 'missing.yaml'), '--record', '{}']).stderr, /missing\.yaml/);
 });
