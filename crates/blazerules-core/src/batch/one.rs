@@ -11,7 +11,7 @@ use crate::error::ErrorCode;
 use crate::plan::tree::{Ctx, Record};
 use crate::read::lines::trim_end;
 use crate::ruleset::Inner;
-use crate::window::{peek, Shard, DEFAULT_MAX_WINDOW_ENTITIES};
+use crate::window::peek;
 
 /// Why a record could not be read: its code and message, as a batch would report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +59,7 @@ pub(crate) fn with_record<T>(
     let values = if rs.windows.is_empty() {
         Vec::new()
     } else {
-        let own;
-        let shard = match &opts.window_shard {
-            Some(s) => s.as_ref(),
-            None => {
-                own = Shard::new(DEFAULT_MAX_WINDOW_ENTITIES);
-                &own
-            }
-        };
-        let state = shard.lock();
-        peek::values(&state, &rs.windows, kept.inputs(), 0)
+        opts.with_shard(|shard| peek::values(&shard.lock(), &rs.windows, kept.inputs(), 0))
     };
     let ctx = &scratch.ctx;
     first_record(rs, *kept, &values, |r| f(r, ctx)).ok_or_else(|| Unreadable {
