@@ -428,3 +428,40 @@ fn explain_agrees_with_evaluation_on_generated_records() {
         );
     }
 }
+
+#[test]
+fn deep_conditions_and_empty_rule_sets_explain() {
+    // As deep as a condition may nest (128 levels below the root), alternating and / not.
+    let mut cond = json!({"field": "a", "op": "gt", "value": 1});
+    for i in 0..128 {
+        cond = if i % 2 == 0 {
+            json!({"and": [cond]})
+        } else {
+            json!({"not": cond})
+        };
+    }
+    let rs = load(json!({"rules": [{"id": "deep", "conditions": cond}]}));
+    for rec in [json!({"a": 5}), json!({"a": 0}), json!({})] {
+        let e = explain(&rs, &rec);
+        let r = rs
+            .evaluate_messages(&[rec.to_string().as_bytes()], &EvalOptions::default())
+            .expect("evaluates");
+        assert_eq!(e.rules[0].matched, r.matched == [1], "{rec}");
+        assert_eq!(e.rules[0].condition.result, e.rules[0].matched, "{rec}");
+        let mut depth = 0;
+        let mut node = &e.rules[0].condition;
+        while let Some(child) = node.children.first() {
+            (node, depth) = (child, depth + 1);
+        }
+        assert_eq!(
+            (depth, node.actual.clone()),
+            (128, rec.get("a").cloned().or(Some(Value::Null)))
+        );
+    }
+    let none = load(json!({"decisions": {"default": "block"}, "rules": []}));
+    let e = explain(&none, &json!({"a": 1}));
+    assert_eq!(
+        (e.decision.as_str(), e.risk_band, e.rules.len()),
+        ("BLOCK", "HIGH", 0)
+    );
+}
