@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
+import { type ExplainInput, type Explanation, explainRecord } from './explain';
 import type { RulesProblem } from './errors';
 import { native } from './native';
 import type {
@@ -372,6 +373,13 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
       matchedRuleIds: d.matchedRules.map((i) => active.ruleIds[i] ?? ''),
       ruleSetVersion: d.rulesetVersion,
     };
+  }
+
+  /** Why `record` gets its decision: every rule, matched or not, its condition tree as written
+   * with each leaf's value, operand and result, the winner and why (src/explain.ts). Window
+   * conditions read shard `opts.partition` as it is, without adding the record. */
+  explain(record: ExplainInput, opts?: EvaluateOptions): Explanation {
+    return explainRecord(this.#rules().handle, this.#opts, record, callOptions(opts));
   }
 
   /** Forgets the window state of shard `partition`, or of every shard (the eviction count
