@@ -35,6 +35,7 @@ const HELP: Record<string, string> = {
   window_buckets: 'Window buckets, over every entity and window',
   window_bytes: 'Estimated heap bytes of the window state',
   stream_running: 'runStream loops running on this engine',
+  stream_consumer_lag: 'runStream: latest consumer lag of each partition the running loops have assigned',
 };
 
 function help(name: string): string {
@@ -73,7 +74,7 @@ function writeSamples(out: string[], samples: readonly Sample[]): void {
     const full = `blazerules_${name}`;
     family(out, full, help(name), list[0]?.kind === 'counter' ? 'counter' : 'gauge');
     for (const s of list) {
-      const pairs = s.label === undefined ? [] : [[LABEL_KEYS[s.label.key] ?? s.label.key, s.label.value] as const];
+      const pairs = s.labels.map((l) => [LABEL_KEYS[l.key] ?? l.key, l.value] as const);
       out.push(`${full}${labels(pairs)} ${num(s.value)}`);
     }
   }
