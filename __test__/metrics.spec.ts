@@ -1,12 +1,13 @@
 /** Metrics (service.md §4): the counters equal the batch results they count, in the snapshot
- * and in the Prometheus text (read back with a Prometheus text parser); runStream's stats. */
+ * and in the Prometheus text (read back with a Prometheus text parser); runStream's stats and
+ * consumer lag. */
 import test from 'ava';
 import parsePrometheus from 'parse-prometheus-text-format';
 
 import { type BatchResult, RuleEngine } from '../src/index';
 import { brokers, createTopics, uniqueName } from './helpers/kafka';
 import { records, rulesDir, rulesText } from './helpers/live-kit';
-import { produceMany, runStream } from './helpers/stream-kit';
+import { produceMany, runStream, type StreamRunStats } from './helpers/stream-kit';
 
 interface Parsed {
   name: string;
@@ -73,7 +74,7 @@ test('the counters equal the batch results they count, across a reload, in the s
   t.is(latency?.count, expected.batches - 1, 'every batch call, not evaluate()');
   t.true((latency?.max ?? 0) >= (latency?.min ?? 0));
 
-  const text = await engine.metricsText();
+  const text = engine.metricsText();
   const parsed = parsePrometheus(text) as Parsed[];
   t.is(value(parsed, 'blazerules_records_evaluated_total'), expected.records);
   t.is(value(parsed, 'blazerules_records_skipped_total'), expected.skipped);
@@ -113,7 +114,7 @@ test('window gauges follow windowStats()', async (t) => {
   await engine.evaluateNdjson(lines, { nowMs: 1_700_000_000_000 });
   const stats = engine.windowStats();
   t.true(stats.entities > 0);
-  const parsed = parsePrometheus(await engine.metricsText()) as Parsed[];
+  const parsed = parsePrometheus(engine.metricsText()) as Parsed[];
   t.is(value(parsed, 'blazerules_window_entities'), stats.entities);
   t.is(value(parsed, 'blazerules_window_bytes'), stats.bytes);
   t.is(engine.metricsSnapshot().gauges['blazerules.window_buckets'], stats.buckets);
@@ -138,8 +139,94 @@ test("runStream's stats are the blazerules_stream_* counters", async (t) => {
   const snap = engine.metricsSnapshot().counters;
   t.is(snap['blazerules.stream_messages_total'], 200);
   t.is(snap['blazerules.stream_matched_total'], stats.matched);
-  const parsed = parsePrometheus(await engine.metricsText()) as Parsed[];
+  const parsed = parsePrometheus(engine.metricsText()) as Parsed[];
   t.is(value(parsed, 'blazerules_stream_messages_total'), 200);
   t.is(value(parsed, 'blazerules_stream_batches_total'), stats.batches);
   t.is(value(parsed, 'blazerules_stream_running'), 0);
+});
+
+test('runStream reports the consumer lag of its assigned partitions, in its stats and as blazerules_stream_consumer_lag', async (t) => {
+  const address = brokers();
+  const input = uniqueName('lag-in');
+  const N = 200; // committed by a first run
+  const M = 37; // produced after that commit: the lag of a run that never commits
+  await createTopics(address, [[input, 2]]);
+  const record = (i: number): string => JSON.stringify({ amount: i, user: 'bob' });
+  const key = (i: number): string => `k${i}`; // keyed: both partitions get records
+  await produceMany(address, input, N, record, key);
+  const { file } = rulesDir('lag');
+  const engine = new RuleEngine();
+  engine.loadRules(file);
+  const config = {
+    brokers: address,
+    groupId: uniqueName('lag-group'),
+    inputTopics: [input],
+    outputMode: 'none' as const,
+    batchSize: 10,
+  };
+  const first = await runStream(engine, { ...config, maxMessages: N });
+  t.is(first.messages, N);
+  await produceMany(
+    address,
+    input,
+    M,
+    (i) => record(N + i),
+    (i) => key(N + i),
+  );
+
+  // The second run reads the M records and commits nothing: the group's lag stays M. It is
+  // stopped from the first onStats that knows the lag of both partitions.
+  const stop = new AbortController();
+  let seen: StreamRunStats | undefined;
+  let text = '';
+  let gauges: Record<string, number> = {};
+  const all: StreamRunStats[] = [];
+  const second = await runStream(
+    engine,
+    { ...config, commitOffsets: false },
+    {
+      signal: stop.signal,
+      onStats: (s) => {
+        all.push(s);
+        if (seen !== undefined || s.consumerLag.length < 2) return;
+        seen = s;
+        text = engine.metricsText();
+        gauges = engine.metricsSnapshot().gauges;
+        stop.abort();
+      },
+    },
+  );
+  t.truthy(seen, 'an onStats call knew the lag of both partitions');
+  if (seen === undefined) return;
+  t.deepEqual(
+    seen.consumerLag.map((l) => [l.topic, l.partition]),
+    [
+      [input, 0],
+      [input, 1],
+    ],
+  );
+  t.is(seen.consumerLagTotal, M);
+  for (const s of all) {
+    t.is(
+      s.consumerLagTotal,
+      s.consumerLag.reduce((sum, l) => sum + l.lag, 0),
+    );
+    for (const l of s.consumerLag) t.true(l.lag >= 0 && l.lag <= M, `${l.topic}/${l.partition}: ${l.lag}`);
+  }
+  const parsed = parsePrometheus(text) as Parsed[];
+  t.is(parsed.find((f) => f.name === 'blazerules_stream_consumer_lag')?.type, 'GAUGE');
+  for (const { topic, partition, lag } of seen.consumerLag) {
+    t.is(value(parsed, 'blazerules_stream_consumer_lag', { topic, partition: String(partition) }), lag);
+    t.is(gauges[`blazerules.stream_consumer_lag{topic=${topic},partition=${partition}}`], lag);
+  }
+  t.true(second.messages <= M);
+
+  // Once the loops ended, no partition is theirs: the lag gauges are gone; the text parses.
+  const after = parsePrometheus(engine.metricsText()) as Parsed[];
+  t.is(value(after, 'blazerules_stream_running'), 0);
+  t.is(
+    after.find((f) => f.name === 'blazerules_stream_consumer_lag'),
+    undefined,
+  );
+  t.false(Object.keys(engine.metricsSnapshot().gauges).some((k) => k.includes('consumer_lag')));
 });

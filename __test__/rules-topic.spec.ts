@@ -129,7 +129,7 @@ test('a bad bundle keeps the active version and shows in status().lastError, the
   t.is(status.updates, 1);
   t.true(['UNKNOWN_OP', 'MISSING_REQUIRED_FIELD'].includes(status.lastError?.code ?? ''), status.lastError?.message);
   t.is(engine.metricsSnapshot().counters['blazerules.hot_reload_failed_total'], 2);
-  t.regex(await engine.metricsText(), /^blazerules_hot_reload_failed_total 2$/m);
+  t.regex(engine.metricsText(), /^blazerules_hot_reload_failed_total 2$/m);
 
   // a lookup the rules name but the bundle lacks is refused too (never read from disk)
   failed = once(engine, 'rulesError');

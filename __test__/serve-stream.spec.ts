@@ -35,11 +35,11 @@ test('--stream: every input record decided and produced; stream counters and lag
     },
   });
   t.teardown(() => s.close());
-  type Stats = { stream: { messages: number; lag: number | null; partitions: unknown[] } | null };
+  type Stats = { stream: { messages: number; consumerLagTotal: number; consumerLag: unknown[] } | null };
   const stats = async () => (await call(`${s.url}/v1/stats`, 'GET')).json<Stats>();
   const done = await eventually(async () => {
     const st = (await stats()).stream;
-    return st !== null && st.messages === 2000 && st.lag === 0 && st.partitions.length === 2;
+    return st !== null && st.messages === 2000 && st.consumerLagTotal === 0 && st.consumerLag.length === 2;
   }, 120_000);
   t.true(done, JSON.stringify(await stats()));
   const families = parsePrometheusTextFormat((await call(`${s.url}/metrics`, 'GET')).text) as Family[];

@@ -62,8 +62,7 @@ test('POST /v1/decide answers the decision evaluate() gives, in the answer schem
   }
 });
 
-// engine.explain (service.md §2) lands from the explain branch; the lead un-skips this on merge.
-test.skip('POST /v1/decide?explain=1 adds the explanation, which agrees with the decision', async (t) => {
+test('POST /v1/decide?explain=1 adds the explanation, which agrees with the decision', async (t) => {
   const { s, url } = await service();
   t.teardown(() => s.close());
   for (let i = 0; i < 200; i++) {
@@ -76,6 +75,11 @@ test.skip('POST /v1/decide?explain=1 adds the explanation, which agrees with the
     t.is(explanation.decision, plain.decision);
     t.is(explanation.score, plain.score);
     t.is(explanation.winningRuleId, plain.winning_rule_id);
+    const rules = explanation.rules as Array<{ id: string; matched: boolean }>;
+    t.deepEqual(
+      rules.filter((r) => r.matched).map((r) => r.id),
+      plain.matched_rule_ids,
+    );
   }
 });
 
@@ -234,6 +238,18 @@ test('window rules: HTTP records share one state, in arrival order, across /v1/d
   t.deepEqual(await decide('a'), []);
   t.deepEqual(await decide('a'), []);
   t.deepEqual(await decide('a'), ['third']);
+  // ?explain=1 reads the window as the decision does (before adding the record): they agree.
+  for (const want of [[], [], ['third']]) {
+    const a = (await postJson(`${s.url}/v1/decide?explain=1`, { card: 'c' })).json<{
+      matched_rule_ids: string[];
+      explanation: { rules: Array<{ id: string; matched: boolean }> };
+    }>();
+    t.deepEqual(a.matched_rule_ids, want);
+    t.deepEqual(
+      a.explanation.rules.filter((r) => r.matched).map((r) => r.id),
+      want,
+    );
+  }
   const batch = await call(`${s.url}/v1/decide/batch`, 'POST', '{"card":"b"}\n{"card":"a"}\n', NDJSON);
   t.deepEqual(
     batch.text

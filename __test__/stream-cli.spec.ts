@@ -91,8 +91,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
       t.log('stats', JSON.stringify(stats));
       t.is(stats.messages, N);
       t.is(stats.emitted, N);
-      for (const f of ['batches', 'messages', 'matched', 'emitted'])
+      for (const f of ['batches', 'messages', 'matched', 'emitted', 'consumer_lag_total'])
         t.is(typeof stats[f], 'number', `stats JSON has a number ${f}`);
+      // The lag of the input's partitions known at the end (librdkafka's last statistics).
+      const lag = stats.consumer_lag as Array<{ topic: string; partition: number; lag: number }>;
+      t.true(Array.isArray(lag));
+      for (const l of lag) t.true(l.topic === input && (l.partition === 0 || l.partition === 1) && l.lag <= N);
+      t.is(
+        stats.consumer_lag_total,
+        lag.reduce((sum, l) => sum + l.lag, 0),
+      );
     } finally {
       cli.child.kill('SIGKILL');
     }

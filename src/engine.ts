@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { BatchResult } from './batch-result';
 import { BlazeRulesError, RulesError, fromNative, nativeCode } from './errors';
+import { type ExplainInput, type Explanation, explainRecord } from './explain';
 import type { RulesProblem } from './errors';
 import { native } from './native';
 import type {
@@ -374,6 +375,13 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
     };
   }
 
+  /** Why `record` gets its decision: every rule, matched or not, its condition tree as written
+   * with each leaf's value, operand and result, the winner and why (src/explain.ts). Window
+   * conditions read shard `opts.partition` as it is, without adding the record. */
+  explain(record: ExplainInput, opts?: EvaluateOptions): Explanation {
+    return explainRecord(this.#rules().handle, this.#opts, record, callOptions(opts));
+  }
+
   /** Forgets the window state of shard `partition`, or of every shard (the eviction count
    * stays). Evaluations running at the same time finish first (they hold their shard). */
   resetWindowState(partition?: number): void {
@@ -436,7 +444,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   }
 
   /** The metrics as Prometheus text exposition 0.0.4 (names: docs/metrics.md). */
-  metricsText(): Promise<string> {
+  metricsText(): string {
     return metricsText(this.#metrics, this.windowStats(), {
       name: this.activeRuleSetName,
       version: this.activeRuleSetVersion,

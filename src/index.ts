@@ -11,6 +11,7 @@
 export { RuleEngine } from './engine';
 export type { Payload } from './engine';
 export { BatchResult } from './batch-result';
+export type { ConditionTrace, ExplainInput, Explanation, RuleExplanation } from './explain';
 export { RulesError, BlazeRulesError, formatProblem } from './errors';
 export type { RulesProblem, RulesProblemCode } from './errors';
 export { ERROR_CODES } from './generated/error-codes';

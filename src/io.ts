@@ -33,6 +33,7 @@ export { runStream } from './kafka/stream';
 export type {
   StreamKafkaConf,
   StreamOutputMode,
+  StreamPartitionLag,
   StreamRunConfig,
   StreamRunOptions,
   StreamRunStats,

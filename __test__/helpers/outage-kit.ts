@@ -1,87 +1,11 @@
 /**
- * Helpers for the broker-outage tests (__test__/stream-outage.spec.ts): a producer that feeds
- * an input topic at a steady rate (riding out outages, as KafkaProducer does), waiting for a
- * line on a child's stderr, and the check that a group committed nothing it did not decide.
+ * Helpers for the broker-outage tests (__test__/stream-outage.spec.ts): waiting for a line on
+ * a child's stderr, the decisions read from an output topic, and the check that a group
+ * committed nothing it did not decide.
  */
 import type { KafkaRecord } from '../../src/io';
-import { KafkaProducer } from '../../src/io';
 import { committedOffsets, eventually } from './kafka';
-import { type CliRun, parseOut, payload } from './stream-kit';
-
-/**
- * Produces `payload(i)` (key `k${i}`) for i < n at about `perSecond`, in ticks of 50 ms,
- * whatever the broker does: during an outage the messages wait in librdkafka's queue (made
- * large enough for that) and go once the broker is back.
- */
-export class SteadyProducer {
-  readonly #producer: KafkaProducer;
-  readonly #timer: NodeJS.Timeout;
-  #n = 0;
-  #error: unknown;
-  readonly #produced: Promise<void>;
-
-  constructor(
-    brokers: string,
-    readonly topic: string,
-    readonly n: number,
-    perSecond: number,
-  ) {
-    this.#producer = new KafkaProducer({
-      brokers,
-      conf: { 'linger.ms': 20, 'queue.buffering.max.messages': 2_000_000 },
-    });
-    const perTick = Math.max(1, Math.round(perSecond / 20));
-    let finish!: () => void;
-    this.#produced = new Promise<void>((resolve) => (finish = resolve));
-    this.#timer = setInterval(() => {
-      try {
-        for (let j = 0; j < perTick && this.#n < n; j++, this.#n++) {
-          this.#producer.produce(topic, payload(this.#n), `k${this.#n}`);
-        }
-      } catch (err) {
-        this.#error ??= err;
-      }
-      if (this.#n >= n || this.#error !== undefined) {
-        clearInterval(this.#timer);
-        finish();
-      }
-    }, 50);
-  }
-
-  get produced(): number {
-    return this.#n;
-  }
-
-  /** Waits until all n were produced and delivered (the flush rides out an outage). A
-   * failure names its first cause and the producer's counts, not the close that follows. */
-  async done(timeoutMs: number): Promise<void> {
-    await this.#produced;
-    const failure = await this.#flushed(timeoutMs).catch((err: unknown) => String(err));
-    const closed = await this.#producer.close(1000).then(
-      () => undefined,
-      (err: unknown) => String(err),
-    );
-    if (failure !== undefined || closed !== undefined) {
-      const counts = JSON.stringify(this.#producer.stats);
-      const last = this.#producer.lastDeliveryError?.message ?? 'none';
-      throw new Error(
-        `SteadyProducer ${this.topic}: ${failure ?? closed} (${this.#n} produced; ${counts}; last delivery error: ${last})`,
-      );
-    }
-  }
-
-  async #flushed(timeoutMs: number): Promise<string | undefined> {
-    if (this.#error !== undefined) return `produce failed: ${String(this.#error)}`;
-    if (await this.#producer.flush(timeoutMs)) return undefined;
-    return `not every record was delivered within ${timeoutMs} ms of the flush`;
-  }
-
-  /** Stops producing (for cleanup after a failure). */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    await this.#producer.close().catch(() => undefined);
-  }
-}
+import { type CliRun, parseOut } from './stream-kit';
 
 /** Waits until the child printed a stderr line matching `re`; throws (with its stderr) after
  * `timeoutMs` or if it exits first. */

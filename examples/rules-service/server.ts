@@ -82,7 +82,7 @@ export async function startRulesService(opts: { brokers: string; topic: string; 
     if (route === 'GET /rules') return send(res, 200, rules());
     if (route === 'POST /decide') return void decide(req, res).catch((e) => send(res, 500, { error: String(e) }));
     if (route === 'GET /metrics') {
-      return void engine.metricsText().then((text) => send(res, 200, text, 'text/plain; version=0.0.4'));
+      return send(res, 200, engine.metricsText(), 'text/plain; version=0.0.4');
     }
     send(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${route}` } });
   });

@@ -1,5 +1,5 @@
 /**
- * The `blazerules` command: info, validate, eval, bench, stream kafka (rules-reference.md §7),
+ * The `blazerules` command: info, validate, eval, explain, bench, stream kafka (rules-reference.md §7),
  * rules publish (service.md §3), serve (service.md §5).
  * Any error: exit code 2 and `blazerules: <message>` on stderr (rules problems are printed
  * one per line as `file:line:column: CODE message`).
@@ -9,6 +9,7 @@ import { version } from '../version';
 import { type Command, UsageError, commandHelp, parseOptions, tokenize, usage } from './args';
 import { bench } from './bench';
 import { evalCommand } from './eval';
+import { explainCommand } from './explain';
 import { info } from './info';
 import { rulesCommand } from './rules';
 import { serve } from './serve';
@@ -16,7 +17,7 @@ import { stream } from './stream';
 import { ValidationFailed, validate } from './validate';
 
 /** The command table: the parser and the help text both come from it. */
-const COMMANDS: readonly Command[] = [info, validate, evalCommand, bench, stream, rulesCommand, serve];
+const COMMANDS: readonly Command[] = [info, validate, evalCommand, explainCommand, bench, stream, rulesCommand, serve];
 
 const USAGE = usage(COMMANDS);
 

@@ -51,6 +51,8 @@ function printStats(stats: StreamRunStats): void {
     window_replay_records: stats.windowReplayRecords,
     window_replay_ms: stats.windowReplayMs,
     window_replay_short: stats.windowReplayShort,
+    consumer_lag: stats.consumerLag,
+    consumer_lag_total: stats.consumerLagTotal,
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -79,6 +79,20 @@ export interface StreamRunStats {
   /** Partitions rebuilt from less than the longest window (the topic no longer held that much:
    * retention shorter than the window); each also warned about on stderr. */
   windowReplayShort: number;
+  /** The latest known consumer lag of each partition this member has assigned now, by topic
+   * and partition (from librdkafka's statistics, about once a second; a partition whose lag is
+   * not known yet, before the group's first commit on it, is left out). */
+  consumerLag: StreamPartitionLag[];
+  /** The sum of `consumerLag`. */
+  consumerLagTotal: number;
+}
+
+/** One partition's consumer lag: messages between the group's committed offset and the
+ * partition's end (its high watermark). */
+export interface StreamPartitionLag {
+  topic: string;
+  partition: number;
+  lag: number;
 }
 
 export interface StreamRunOptions {
@@ -127,6 +141,8 @@ function toStats(s: NativeStreamStats): StreamRunStats {
     windowReplayRecords: s.windowReplayRecords,
     windowReplayMs: s.windowReplayMs,
     windowReplayShort: s.windowReplayShort,
+    consumerLag: s.consumerLag.map(({ topic, partition, lag }) => ({ topic, partition, lag })),
+    consumerLagTotal: s.consumerLagTotal,
   };
 }
 

@@ -18,18 +18,19 @@ export interface MetricsSnapshot {
   histograms: Record<string, HistogramSummary>;
 }
 
-/** A metric's one label. */
+/** One label of a metric. */
 export interface Label {
   key: string;
   value: string;
 }
 
-/** One counter or gauge value (`name` without the `blazerules` prefix). */
+/** One counter or gauge value (`name` without the `blazerules` prefix), with its labels
+ * (none, one or several, in the order both writers show them). */
 export interface Sample {
   kind: 'counter' | 'gauge';
   name: string;
   value: number;
-  label: Label | undefined;
+  labels: readonly Label[];
 }
 
 /** One rule set's counts since the last fold. */
@@ -133,8 +134,13 @@ export class EngineMetrics {
   /** Every counter and gauge: one list for both snapshot() and the Prometheus text. */
   samples(windows: WindowStats): Sample[] {
     const { fired, decisions } = this.folded();
-    const counter = (name: string, value: number, label?: Label): Sample => ({ kind: 'counter', name, value, label });
-    const gauge = (name: string, value: number, label?: Label): Sample => ({ kind: 'gauge', name, value, label });
+    const counter = (name: string, value: number, ...labels: Label[]): Sample => ({
+      kind: 'counter',
+      name,
+      value,
+      labels,
+    });
+    const gauge = (name: string, value: number, ...labels: Label[]): Sample => ({ kind: 'gauge', name, value, labels });
     const out: Sample[] = [
       counter('records_evaluated_total', this.records),
       counter('batches_evaluated_total', this.batches),
@@ -154,6 +160,16 @@ export class EngineMetrics {
     for (const [label, n] of decisions) out.push(counter('decisions_total', n, { key: 'action', value: label }));
     for (const [name, n] of Object.entries(this.stream.counters())) out.push(counter(name, n));
     out.push(gauge('stream_running', this.stream.running));
+    for (const { topic, partition, lag } of this.stream.lags()) {
+      out.push(
+        gauge(
+          'stream_consumer_lag',
+          lag,
+          { key: 'topic', value: topic },
+          { key: 'partition', value: String(partition) },
+        ),
+      );
+    }
     return out;
   }
 
@@ -169,7 +185,8 @@ export class EngineMetrics {
   snapshot(windows: WindowStats): MetricsSnapshot {
     const snap: MetricsSnapshot = { counters: {}, gauges: {}, histograms: {} };
     for (const s of this.samples(windows)) {
-      const key = `blazerules.${s.name}${s.label === undefined ? '' : `{${s.label.key}=${s.label.value}}`}`;
+      const labels = s.labels.map((l) => `${l.key}=${l.value}`).join(',');
+      const key = `blazerules.${s.name}${labels === '' ? '' : `{${labels}}`}`;
       (s.kind === 'counter' ? snap.counters : snap.gauges)[key] = s.value;
     }
     for (const [name, h] of Object.entries(this.histograms())) snap.histograms[`blazerules.${name}`] = h.summary();

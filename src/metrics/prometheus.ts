@@ -1,16 +1,18 @@
 /**
- * The engine's metrics as Prometheus text exposition 0.0.4, written by prom-client (a fresh
- * registry per call, filled from the engine's counters: nothing is counted through
- * prom-client, whose per-observation cost would show on small batches).
+ * The engine's metrics as Prometheus text exposition 0.0.4, written here, synchronously, from
+ * the engine's own counters.
+ *
+ * Why not prom-client's registry: it writes text only through an async `metrics()`, so
+ * `engine.metricsText()` could not return the text itself (service.md §4); and it can only
+ * write what it counted, at 0.5-1 µs per labelled increment, which would show on one-record
+ * batches. The format (escaping, `le` buckets, `+Inf`, `_sum`/`_count`) is checked by parsing
+ * the text back in __test__/metrics.spec.ts.
  *
  * Names: rules-reference.md §7's `blazerules.<name>` become `blazerules_<name>`; the
  * decision label `action` becomes `decision`; the µs latency histograms become `_seconds`
  * histograms with buckets. Added: `blazerules_rules_info{name,version} 1`. docs/metrics.md
  * lists them all.
  */
-import { Counter, Gauge, Histogram as PromHistogram, Registry } from 'prom-client';
-import type { MetricObjectWithValues, MetricType, MetricValueWithName } from 'prom-client';
-
 import type { WindowStats } from '../types';
 import type { EngineMetrics, Sample } from './counters';
 import { BUCKETS_US, type Histogram } from './histogram';
@@ -33,84 +35,79 @@ const HELP: Record<string, string> = {
   window_buckets: 'Window buckets, over every entity and window',
   window_bytes: 'Estimated heap bytes of the window state',
   stream_running: 'runStream loops running on this engine',
+  stream_consumer_lag: 'runStream: latest consumer lag of each partition the running loops have assigned',
 };
-
-/** prom-client's `type` of a histogram: its typings declare an enum that its JavaScript does
- * not export; the registry writes the text it holds. */
-const HISTOGRAM = 'histogram' as unknown as MetricType;
-
-/** A histogram whose values are the engine's own (observed without prom-client): the
- * registry reads a metric through get(), overridden here. */
-class SnapshotHistogram extends PromHistogram {
-  readonly #name: string;
-  readonly #help: string;
-  readonly #h: Histogram;
-
-  constructor(name: string, help: string, h: Histogram, registry: Registry) {
-    super({ name, help, buckets: BUCKETS_US.map((us) => us / 1e6), registers: [registry] });
-    this.#name = name;
-    this.#help = help;
-    this.#h = h;
-  }
-
-  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
-    const name = this.#name;
-    const cumulative = this.#h.cumulative();
-    const bounds: (number | string)[] = [...BUCKETS_US.map((us) => us / 1e6), '+Inf'];
-    const values: MetricValueWithName<string>[] = bounds.map((le, i) => ({
-      metricName: `${name}_bucket`,
-      labels: { le },
-      value: cumulative[i] ?? 0,
-    }));
-    values.push({ metricName: `${name}_sum`, labels: {}, value: this.#h.sum / 1e6 });
-    values.push({ metricName: `${name}_count`, labels: {}, value: this.#h.count });
-    return { name, help: this.#help, type: HISTOGRAM, values, aggregator: 'sum', collect: () => undefined };
-  }
-
-  /** What the registry writes the text from (prom-client calls it when present). */
-  getForPromString(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
-    return this.get();
-  }
-}
 
 function help(name: string): string {
   return HELP[name] ?? `runStream: ${name.replace(/^stream_/, '').replace(/_/g, ' ')}, over every run of this engine`;
 }
 
-/** The counters and gauges, one prom-client metric per name. */
-function addSamples(registry: Registry, samples: Sample[]): void {
+/** A sample value as the format writes it. */
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
+}
+
+/** `{k="v",…}` with the format's escapes (backslash, double quote, newline). */
+function labels(pairs: ReadonlyArray<readonly [string, string]>): string {
+  if (pairs.length === 0) return '';
+  const esc = (v: string): string => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `{${pairs.map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+}
+
+/** The HELP and TYPE lines of a metric family. */
+function family(out: string[], name: string, text: string, type: string): void {
+  out.push(`# HELP ${name} ${text.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} ${type}`);
+}
+
+/** The counters and gauges, one family per name, in the order of their first sample. */
+function writeSamples(out: string[], samples: readonly Sample[]): void {
   const byName = new Map<string, Sample[]>();
-  for (const s of samples) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+  for (const s of samples) {
+    const list = byName.get(s.name);
+    if (list === undefined) byName.set(s.name, [s]);
+    else list.push(s);
+  }
   for (const [name, list] of byName) {
-    const key = list[0]?.label?.key;
-    const labelNames = key === undefined ? [] : [LABEL_KEYS[key] ?? key];
-    const config = { name: `blazerules_${name}`, help: help(name), labelNames, registers: [registry] };
-    const metric = list[0]?.kind === 'counter' ? new Counter(config) : new Gauge(config);
+    const full = `blazerules_${name}`;
+    family(out, full, help(name), list[0]?.kind === 'counter' ? 'counter' : 'gauge');
     for (const s of list) {
-      const labels = s.label === undefined ? {} : { [LABEL_KEYS[s.label.key] ?? s.label.key]: s.label.value };
-      if (metric instanceof Counter) metric.inc(labels, s.value);
-      else metric.set(labels, s.value);
+      const pairs = s.labels.map((l) => [LABEL_KEYS[l.key] ?? l.key, l.value] as const);
+      out.push(`${full}${labels(pairs)} ${num(s.value)}`);
     }
   }
+}
+
+/** A latency histogram (µs) as a `_seconds` histogram: cumulative buckets, `_sum`, `_count`. */
+function writeHistogram(out: string[], name: string, h: Histogram): void {
+  const full = `blazerules_${name.replace(/_us$/, '_seconds')}`;
+  family(out, full, `Batch ${name.split('_')[1]} latency in seconds`, 'histogram');
+  const cumulative = h.cumulative();
+  BUCKETS_US.forEach((us, i) => {
+    out.push(`${full}_bucket${labels([['le', num(us / 1e6)]])} ${num(cumulative[i] ?? 0)}`);
+  });
+  out.push(`${full}_bucket${labels([['le', '+Inf']])} ${num(h.count)}`);
+  out.push(`${full}_sum ${num(h.sum / 1e6)}`, `${full}_count ${num(h.count)}`);
 }
 
 export function metricsText(
   metrics: EngineMetrics,
   windows: WindowStats,
   rules: { name: string; version: string },
-): Promise<string> {
-  const registry = new Registry();
-  addSamples(registry, metrics.samples(windows));
-  const info = new Gauge({
-    name: 'blazerules_rules_info',
-    help: 'The active rule set (always 1)',
-    labelNames: ['name', 'version'],
-    registers: [registry],
-  });
-  if (rules.version !== '' || rules.name !== '') info.set({ name: rules.name, version: rules.version }, 1);
-  for (const [name, h] of Object.entries(metrics.histograms())) {
-    const seconds = `blazerules_${name.replace(/_us$/, '_seconds')}`;
-    new SnapshotHistogram(seconds, `Batch ${name.split('_')[1]} latency in seconds`, h, registry);
+): string {
+  const out: string[] = [];
+  writeSamples(out, metrics.samples(windows));
+  family(out, 'blazerules_rules_info', 'The active rule set (always 1)', 'gauge');
+  if (rules.version !== '' || rules.name !== '') {
+    out.push(
+      `blazerules_rules_info${labels([
+        ['name', rules.name],
+        ['version', rules.version],
+      ])} 1`,
+    );
   }
-  return registry.metrics();
+  for (const [name, h] of Object.entries(metrics.histograms())) writeHistogram(out, name, h);
+  return `${out.join('\n')}\n`;
 }

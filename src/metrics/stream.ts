@@ -1,9 +1,10 @@
 /**
  * runStream's stats as engine metrics: each run reports its running totals about once a
  * second (and at its end); the engine keeps the sum over every run of its rules, so that the
- * `blazerules_stream_*` counters only grow, across runs too.
+ * `blazerules_stream_*` counters only grow, across runs too. Consumer lag is a gauge of the
+ * running loops only: a loop's partitions leave it when the loop ends.
  */
-import type { StreamRunStats } from '../kafka/stream';
+import type { StreamPartitionLag, StreamRunStats } from '../kafka/stream';
 
 /** The counted fields of StreamRunStats and their metric names. */
 const FIELDS = [
@@ -35,6 +36,23 @@ export class StreamTotals {
   /** Runs under way. */
   get running(): number {
     return this.#running.size;
+  }
+
+  /** The running loops' latest consumer lag per partition (summed where two loops, of two
+   * groups, hold the same partition), by topic and partition. */
+  lags(): StreamPartitionLag[] {
+    const sum = new Map<string, StreamPartitionLag>();
+    for (const s of this.#running.values()) {
+      for (const { topic, partition, lag } of s.consumerLag) {
+        const key = `${partition}/${topic}`;
+        const seen = sum.get(key);
+        if (seen === undefined) sum.set(key, { topic, partition, lag });
+        else seen.lag += lag;
+      }
+    }
+    return [...sum.values()].sort((a, b) =>
+      a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+    );
   }
 
   /** `stream_<name>` → value, over every run. */

@@ -2,6 +2,7 @@
  * engine call that makes it, and the engine's errors as the routes answer them. */
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
+import type { Explanation } from '../explain';
 import type { Decision } from '../types';
 import { HttpError } from './errors';
 
@@ -16,18 +17,6 @@ export function httpErrorOf(err: unknown): unknown {
   return new HttpError('INVALID_REQUEST', `${err.code}: ${err.message}`);
 }
 
-/** engine.explain (service.md §2): the shape this route passes through as `explanation`. */
-export interface Explanation {
-  decision: string;
-  score: number;
-  riskBand: string;
-  winningRuleId: string;
-  ruleSetVersion: string;
-  winner: { ruleId: string; why: string } | null;
-  rules: Array<Record<string, unknown>>;
-}
-export type Explaining = RuleEngine & { explain(record: object): Explanation };
-
 /** The answer of POST /v1/decide for one decision. */
 export interface DecisionBody {
   decision: string;
@@ -36,6 +25,7 @@ export interface DecisionBody {
   winning_rule_id: string;
   matched_rule_ids: string[];
   ruleset_version: string;
+  /** `?explain=1`: engine.explain's answer (service.md §2). */
   explanation?: Explanation;
 }
 

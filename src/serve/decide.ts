@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
-import { type DecisionBody, type Explaining, HTTP_SHARD, decideOne, decisionBody } from './answer';
+import type { Explanation } from '../explain';
+import { type DecisionBody, HTTP_SHARD, decideOne, decisionBody, httpErrorOf } from './answer';
 import { DecisionBatcher } from './coalesce';
 import { HttpError } from './errors';
 import { DECIDE } from './schemas';
@@ -65,9 +66,16 @@ export function registerDecide(app: FastifyInstance, engine: RuleEngine): void {
   app.post('/v1/decide', { schema: DECIDE }, async (request) => {
     const record = request.body as object;
     if (!wantsExplain(request.query)) return batcher.decide(record);
-    // Decision and explanation from one rule set: both now, on this turn of the loop.
+    // Both now, on this turn of the loop (one rule set), the explanation first: it reads the
+    // window state as it is, and the decision then adds the record to it.
+    let explanation: Explanation;
+    try {
+      explanation = engine.explain(record, HTTP_SHARD);
+    } catch (err) {
+      throw httpErrorOf(err);
+    }
     const body: DecisionBody = decisionBody(decideOne(engine, record));
-    body.explanation = (engine as Explaining).explain(record);
+    body.explanation = explanation;
     return body;
   });
   app.register(batchRoute(engine));

@@ -11,7 +11,6 @@ import type { EngineConfig } from '../types';
 import { readAdminToken } from './admin';
 import { DEFAULT_MAX_BODY_BYTES, buildApp } from './app';
 import { EventProducer } from './events';
-import { StreamLag } from './lag';
 import type { AdminOptions } from './rules';
 import { ServiceState } from './state';
 
@@ -115,7 +114,6 @@ export async function startService(o: ServeOptions): Promise<Service> {
     await events?.close();
     stop.abort();
     if (o.stream !== undefined) await streamEnded.catch(() => undefined);
-    await state.lag?.stop();
     engine.stopHotReload();
     await follower?.stop();
   };
@@ -143,8 +141,6 @@ function runStreamIn(
     state.stream = s;
   };
   const ended = runStream(engine, config, { signal, onStats });
-  state.lag = new StreamLag(config.brokers, config.groupId, config.inputTopics);
-  state.lag.start((err) => state.error('stream', 'LAG_UNKNOWN', `consumer lag: ${err.message}`));
   ended.then(onStats, (err: Error & { code?: string }) =>
     state.error('stream', err.code ?? 'STREAM_FAILED', err.message),
   );

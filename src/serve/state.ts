@@ -3,7 +3,6 @@
 import type { RulesError } from '../errors';
 import type { RuleEngine } from '../engine';
 import type { StreamRunStats } from '../kafka/stream';
-import type { StreamLag } from './lag';
 
 /** How many recent errors /v1/stats keeps (oldest dropped first). */
 export const RECENT_ERRORS = 50;
@@ -25,8 +24,6 @@ export class ServiceState {
   reloads = 0;
   failedReloads = 0;
   stream: StreamRunStats | null = null;
-  /** The stream loop's consumer lag (with --stream). */
-  lag: StreamLag | undefined;
   readonly errors: RecentError[] = [];
   /** Further conditions of readiness (Kafka reachable): each says why not, or undefined. */
   readonly probes: Array<() => string | undefined> = [];

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 
 import type { RuleEngine } from '../engine';
 import { HttpError } from './errors';
-import { type PartitionLag, lagText } from './lag';
 import type { ServiceState } from './state';
 
 /** What the dashboard polls: counters since start (it computes rates from two polls). */
@@ -22,8 +21,8 @@ export interface ServiceStats {
   decisions: Record<string, number>;
   fired: Record<string, number>;
   errors: ServiceState['errors'];
-  /** The stream loop's stats, with its consumer lag (total, and per partition). */
-  stream: (NonNullable<ServiceState['stream']> & { lag: number | null; partitions: PartitionLag[] }) | null;
+  /** The stream loop's stats (its consumer lag included: `consumerLag`, `consumerLagTotal`). */
+  stream: ServiceState['stream'];
 }
 
 /** `name{key=value}` counters of the snapshot, by label value. */
@@ -55,14 +54,7 @@ export function serviceStats(engine: RuleEngine, state: ServiceState): ServiceSt
     decisions: byLabel(counters, 'decisions_total'),
     fired: byLabel(counters, 'rule_fired_total'),
     errors: state.errors,
-    stream:
-      state.stream === null
-        ? null
-        : {
-            ...state.stream,
-            lag: state.lag?.partitions.length ? state.lag.total : null,
-            partitions: state.lag?.partitions ?? [],
-          },
+    stream: state.stream,
   };
 }
 
@@ -82,9 +74,7 @@ export function registerStatus(app: FastifyInstance, engine: RuleEngine, state: 
     return { status: 'ready', version: engine.activeRuleSetVersion };
   });
   app.get('/metrics', async (_request, reply) =>
-    reply
-      .type('text/plain; version=0.0.4; charset=utf-8')
-      .send((await engine.metricsText()) + lagText(state.lag?.partitions ?? [])),
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(await engine.metricsText()),
   );
   app.get('/v1/stats', async () => serviceStats(engine, state));
   const page = fs.readFileSync(dashboardFile());

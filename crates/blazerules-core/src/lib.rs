@@ -10,6 +10,7 @@
 
 mod batch;
 pub mod error;
+pub mod explain;
 pub mod files;
 pub mod generated;
 pub mod limits;

@@ -2,6 +2,7 @@
 //! fills, and the decision table (rules-reference §4).
 
 use crate::error::LoadError;
+use crate::explain::Source;
 use crate::files::LookupLimits;
 use crate::plan::build::Plan;
 use crate::read::fields::FieldTrie;
@@ -38,12 +39,22 @@ pub(crate) struct Inner {
     /// Per label code: the label is exactly BLOCK / REVIEW (risk band rule §4.3).
     pub label_block: Vec<bool>,
     pub label_review: Vec<bool>,
+    /// What `explain` needs: each rule's condition as written (compact JSON), compiled for
+    /// explaining at the first explanation.
+    pub explain: Source,
 }
 
 impl Inner {
     /// The compiled rule set of a loaded document whose conditions compiled without problems.
-    fn new(doc: load::Doc, mut conds: Vec<Cond>, fields: &[String], windows: Windows) -> Inner {
+    fn new(
+        doc: load::Doc,
+        mut conds: Vec<Cond>,
+        written: Vec<Box<str>>,
+        fields: Vec<String>,
+        windows: Windows,
+    ) -> Inner {
         compile::close_categoricals(&mut conds, &doc.hints);
+        let trie = FieldTrie::new(&fields);
         Inner {
             name: doc.name.clone(),
             version: doc.version.clone(),
@@ -53,36 +64,46 @@ impl Inner {
             label_review: doc.labels.iter().map(|l| l == "REVIEW").collect(),
             default_rank: doc.label_ranks[0],
             rules: decision_table(&doc),
-            labels: doc.labels,
             plan: Plan::new(&conds),
             windows,
-            trie: FieldTrie::new(fields),
+            trie,
+            explain: Source::new(written, fields, &doc),
+            labels: doc.labels,
         }
     }
 }
 
+/// What compiling a document's conditions gives.
+struct Compiled {
+    conds: Vec<Cond>,
+    /// Each condition as written, as compact JSON (for `explain`).
+    written: Vec<Box<str>>,
+    fields: Vec<String>,
+    windows: Windows,
+}
+
 /// Every rule's condition compiled (problems go to `problems`), the fields they read and
 /// their windows.
-/// Each condition's document is dropped once compiled, so the document and its compiled form
-/// are not both held whole.
-fn compile_conditions(
-    doc: &mut load::Doc,
-    problems: &mut load::Problems,
-) -> (Vec<Cond>, Vec<String>, Windows) {
+/// Each condition's document is dropped once compiled (only its compact text is kept), so
+/// the document and its compiled form are not both held whole.
+fn compile_conditions(doc: &mut load::Doc, problems: &mut load::Problems) -> Compiled {
     let mut c = compile::Compiler::new(&doc.hints, &doc.lookups, problems);
-    let conds = doc
+    let (conds, written) = doc
         .rules
         .iter_mut()
         .map(|r| {
             let cond = r.conditions.take();
-            c.rule(&cond, &format!("{}.conditions", r.path), &r.id)
+            let text = serde_json::to_string(&cond).unwrap_or_default();
+            let compiled = c.rule(&cond, &format!("{}.conditions", r.path), &r.id);
+            (compiled, text.into_boxed_str())
         })
-        .collect();
-    (
+        .unzip();
+    Compiled {
         conds,
-        std::mem::take(&mut c.fields),
-        std::mem::take(&mut c.windows),
-    )
+        written,
+        fields: std::mem::take(&mut c.fields),
+        windows: std::mem::take(&mut c.windows),
+    }
 }
 
 /// What each rule contributes to a decision (rules-reference §4): its score, rank and label.
@@ -192,14 +213,14 @@ impl RuleSet {
                 problems: problems.list,
             });
         };
-        let (conds, fields, windows) = compile_conditions(&mut doc, &mut problems);
+        let c = compile_conditions(&mut doc, &mut problems);
         if !problems.list.is_empty() {
             return Err(LoadError {
                 problems: problems.list,
             });
         }
         Ok(RuleSet {
-            inner: Arc::new(Inner::new(doc, conds, &fields, windows)),
+            inner: Arc::new(Inner::new(doc, c.conds, c.written, c.fields, c.windows)),
         })
     }
     /// `ruleset.name`.

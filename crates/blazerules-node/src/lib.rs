@@ -12,7 +12,8 @@
 //!   back in two Rust-owned external buffers that JS views as typed arrays ([`batch`], laid
 //!   out as [`layout`] says: the one definition, from which `src/generated/batch-layout.ts`
 //!   is generated);
-//! * evaluates a single record into plain values ([`decision`]);
+//! * evaluates a single record into plain values ([`decision`]), and explains one
+//!   ([`explain`]);
 //! * writes a batch's decision lines with the core's writer ([`lines`]);
 //! * runs the native Kafka loop of `blazerules-stream` ([`stream`]);
 //! * picks each call's window state shard and clock, and reports on the state ([`windows`]).
@@ -23,6 +24,7 @@
 pub mod batch;
 pub mod decision;
 pub mod evaluate;
+pub mod explain;
 mod guard;
 pub mod layout;
 pub mod lines;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use blazerules_core::error::ErrorCode;
-use blazerules_stream::{RuleCell, StreamConfig, StreamError, StreamStats};
+use blazerules_stream::{PartitionLag, RuleCell, StreamConfig, StreamError, StreamStats};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -58,6 +58,25 @@ pub struct NativeStreamStats {
     pub window_replay_records: f64,
     pub window_replay_ms: f64,
     pub window_replay_short: f64,
+    pub consumer_lag: Vec<NativePartitionLag>,
+    pub consumer_lag_total: f64,
+}
+
+/// One entry of `StreamRunStats.consumerLag`.
+#[napi(object)]
+#[derive(Clone)]
+pub struct NativePartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    pub lag: f64,
+}
+
+fn to_js_lag(l: &PartitionLag) -> NativePartitionLag {
+    NativePartitionLag {
+        topic: l.topic.clone(),
+        partition: l.partition,
+        lag: l.lag as f64,
+    }
 }
 
 fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
@@ -76,6 +95,8 @@ fn to_js_stats(s: &StreamStats) -> NativeStreamStats {
         window_replay_records: s.window_replay_records as f64,
         window_replay_ms: s.window_replay_ms,
         window_replay_short: s.window_replay_short as f64,
+        consumer_lag: s.consumer_lag.iter().map(to_js_lag).collect(),
+        consumer_lag_total: s.consumer_lag_total as f64,
     }
 }
 

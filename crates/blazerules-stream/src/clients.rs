@@ -10,7 +10,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{BaseProducer, DeliveryResult, ProducerContext};
-use rdkafka::{ClientContext, Message};
+use rdkafka::{ClientContext, Message, TopicPartitionList};
 
 use crate::commit;
 use crate::config::{OutputMode, StreamConfig};
@@ -30,10 +30,15 @@ impl ClientContext for ConsumerCtx {
     }
 
     fn stats_raw(&self, statistics: &[u8]) {
+        // Parsed once, for the lag of the assigned partitions and for the broker states.
+        let Ok(stats) = serde_json::from_slice::<serde_json::Value>(statistics) else {
+            return;
+        };
+        lock(&self.0.lags).update(&stats);
         // A connection up ends an outage only when nothing waits for the cluster: otherwise an
         // acknowledgement or a confirmed commit ends it (the proof that it serves us again).
         let waiting = !lock(&self.0.inflight).is_empty() || !lock(&self.0.uncommitted).is_empty();
-        if !waiting && stats_show_broker_up(statistics) {
+        if !waiting && stats_show_broker_up(&stats) {
             self.0.outage.end(Instant::now());
         }
     }
@@ -56,6 +61,7 @@ impl ConsumerContext for ConsumerCtx {
                 commit::forget(shared, tpl);
             }
             shards::revoked(shared, tpl);
+            lock(&shared.lags).revoke(parts(tpl));
             let seq = shared.poll_seq.load(Ordering::SeqCst);
             let mut revoked = lock(&shared.revoked);
             for e in tpl.elements() {
@@ -67,9 +73,18 @@ impl ConsumerContext for ConsumerCtx {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
             lock(&self.0.assigned_at).get_or_insert_with(Instant::now);
+            lock(&self.0.lags).assign(parts(tpl));
             shards::assigned(&self.0, consumer, tpl);
         }
     }
+}
+
+/// A partition list's (topic, partition) pairs.
+fn parts(tpl: &TopicPartitionList) -> Vec<(String, i32)> {
+    tpl.elements()
+        .iter()
+        .map(|e| (e.topic().to_string(), e.partition()))
+        .collect()
 }
 
 pub(crate) struct ProducerCtx(pub Arc<Shared>);

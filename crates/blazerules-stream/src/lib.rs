@@ -36,7 +36,8 @@
 //! queue), `evaluate` (a worker's share → records, via `blazerules_core::output`), `produce`
 //! (output and DLQ records to the producer), `inflight` (delivery reports, batches retired in
 //! order), `commit` (asynchronous, confirmed commits), `outage` (outages and their budget),
-//! `clients` (librdkafka settings and callbacks), `shared`, `stats`, `cell`, `error`.
+//! `clients` (librdkafka settings and callbacks), `lag` (consumer lag per partition), `shared`,
+//! `stats`, `cell`, `error`.
 
 mod batch;
 mod cell;
@@ -48,6 +49,7 @@ mod consume;
 mod error;
 mod evaluate;
 mod inflight;
+mod lag;
 mod outage;
 mod produce;
 mod replay;
@@ -60,5 +62,6 @@ pub use blazerules_core::error::ErrorCode;
 pub use cell::RuleCell;
 pub use config::{OutputMode, StreamConfig};
 pub use error::StreamError;
+pub use lag::PartitionLag;
 pub use run::run;
 pub use stats::StreamStats;

@@ -166,12 +166,10 @@ pub(crate) fn left_behind(shared: &Shared) -> String {
     format!("{undone}; no offset after the last delivered and confirmed batch was committed: the records after it are read again at the next start")
 }
 
-/// Whether librdkafka's statistics (`statistics.interval.ms`) show a broker connection up.
-/// Only brokers given or learned count (not the internal or the logical coordinator handle).
-pub(crate) fn stats_show_broker_up(json: &[u8]) -> bool {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(json) else {
-        return false;
-    };
+/// Whether librdkafka's statistics (`statistics.interval.ms`, parsed) show a broker
+/// connection up. Only brokers given or learned count (not the internal or the logical
+/// coordinator handle).
+pub(crate) fn stats_show_broker_up(v: &serde_json::Value) -> bool {
     let Some(brokers) = v.get("brokers").and_then(serde_json::Value::as_object) else {
         return false;
     };
@@ -219,21 +217,18 @@ mod tests {
 
     #[test]
     fn reads_broker_states_from_statistics() {
-        let stats = |state: &str, source: &str| {
-            format!(
+        let stats = |state: &str, source: &str| -> serde_json::Value {
+            let text = format!(
                 r#"{{"name":"c","brokers":{{"127.0.0.1:9/1":{{"source":"{source}","state":"{state}"}},":0/internal":{{"source":"internal","state":"UP"}}}}}}"#
-            )
+            );
+            serde_json::from_str(&text).expect("test statistics are JSON")
         };
-        assert!(stats_show_broker_up(stats("UP", "learned").as_bytes()));
-        assert!(stats_show_broker_up(
-            stats("UPDATE", "configured").as_bytes()
-        ));
-        assert!(!stats_show_broker_up(stats("DOWN", "learned").as_bytes()));
-        assert!(!stats_show_broker_up(
-            stats("CONNECT", "configured").as_bytes()
-        ));
-        assert!(!stats_show_broker_up(stats("UP", "logical").as_bytes()));
-        assert!(!stats_show_broker_up(b"not json"));
-        assert!(!stats_show_broker_up(b"{}"));
+        assert!(stats_show_broker_up(&stats("UP", "learned")));
+        assert!(stats_show_broker_up(&stats("UPDATE", "configured")));
+        assert!(!stats_show_broker_up(&stats("DOWN", "learned")));
+        assert!(!stats_show_broker_up(&stats("CONNECT", "configured")));
+        assert!(!stats_show_broker_up(&stats("UP", "logical")));
+        assert!(!stats_show_broker_up(&serde_json::Value::Null));
+        assert!(!stats_show_broker_up(&serde_json::json!({})));
     }
 }

@@ -112,7 +112,7 @@ impl Loop<'_> {
         self.sync();
         result.map(|()| {
             on_stats(&self.stats);
-            self.stats
+            std::mem::take(&mut self.stats)
         })
     }
 
@@ -332,6 +332,8 @@ impl Loop<'_> {
         s.outages = outages;
         s.outage_ms = ms(outage);
         s.elapsed_ms = ms(self.started.elapsed());
+        s.consumer_lag = lock(&shared.lags).list();
+        s.consumer_lag_total = s.consumer_lag.iter().map(|l| l.lag).sum();
     }
 }
 

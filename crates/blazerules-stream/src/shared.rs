@@ -13,6 +13,7 @@ use rdkafka::TopicPartitionList;
 use crate::clients::ProducerCtx;
 use crate::commit::Commits;
 use crate::inflight;
+use crate::lag::Lags;
 use crate::outage::Outage;
 use crate::shards::Rebuild;
 use blazerules_core::WindowState;
@@ -55,6 +56,8 @@ pub(crate) struct Shared {
     pub rebuild: Mutex<Rebuild>,
     /// When the group first assigned partitions to this consumer (`idleTimeoutMs` counts from then).
     pub assigned_at: Mutex<Option<Instant>>,
+    /// The assigned partitions' consumer lag, from librdkafka's statistics.
+    pub lags: Mutex<Lags>,
 }
 
 /// Locks `m`; a panic elsewhere does not make the counters unreadable.

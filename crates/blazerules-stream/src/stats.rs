@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use crate::lag::PartitionLag;
+
 /// Counters of one run (`StreamRunStats`).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StreamStats {
     /// Batches processed (polls that returned at least one message).
     pub batches: u64,
@@ -33,6 +35,11 @@ pub struct StreamStats {
     /// Partitions rebuilt from less than the longest window (the log did not reach back
     /// that far: retention shorter than the window, records deleted), each with a warning.
     pub window_replay_short: u64,
+    /// The latest known consumer lag of each partition assigned now (librdkafka's statistics,
+    /// about once a second; a partition whose lag is not known yet is left out).
+    pub consumer_lag: Vec<PartitionLag>,
+    /// Their sum.
+    pub consumer_lag_total: u64,
 }
 
 /// A duration in (fractional) milliseconds.

@@ -14,7 +14,6 @@ use crate::error::ErrorCode;
 use crate::read::lines::{for_each_line, trim_end};
 use crate::ruleset::Inner;
 use crate::window::stage::Stage;
-use crate::window::{Shard, DEFAULT_MAX_WINDOW_ENTITIES};
 use std::time::Instant;
 
 /// Runs a batch's `n_pieces` pieces: `piece(i, mode, scratch, sink)` reads piece `i`,
@@ -47,19 +46,13 @@ where
             return probe; // finishing it refuses the batch
         }
     }
-    let own;
-    let shard = match &opts.window_shard {
-        Some(s) => s.as_ref(),
-        None => {
-            own = Shard::new(DEFAULT_MAX_WINDOW_ENTITIES);
-            &own
-        }
-    };
-    let mut state = shard.lock();
-    let stage = Stage::new(&rs.windows, &mut state);
-    let mode = if replay { Mode::Replay } else { Mode::Keep };
-    run_ordered(rs, opts, n_pieces, &stage, mode, |i, scratch, sink| {
-        piece(i, mode, scratch, sink)
+    opts.with_shard(|shard| {
+        let mut state = shard.lock();
+        let stage = Stage::new(&rs.windows, &mut state);
+        let mode = if replay { Mode::Replay } else { Mode::Keep };
+        run_ordered(rs, opts, n_pieces, &stage, mode, |i, scratch, sink| {
+            piece(i, mode, scratch, sink)
+        })
     })
 }
 

@@ -182,3 +182,23 @@ pub(crate) fn evaluate_kept(
     }
     sink.eval_ns += t0.elapsed().as_nanos() as u64;
 }
+
+/// The first record of a piece's kept blocks, with its window values, handed to `f`
+/// (explaining one record: `batch/one.rs`). None when no record was read.
+pub(crate) fn first_record<T>(
+    rs: &Inner,
+    kept: Kept<'_>,
+    values: &[f64],
+    f: impl FnOnce(&Record<'_, '_>) -> T,
+) -> Option<T> {
+    let ns = rs.trie.n_slots;
+    let b = kept.blocks.into_iter().next()?;
+    let k = *b.ok.first()?;
+    let tp = patch_escapes(b.tape, &b.esc, &b.fixups);
+    let r = Record {
+        tape: &tp,
+        slots: b.slots.get(k * ns..(k + 1) * ns)?,
+        win: values,
+    };
+    Some(f(&r))
+}

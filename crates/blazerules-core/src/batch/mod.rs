@@ -9,6 +9,7 @@ pub(crate) mod decide;
 pub(crate) mod drive;
 mod finish;
 mod kept;
+pub(crate) mod one;
 pub mod options;
 mod ordered;
 pub mod output;

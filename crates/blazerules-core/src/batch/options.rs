@@ -1,6 +1,6 @@
 //! Per-call evaluation settings.
 
-use crate::window::Shard;
+use crate::window::{Shard, DEFAULT_MAX_WINDOW_ENTITIES};
 use std::sync::Arc;
 
 /// How a batch treats records that cannot be read (rules-reference §5).
@@ -60,6 +60,16 @@ impl Default for EvalOptions {
             ingest_error_mode: IngestErrorMode::Skip,
             dead_letter_path: None,
             duplicate_keys: DuplicateKeys::Last,
+        }
+    }
+}
+
+impl EvalOptions {
+    /// `f` on the call's window shard, or on a fresh, empty one when the options name none.
+    pub(crate) fn with_shard<T>(&self, f: impl FnOnce(&Shard) -> T) -> T {
+        match &self.window_shard {
+            Some(s) => f(s),
+            None => f(&Shard::new(DEFAULT_MAX_WINDOW_ENTITIES)),
         }
     }
 }

@@ -48,7 +48,7 @@ fn in_range<T: PartialOrd>(x: T, lo: T, hi: T, inclusive: bool) -> bool {
 
 /// The record's vector against the reference, in float32 as BlazeRules computes it: a
 /// missing, null or non-numeric dimension is 0.
-fn distance<F: Fields>(v: &Vector, r: &F) -> f32 {
+pub(crate) fn distance<F: Fields>(v: &Vector, r: &F) -> f32 {
     let x = v.dims.iter().map(|(f, kind)| {
         r.get(f)
             .and_then(|val| match kind {

@@ -2,7 +2,7 @@
 //! `tree` is the per-record evaluator the plan falls back to and is checked against.
 
 pub(crate) mod build;
-mod derived;
+pub(crate) mod derived;
 mod dict;
 mod fast;
 mod prefilter;

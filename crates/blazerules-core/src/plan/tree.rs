@@ -52,8 +52,9 @@ impl Fields for Record<'_, '_> {
     }
 }
 
-struct Element<'t, 'i> {
-    obj: V<'t, 'i>,
+/// An `array_any` element: its fields are read by name (§2.15).
+pub(crate) struct Element<'t, 'i> {
+    pub obj: V<'t, 'i>,
 }
 
 impl Fields for Element<'_, '_> {
@@ -355,14 +356,20 @@ fn time_of_day(x: i64, lo: f64, hi: f64) -> bool {
     }
 }
 
+/// The distance in km between two points (lat, lon, other lat, other lon); None when any
+/// coordinate is missing.
+#[inline]
+pub(crate) fn distance_of<F: Fields>(r: &F, points: [&FieldRef; 4]) -> Option<f64> {
+    let [a, b, c, d] = points.map(|f| r.get(f).and_then(number::<F>));
+    Some(distance_km(a?, b?, c?, d?))
+}
+
 /// `distance_gt` / `distance_lt` between two points, false when any coordinate is missing.
 #[inline]
 fn distance<F: Fields>(r: &F, points: [&FieldRef; 4], gt: bool, km: f64) -> bool {
-    let [a, b, c, d] = points.map(|f| r.get(f).and_then(number::<F>));
-    let (Some(a), Some(b), Some(c), Some(d)) = (a, b, c, d) else {
+    let Some(dist) = distance_of(r, points) else {
         return false;
     };
-    let dist = distance_km(a, b, c, d);
     if gt {
         dist > km
     } else {

@@ -4,10 +4,12 @@
 //! `series` is one window of one entity; `shard` holds every entity of one shard (bounded,
 //! least recently seen evicted: `recency`; short entity values inline: `key`); `state` is an engine's shards, the public API; `inputs` is
 //! what each record brings, taken while it is read; `stage` applies a batch's records to its
-//! shard in input order, between reading and evaluating.
+//! shard in input order, between reading and evaluating; `peek` reads a record's values without
+//! applying it (explanations).
 
 pub(crate) mod inputs;
 mod key;
+pub(crate) mod peek;
 mod recency;
 mod series;
 mod shard;

@@ -355,6 +355,25 @@ impl ShardState {
         self.free.push(id);
     }
 
+    /// The latest second clock `source` ("": processing time, else an event-time field) has
+    /// seen; None before any record moved it.
+    pub fn clock_now(&self, source: &str) -> Option<i64> {
+        let at = self.clocks.iter().position(|(s, _)| s == source)?;
+        Some(self.clocks[at].1).filter(|&t| t != i64::MIN)
+    }
+
+    /// The series the window defined by `def` keeps for entity `key` of field `field`, if it
+    /// has one. Only reads (`window::peek`).
+    pub fn series_of(&self, field: &str, key: &str, hash: u64, def: &str) -> Option<&Series> {
+        let group = self.groups.iter().position(|g| g.field == field)?;
+        let d = self.defs.iter().position(|d| d.key == def)?;
+        let id = self.peek(group as u32, key, hash)?;
+        let e = &self.ents[id as usize];
+        let g = &self.groups[group];
+        let pos = g.defs.iter().position(|&x| x as usize == d)?;
+        g.series.get(e.row as usize * g.stride() + pos)
+    }
+
     pub fn stats(&self) -> WindowStats {
         let series: usize = self.groups.iter().map(|g| g.series.capacity()).sum();
         let rows: usize = self.groups.iter().map(|g| g.free_rows.capacity()).sum();

@@ -23,6 +23,7 @@ pub(crate) mod window;
 pub(crate) use closed::close_categoricals;
 pub(crate) use strset::StrSet;
 pub(crate) use vector::{Metric, Vector};
+pub(crate) use walk::{form, Form};
 pub(crate) use window::{Channel, Threshold, WinFn, Windows};
 
 use crate::error::ErrorCode;
@@ -355,6 +356,32 @@ impl<'a> Compiler<'a> {
     /// Compiles a rule's `conditions`.
     pub fn rule(&mut self, v: &Value, path: &str, rule: &str) -> Cond {
         self.cond(v, &At { path, rule }, 0, false, Mode::Main)
+    }
+
+    /// A compiler that goes on from a rule set's compiled `fields` and `windows`: the same
+    /// field gets the same slot, the same window the same channel (explanations compile the
+    /// parts of conditions that loaded, `explain`).
+    pub fn resume(
+        hints: &'a HashMap<String, Hint>,
+        lookups: &'a HashMap<String, Arc<LookupSet>>,
+        problems: &'a mut Problems,
+        fields: &[String],
+        windows: Windows,
+    ) -> Self {
+        let mut c = Compiler::new(hints, lookups, problems);
+        for f in fields {
+            c.field(f, Mode::Main);
+        }
+        c.windows = windows;
+        c
+    }
+
+    /// Compiles one condition of a rule on its own: at the root of the rule (`elem` false)
+    /// or inside an `array_any` (`elem`), complemented or flipped as under `not` when
+    /// `negate` (§2.18).
+    pub fn part(&mut self, v: &Value, path: &str, rule: &str, negate: bool, elem: bool) -> Cond {
+        let mode = if elem { Mode::Elem } else { Mode::Main };
+        self.cond(v, &At { path, rule }, 0, negate, mode)
     }
 }
 

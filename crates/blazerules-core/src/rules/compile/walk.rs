@@ -7,6 +7,62 @@ use crate::rules::op::Op;
 use crate::rules::sql;
 use serde_json::{Map, Value};
 
+/// What a condition is, in BlazeRules' dispatch order (§1.6): the one reading of a
+/// condition's shape, for the compiler and for explanations (`explain`).
+pub(crate) enum Form<'v> {
+    /// A bare list: `and`.
+    List(&'v [Value]),
+    NotMapping,
+    /// A `sql:` string, or an `expr:` string (the key it is under).
+    Sql(&'v Map<String, Value>, &'static str),
+    /// `and` / `or` (the key) and its value, a list when well formed.
+    AndOr(&'static str, &'v Value),
+    Not(&'v Value),
+    Window(&'v Map<String, Value>),
+    ModelScore,
+    Vector(&'v Map<String, Value>),
+    /// `array_any`'s mapping (`path`, `where`) when well formed.
+    ArrayAny(&'v Value),
+    /// A leaf on a field: `op` and its operands.
+    Leaf(&'v Map<String, Value>),
+}
+
+pub(crate) fn form(v: &Value) -> Form<'_> {
+    let m = match v {
+        Value::Object(m) => m,
+        Value::Array(items) => return Form::List(items),
+        _ => return Form::NotMapping,
+    };
+    if m.contains_key("sql") {
+        return Form::Sql(m, "sql");
+    }
+    if matches!(m.get("expr"), Some(Value::String(_))) {
+        return Form::Sql(m, "expr");
+    }
+    for key in ["and", "or"] {
+        if let Some(list) = m.get(key) {
+            return Form::AndOr(key, list);
+        }
+    }
+    if let Some(inner) = m.get("not") {
+        return Form::Not(inner);
+    }
+    // BlazeRules' dispatch order: window, model_score, vector_distance.
+    if m.contains_key("window") {
+        return Form::Window(m);
+    }
+    if m.contains_key("model_score") {
+        return Form::ModelScore;
+    }
+    if m.contains_key("vector_distance") {
+        return Form::Vector(m);
+    }
+    match m.get("array_any") {
+        Some(spec) => Form::ArrayAny(spec),
+        None => Form::Leaf(m),
+    }
+}
+
 impl Compiler<'_> {
     pub(super) fn cond(
         &mut self,
@@ -25,40 +81,25 @@ impl Compiler<'_> {
             );
             return Cond::Const(false);
         }
-        let m = match v {
-            Value::Object(m) => m,
-            Value::Array(items) => {
-                // A bare list reads as `and`.
-                return self.list(items, at, depth, negate, mode, true);
-            }
-            _ => {
+        match form(v) {
+            Form::List(items) => self.list(items, at, depth, negate, mode, true),
+            Form::NotMapping => {
                 self.err(
                     ErrorCode::YamlSyntaxError,
                     "a condition must be a mapping",
                     at,
                     "",
                 );
-                return Cond::Const(false);
+                Cond::Const(false)
             }
-        };
-        let sql_key = if m.contains_key("sql") {
-            Some("sql")
-        } else if matches!(m.get("expr"), Some(Value::String(_))) {
-            Some("expr")
-        } else {
-            None
-        };
-        if let Some(key) = sql_key {
-            return self.sql(m, key, at, depth, negate, mode);
-        }
-        for key in ["and", "or"] {
-            if let Some(list) = m.get(key) {
+            Form::Sql(m, key) => self.sql(m, key, at, depth, negate, mode),
+            Form::AndOr(key, list) => {
                 let sub = format!("{}.{key}", at.path);
                 let at2 = At {
                     path: &sub,
                     rule: at.rule,
                 };
-                return match list {
+                match list {
                     Value::Array(items) => {
                         self.list(items, &at2, depth, negate, mode, key == "and")
                     }
@@ -71,42 +112,37 @@ impl Compiler<'_> {
                         );
                         Cond::Const(false)
                     }
-                };
+                }
             }
+            Form::Not(inner) => {
+                let sub = format!("{}.not", at.path);
+                let at2 = At {
+                    path: &sub,
+                    rule: at.rule,
+                };
+                self.not(inner, &at2, depth, negate, mode)
+            }
+            Form::Window(m) => self.window(m, at, negate, mode),
+            Form::ModelScore => {
+                let msg = format!(
+                    "'model_score' conditions are not supported yet (rule '{}')",
+                    at.rule
+                );
+                self.err(ErrorCode::Unsupported, msg, at, "model_score");
+                Cond::Const(false)
+            }
+            Form::Vector(m) => self.vector(m, at, negate, mode),
+            Form::ArrayAny(spec) => {
+                let sub = format!("{}.array_any", at.path);
+                let at2 = At {
+                    path: &sub,
+                    rule: at.rule,
+                };
+                let c = self.array_any(spec, &at2, depth, mode);
+                negated(c, negate)
+            }
+            Form::Leaf(m) => self.leaf(m, at, negate, mode),
         }
-        if let Some(inner) = m.get("not") {
-            let sub = format!("{}.not", at.path);
-            let at2 = At {
-                path: &sub,
-                rule: at.rule,
-            };
-            return self.not(inner, &at2, depth, negate, mode);
-        }
-        // BlazeRules' dispatch order: window, model_score, vector_distance.
-        if m.contains_key("window") {
-            return self.window(m, at, negate, mode);
-        }
-        if m.contains_key("model_score") {
-            let msg = format!(
-                "'model_score' conditions are not supported yet (rule '{}')",
-                at.rule
-            );
-            self.err(ErrorCode::Unsupported, msg, at, "model_score");
-            return Cond::Const(false);
-        }
-        if m.contains_key("vector_distance") {
-            return self.vector(m, at, negate, mode);
-        }
-        if let Some(spec) = m.get("array_any") {
-            let sub = format!("{}.array_any", at.path);
-            let at2 = At {
-                path: &sub,
-                rule: at.rule,
-            };
-            let c = self.array_any(spec, &at2, depth, mode);
-            return negated(c, negate);
-        }
-        self.leaf(m, at, negate, mode)
     }
 
     fn list(

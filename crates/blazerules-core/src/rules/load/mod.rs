@@ -17,7 +17,7 @@ use hints::parse_hints;
 pub(crate) use hints::{Hint, HintType};
 pub(crate) use problems::Problems;
 use rule::parse_rules;
-pub(crate) use rule::{normalize_label, Action, RuleDef};
+pub(crate) use rule::{normalize_label, Action, RuleDef, SEVERITIES};
 
 pub(crate) struct Doc {
     pub name: String,

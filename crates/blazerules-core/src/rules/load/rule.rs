@@ -26,7 +26,7 @@ impl Action {
             _ => return None,
         })
     }
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Action::Flag => "FLAG",
             Action::Block => "BLOCK",
@@ -239,6 +239,9 @@ fn rule_action(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Pr
     })
 }
 
+/// Severities by rank (§4.2: CRITICAL beats HIGH …).
+pub(crate) const SEVERITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
+
 /// `severity` as 0 (LOW, the default) to 3 (CRITICAL); an unknown one is a problem and
 /// reads as LOW.
 fn rule_severity(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut Problems) -> i32 {
@@ -246,12 +249,10 @@ fn rule_severity(m: &Map<String, Value>, rid: Option<&str>, path: &str, p: &mut 
         return 0;
     };
     let severity_text = severity_text.unwrap_or_else(|| "LOW".into());
-    match severity_text.to_ascii_uppercase().as_str() {
-        "LOW" => 0,
-        "MEDIUM" => 1,
-        "HIGH" => 2,
-        "CRITICAL" => 3,
-        _ => {
+    let upper = severity_text.to_ascii_uppercase();
+    match SEVERITIES.iter().position(|s| *s == upper) {
+        Some(i) => i as i32,
+        None => {
             p.add(
                 ErrorCode::UnknownSeverity,
                 format!("unknown severity: '{severity_text}'"),
