@@ -147,7 +147,7 @@ impl Replayer {
         cx.windows.drop_shard(id);
         let shard = cx.windows.shard(id);
         if !cx.rules.has_windows() {
-            return release(cx, &tp, generation);
+            return release(cx, &tp, generation, None);
         }
         let Ok(committed) = committed_offset(cx.main, &tp) else {
             return Ok(());
@@ -163,7 +163,7 @@ impl Replayer {
                     "the log no longer holds any record before the committed offset",
                 );
             }
-            return release(cx, &tp, generation);
+            return release(cx, &tp, generation, None);
         };
         let now = Instant::now();
         self.jobs.insert(
@@ -301,16 +301,16 @@ impl Replayer {
 
     /// Releases the partitions whose replay is done.
     fn release_done(&mut self, cx: &mut Cx<'_>) -> Result<(), StreamError> {
-        let done: Vec<(Tp, u64)> = self
+        let done: Vec<(Tp, u64, i64)> = self
             .jobs
             .iter()
             .filter(|(_, j)| j.phase == Phase::Done)
-            .map(|(tp, j)| (tp.clone(), j.generation))
+            .map(|(tp, j)| (tp.clone(), j.generation, j.committed))
             .collect();
-        for (tp, generation) in done {
+        for (tp, generation, committed) in done {
             self.jobs.remove(&tp);
             self.reassign = true;
-            release(cx, &tp, generation)?;
+            release(cx, &tp, generation, Some(committed))?;
         }
         Ok(())
     }
@@ -387,16 +387,33 @@ fn committed_offset(
     let mut tpl = TopicPartitionList::new();
     let _ = tpl.add_partition(&tp.0, tp.1);
     let got = main.committed_offsets(tpl, ASK)?;
-    Ok(got.elements().first().and_then(|e| match e.offset() {
+    let Some(e) = got.elements().into_iter().next() else {
+        return Ok(None);
+    };
+    // A partition's own error (the coordinator still loading, a timeout) is not "nothing
+    // committed": taking it so would skip the replay; the caller asks again.
+    e.error()?;
+    Ok(match e.offset() {
         Offset::Offset(o) if o >= 0 => Some(o),
         _ => None,
-    }))
+    })
 }
 
 /// Lets the group consumer decide the partition's records: seeks back to what a poll
 /// returned and the loop dropped while it was rebuilt, and resumes it. Nothing if the
 /// partition was revoked (or assigned again) meanwhile.
-fn release(cx: &mut Cx<'_>, tp: &Tp, generation: u64) -> Result<(), StreamError> {
+///
+/// After a replay the partition goes on exactly at `replayed_to`, the committed offset the
+/// replay ended at: the group consumer fetched its own committed offset when the partition was
+/// assigned, and a previous owner's last commit may have landed between the two reads. Going
+/// on from a later offset would decide records whose predecessors the state lacks; from an
+/// earlier one (what it dropped while paused) would add replayed records to the state twice.
+fn release(
+    cx: &mut Cx<'_>,
+    tp: &Tp,
+    generation: u64,
+    replayed_to: Option<i64>,
+) -> Result<(), StreamError> {
     let dropped = {
         let mut r = lock(&cx.shared.rebuild);
         if r.pending.get(tp) != Some(&generation) {
@@ -405,7 +422,7 @@ fn release(cx: &mut Cx<'_>, tp: &Tp, generation: u64) -> Result<(), StreamError>
         r.pending.remove(tp);
         r.dropped.remove(tp)
     };
-    if let Some(at) = dropped {
+    if let Some(at) = replayed_to.or(dropped) {
         cx.main
             .seek(&tp.0, tp.1, Offset::Offset(at), ASK)
             .map_err(|e| {
