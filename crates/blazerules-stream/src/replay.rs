@@ -147,7 +147,7 @@ impl Replayer {
         cx.windows.drop_shard(id);
         let shard = cx.windows.shard(id);
         if !cx.rules.has_windows() {
-            return release(cx, &tp, generation, None);
+            return release(cx, &tp, generation);
         }
         let Ok(committed) = committed_offset(cx.main, &tp) else {
             return Ok(());
@@ -163,7 +163,7 @@ impl Replayer {
                     "the log no longer holds any record before the committed offset",
                 );
             }
-            return release(cx, &tp, generation, None);
+            return release(cx, &tp, generation);
         };
         let now = Instant::now();
         self.jobs.insert(
@@ -301,16 +301,16 @@ impl Replayer {
 
     /// Releases the partitions whose replay is done.
     fn release_done(&mut self, cx: &mut Cx<'_>) -> Result<(), StreamError> {
-        let done: Vec<(Tp, u64, i64)> = self
+        let done: Vec<(Tp, u64)> = self
             .jobs
             .iter()
             .filter(|(_, j)| j.phase == Phase::Done)
-            .map(|(tp, j)| (tp.clone(), j.generation, j.committed))
+            .map(|(tp, j)| (tp.clone(), j.generation))
             .collect();
-        for (tp, generation, committed) in done {
+        for (tp, generation) in done {
             self.jobs.remove(&tp);
             self.reassign = true;
-            release(cx, &tp, generation, Some(committed))?;
+            release(cx, &tp, generation)?;
         }
         Ok(())
     }
@@ -402,18 +402,7 @@ fn committed_offset(
 /// Lets the group consumer decide the partition's records: seeks back to what a poll
 /// returned and the loop dropped while it was rebuilt, and resumes it. Nothing if the
 /// partition was revoked (or assigned again) meanwhile.
-///
-/// After a replay the partition goes on exactly at `replayed_to`, the committed offset the
-/// replay ended at: the group consumer fetched its own committed offset when the partition was
-/// assigned, and a previous owner's last commit may have landed between the two reads. Going
-/// on from a later offset would decide records whose predecessors the state lacks; from an
-/// earlier one (what it dropped while paused) would add replayed records to the state twice.
-fn release(
-    cx: &mut Cx<'_>,
-    tp: &Tp,
-    generation: u64,
-    replayed_to: Option<i64>,
-) -> Result<(), StreamError> {
+fn release(cx: &mut Cx<'_>, tp: &Tp, generation: u64) -> Result<(), StreamError> {
     let dropped = {
         let mut r = lock(&cx.shared.rebuild);
         if r.pending.get(tp) != Some(&generation) {
@@ -422,7 +411,7 @@ fn release(
         r.pending.remove(tp);
         r.dropped.remove(tp)
     };
-    if let Some(at) = replayed_to.or(dropped) {
+    if let Some(at) = dropped {
         cx.main
             .seek(&tp.0, tp.1, Offset::Offset(at), ASK)
             .map_err(|e| {
