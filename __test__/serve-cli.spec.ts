@@ -125,9 +125,11 @@ test('--stream and --events-topic: SIGTERM commits the stream, delivers the even
   t.true(await eventually(decided, 120_000), p.stderr());
   p.child.kill('SIGTERM');
   t.is(await p.exited, 0, p.stderr());
+  // Keyless records may all land in one partition (librdkafka's sticky partitioner): the
+  // other then has no committed offset (negative), which counts as 0.
   const committed = await committedOffsets(B, group, input, 2);
   t.is(
-    committed.reduce((a, b) => a + b, 0),
+    committed.reduce((a, b) => a + Math.max(0, b), 0),
     500,
   );
   t.is((await readTopic(B, events, 20)).length, 20);
