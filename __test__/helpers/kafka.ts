@@ -42,7 +42,7 @@ export function uniqueName(prefix: string): string {
 
 type Admin = {
   createTopic(
-    t: { topic: string; num_partitions: number; replication_factor: number },
+    t: { topic: string; num_partitions: number; replication_factor: number; config: Record<string, string> },
     timeout: number,
     cb: (err: unknown) => void,
   ): void;
@@ -61,6 +61,11 @@ type MetadataClient = {
 /**
  * Creates topics through the Kafka admin API (no JVM start per topic), and returns once the
  * broker serves them (a freshly started broker may briefly still call them unknown).
+ *
+ * Without time-based retention: test records carry 2024 event times as their Kafka timestamps,
+ * so a segment rolls at its second append (its first record is older than segment.ms) and the
+ * broker's retention check (every 5 min, 168 h by record timestamp) deletes it, mid-test, under
+ * a window replay (found as "the records before the committed offset were deleted").
  */
 export async function createTopics(address: string, topics: Array<[name: string, partitions: number]>): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -72,8 +77,10 @@ export async function createTopics(address: string, topics: Array<[name: string,
   try {
     for (const [topic, partitions] of topics) {
       await new Promise<void>((resolve, reject) =>
-        admin.createTopic({ topic, num_partitions: partitions, replication_factor: 1 }, 30_000, (err) =>
-          err ? reject(err) : resolve(),
+        admin.createTopic(
+          { topic, num_partitions: partitions, replication_factor: 1, config: { 'retention.ms': '-1' } },
+          30_000,
+          (err) => (err ? reject(err) : resolve()),
         ),
       );
     }

@@ -94,7 +94,13 @@ export async function createTopics(address, topics) {
   try {
     for (const [topic, n] of topics)
       await new Promise((res, rej) =>
-        admin.createTopic({ topic, num_partitions: n, replication_factor: 1 }, 30_000, (e) => (e ? rej(e) : res())),
+        // No time-based retention: the generated records carry 2024 timestamps (see
+        // __test__/helpers/kafka.ts createTopics).
+        admin.createTopic(
+          { topic, num_partitions: n, replication_factor: 1, config: { 'retention.ms': '-1' } },
+          30_000,
+          (e) => (e ? rej(e) : res()),
+        ),
       );
   } finally {
     admin.disconnect();

@@ -281,19 +281,33 @@ impl Replayer {
             }
             j.checked_at = now;
             let gone = match cx.main.fetch_watermarks(&tp.0, tp.1, ASK) {
-                Ok((low, high)) => {
+                // Negative offsets are librdkafka's placeholders for an answer that lacked
+                // the partition (a throttled or retried request), not a log: no verdict.
+                Ok((low, high)) if low >= 0 && high >= 0 => {
                     j.low = low;
-                    low >= j.committed || high < j.committed
+                    // The next record the replay needs was deleted, or the log was
+                    // truncated below the committed offset.
+                    (low > j.next || high < j.committed).then(|| {
+                        format!(
+                            "the records it still needed were deleted during the replay (log {low}..{high}, replay at {}, committed {})",
+                            j.next, j.committed
+                        )
+                    })
                 }
-                Err(_) => false,
+                _ => None,
             };
-            if gone || now - j.progress_at >= GIVE_UP {
-                let why = if gone {
-                    "the records before the committed offset were deleted during the replay"
-                } else {
-                    "the replay made no progress for 30 s"
-                };
-                short(cx, tp, why);
+            let why = match gone {
+                Some(why) => Some(why),
+                None if now - j.progress_at >= GIVE_UP => Some(format!(
+                    "the replay made no progress for {} s (replay at {}, committed {})",
+                    GIVE_UP.as_secs(),
+                    j.next,
+                    j.committed
+                )),
+                None => None,
+            };
+            if let Some(why) = why {
+                short(cx, tp, &why);
                 j.phase = Phase::Done;
             }
         }
