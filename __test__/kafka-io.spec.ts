@@ -88,6 +88,29 @@ test('pollRecords returns topic, partition, offset, key, timestamp, headers and 
   }
 });
 
+test('send() resolves with the partition and offset of its own message; a refused one rejects', async (t) => {
+  const topic = uniqueName('io-send');
+  await createTopics(B, [[topic, 2]]);
+  const producer = new KafkaProducer({ brokers: B });
+  // Sent before the client connected, interleaved with produce(): each its own report.
+  const sent = [producer.send(topic, 'a', 'k'), producer.send(topic, 'b', 'k')];
+  producer.produce(topic, 'c', 'k');
+  sent.push(producer.send(topic, 'd', 'k'));
+  const got = await Promise.all(sent);
+  t.deepEqual(
+    got.map((d) => d.offset),
+    [0, 1, 3],
+  );
+  t.true(got.every((d) => d.topic === topic && d.partition === got[0]?.partition));
+  t.true(producer.reachable);
+  // produce()'s errors reject the promise (a message over message.max.bytes, refused at once).
+  const big = Buffer.alloc(2_000_000, 0x61);
+  const refused = await t.throwsAsync(producer.send(topic, big), { instanceOf: KafkaIOError });
+  t.is(refused?.code, 'PRODUCE_FAILED');
+  await producer.close();
+  t.is((await t.throwsAsync(producer.send(topic, 'e'), { instanceOf: KafkaIOError }))?.code, 'CLOSED');
+});
+
 test('pollBatch timeoutMs bounds the whole call; maxMessages bounds the batch', async (t) => {
   const topic = uniqueName('io-batch');
   await createTopics(B, [[topic, 3]]);

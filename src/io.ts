@@ -25,7 +25,7 @@ export const hasKafka: boolean = available;
 export const librdkafkaVersion: string = rdVersion;
 
 export { KafkaConsumer } from './kafka/consumer';
-export { KafkaProducer } from './kafka/producer';
+export { type Delivery, KafkaProducer } from './kafka/producer';
 export { KafkaIOError } from './kafka/errors';
 // runStream runs on the package's own native librdkafka: it works whether or not node-rdkafka
 // is installed (`hasKafka` is about the KafkaConsumer / KafkaProducer classes).

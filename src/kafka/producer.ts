@@ -1,7 +1,8 @@
 /**
  * KafkaProducer: produce() queues a message in librdkafka (never blocking); flush() waits for
  * the broker's acknowledgements and says whether every message since the last flush was
- * delivered.
+ * delivered; send() queues one and resolves with where the broker put it (its own delivery
+ * report, matched by an opaque id).
  *
  * Delivery reports are collected by polling librdkafka from a JS timer (a non-blocking call),
  * not by librdkafka's flush on a libuv pool thread, so waiting for deliveries holds neither
@@ -33,11 +34,33 @@ const MAX_EARLY = 100_000;
 const FLUSH_STEP_MS = 100;
 
 type Value = Buffer | Uint8Array | string;
+
+/** node-rdkafka's delivery report (dr_cb). */
+interface DeliveryReport {
+  topic: string;
+  partition: number;
+  offset: number;
+  opaque?: unknown;
+}
 interface Message {
   topic: string;
   value: Buffer;
   key: Buffer | string | null;
   headers: Array<Record<string, string>> | undefined;
+  /** send()'s id, the delivery report's opaque. */
+  id?: number;
+}
+
+/** Where the broker put a message: send()'s answer. */
+export interface Delivery {
+  topic: string;
+  partition: number;
+  offset: number;
+}
+
+interface Waiter {
+  resolve(d: Delivery): void;
+  reject(e: KafkaIOError): void;
 }
 
 export class KafkaProducer {
@@ -61,6 +84,9 @@ export class KafkaProducer {
   #lastDeliveryError: KafkaIOError | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #drained = new Set<() => void>();
+  /** send()'s messages without a delivery report yet, by id. */
+  readonly #waiters = new Map<number, Waiter>();
+  #nextId = 0;
 
   constructor(options: KafkaProducerOptions) {
     const rd = rdkafka();
@@ -88,7 +114,7 @@ export class KafkaProducer {
     } catch (err) {
       throw wrap('INVALID_CONFIG', 'invalid Kafka producer configuration', err);
     }
-    this.#client.on('delivery-report', (err: RdError | null) => this.#onDelivery(err));
+    this.#client.on('delivery-report', (err: RdError | null, report?: DeliveryReport) => this.#onDelivery(err, report));
     // Other errors are reported through deliveries and flush().
     this.#client.on('event.error', (err: RdError) => {
       if (rdCode(err) === RdCode.ERR__ALL_BROKERS_DOWN) this.#outage.down();
@@ -122,11 +148,43 @@ export class KafkaProducer {
    * close(), the connection error once connecting failed.
    */
   produce(topic: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): void {
+    this.#enqueue(this.#message(topic, value, key, headers));
+  }
+
+  /**
+   * Queues one message as produce() does and resolves once the broker acknowledged it, with
+   * the partition and offset it got. Rejects with produce()'s errors, or DELIVERY_FAILED when
+   * librdkafka gives up on it (`message.timeout.ms`) or the producer closes first.
+   */
+  send(topic: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): Promise<Delivery> {
+    try {
+      const msg = this.#message(topic, value, key, headers);
+      const id = this.#nextId++;
+      msg.id = id;
+      const delivered = new Promise<Delivery>((resolve, reject) => this.#waiters.set(id, { resolve, reject }));
+      try {
+        this.#enqueue(msg);
+      } catch (err) {
+        this.#waiters.delete(id);
+        throw err;
+      }
+      return delivered;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Connected, and no broker outage under way as far as librdkafka's events tell. */
+  get reachable(): boolean {
+    return this.#state === 'ready' && this.#outage.age() === undefined;
+  }
+
+  #message(topic: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): Message {
     if (this.#closing) throw closedError('producer');
     if (this.#fatal) throw this.#fatal;
     if (typeof topic !== 'string' || topic === '')
       throw new KafkaIOError('INVALID_CONFIG', 'topic must be a non-empty string');
-    const msg: Message = {
+    return {
       topic,
       value: toBuffer(value, 'value'),
       key:
@@ -137,6 +195,9 @@ export class KafkaProducer {
             : toBuffer(key, 'key'),
       headers: toRdHeaders(headers),
     };
+  }
+
+  #enqueue(msg: Message): void {
     if (this.#state !== 'ready') {
       if (this.#early.length >= MAX_EARLY) {
         throw new KafkaIOError(
@@ -196,7 +257,7 @@ export class KafkaProducer {
 
   #send(msg: Message): void {
     const attempt = (): void => {
-      this.#client.produce(msg.topic, null, msg.value, msg.key, null, undefined, msg.headers);
+      this.#client.produce(msg.topic, null, msg.value, msg.key, null, msg.id, msg.headers);
     };
     try {
       attempt();
@@ -227,7 +288,7 @@ export class KafkaProducer {
       try {
         this.#send(msg);
       } catch (err) {
-        this.#recordFailure(err instanceof KafkaIOError ? err : wrap('PRODUCE_FAILED', 'produce failed', err));
+        this.#recordFailure(err instanceof KafkaIOError ? err : wrap('PRODUCE_FAILED', 'produce failed', err), msg.id);
       }
     }
     this.#startPolling();
@@ -235,11 +296,12 @@ export class KafkaProducer {
 
   #onConnectFailed(err: KafkaIOError): void {
     this.#fatal ??= err;
-    for (let i = 0; i < this.#early.length; i++) this.#recordFailure(err);
+    for (const msg of this.#early) this.#recordFailure(err, msg.id);
     this.#early = [];
   }
 
-  #recordFailure(err: KafkaIOError): void {
+  #recordFailure(err: KafkaIOError, id?: number): void {
+    if (id !== undefined) this.#settle(id)?.reject(err);
     this.#outstanding = Math.max(0, this.#outstanding - 1);
     this.#failed++;
     this.#deliveryErrors++;
@@ -247,20 +309,31 @@ export class KafkaProducer {
     if (this.#outstanding === 0) this.#notifyDrained();
   }
 
-  #onDelivery(err: RdError | null): void {
+  #onDelivery(err: RdError | null, report: DeliveryReport | undefined): void {
+    const id = typeof report?.opaque === 'number' ? report.opaque : undefined;
     if (err) {
       this.#recordFailure(
         new KafkaIOError('DELIVERY_FAILED', `delivery failed: ${messageOf(err)}`, {
           kafkaCode: rdCode(err),
           cause: err,
         }),
+        id,
       );
       return;
+    }
+    if (id !== undefined && report !== undefined) {
+      this.#settle(id)?.resolve({ topic: report.topic, partition: report.partition, offset: report.offset });
     }
     this.#outstanding = Math.max(0, this.#outstanding - 1);
     this.#delivered++;
     this.#outage.up();
     if (this.#outstanding === 0) this.#notifyDrained();
+  }
+
+  #settle(id: number): Waiter | undefined {
+    const w = this.#waiters.get(id);
+    this.#waiters.delete(id);
+    return w;
   }
 
   #notifyDrained(): void {
@@ -342,6 +415,12 @@ export class KafkaProducer {
       if (this.#client.isConnected()) await disconnectClient(this.#client, 10_000);
     }
     this.#state = 'closed';
+    // Reports librdkafka will no longer give: nothing waits for ever.
+    for (const id of [...this.#waiters.keys()]) {
+      this.#settle(id)?.reject(
+        new KafkaIOError('DELIVERY_FAILED', 'the producer closed before the message was acknowledged'),
+      );
+    }
     if (!ok && !this.#fatal) {
       throw new KafkaIOError(
         'DELIVERY_FAILED',

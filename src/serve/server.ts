@@ -76,8 +76,13 @@ function adminOptions(o: ServeOptions): AdminOptions | undefined {
 async function eventProducer(o: ServeOptions, state: ServiceState): Promise<EventProducer | undefined> {
   if (o.eventsTopic === undefined) return undefined;
   const brokers = needBrokers(o, '--events-topic');
-  const producer = new EventProducer({ brokers, topic: o.eventsTopic, timeoutMs: o.eventsTimeoutMs });
-  await producer.connect(o.connectTimeoutMs ?? 30_000);
+  const producer = new EventProducer({
+    brokers,
+    topic: o.eventsTopic,
+    timeoutMs: o.eventsTimeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+  });
+  await producer.connect();
   state.probes.push(() => (producer.reachable() ? undefined : 'the Kafka brokers of --events-topic are not reachable'));
   return producer;
 }
