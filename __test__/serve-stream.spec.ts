@@ -7,9 +7,9 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { bundleFile } from '../src/live/bundle';
 import { publishBundle } from '../src/live/publish';
 import { ensureCompactedTopic } from '../src/live/topic-admin';
-import { brokers, createTopics, eventually, produceAll, readTopic, uniqueName } from './helpers/kafka';
+import { PrivateBroker, brokers, createTopics, eventually, produceAll, readTopic, uniqueName } from './helpers/kafka';
 import { records, rulesDir } from './helpers/live-kit';
-import { call, startTestService } from './helpers/serve-kit';
+import { call, postJson, startTestService } from './helpers/serve-kit';
 
 type Family = { name: string; metrics: Array<{ value?: string; labels?: Record<string, string> }> };
 
@@ -71,4 +71,38 @@ test('--rules-topic: the latest bundle is loaded before listening; GET /v1/rules
   t.is(rules.version, 'v7');
   t.is(rules.source, `kafka:${topic}/${at.partition}@${at.offset}`);
   t.is((await call(`${s.url}/readyz`, 'GET')).status, 200);
+});
+
+test('/readyz is 503 naming --rules-topic and --stream while their brokers are down, 200 once back', async (t) => {
+  t.timeout(300_000);
+  const broker = await PrivateBroker.up();
+  t.teardown(() => broker.down());
+  const B = broker.address;
+  const rulesTopic = uniqueName('serve-ready-rules');
+  const input = uniqueName('serve-ready-in');
+  await createTopics(B, [[input, 1]]);
+  await ensureCompactedTopic(B, rulesTopic, {}, 30_000);
+  const { file } = rulesDir('v1');
+  await publishBundle(B, rulesTopic, Buffer.from(JSON.stringify(bundleFile(file, readFileSync(file)))), {}, 30_000);
+  const s = await startTestService({
+    rulesTopic,
+    brokers: B,
+    stream: { groupId: uniqueName('serve-ready-g'), inputTopics: input, outputMode: 'none' },
+  });
+  t.teardown(() => s.close());
+  const ready = async () => (await call(`${s.url}/readyz`, 'GET')).status === 200;
+  t.true(await eventually(ready, 60_000), 'ready with the broker up');
+  await broker.stop();
+  // Both followers of the brokers see the outage (librdkafka's events, statistics every second).
+  let body = '';
+  const bothDown = await eventually(async () => {
+    const r = await call(`${s.url}/readyz`, 'GET');
+    body = r.text;
+    return r.status === 503 && body.includes('--rules-topic') && body.includes('--stream');
+  }, 60_000);
+  t.true(bothDown, body);
+  // Decisions go on from the active rules meanwhile.
+  t.is((await postJson(`${s.url}/v1/decide`, { amount: 10 })).status, 200);
+  await broker.start();
+  t.true(await eventually(ready, 120_000), 'ready again once the broker is back');
 });

@@ -48,6 +48,7 @@ function printStats(stats: StreamRunStats): void {
     elapsed_ms: stats.elapsedMs,
     outages: stats.outages,
     outage_ms: stats.outageMs,
+    outage_open_ms: stats.outageOpenMs,
     window_replay_records: stats.windowReplayRecords,
     window_replay_ms: stats.windowReplayMs,
     window_replay_short: stats.windowReplayShort,

@@ -222,6 +222,11 @@ export class KafkaConsumer {
     return this.#state === 'closing' || this.#state === 'closed';
   }
 
+  /** Connected, and no broker outage under way as far as librdkafka's events tell. */
+  get reachable(): boolean {
+    return this.#state === 'running' && this.#outage.age() === undefined;
+  }
+
   /** Messages fetched but not yet returned by a poll. */
   get bufferedMessages(): number {
     return this.#buffer.length - this.#head;

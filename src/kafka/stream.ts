@@ -72,6 +72,8 @@ export interface StreamRunStats {
   outages: number;
   /** Their total length so far. */
   outageMs: number;
+  /** How long the outage under way has lasted (0: none). */
+  outageOpenMs: number;
   /** Records read again to rebuild the window state of assigned partitions (window rules only). */
   windowReplayRecords: number;
   /** Wall time during which a partition's window state was being rebuilt. */
@@ -138,6 +140,7 @@ function toStats(s: NativeStreamStats): StreamRunStats {
     elapsedMs: s.elapsedMs,
     outages: s.outages,
     outageMs: s.outageMs,
+    outageOpenMs: s.outageOpenMs,
     windowReplayRecords: s.windowReplayRecords,
     windowReplayMs: s.windowReplayMs,
     windowReplayShort: s.windowReplayShort,

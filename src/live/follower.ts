@@ -103,6 +103,7 @@ class Follower implements RulesFollower {
       offset: this.#offset,
       lastError: this.#lastError,
       updates: this.#updates,
+      reachable: this.#consumer.reachable,
     };
   }
 

@@ -58,6 +58,8 @@ export interface RulesFollowerStatus {
   lastError: LastRulesError | null;
   /** Bundles loaded. */
   updates: number;
+  /** Its consumer is connected and sees a broker up (false during a broker outage). */
+  reachable: boolean;
 }
 
 /** What `followRulesTopic` resolves with. */

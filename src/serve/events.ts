@@ -18,6 +18,8 @@ import { EVENT } from './schemas';
 
 /** The default `--events-timeout-ms`: the longest a request waits for its delivery report. */
 export const DEFAULT_EVENTS_TIMEOUT_MS = 10_000;
+/** Slack past message.timeout.ms before a request stops waiting for a report librdkafka owes. */
+const REPORT_GRACE_MS = 5_000;
 
 export interface Delivered {
   partition: number;
@@ -75,15 +77,21 @@ export class EventProducer implements EventSink {
   }
 
   async produce(value: Buffer, key: string | null): Promise<Delivered> {
+    let timer: NodeJS.Timeout | undefined;
+    // librdkafka reports every message within message.timeout.ms; past it (+ grace) the
+    // request stops waiting: the message is then not acknowledged as far as anyone knows.
+    const overdue = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(lost('no delivery report')), this.#timeoutMs + REPORT_GRACE_MS);
+    });
     try {
-      const { partition, offset } = await this.#producer.send(this.topic, value, key);
+      const { partition, offset } = await Promise.race([this.#producer.send(this.topic, value, key), overdue]);
       return { partition, offset };
     } catch (err) {
-      const why =
-        err instanceof KafkaIOError && err.code === 'QUEUE_FULL'
-          ? 'the producer queue is full'
-          : String((err as Error).message);
-      throw lost(why);
+      if (err instanceof HttpError) throw err;
+      const full = err instanceof KafkaIOError && err.code === 'QUEUE_FULL';
+      throw lost(full ? 'the producer queue is full' : (err as Error).message);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -97,6 +97,11 @@ export async function startService(o: ServeOptions): Promise<Service> {
   const state = new ServiceState(engine);
   const admin = adminOptions(o);
   const follower = await loadRules(engine, o);
+  if (follower !== undefined) {
+    state.probes.push(() =>
+      follower.status().reachable ? undefined : 'the Kafka brokers of --rules-topic are not reachable',
+    );
+  }
   let events: EventProducer | undefined;
   const abandon = async (err: unknown): Promise<never> => {
     engine.stopHotReload();
@@ -145,6 +150,9 @@ function runStreamIn(
   const onStats = (s: StreamRunStats): void => {
     state.stream = s;
   };
+  state.probes.push(() =>
+    (state.stream?.outageOpenMs ?? 0) > 0 ? 'the Kafka brokers of --stream are not reachable' : undefined,
+  );
   const ended = runStream(engine, config, { signal, onStats });
   ended.then(onStats, (err: Error & { code?: string }) =>
     state.error('stream', err.code ?? 'STREAM_FAILED', err.message),

@@ -45,11 +45,9 @@ export class ServiceState {
   notReady(): string | undefined {
     if (this.draining) return 'shutting down';
     if (!this.ready) return 'not ready yet';
-    for (const probe of this.probes) {
-      const why = probe();
-      if (why !== undefined) return why;
-    }
-    return undefined;
+    // Every reason at once: an operator sees all that is down, not one at a time.
+    const why = this.probes.map((probe) => probe()).filter((w) => w !== undefined);
+    return why.length === 0 ? undefined : why.join('; ');
   }
 
   error(kind: string, code: string, message: string): void {

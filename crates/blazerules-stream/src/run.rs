@@ -331,6 +331,10 @@ impl Loop<'_> {
         let (outages, outage) = shared.outage.totals(Instant::now());
         s.outages = outages;
         s.outage_ms = ms(outage);
+        s.outage_open_ms = shared
+            .outage
+            .open(Instant::now())
+            .map_or(0.0, |(age, _)| ms(age));
         s.elapsed_ms = ms(self.started.elapsed());
         s.consumer_lag = lock(&shared.lags).list();
         s.consumer_lag_total = s.consumer_lag.iter().map(|l| l.lag).sum();

@@ -28,6 +28,8 @@ pub struct StreamStats {
     pub outages: u64,
     /// Their total length so far.
     pub outage_ms: f64,
+    /// How long the outage under way has lasted (0: none): what readiness probes read.
+    pub outage_open_ms: f64,
     /// Records read again to rebuild window shards of assigned partitions (`replay`).
     pub window_replay_records: u64,
     /// Wall time during which a partition's shard was being rebuilt.
