@@ -223,4 +223,20 @@ export class BatchResult {
       opts,
     );
   }
+
+  /** @internal Each record's answer of `blazerules serve`'s POST /v1/decide, one per line, in
+   * record order (docs/serve.md). Written natively (core `batch/output.rs`). */
+  answerLines(): Buffer {
+    const raw = this.#raw;
+    return native.batchAnswers(
+      raw.ints,
+      raw.floats,
+      raw.nRecords,
+      raw.nRules,
+      raw.nRuleHits,
+      this.decisionLabelMap as string[],
+      this.ruleIds as string[],
+      this.ruleSetVersion,
+    );
+  }
 }

@@ -1,4 +1,5 @@
-//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's two buffers.
+//! `BatchResult.toJSONLines` and `blazerules serve`'s answers: the core's decision-line writer over a
+//! batch's two buffers.
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output::{self, LineOptions, LineStyle, RawDecision};
@@ -43,6 +44,39 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
     })
 }
 
+fn sizes(n_records: u32, n_rules: u32, n_rule_hits: u32) -> Sizes {
+    Sizes {
+        records: n_records as usize,
+        rules: n_rules as usize,
+        hits: n_rule_hits as usize,
+    }
+}
+
+fn views<'a>(ints: &'a [u32], floats: &'a [f64], sizes: Sizes) -> Result<Views<'a>> {
+    Views::new(ints, floats, sizes).ok_or_else(|| {
+        coded_error(
+            ErrorCode::InvalidArgument,
+            "the buffers do not hold such a batch",
+        )
+    })
+}
+
+/// Each record's outcome as the batch's sections hold it (the layout guarantees every
+/// section is `records` long).
+fn raw_decisions<'v>(v: &'v Views<'_>) -> impl ExactSizeIterator<Item = RawDecision> + 'v {
+    let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
+    let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
+    let (matched, lines) = (v.bytes(Field::Matched), v.words(Field::InputLines));
+    (0..v.sizes.records).map(move |i| RawDecision {
+        decision_code: codes.get(i).map_or(0, |&c| c as i32),
+        score: scores.get(i).copied().unwrap_or(0.0),
+        risk_band: bands.get(i).copied().unwrap_or(0),
+        winner: winners.get(i).map_or(-1, |&w| w as i32),
+        matched: matched.get(i).is_some_and(|&m| m != 0),
+        line: lines.get(i).copied().unwrap_or(0),
+    })
+}
+
 /// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
 #[napi]
 #[allow(clippy::too_many_arguments)]
@@ -58,32 +92,62 @@ pub fn batch_lines(
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
     let opts = line_options(opts)?;
-    let sizes = Sizes {
-        records: n_records as usize,
-        rules: n_rules as usize,
-        hits: n_rule_hits as usize,
-    };
     guard("toJSONLines", || {
-        let v = Views::new(&ints, &floats, sizes).ok_or_else(|| {
-            coded_error(
-                ErrorCode::InvalidArgument,
-                "the buffers do not hold such a batch",
-            )
-        })?;
-        let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
-        let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
-        let (matched, lines) = (v.bytes(Field::Matched), v.words(Field::InputLines));
-        // The layout guarantees every section is `records` long.
-        let records = (0..sizes.records).map(|i| RawDecision {
-            decision_code: codes.get(i).map_or(0, |&c| c as i32),
-            score: scores.get(i).copied().unwrap_or(0.0),
-            risk_band: bands.get(i).copied().unwrap_or(0),
-            winner: winners.get(i).map_or(-1, |&w| w as i32),
-            matched: matched.get(i).is_some_and(|&m| m != 0),
-            line: lines.get(i).copied().unwrap_or(0),
-        });
+        let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
         let mut out = Vec::new();
-        output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+        output::write_lines(
+            &mut out,
+            raw_decisions(&v),
+            &labels,
+            &rule_ids,
+            &version,
+            &opts,
+        );
+        Ok(Buffer::from(out))
+    })
+}
+
+/// The rules (indices into the rule ids) each record matched, in rule order.
+fn matched_rules(v: &Views<'_>) -> Vec<Vec<u32>> {
+    let mut per_record = vec![Vec::new(); v.sizes.records];
+    let hits = v.words(Field::RuleHits);
+    let mut start = 0usize;
+    for (rule, &end) in (0u32..).zip(v.words(Field::RuleHitEnds)) {
+        let end = (end as usize).clamp(start, hits.len());
+        for &k in &hits[start..end] {
+            if let Some(list) = per_record.get_mut(k as usize) {
+                list.push(rule);
+            }
+        }
+        start = end;
+    }
+    per_record
+}
+
+/// The batch in `ints`/`floats` as POST /v1/decide's answers (`blazerules serve`), one line
+/// per record.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn batch_answers(
+    ints: Uint32Array,
+    floats: Float64Array,
+    n_records: u32,
+    n_rules: u32,
+    n_rule_hits: u32,
+    labels: Vec<String>,
+    rule_ids: Vec<String>,
+    version: String,
+) -> Result<Buffer> {
+    guard("answers", || {
+        let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
+        let matched = matched_rules(&v);
+        let mut out = Vec::with_capacity(v.sizes.records * 160);
+        for (raw, rules) in raw_decisions(&v).zip(&matched) {
+            let ids = rules
+                .iter()
+                .map(|&r| rule_ids.get(r as usize).map_or("", String::as_str));
+            output::answer_line(&mut out, &raw.resolve(&labels, &rule_ids), ids, &version);
+        }
         Ok(Buffer::from(out))
     })
 }
