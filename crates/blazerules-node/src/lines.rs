@@ -18,16 +18,26 @@ pub struct NativeLineOptions {
     pub line_offset: Option<f64>,
     /// Write `ruleset_version` (`rows` only; default true).
     pub include_rule_set_version: Option<bool>,
-    /// "rows" (default) | "decisions-jsonl"
+    /// "rows" (default) | "decisions-jsonl", or "answers" (`blazerules serve`'s POST /v1/decide
+    /// answers: `BatchResult.answerLines`, internal)
     pub format: Option<String>,
 }
 
-fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
+/// What [`batch_lines`] writes.
+enum Written {
+    Lines(LineOptions),
+    Answers,
+}
+
+fn line_options(o: Option<NativeLineOptions>) -> Result<Written> {
     let d = LineOptions::default();
-    let Some(o) = o else { return Ok(d) };
+    let Some(o) = o else {
+        return Ok(Written::Lines(d));
+    };
     let style = match o.format.as_deref() {
         None | Some("rows") => LineStyle::Rows,
         Some("decisions-jsonl") => LineStyle::Decisions,
+        Some("answers") => return Ok(Written::Answers),
         Some(other) => {
             return Err(coded_error(
                 ErrorCode::InvalidArgument,
@@ -35,13 +45,13 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
             ))
         }
     };
-    Ok(LineOptions {
+    Ok(Written::Lines(LineOptions {
         style,
         // Saturating: a negative or fractional offset is not a row number.
         row_offset: o.row_offset.map_or(0, |x| x as u64),
         line_offset: o.line_offset.map_or(0, |x| x as u64),
         include_version: o.include_rule_set_version.unwrap_or(d.include_version),
-    })
+    }))
 }
 
 fn sizes(n_records: u32, n_rules: u32, n_rule_hits: u32) -> Sizes {
@@ -77,36 +87,6 @@ fn raw_decisions<'v>(v: &'v Views<'_>) -> impl ExactSizeIterator<Item = RawDecis
     })
 }
 
-/// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
-#[napi]
-#[allow(clippy::too_many_arguments)]
-pub fn batch_lines(
-    ints: Uint32Array,
-    floats: Float64Array,
-    n_records: u32,
-    n_rules: u32,
-    n_rule_hits: u32,
-    labels: Vec<String>,
-    rule_ids: Vec<String>,
-    version: String,
-    opts: Option<NativeLineOptions>,
-) -> Result<Buffer> {
-    let opts = line_options(opts)?;
-    guard("toJSONLines", || {
-        let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
-        let mut out = Vec::new();
-        output::write_lines(
-            &mut out,
-            raw_decisions(&v),
-            &labels,
-            &rule_ids,
-            &version,
-            &opts,
-        );
-        Ok(Buffer::from(out))
-    })
-}
-
 /// The rules (indices into the rule ids) each record matched, in rule order.
 fn matched_rules(v: &Views<'_>) -> Vec<Vec<u32>> {
     let mut per_record = vec![Vec::new(); v.sizes.records];
@@ -124,11 +104,27 @@ fn matched_rules(v: &Views<'_>) -> Vec<Vec<u32>> {
     per_record
 }
 
-/// The batch in `ints`/`floats` as POST /v1/decide's answers (`blazerules serve`), one line
-/// per record.
+/// Each record's POST /v1/decide answer (`blazerules serve`), one a line.
+fn write_answers(
+    out: &mut Vec<u8>,
+    v: &Views<'_>,
+    labels: &[String],
+    rule_ids: &[String],
+    version: &str,
+) {
+    out.reserve(v.sizes.records * 160);
+    for (raw, rules) in raw_decisions(v).zip(&matched_rules(v)) {
+        let ids = rules
+            .iter()
+            .map(|&r| rule_ids.get(r as usize).map_or("", String::as_str));
+        output::answer_line(out, &raw.resolve(labels, rule_ids), ids, version);
+    }
+}
+
+/// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
 #[napi]
 #[allow(clippy::too_many_arguments)]
-pub fn batch_answers(
+pub fn batch_lines(
     ints: Uint32Array,
     floats: Float64Array,
     n_records: u32,
@@ -137,16 +133,18 @@ pub fn batch_answers(
     labels: Vec<String>,
     rule_ids: Vec<String>,
     version: String,
+    opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
-    guard("answers", || {
+    let written = line_options(opts)?;
+    guard("toJSONLines", || {
         let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
-        let matched = matched_rules(&v);
-        let mut out = Vec::with_capacity(v.sizes.records * 160);
-        for (raw, rules) in raw_decisions(&v).zip(&matched) {
-            let ids = rules
-                .iter()
-                .map(|&r| rule_ids.get(r as usize).map_or("", String::as_str));
-            output::answer_line(&mut out, &raw.resolve(&labels, &rule_ids), ids, &version);
+        let mut out = Vec::new();
+        match written {
+            Written::Lines(opts) => {
+                let records = raw_decisions(&v);
+                output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+            }
+            Written::Answers => write_answers(&mut out, &v, &labels, &rule_ids, &version),
         }
         Ok(Buffer::from(out))
     })
