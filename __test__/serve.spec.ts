@@ -29,11 +29,12 @@ function answerOf(reference: RuleEngine, rec: object): Record<string, unknown> {
   };
 }
 
-async function service(o: { admin?: boolean; maxBodyBytes?: number } = {}) {
+async function service(o: { admin?: boolean; maxBodyBytes?: number; maxRecordBytes?: number } = {}) {
   const { dir, file } = rulesDir('v1');
   const token = 's3cret-token';
   const adminTokenFile = o.admin ? `${tempFiles({ token: `${token}\n` })}/token` : undefined;
-  const s = await startTestService({ rules: file, adminTokenFile, maxBodyBytes: o.maxBodyBytes });
+  const engine = o.maxRecordBytes === undefined ? undefined : { maxRecordBytes: o.maxRecordBytes };
+  const s = await startTestService({ rules: file, adminTokenFile, maxBodyBytes: o.maxBodyBytes, engine });
   const reference = new RuleEngine();
   reference.loadRules(file);
   return { s, url: s.url, dir, file, token, reference };
@@ -60,6 +61,47 @@ test('POST /v1/decide answers the decision evaluate() gives, in the answer schem
   for (const [i, a] of answers.entries()) {
     t.deepEqual(a.json(), answerOf(reference, recs[i] as object));
   }
+});
+
+test("POST /v1/decide reads the body as sent: the answer is the engine's text, bad bodies among good ones get their own error", async (t) => {
+  const { s, url, reference } = await service({ maxRecordBytes: 200 });
+  t.teardown(() => s.close());
+  const json = { 'content-type': 'application/json' };
+  const good = { amount: 999, user: 'mallory' };
+  // The answer's bytes: the keys in the schema's order, numbers as JSON.stringify writes them.
+  const one = await call(`${url}/v1/decide`, 'POST', JSON.stringify(good), json);
+  t.is(one.text, JSON.stringify(answerOf(reference, good)));
+  t.is(one.type, 'application/json; charset=utf-8');
+  const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(good))]);
+  t.is(
+    (await call(`${url}/v1/decide`, 'POST', bom, { 'content-type': 'application/json; charset=utf-8' })).text,
+    one.text,
+  );
+  // Sent at once (decided in one batch): each bad body gets its error, each good one its answer.
+  const bodies: Array<[body: string, status: number, code?: string]> = [
+    ['{"amount": 5}x', 400, 'MALFORMED_JSON'],
+    ['{"amount": 5,}', 400, 'MALFORMED_JSON'],
+    ['  ', 400, 'MALFORMED_JSON'],
+    ['5', 400, 'INVALID_REQUEST'],
+    ['null', 400, 'INVALID_REQUEST'],
+    ['"x"', 400, 'INVALID_REQUEST'],
+    [JSON.stringify({ amount: 5, pad: 'x'.repeat(300) }), 400, 'INVALID_REQUEST'],
+  ];
+  const recs = records(40).trim().split('\n');
+  const mixed = recs.flatMap((r, i) => [
+    [r, 200] as [string, number],
+    ...(i < bodies.length ? [bodies[i] as [string, number, string]] : []),
+  ]);
+  const answers = await Promise.all(mixed.map(([body]) => call(`${url}/v1/decide`, 'POST', body, json)));
+  for (const [i, a] of answers.entries()) {
+    const [body, status, code] = mixed[i] as [string, number, string?];
+    if (code === undefined) {
+      t.is(a.status, status, a.text);
+      t.is(a.text, JSON.stringify(answerOf(reference, JSON.parse(body) as object)));
+    } else errorOf(t, a, status, code);
+  }
+  const tooLarge = answers[mixed.findIndex(([b]) => b.includes('pad'))];
+  t.true(tooLarge?.json<ErrorAnswer>().error.message.startsWith('RECORD_TOO_LARGE: '), tooLarge?.text);
 });
 
 test('POST /v1/decide?explain=1 adds the explanation, which agrees with the decision', async (t) => {

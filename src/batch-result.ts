@@ -2,7 +2,7 @@
 import { RISK_BAND_NAMES, batchViews } from './generated/batch-layout';
 import { nativeCode } from './errors';
 import { native } from './native';
-import type { NativeBatch } from './native';
+import type { NativeBatch, NativeLineOptions } from './native';
 import type { ErrorSample, JSONLinesOptions, RiskBand, Timing, WarningSample } from './types';
 
 function riskBandName(code: number): RiskBand {
@@ -210,6 +210,16 @@ export class BatchResult {
    * A non-finite score is written as `null`. Written natively (core `batch/output.rs`).
    */
   toJSONLines(opts: JSONLinesOptions = {}): Buffer {
+    return this.#lines(opts);
+  }
+
+  /** @internal Each record's answer of `blazerules serve`'s POST /v1/decide, one per line, in
+   * record order (docs/serve.md). Written natively (core `batch/output.rs`). */
+  answerLines(): Buffer {
+    return this.#lines({ format: 'answers' });
+  }
+
+  #lines(opts: NativeLineOptions): Buffer {
     const raw = this.#raw;
     return native.batchLines(
       raw.ints,

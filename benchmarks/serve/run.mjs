@@ -6,7 +6,8 @@
 //   POST /v1/decide/batch  records/s (1000-record NDJSON bodies) against evaluateNdjson alone.
 // Servers are measured in turns (a b c d, then d c b a, …); each figure is the median of its turns.
 // Run: node benchmarks/run.mjs --serve [--quick] (updates the section of RESULTS.md).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,13 +32,33 @@ function startServer(args, log) {
     child.stdout.on('data', (c) => {
       out += c;
       const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ url: m[1], stop: () => stopChild(child) });
+      if (m) resolve({ url: m[1], pid: child.pid, stop: () => stopChild(child) });
     });
     child.on('exit', (code) => {
       log(`server ${args.join(' ')} exited ${code}: ${err.slice(0, 300)}`);
       reject(new Error(`server exited ${code}: ${err.slice(0, 300)}`));
     });
   });
+}
+
+// Clock ticks per second of /proc/<pid>/stat's CPU times (undefined where there is no /proc).
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+// CPU time (user + system, µs) a process has used so far; undefined where it cannot be read.
+// Unlike requests/s, CPU per request barely moves with what else the machine runs.
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
 }
 
 function stopChild(child) {
@@ -83,9 +104,11 @@ async function measureDecide(server, requests, seconds, log) {
   const s = await startServer(server.args, log);
   try {
     await cannon({ url: s.url, connections: CONNECTIONS, duration: 1, requests }); // warm-up
+    const cpu0 = cpuMicros(s.pid);
     const r = await cannon({ url: s.url, connections: CONNECTIONS, duration: seconds, requests });
+    const cpu = (cpuMicros(s.pid) - cpu0) / r.requests.total;
     if (r.non2xx > 0 || r.errors > 0) throw new Error(`${server.key}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
   } finally {
     await s.stop();
   }
@@ -154,7 +177,12 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
   const decide = Object.fromEntries(
     servers.map((s) => [
       s.key,
-      { rps: median(runs[s.key], 'rps'), p50: median(runs[s.key], 'p50'), p99: median(runs[s.key], 'p99') },
+      {
+        rps: median(runs[s.key], 'rps'),
+        p50: median(runs[s.key], 'p50'),
+        p99: median(runs[s.key], 'p99'),
+        cpu: median(runs[s.key], 'cpu'),
+      },
     ]),
   );
   const batchBody = generate({ records: BATCH_RECORDS, seed: 12, malformedRate: 0 }).buf;
@@ -165,21 +193,24 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
   const ceiling = decide.const?.rps ?? Number.NaN;
   const rows = servers.map((s) => {
     const d = decide[s.key];
-    return `| ${s.label} | ${fmt(d.rps)} | ${((100 * d.rps) / ceiling).toFixed(0)} % | ${d.p50.toFixed(2)} | ${d.p99.toFixed(2)} |`;
+    const cpu = Number.isFinite(d.cpu) ? d.cpu.toFixed(1) : 'n/a';
+    return `| ${s.label} | ${fmt(d.rps)} | ${((100 * d.rps) / ceiling).toFixed(0)} % | ${d.p50.toFixed(2)} | ${d.p99.toFixed(2)} | ${cpu} |`;
   });
   const b = decide.blazerules;
   const ratio = (k) => (decide[k] ? `${(b.rps / decide[k].rps).toFixed(2)}x` : 'not measured');
+  const cpuRatio = (k) => (decide[k] ? `${(decide[k].cpu / b.cpu).toFixed(2)}x` : 'not measured');
   const markdown = [
     '## serve',
     '',
     `\`node benchmarks/run.mjs --serve${quick ? ' --quick' : ''}\` (benchmarks/serve/run.mjs), ${m.date}, ${m.cpu}, ${m.nproc} cores, Node ${m.node}, load ${m.loadavg}.`,
     `autocannon in the benchmark process, each server in its own process, loopback; ${CONNECTIONS} connections, ${seconds} s per turn after 1 s of warm-up, ${rounds} turn(s) each in alternating order, medians. Bodies: 256 generated records (benchmarks/gen.mjs), ~450 bytes each, cycled. Every server answers the same JSON with the same response schema.`,
     '',
-    '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms | server CPU µs/request |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     `blazerules serve vs (a) the ceiling: ${((100 * b.rps) / ceiling).toFixed(0)} %; vs (b) hand-written JS: ${ratio('handwritten')}; vs (c) zen-engine: ${ratio('zen')}${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
+    `Server CPU per request (user + system time of the server process over the turn, /proc; it moves far less with the machine's other load than requests/s): (a) uses ${cpuRatio('const')}, (b) ${cpuRatio('handwritten')}, (c) ${cpuRatio('zen')} of blazerules serve's.`,
     '',
     `| POST /v1/decide/batch (${BATCH_RECORDS}-record NDJSON bodies, 4 connections) | records/s | p50 ms | p99 ms |`,
     '| --- | ---: | ---: | ---: |',

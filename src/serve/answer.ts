@@ -1,14 +1,19 @@
-/** One record's answer (POST /v1/decide, the `decision` of POST /v1/events): its shape, the
- * engine call that makes it, and the engine's errors as the routes answer them. */
+/** Records' answers (POST /v1/decide, the `decision` of POST /v1/events): the engine call that
+ * makes them, their text (written by the core: batch/output.rs `answer_line`, the one writer
+ * of the shape schemas.ts DECISION describes), and the engine's errors as the routes answer them. */
+import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
 import type { Explanation } from '../explain';
-import type { Decision } from '../types';
+import type { ErrorSample } from '../types';
 import { HttpError } from './errors';
 
 /** The window state shard of every record decided over HTTP: apart from the shards of the
  * stream loop's partitions (`--stream`), which count up from 0. */
 export const HTTP_SHARD = { partition: 2 ** 31 - 1 } as const;
+
+/** The content type of every JSON answer (as Fastify's serializer writes it). */
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The engine's errors as the route answers them. */
 export function httpErrorOf(err: unknown): unknown {
@@ -17,7 +22,7 @@ export function httpErrorOf(err: unknown): unknown {
   return new HttpError('INVALID_REQUEST', `${err.code}: ${err.message}`);
 }
 
-/** The answer of POST /v1/decide for one decision. */
+/** The answer of POST /v1/decide for one decision, parsed. */
 export interface DecisionBody {
   decision: string;
   score: number;
@@ -29,22 +34,69 @@ export interface DecisionBody {
   explanation?: Explanation;
 }
 
-export function decisionBody(d: Decision): DecisionBody {
-  return {
-    decision: d.decision,
-    score: d.score,
-    risk_band: d.riskBand,
-    winning_rule_id: d.winningRuleId,
-    matched_rule_ids: d.matchedRuleIds,
-    ruleset_version: d.ruleSetVersion,
-  };
+/** `text` as one JSON object, or the error a body that is not one gets: MALFORMED_JSON when
+ * it is not JSON, INVALID_REQUEST when it is JSON but not an object. */
+export function parseRecord(text: Buffer): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.toString('utf8'));
+  } catch (err) {
+    throw new HttpError('MALFORMED_JSON', (err as Error).message);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError('INVALID_REQUEST', 'body must be object');
+  }
+  return value as Record<string, unknown>;
 }
 
-/** The engine's decision of one record; a record it cannot read is a 400 with its code. */
-export function decideOne(engine: RuleEngine, record: object): Decision {
+/** The error of a record the engine did not decide (`sample`: the engine's reason, when it
+ * kept one). The engine says MALFORMED_JSON for anything that is not an object; the route
+ * tells a body that is not JSON from JSON that is not an object, as JSON.parse does. */
+function refusal(text: Buffer, sample: ErrorSample | undefined): HttpError {
+  if (sample === undefined || sample.code === 'MALFORMED_JSON') {
+    try {
+      parseRecord(text);
+    } catch (err) {
+      return err as HttpError;
+    }
+  }
+  if (sample === undefined) return new HttpError('INVALID_REQUEST', 'the record could not be read');
+  return new HttpError('INVALID_REQUEST', `${sample.code}: ${sample.message}`);
+}
+
+/** The answer of each of `texts` (a record's JSON text each), decided in order by one engine
+ * call: the answer's JSON text, or the error its request gets. */
+export function decideTexts(engine: RuleEngine, texts: readonly Buffer[]): Array<Buffer | HttpError> {
+  let result: BatchResult;
   try {
-    return engine.evaluate(record, HTTP_SHARD);
+    result = engine.evaluateMessagesSync(texts, HTTP_SHARD);
   } catch (err) {
     throw httpErrorOf(err);
   }
+  const out = new Array<Buffer | HttpError | undefined>(texts.length);
+  const lines = result.answerLines();
+  let start = 0;
+  for (const row of result.inputRows) {
+    const end = lines.indexOf(10, start);
+    out[row] = lines.subarray(start, end);
+    start = end + 1;
+  }
+  for (const e of result.errorSamples) {
+    const text = texts[e.rowIndex];
+    if (text !== undefined && out[e.rowIndex] === undefined) out[e.rowIndex] = refusal(text, e);
+  }
+  return texts.map((text, row) => out[row] ?? refusal(text, undefined));
+}
+
+/** One record's answer, now. */
+export function decideText(engine: RuleEngine, text: Buffer): Buffer {
+  const answer = decideTexts(engine, [text])[0];
+  if (answer instanceof Buffer) return answer;
+  throw answer ?? new HttpError('INTERNAL', 'no answer');
+}
+
+/** One record's answer, parsed (POST /v1/events). */
+export function decideOne(engine: RuleEngine, record: object): DecisionBody {
+  const answer = decideText(engine, Buffer.from(JSON.stringify(record), 'utf8'));
+  return JSON.parse(answer.toString('utf8')) as DecisionBody;
 }

@@ -5,7 +5,7 @@ import type { BatchResult } from '../batch-result';
 import type { RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
 import type { Explanation } from '../explain';
-import { type DecisionBody, HTTP_SHARD, decideOne, decisionBody, httpErrorOf } from './answer';
+import { type DecisionBody, HTTP_SHARD, JSON_TYPE, decideText, httpErrorOf, parseRecord } from './answer';
 import { DecisionBatcher } from './coalesce';
 import { HttpError } from './errors';
 import { DECIDE } from './schemas';
@@ -36,13 +36,16 @@ export function batchLines(result: BatchResult): Buffer {
 
 const NDJSON = 'application/x-ndjson';
 
+/** The body as bytes: the engine reads it (no JSON.parse, no re-stringify). */
+function keepBytes(_req: unknown, body: Buffer, done: (err: null, body: Buffer) => void): void {
+  done(null, body);
+}
+
 /** The batch route in its own context: its bodies stay bytes for the native reader. */
 function batchRoute(engine: RuleEngine): FastifyPluginAsync {
   return async (app) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser([NDJSON, 'application/json'], { parseAs: 'buffer' }, (_req, body, done) =>
-      done(null, body),
-    );
+    app.addContentTypeParser([NDJSON, 'application/json'], { parseAs: 'buffer' }, keepBytes);
     app.post('/v1/decide/batch', async (request, reply) => {
       const body = request.body as Buffer;
       const ndjson = (request.headers['content-type'] ?? '').startsWith(NDJSON);
@@ -61,22 +64,50 @@ function batchRoute(engine: RuleEngine): FastifyPluginAsync {
   };
 }
 
+/** The body as bytes, without a leading UTF-8 byte order mark (JSON.parse's parser in Fastify
+ * ignores one, and so does this route). */
+function withoutBom(_req: unknown, body: Buffer, done: (err: null, body: Buffer) => void): void {
+  done(null, body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? body.subarray(3) : body);
+}
+
+/** `?explain=1`: the answer with `explanation`, both now, on this turn of the loop (one rule
+ * set), the explanation first: it reads the window state as it is, and the decision then adds
+ * the record to it. */
+function explained(engine: RuleEngine, text: Buffer): DecisionBody {
+  const record = parseRecord(text);
+  let explanation: Explanation;
+  try {
+    explanation = engine.explain(record, HTTP_SHARD);
+  } catch (err) {
+    throw httpErrorOf(err);
+  }
+  const body = JSON.parse(decideText(engine, text).toString('utf8')) as DecisionBody;
+  body.explanation = explanation;
+  return body;
+}
+
+/** POST /v1/decide in its own context: its bodies stay bytes, decided with the other
+ * requests of their turn of the loop (coalesce.ts); the answer is the core's text, sent as is. */
+function decideRoute(engine: RuleEngine): FastifyPluginAsync {
+  return async (app) => {
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, withoutBom);
+    const batcher = new DecisionBatcher(engine);
+    app.post('/v1/decide', { schema: DECIDE }, (request, reply) => {
+      const text = request.body as Buffer;
+      if (wantsExplain(request.query)) {
+        reply.send(explained(engine, text));
+        return;
+      }
+      batcher.decide(text, (answer) => {
+        if (answer instanceof Buffer) reply.type(JSON_TYPE).send(answer);
+        else reply.send(answer);
+      });
+    });
+  };
+}
+
 export function registerDecide(app: FastifyInstance, engine: RuleEngine): void {
-  const batcher = new DecisionBatcher(engine);
-  app.post('/v1/decide', { schema: DECIDE }, async (request) => {
-    const record = request.body as object;
-    if (!wantsExplain(request.query)) return batcher.decide(record);
-    // Both now, on this turn of the loop (one rule set), the explanation first: it reads the
-    // window state as it is, and the decision then adds the record to it.
-    let explanation: Explanation;
-    try {
-      explanation = engine.explain(record, HTTP_SHARD);
-    } catch (err) {
-      throw httpErrorOf(err);
-    }
-    const body: DecisionBody = decisionBody(decideOne(engine, record));
-    body.explanation = explanation;
-    return body;
-  });
+  app.register(decideRoute(engine));
   app.register(batchRoute(engine));
 }

@@ -12,7 +12,7 @@ import type { RuleEngine } from '../engine';
 import { KafkaIOError } from '../kafka/errors';
 import { KafkaProducer } from '../kafka/producer';
 import type { KafkaConf } from '../kafka/types';
-import { decideOne, decisionBody } from './answer';
+import { decideOne } from './answer';
 import { HttpError } from './errors';
 import { EVENT } from './schemas';
 
@@ -109,7 +109,7 @@ function lost(why: string): HttpError {
 export function registerEvents(app: FastifyInstance, engine: RuleEngine, sink: EventSink): void {
   app.post('/v1/events', { schema: EVENT }, async (request, reply) => {
     const event = request.body as Record<string, unknown>;
-    const decision = decisionBody(decideOne(engine, event));
+    const decision = decideOne(engine, event);
     const key = typeof event.id === 'string' || typeof event.id === 'number' ? String(event.id) : null;
     const at = await sink.produce(Buffer.from(JSON.stringify({ event, decision })), key);
     return reply.code(201).send({ topic: sink.topic, partition: at.partition, offset: at.offset, decision });

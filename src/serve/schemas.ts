@@ -30,8 +30,8 @@ export const DECISION = {
 /** One JSON object (any fields: the rules decide what they read). */
 export const RECORD = { type: 'object' } as const;
 
+/** POST /v1/decide: its body is the engine's to read (a JSON object; decide.ts), not validated here. */
 export const DECIDE = {
-  body: RECORD,
   querystring: {
     type: 'object',
     properties: { explain: { type: 'string', enum: ['0', '1', 'true', 'false'] } },

@@ -1,4 +1,5 @@
-//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's two buffers.
+//! `BatchResult.toJSONLines` and `blazerules serve`'s answers: the core's decision-line writer over a
+//! batch's two buffers.
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output::{self, LineOptions, LineStyle, RawDecision};
@@ -17,16 +18,26 @@ pub struct NativeLineOptions {
     pub line_offset: Option<f64>,
     /// Write `ruleset_version` (`rows` only; default true).
     pub include_rule_set_version: Option<bool>,
-    /// "rows" (default) | "decisions-jsonl"
+    /// "rows" (default) | "decisions-jsonl", or "answers" (`blazerules serve`'s POST /v1/decide
+    /// answers: `BatchResult.answerLines`, internal)
     pub format: Option<String>,
 }
 
-fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
+/// What [`batch_lines`] writes.
+enum Written {
+    Lines(LineOptions),
+    Answers,
+}
+
+fn line_options(o: Option<NativeLineOptions>) -> Result<Written> {
     let d = LineOptions::default();
-    let Some(o) = o else { return Ok(d) };
+    let Some(o) = o else {
+        return Ok(Written::Lines(d));
+    };
     let style = match o.format.as_deref() {
         None | Some("rows") => LineStyle::Rows,
         Some("decisions-jsonl") => LineStyle::Decisions,
+        Some("answers") => return Ok(Written::Answers),
         Some(other) => {
             return Err(coded_error(
                 ErrorCode::InvalidArgument,
@@ -34,13 +45,80 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
             ))
         }
     };
-    Ok(LineOptions {
+    Ok(Written::Lines(LineOptions {
         style,
         // Saturating: a negative or fractional offset is not a row number.
         row_offset: o.row_offset.map_or(0, |x| x as u64),
         line_offset: o.line_offset.map_or(0, |x| x as u64),
         include_version: o.include_rule_set_version.unwrap_or(d.include_version),
+    }))
+}
+
+fn sizes(n_records: u32, n_rules: u32, n_rule_hits: u32) -> Sizes {
+    Sizes {
+        records: n_records as usize,
+        rules: n_rules as usize,
+        hits: n_rule_hits as usize,
+    }
+}
+
+fn views<'a>(ints: &'a [u32], floats: &'a [f64], sizes: Sizes) -> Result<Views<'a>> {
+    Views::new(ints, floats, sizes).ok_or_else(|| {
+        coded_error(
+            ErrorCode::InvalidArgument,
+            "the buffers do not hold such a batch",
+        )
     })
+}
+
+/// Each record's outcome as the batch's sections hold it (the layout guarantees every
+/// section is `records` long).
+fn raw_decisions<'v>(v: &'v Views<'_>) -> impl ExactSizeIterator<Item = RawDecision> + 'v {
+    let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
+    let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
+    let (matched, lines) = (v.bytes(Field::Matched), v.words(Field::InputLines));
+    (0..v.sizes.records).map(move |i| RawDecision {
+        decision_code: codes.get(i).map_or(0, |&c| c as i32),
+        score: scores.get(i).copied().unwrap_or(0.0),
+        risk_band: bands.get(i).copied().unwrap_or(0),
+        winner: winners.get(i).map_or(-1, |&w| w as i32),
+        matched: matched.get(i).is_some_and(|&m| m != 0),
+        line: lines.get(i).copied().unwrap_or(0),
+    })
+}
+
+/// The rules (indices into the rule ids) each record matched, in rule order.
+fn matched_rules(v: &Views<'_>) -> Vec<Vec<u32>> {
+    let mut per_record = vec![Vec::new(); v.sizes.records];
+    let hits = v.words(Field::RuleHits);
+    let mut start = 0usize;
+    for (rule, &end) in (0u32..).zip(v.words(Field::RuleHitEnds)) {
+        let end = (end as usize).clamp(start, hits.len());
+        for &k in &hits[start..end] {
+            if let Some(list) = per_record.get_mut(k as usize) {
+                list.push(rule);
+            }
+        }
+        start = end;
+    }
+    per_record
+}
+
+/// Each record's POST /v1/decide answer (`blazerules serve`), one a line.
+fn write_answers(
+    out: &mut Vec<u8>,
+    v: &Views<'_>,
+    labels: &[String],
+    rule_ids: &[String],
+    version: &str,
+) {
+    out.reserve(v.sizes.records * 160);
+    for (raw, rules) in raw_decisions(v).zip(&matched_rules(v)) {
+        let ids = rules
+            .iter()
+            .map(|&r| rule_ids.get(r as usize).map_or("", String::as_str));
+        output::answer_line(out, &raw.resolve(labels, rule_ids), ids, version);
+    }
 }
 
 /// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
@@ -57,33 +135,17 @@ pub fn batch_lines(
     version: String,
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
-    let opts = line_options(opts)?;
-    let sizes = Sizes {
-        records: n_records as usize,
-        rules: n_rules as usize,
-        hits: n_rule_hits as usize,
-    };
+    let written = line_options(opts)?;
     guard("toJSONLines", || {
-        let v = Views::new(&ints, &floats, sizes).ok_or_else(|| {
-            coded_error(
-                ErrorCode::InvalidArgument,
-                "the buffers do not hold such a batch",
-            )
-        })?;
-        let (codes, winners) = (v.words(Field::DecisionCodes), v.words(Field::Winners));
-        let (scores, bands) = (v.floats(Field::Scores), v.bytes(Field::RiskBands));
-        let (matched, lines) = (v.bytes(Field::Matched), v.words(Field::InputLines));
-        // The layout guarantees every section is `records` long.
-        let records = (0..sizes.records).map(|i| RawDecision {
-            decision_code: codes.get(i).map_or(0, |&c| c as i32),
-            score: scores.get(i).copied().unwrap_or(0.0),
-            risk_band: bands.get(i).copied().unwrap_or(0),
-            winner: winners.get(i).map_or(-1, |&w| w as i32),
-            matched: matched.get(i).is_some_and(|&m| m != 0),
-            line: lines.get(i).copied().unwrap_or(0),
-        });
+        let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
         let mut out = Vec::new();
-        output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+        match written {
+            Written::Lines(opts) => {
+                let records = raw_decisions(&v);
+                output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+            }
+            Written::Answers => write_answers(&mut out, &v, &labels, &rule_ids, &version),
+        }
         Ok(Buffer::from(out))
     })
 }

@@ -1,6 +1,7 @@
 //! Decision lines: the one writer of every line a decision is written as — the `rows` line
 //! (`BatchResult.toJSONLines`, runStream's `rows` output), the CLI's `decisions-jsonl` line,
-//! and runStream's `enriched` and `grouped` lines (docs/kafka.md, "runStream").
+//! runStream's `enriched` and `grouped` lines (docs/kafka.md, "runStream"), and the answer of
+//! `blazerules serve`'s POST /v1/decide (docs/serve.md).
 //!
 //! The text is what the TypeScript layer used to build: strings escaped as `JSON.stringify`
 //! escapes them, `rows` scores as C's `printf("%.6f")` (ties to even), `decisions-jsonl` scores
@@ -210,6 +211,35 @@ pub fn enriched_line(
     json_str(&mut out, version);
     out.extend_from_slice(b"}\n");
     out
+}
+
+/// POST /v1/decide's answer (docs/serve.md): `{"decision","score","risk_band",
+/// "winning_rule_id","matched_rule_ids","ruleset_version"}`, every key always present, score in
+/// shortest form, `matched_rule_ids` (shadow rules included) in the order given; then `\n`.
+pub fn answer_line<'r>(
+    out: &mut Vec<u8>,
+    d: &Decided<'_>,
+    matched_rule_ids: impl IntoIterator<Item = &'r str>,
+    version: &str,
+) {
+    out.extend_from_slice(b"{\"decision\":");
+    json_str(out, d.decision);
+    out.extend_from_slice(b",\"score\":");
+    shortest(out, d.score);
+    out.extend_from_slice(b",\"risk_band\":");
+    json_str(out, d.risk_band);
+    out.extend_from_slice(b",\"winning_rule_id\":");
+    json_str(out, d.winning_rule_id);
+    out.extend_from_slice(b",\"matched_rule_ids\":[");
+    for (i, id) in matched_rule_ids.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, id);
+    }
+    out.extend_from_slice(b"],\"ruleset_version\":");
+    json_str(out, version);
+    out.extend_from_slice(b"}\n");
 }
 
 /// runStream's `grouped` line: `{"decision","count","batch_records","ruleset_version"}`
@@ -437,6 +467,20 @@ mod tests {
         let mut s = Vec::new();
         json_str(&mut s, "a\u{1}\n\u{8}\u{c}é");
         assert_eq!(text(s), "\"a\\u0001\\n\\b\\fé\"");
+    }
+
+    #[test]
+    fn decide_answer() {
+        let mut out = Vec::new();
+        let mut x = d("r\"1");
+        x.score = 72.5;
+        answer_line(&mut out, &x, ["a", "r\"1"], "v2");
+        answer_line(&mut out, &d(""), [], "");
+        assert_eq!(
+            text(out),
+            "{\"decision\":\"BLOCK\",\"score\":72.5,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"r\\\"1\",\"matched_rule_ids\":[\"a\",\"r\\\"1\"],\"ruleset_version\":\"v2\"}\n\
+             {\"decision\":\"BLOCK\",\"score\":30,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"\",\"matched_rule_ids\":[],\"ruleset_version\":\"\"}\n"
+        );
     }
 
     #[test]
