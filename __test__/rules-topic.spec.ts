@@ -86,7 +86,7 @@ test('a follower started after three publishes loads the third; a fourth is acti
     [b, fb],
   ] as const) {
     t.is(e.activeRuleSetVersion, 't3');
-    t.deepEqual(f.status(), { topic, version: 't3', offset: 2, lastError: null, updates: 1 });
+    t.deepEqual(f.status(), { topic, version: 't3', offset: 2, lastError: null, updates: 1, reachable: true });
   }
   // the lookups came with the bundle
   t.is(a.evaluate({ amount: 1, user: 'mallory' }).decision, 'REVIEW');

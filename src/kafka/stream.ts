@@ -175,7 +175,11 @@ export async function runStream(
   if (onStats !== undefined && typeof onStats !== 'function') throw new TypeError('onStats must be a function');
   return new Promise<StreamRunStats>((resolve, reject) => {
     let onAbort: (() => void) | undefined;
+    let ended = false;
     const statsCb = (s: NativeStreamStats): void => {
+      // Two threadsafe functions do not keep their order: stats queued before the end may
+      // arrive after it, and would put the ended run back among the running ones.
+      if (ended) return;
       last = toStats(s);
       metrics?.update(run, last, false);
       try {
@@ -192,6 +196,7 @@ export async function runStream(
         // the only validation); every error names the field.
         config,
         (err: Error | null, stats: NativeStreamStats) => {
+          ended = true;
           if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
           const final = err ? last : toStats(stats);
           if (final !== undefined) metrics?.update(run, final, true);
