@@ -21,7 +21,12 @@ export interface CatalogDoc {
  * channel on `topic`, and profile `p`. */
 export function oneCluster(brokers: string, topic: string, secret = 'cl-secret-Zq81'): CatalogDoc {
   return {
-    clusters: { a: { connection: { 'bootstrap.servers': brokers }, credentials: { 'x.catalog.note': secret } } },
+    clusters: {
+      a: {
+        connection: { 'bootstrap.servers': brokers },
+        credentials: { 'sasl.username': 'svc-kit', 'sasl.password': secret },
+      },
+    },
     channels: { [PAYMENTS]: { cluster: 'a', topic } },
     configProfiles: { p: { 'socket.keepalive.enable': true } },
   };
