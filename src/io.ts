@@ -47,7 +47,7 @@ export { CatalogResolver, type CatalogStatus } from './catalog/cache';
 export { type CatalogServer, type CatalogServerOptions, startCatalogServer } from './catalog/server';
 export type { CatalogAuth, CatalogOptions, CatalogParams } from './catalog/options';
 export type { CatalogResolution } from './catalog/answer';
-
+export type { CatalogStreamConfig, CatalogStreamStats } from './catalog/stream';
 export type {
   KafkaConf,
   KafkaConsumerOptions,
