@@ -16,7 +16,8 @@ import { stringify } from 'yaml';
 import type { CatalogStreamStats } from '../src/io';
 import { CatalogConsumer, CatalogProducer } from '../src/io';
 import { type CatalogDoc, CatalogKit, PAYMENTS, catalogOf } from './helpers/catalog-kit';
-import { PrivateBroker, brokers, createTopics, uniqueName } from './helpers/kafka';
+import { PrivateBroker, brokers, createTopics, eventually, readTopic, uniqueName } from './helpers/kafka';
+import { call, startTestService } from './helpers/serve-kit';
 import {
   CLI,
   FAST_CONSUMER,
@@ -265,4 +266,40 @@ test('grep: no password of the catalog file in any log line, error, output or st
   const everything = [server.out(), refused.stdout(), refused.stderr(), ok.stdout(), ok.stderr()].join('\n');
   t.true(server.out().includes('"url"'), 'the server logged its requests');
   for (const s of secrets) t.false(everything.includes(s), `${s} appears in the output`);
+});
+
+test('serve --stream on channels: decided through the catalog; /v1/stats and /metrics show the catalog', async (t) => {
+  const n = uniqueName('x');
+  const [input, output] = [`serve-cat-in-${n}`, `serve-cat-out-${n}`];
+  await createTopics(A, [
+    [input, 1],
+    [output, 1],
+  ]);
+  await produceMany(A, input, 100, payload);
+  const kit = await CatalogKit.start(doc(A, A, 'a', input, output), { user: 'app', password: PASSWORD });
+  const s = await startTestService({
+    rules: join(__dirname, '..', 'examples', 'rules.yaml'),
+    stream: {
+      catalog: catalogOf(kit, 5000),
+      groupId: uniqueName('serve-cat-g'),
+      inputChannels: PAYMENTS,
+      outputChannel: DECISIONS,
+      consumerConf: FAST_CONSUMER,
+    },
+  });
+  t.teardown(async () => {
+    await s.close();
+    await kit.stop();
+  });
+  type Stats = { stream: { messages: number; catalog?: { requests: number; failures: number } } | null };
+  const stats = async () => (await call(`${s.url}/v1/stats`, 'GET')).json<Stats>();
+  t.true(
+    await eventually(async () => (await stats()).stream?.messages === 100, 120_000),
+    JSON.stringify(await stats()),
+  );
+  t.like((await stats()).stream?.catalog, { requests: 1, failures: 0 });
+  const metrics = (await call(`${s.url}/metrics`, 'GET')).text;
+  t.regex(metrics, /blazerules_catalog_requests_total\{url="http:\/\/127\.0\.0\.1:\d+\/servicegw",profile="p"\} 1/);
+  t.false(metrics.includes(PASSWORD));
+  t.is((await readTopic(A, output, 100)).length, 100);
 });
