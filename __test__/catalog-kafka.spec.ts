@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 
-import { CatalogConsumer, CatalogProducer } from '../src/io';
+import { CatalogConsumer, CatalogProducer, KafkaConsumer, KafkaIOError, KafkaProducer } from '../src/io';
 import { type CatalogDoc, CatalogKit, PAYMENTS, catalogOf } from './helpers/catalog-kit';
 import { FAST_GROUP, PrivateBroker, brokers, createTopics, eventually, uniqueName } from './helpers/kafka';
 
@@ -131,4 +131,14 @@ test('a channel the answer does not map: a clear error naming it; no catalog sec
   await t.throwsAsync(producer.flush(5000), { message: /unknown channel 'kafka:\/\/example.com\/refunds'/ });
   t.throws(() => producer.produce('payments', 'x'), { message: /not a kafka:\/\/<domain>\/<name> channel/ });
   await producer.close();
+});
+
+test('KafkaConsumer / KafkaProducer given a catalog point to the routed classes', (t) => {
+  const catalog = { url: 'http://127.0.0.1:1/', configProfile: 'p' };
+  const c = t.throws(() => new KafkaConsumer({ catalog, groupId: 'g', channels: PAYMENTS } as never), {
+    instanceOf: KafkaIOError,
+  });
+  t.regex(c?.message ?? '', /KafkaConsumer takes brokers and topics; for \{ catalog, channels \} use CatalogConsumer/);
+  const p = t.throws(() => new KafkaProducer({ catalog } as never), { instanceOf: KafkaIOError });
+  t.regex(p?.message ?? '', /use CatalogProducer/);
 });
