@@ -1,8 +1,9 @@
 /**
  * CatalogConsumer: a KafkaConsumer whose brokers, configuration and topics come from the
  * catalog (service.md §6). It owns a plain KafkaConsumer built from the resolution. When the
- * answer changes, it first reads the old topics on until a poll finds nothing more (caught up:
- * what was produced there before the producers moved is not left behind), for at most
+ * answer changes, it first reads the old topics on for a TTL (by then producers that follow
+ * the same catalog with the same TTL have moved too) and until a poll finds nothing more
+ * (caught up: nothing produced there before the producers moved is left behind), for at most
  * `moveDrainMs`; the next poll then commits what the polls before it returned, closes that
  * consumer, and creates one for the new brokers/configuration, subscribed (same group) to the
  * channels' new topics. At-least-once holds across the move: see docs/kafka.md,
@@ -20,8 +21,8 @@ export interface CatalogConsumerOptions extends Omit<KafkaConsumerOptions, 'brok
   catalog: CatalogOptions;
   /** `kafka://<domain>/<name>` channels (the answer maps each name to a topic). */
   channels: string | readonly string[];
-  /** After a change, the old topics are read on until caught up, for at most this long
-   * (default 30000; 0: move at once). */
+  /** After a change, the old topics are read on for the catalog's TTL and until caught up, for
+   * at most this long (default: the TTL + 30000; 0: move at once). */
   moveDrainMs?: number;
 }
 
@@ -50,7 +51,7 @@ export class CatalogConsumer {
     this.channels = Object.freeze(channelList(options.channels, 'channels'));
     this.#options = options;
     this.resolver = new CatalogResolver(options.catalog, this.channels);
-    this.#drainMs = nonNegativeInt(options.moveDrainMs, 'moveDrainMs', 30_000);
+    this.#drainMs = nonNegativeInt(options.moveDrainMs, 'moveDrainMs', this.resolver.settings.ttlMs + 30_000);
     this.resolver.onChange((next) => {
       this.#movedAt = this.#moved === undefined ? Date.now() : this.#movedAt;
       this.#moved = next;
@@ -133,11 +134,12 @@ export class CatalogConsumer {
     return this.#inner;
   }
 
-  /** One poll; an empty one after a change means the old topics are drained. */
+  /** One poll; an empty one a TTL or more after a change means the old topics are drained. */
   #poll<T>(f: (c: KafkaConsumer) => Promise<T[]>): Promise<T[]> {
     return this.#guard(async () => {
       const out = await f(await this.#client());
-      if (out.length === 0 && this.#moved !== undefined) this.#drained = true;
+      const producersMoved = Date.now() - this.#movedAt >= this.resolver.settings.ttlMs;
+      if (out.length === 0 && this.#moved !== undefined && producersMoved) this.#drained = true;
       return out;
     });
   }

@@ -180,7 +180,10 @@ export class CatalogProducer {
   /** Settles once the route has a producer and no move under way. */
   #ready(route: Route): Promise<void> {
     if (route.producer !== undefined && route.busy === undefined) return Promise.resolve();
-    route.busy ??= this.#first(route).finally(() => this.#settled(route));
+    if (route.busy === undefined) {
+      const busy: Promise<void> = this.#first(route).finally(() => this.#settled(route, busy));
+      route.busy = busy;
+    }
     return route.busy;
   }
 
@@ -198,7 +201,8 @@ export class CatalogProducer {
   /** A changed answer: flush and close the producer, then rebuild it; messages wait meanwhile. */
   #move(route: Route, next: CatalogResolution): void {
     const previous = route.busy ?? Promise.resolve();
-    route.busy = previous
+    // A change during a move waits for it; the route settles after the last one.
+    const busy: Promise<void> = previous
       .catch(() => undefined)
       .then(async () => {
         const old = route.producer;
@@ -209,11 +213,14 @@ export class CatalogProducer {
         this.#switch(route, next);
         this.#rebuilds++;
       })
-      .finally(() => this.#settled(route));
+      .finally(() => this.#settled(route, busy));
+    route.busy = busy;
   }
 
-  /** The route takes messages directly again: hand it what waited. */
-  #settled(route: Route): void {
+  /** The route takes messages directly again (unless another move follows `busy`): hand it
+   * what waited. */
+  #settled(route: Route, busy: Promise<void>): void {
+    if (route.busy !== busy) return;
     route.busy = undefined;
     const r = route.resolution;
     const p = route.producer;

@@ -44,13 +44,4 @@ export class Redactor {
     for (const s of [...this.#secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join(REDACTED);
     return out;
   }
-
-  /** A property object for display: secret names and known secret values replaced. */
-  conf(conf: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
-    const out: Record<string, string | number | boolean> = {};
-    for (const [k, v] of Object.entries(conf)) {
-      out[k] = isSecretName(k) || this.#secrets.has(String(v)) ? REDACTED : typeof v === 'string' ? this.text(v) : v;
-    }
-    return out;
-  }
 }

@@ -1,12 +1,14 @@
 /**
  * runStream on channels (service.md §6): the native loop runs with the resolved brokers,
  * configuration and topics; when the catalog's answer changes, the run in progress reads its
- * topics on until its consumer lag is 0 (what was produced there before the producers moved is
- * not left behind; at most `moveDrainMs`), is then stopped gracefully (its batch finished,
+ * topics on for a TTL (producers following the same catalog have moved by then) and until its
+ * consumer lag is 0 (nothing produced there before they moved is left behind; at most
+ * `moveDrainMs`), is then stopped gracefully (its batch finished,
  * delivered and committed), and a new one starts with the new resolution, in the same group. Window state is then rebuilt by the native replay at
  * assignment, as after a rebalance. The stats are summed over these legs.
  */
 import type { RuleEngine } from '../engine';
+import { nonNegativeInt } from '../kafka/config';
 import { type StreamRunConfig, type StreamRunOptions, type StreamRunStats, runStream } from '../kafka/stream';
 import type { StreamKafkaConf } from '../kafka/stream';
 import type { CatalogResolution } from './answer';
@@ -20,8 +22,8 @@ export interface CatalogStreamConfig
   inputChannels: string | readonly string[];
   outputChannel?: string;
   dlqChannel?: string;
-  /** After a change, the old topics are read on until the lag is 0, for at most this long
-   * (default 30000; 0: move at once). */
+  /** After a change, the old topics are read on for the catalog's TTL and until the lag is 0,
+   * for at most this long (default: the TTL + 30000; 0: move at once). */
   moveDrainMs?: number;
 }
 
@@ -99,7 +101,7 @@ export async function runCatalogStream(
   const { signal, onStats } = options;
   let done: StreamRunStats | undefined;
   let legs = 0;
-  const drainMs = config.moveDrainMs ?? 30_000;
+  const drainMs = nonNegativeInt(config.moveDrainMs, 'moveDrainMs', resolver.settings.ttlMs + 30_000);
   try {
     let r = await resolver.resolve();
     for (;;) {
@@ -144,14 +146,19 @@ async function runLeg(
   const stop = new AbortController();
   let moved: CatalogResolution | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let movedAt = 0;
   const off = resolver.onChange((next) => {
-    if (moved === undefined) timer = setTimeout(() => stop.abort(), drainMs);
+    if (moved === undefined) {
+      timer = setTimeout(() => stop.abort(), drainMs);
+      movedAt = Date.now();
+    }
     moved = next;
     // Only stats that come after the change tell that the old topics are drained.
     if (drainMs === 0) stop.abort();
   });
   const onStats = (s: StreamRunStats): void => {
-    if (moved !== undefined && caughtUp(s)) stop.abort();
+    const producersMoved = Date.now() - movedAt >= resolver.settings.ttlMs;
+    if (moved !== undefined && producersMoved && caughtUp(s)) stop.abort();
     options.onStats?.(s);
   };
   const onUser = (): void => stop.abort();
