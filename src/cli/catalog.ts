@@ -12,8 +12,7 @@ export const catalogCommand = command({
   source: 'serve',
   summary: 'a small catalog service for catalog-routed Kafka: channels, clusters and config profiles from a YAML file',
   notes: [
-    'Answers GET <any path>?config_profile=P&channel=kafka://domain/name (or channel[0]=…&channel[1]=…) with',
-    '{channel_mapping, connection, credentials, configuration}; the file is re-read when it changes (a bad edit keeps the last good one).',
+    'Answers GET <any path>?config_profile=P&channel=kafka://domain/name (or channel[0]=…&channel[1]=…) with {channel_mapping, connection, credentials, configuration}; the file is re-read when it changes (a bad edit keeps the last good one).',
     'Example: blazerules catalog serve --file catalog.yaml --port 8090 --user app --password-file ./catalog.pw',
   ],
   options: [

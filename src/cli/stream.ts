@@ -153,8 +153,7 @@ export const stream = command({
     'the native runStream loop until SIGINT/SIGTERM (then drains, flushes, commits) or a limit; prints the stats',
   notes: [
     "Options left out take runStream's defaults (docs/kafka.md).",
-    'Catalog-routed: --catalog-url URL --catalog-profile P [--catalog-user U --catalog-password-file F] with kafka://domain/name',
-    'as --input-topic/--output-topic/--dlq-topic (docs/kafka.md, "Catalog-routed Kafka").',
+    'Catalog-routed: --catalog-url URL --catalog-profile P [--catalog-user U --catalog-password-file F] with kafka://domain/name as --input-topic/--output-topic/--dlq-topic (docs/kafka.md, "Catalog-routed Kafka").',
   ],
   options: [
     RULES,
