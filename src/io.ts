@@ -39,6 +39,15 @@ export type {
   StreamRunStats,
 } from './kafka/stream';
 export type { KafkaIOErrorCode } from './kafka/errors';
+// Catalog-routed Kafka (service.md §6, docs/kafka.md "Catalog-routed Kafka"): channels in place
+// of topics, brokers and configuration from a catalog service, followed when they change.
+export { CatalogConsumer, type CatalogConsumerOptions } from './catalog/consumer';
+export { CatalogProducer, type CatalogProducerOptions } from './catalog/producer';
+export { CatalogResolver, type CatalogStatus } from './catalog/cache';
+export { type CatalogServer, type CatalogServerOptions, startCatalogServer } from './catalog/server';
+export type { CatalogAuth, CatalogOptions, CatalogParams } from './catalog/options';
+export type { CatalogResolution } from './catalog/answer';
+export type { CatalogStreamConfig, CatalogStreamStats } from './catalog/stream';
 export type {
   KafkaConf,
   KafkaConsumerOptions,

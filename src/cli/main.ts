@@ -1,6 +1,6 @@
 /**
  * The `blazerules` command: info, validate, eval, explain, bench, stream kafka (rules-reference.md §7),
- * rules publish (service.md §3), serve (service.md §5).
+ * rules publish (service.md §3), serve (service.md §5), catalog serve (service.md §6).
  * Any error: exit code 2 and `blazerules: <message>` on stderr (rules problems are printed
  * one per line as `file:line:column: CODE message`).
  */
@@ -8,6 +8,7 @@ import { BlazeRulesError, RulesError, formatProblem } from '../errors';
 import { version } from '../version';
 import { type Command, UsageError, commandHelp, parseOptions, tokenize, usage } from './args';
 import { bench } from './bench';
+import { catalogCommand } from './catalog';
 import { evalCommand } from './eval';
 import { explainCommand } from './explain';
 import { info } from './info';
@@ -17,7 +18,17 @@ import { stream } from './stream';
 import { ValidationFailed, validate } from './validate';
 
 /** The command table: the parser and the help text both come from it. */
-const COMMANDS: readonly Command[] = [info, validate, evalCommand, explainCommand, bench, stream, rulesCommand, serve];
+const COMMANDS: readonly Command[] = [
+  info,
+  validate,
+  evalCommand,
+  explainCommand,
+  bench,
+  stream,
+  rulesCommand,
+  serve,
+  catalogCommand,
+];
 
 const USAGE = usage(COMMANDS);
 

@@ -5,6 +5,7 @@
 import { REDACT } from '../serve/app';
 import { type ServeOptions, type Service, startService } from '../serve/server';
 import { command } from './args';
+import { CATALOG_OPTIONS, catalogFromFlags } from './catalog-options';
 import { ENGINE_OPTIONS, engineConfig } from './common';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -85,6 +86,7 @@ export const serve = command({
     { name: 'group-id', type: 'string', arg: 'G', default: 'blazerules-serve', help: '--stream: the consumer group' },
     { name: 'connect-timeout-ms', type: 'int', default: 30_000, help: 'how long reaching Kafka may take at start' },
     { name: 'log-level', type: 'choice', values: LEVELS, help: 'pino log level on stderr (default info)' },
+    ...CATALOG_OPTIONS,
     ...ENGINE_OPTIONS.filter((o) =>
       ['threads', 'max-record-bytes', 'lookup-root', 'max-lookup-file-bytes'].includes(o.name),
     ),
@@ -105,12 +107,21 @@ export const serve = command({
       engine: engineConfig(o),
       logger: { level: o['log-level'] ?? 'info', redact: REDACT, stream: process.stderr },
     };
+    const catalog = catalogFromFlags(o);
     if (o.stream === true) {
       const input = o['input-topic'];
       if (input === undefined) throw new Error('--stream needs --input-topic');
-      options.stream = { groupId: o['group-id'], inputTopics: input };
-      if (o['output-topic'] !== undefined) options.stream.outputTopic = o['output-topic'];
-      else options.stream.outputMode = 'none';
+      const output = o['output-topic'];
+      if (catalog === undefined) {
+        options.stream = { groupId: o['group-id'], inputTopics: input };
+        if (output !== undefined) options.stream.outputTopic = output;
+      } else {
+        options.stream = { catalog, groupId: o['group-id'], inputChannels: input };
+        if (output !== undefined) options.stream.outputChannel = output;
+      }
+      if (output === undefined) options.stream.outputMode = 'none';
+    } else if (catalog !== undefined) {
+      throw new Error('--catalog-url routes --stream: give --stream too');
     }
     const service = await startService(options);
     process.stdout.write(`listening on ${service.url}\n`);

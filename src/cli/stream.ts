@@ -1,9 +1,11 @@
 /** `blazerules stream kafka`: the native runStream loop until SIGINT/SIGTERM or a limit; prints
  * the stats (snake_case keys, as BlazeRules' CLI, plus `skipped`, `elapsed_ms`, `outages`,
  * `outage_ms` and the `window_replay_*` counters). */
+import type { CatalogStreamConfig, CatalogStreamStats } from '../catalog/stream';
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunOptions, type StreamRunStats, runStream } from '../kafka/stream';
 import { UsageError, command } from './args';
+import { CATALOG_OPTIONS, catalogFromFlags } from './catalog-options';
 import { RULES } from './common';
 
 /** Integer options, each the runStream setting of the same name. */
@@ -35,8 +37,8 @@ function topicOption<const N extends string>(name: N, arg: string, help: string)
   return { name, type: 'string', arg, help } as const;
 }
 
-function printStats(stats: StreamRunStats): void {
-  const out = {
+function printStats(stats: StreamRunStats | CatalogStreamStats): void {
+  const out: Record<string, unknown> = {
     batches: stats.batches,
     messages: stats.messages,
     matched: stats.matched,
@@ -55,13 +57,28 @@ function printStats(stats: StreamRunStats): void {
     consumer_lag: stats.consumerLag,
     consumer_lag_total: stats.consumerLagTotal,
   };
+  if ('catalog' in stats) {
+    const c = stats.catalog;
+    out.legs = stats.legs;
+    out.catalog = {
+      requests: c.requests,
+      failures: c.failures,
+      changes: c.changes,
+      stale: c.stale,
+      answer_age_ms: c.answerAgeMs,
+      last_error: c.lastError,
+    };
+  }
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
 /** Runs the loop; SIGINT and SIGTERM drain it (the batch in hand is finished and committed,
  * within about flushTimeoutMs whatever the brokers do). A line on stderr says when the loop
  * saw a broker outage begin. */
-async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Promise<StreamRunStats> {
+async function runUntilSignal(
+  engine: RuleEngine,
+  config: StreamRunConfig | CatalogStreamConfig,
+): Promise<StreamRunStats> {
   const controller = new AbortController();
   const stopOnSignal = (): void => {
     if (!controller.signal.aborted) {
@@ -93,7 +110,8 @@ async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Prom
     },
   };
   try {
-    const stats = await runStream(engine, config, options);
+    const stats =
+      'catalog' in config ? await runStream(engine, config, options) : await runStream(engine, config, options);
     if (tty) process.stderr.write('\n');
     return stats;
   } finally {
@@ -102,15 +120,49 @@ async function runUntilSignal(engine: RuleEngine, config: StreamRunConfig): Prom
   }
 }
 
+function topicsConfig(
+  brokers: string,
+  groupId: string,
+  inputTopics: string,
+  output: string | undefined,
+  dlq: string | undefined,
+): StreamRunConfig {
+  const config: StreamRunConfig = { brokers, groupId, inputTopics };
+  if (output !== undefined) config.outputTopic = output;
+  if (dlq !== undefined) config.dlqTopic = dlq;
+  return config;
+}
+
+function channelsConfig(
+  catalog: CatalogStreamConfig['catalog'],
+  groupId: string,
+  inputChannels: string,
+  output: string | undefined,
+  dlq: string | undefined,
+): CatalogStreamConfig {
+  const config: CatalogStreamConfig = { catalog, groupId, inputChannels };
+  if (output !== undefined) config.outputChannel = output;
+  if (dlq !== undefined) config.dlqChannel = dlq;
+  return config;
+}
+
 export const stream = command({
   name: 'stream',
   source: 'kafka',
   summary:
     'the native runStream loop until SIGINT/SIGTERM (then drains, flushes, commits) or a limit; prints the stats',
-  notes: ["Options left out take runStream's defaults (docs/kafka.md)."],
+  notes: [
+    "Options left out take runStream's defaults (docs/kafka.md).",
+    'Catalog-routed: --catalog-url URL --catalog-profile P [--catalog-user U --catalog-password-file F] with kafka://domain/name as --input-topic/--output-topic/--dlq-topic (docs/kafka.md, "Catalog-routed Kafka").',
+  ],
   options: [
     RULES,
-    { name: 'brokers', type: 'string', arg: 'B', required: true, help: 'bootstrap servers, host:port[,host:port…]' },
+    {
+      name: 'brokers',
+      type: 'string',
+      arg: 'B',
+      help: 'bootstrap servers, host:port[,host:port…] (required unless --catalog-url)',
+    },
     topicOption('input-topic', 'T', 'the topic to consume'),
     topicOption('input-topics', 'T,T', 'several topics, comma-separated (instead of --input-topic)'),
     topicOption('output-topic', 'O', 'where decisions go (required unless --output-mode none)'),
@@ -132,6 +184,7 @@ export const stream = command({
     { name: 'commit-offsets', type: 'flag', arg: 'true|false', help: 'commit offsets after delivery' },
     { name: 'consumer-conf', type: 'kv', arg: 'k=v', repeatable: true, help: 'a librdkafka consumer property' },
     { name: 'producer-conf', type: 'kv', arg: 'k=v', repeatable: true, help: 'a librdkafka producer property' },
+    ...CATALOG_OPTIONS,
   ],
   async run(o): Promise<void> {
     if (o['input-topic'] !== undefined && o['input-topics'] !== undefined) {
@@ -139,11 +192,16 @@ export const stream = command({
     }
     const inputTopics = o['input-topic'] ?? o['input-topics'];
     if (inputTopics === undefined) throw new UsageError('--input-topic (or --input-topics) is required');
+    const catalog = catalogFromFlags(o);
+    if ((catalog === undefined) === (o.brokers === undefined)) {
+      throw new UsageError('give --brokers, or --catalog-url with kafka://… topic names (one of them)');
+    }
     const engine = new RuleEngine();
     engine.loadRules(o.rules);
-    const config: StreamRunConfig = { brokers: o.brokers, groupId: o['group-id'], inputTopics };
-    if (o['output-topic'] !== undefined) config.outputTopic = o['output-topic'];
-    if (o['dlq-topic'] !== undefined) config.dlqTopic = o['dlq-topic'];
+    const config: StreamRunConfig | CatalogStreamConfig =
+      catalog === undefined
+        ? topicsConfig(o.brokers ?? '', o['group-id'], inputTopics, o['output-topic'], o['dlq-topic'])
+        : channelsConfig(catalog, o['group-id'], inputTopics, o['output-topic'], o['dlq-topic']);
     if (o['instance-id'] !== undefined) config.groupInstanceId = o['instance-id'];
     if (o['output-mode'] !== undefined) config.outputMode = o['output-mode'];
     for (const [name, field] of NUMBERS) {

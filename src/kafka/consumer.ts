@@ -21,6 +21,7 @@ import {
   confFlag,
   nonNegativeInt,
   positiveInt,
+  rejectCatalog,
   requireString,
   splitConf,
   topicList,
@@ -85,6 +86,7 @@ export class KafkaConsumer {
     if (options === null || typeof options !== 'object') {
       throw new KafkaIOError('INVALID_CONFIG', 'KafkaConsumer needs { brokers, groupId, topics }');
     }
+    rejectCatalog(options, 'KafkaConsumer', 'CatalogConsumer');
     this.brokers = brokerList(options.brokers);
     this.groupId = requireString(options.groupId, 'groupId');
     this.topics = Object.freeze(topicList(options.topics));

@@ -4,6 +4,7 @@
  * never the JS thread, never the libuv pool. Independent of node-rdkafka (`hasKafka`).
  * See docs/kafka.md, "runStream".
  */
+import { type CatalogStreamConfig, type CatalogStreamStats, runCatalogStream } from '../catalog/stream';
 import type { RuleEngine } from '../engine';
 import { engineMetrics, nativeRuleCell } from '../engine';
 import { native } from '../native';
@@ -164,8 +165,23 @@ function toStats(s: NativeStreamStats): StreamRunStats {
 export async function runStream(
   engine: RuleEngine,
   config: StreamRunConfig,
+  options?: StreamRunOptions,
+): Promise<StreamRunStats>;
+/** On channels through a catalog in place of brokers and topics (service.md §6): the loop follows
+ * the catalog's changes; see docs/kafka.md, "Catalog-routed Kafka". */
+export async function runStream(
+  engine: RuleEngine,
+  config: CatalogStreamConfig,
+  options?: StreamRunOptions,
+): Promise<CatalogStreamStats>;
+export async function runStream(
+  engine: RuleEngine,
+  config: StreamRunConfig | CatalogStreamConfig,
   options: StreamRunOptions = {},
 ): Promise<StreamRunStats> {
+  if (config !== null && typeof config === 'object' && 'catalog' in config) {
+    return runCatalogStream(engine, config, options);
+  }
   const cell = nativeRuleCell(engine);
   const metrics = engineMetrics(engine)?.stream;
   const run = {}; // this run, in the engine's stream metrics

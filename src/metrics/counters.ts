@@ -8,6 +8,7 @@
 import type { NativeBatch } from '../native';
 import type { WindowStats } from '../types';
 import { Histogram, type HistogramSummary } from './histogram';
+import { catalogSamples } from './catalog';
 import { StreamTotals } from './stream';
 
 /** `metricsSnapshot()`: keys look like `name{label=value}` (rules-reference.md §7). */
@@ -170,6 +171,7 @@ export class EngineMetrics {
         ),
       );
     }
+    out.push(...catalogSamples());
     return out;
   }
 

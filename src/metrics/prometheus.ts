@@ -36,6 +36,10 @@ const HELP: Record<string, string> = {
   window_bytes: 'Estimated heap bytes of the window state',
   stream_running: 'runStream loops running on this engine',
   stream_consumer_lag: 'runStream: latest consumer lag of each partition the running loops have assigned',
+  catalog_requests_total: 'Catalog requests of the catalog-routed Kafka clients of this process',
+  catalog_failures_total: 'Catalog requests that failed (the last good answer stayed in use)',
+  catalog_answer_age_seconds: 'Age of the oldest catalog answer in use',
+  catalog_stale: '1 while a catalog answer in use is older than its TTL (the catalog failing)',
 };
 
 function help(name: string): string {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 
+import type { CatalogStreamConfig } from '../catalog/stream';
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunStats, runStream } from '../kafka/stream';
 import type { RulesFollower } from '../live/types';
@@ -28,7 +29,7 @@ export interface ServeOptions {
   eventsTopic?: string;
   eventsTimeoutMs?: number;
   /** runStream in the same process (`brokers` is taken from here when absent). */
-  stream?: Omit<StreamRunConfig, 'brokers'> & { brokers?: StreamRunConfig['brokers'] };
+  stream?: (Omit<StreamRunConfig, 'brokers'> & { brokers?: StreamRunConfig['brokers'] }) | CatalogStreamConfig;
   engine?: EngineConfig;
   /** Fastify's pino options (false: none). */
   logger?: FastifyServerOptions['logger'];
@@ -146,14 +147,20 @@ function runStreamIn(
   o: ServeOptions,
   signal: AbortSignal,
 ): Promise<StreamRunStats> {
-  const config = { ...o.stream, brokers: o.stream?.brokers ?? needBrokers(o, '--stream') } as StreamRunConfig;
+  const s = o.stream;
   const onStats = (s: StreamRunStats): void => {
     state.stream = s;
   };
   state.probes.push(() =>
     (state.stream?.outageOpenMs ?? 0) > 0 ? 'the Kafka brokers of --stream are not reachable' : undefined,
   );
-  const ended = runStream(engine, config, { signal, onStats });
+  const ended =
+    s !== undefined && 'catalog' in s
+      ? runStream(engine, s, { signal, onStats })
+      : runStream(engine, { ...s, brokers: s?.brokers ?? needBrokers(o, '--stream') } as StreamRunConfig, {
+          signal,
+          onStats,
+        });
   ended.then(onStats, (err: Error & { code?: string }) =>
     state.error('stream', err.code ?? 'STREAM_FAILED', err.message),
   );
