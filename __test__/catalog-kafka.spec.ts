@@ -1,5 +1,5 @@
 /**
- * Catalog-routed KafkaProducer/KafkaConsumer (CatalogProducer, CatalogConsumer) against two
+ * Catalog-routed KafkaProducer/KafkaConsumer (given { catalog }) against two
  * real clusters (the shared local broker as cluster A, a private one as cluster B) and the
  * real catalog server: they follow `kafka://example.com/payments` when the catalog moves it
  * from A's topic to B's topic, and when only the topic name changes; every record produced
@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 
-import { CatalogConsumer, CatalogProducer, KafkaConsumer, KafkaIOError, KafkaProducer } from '../src/io';
+import { KafkaConsumer, KafkaIOError, KafkaProducer } from '../src/io';
 import { type CatalogDoc, CatalogKit, PAYMENTS, catalogOf } from './helpers/catalog-kit';
 import { FAST_GROUP, PrivateBroker, brokers, createTopics, uniqueName } from './helpers/kafka';
 
@@ -42,7 +42,7 @@ test.after.always(async () => {
 });
 
 /** Reads until every value in `want` was seen; counts duplicates. */
-async function consumeAll(consumer: CatalogConsumer, want: Set<string>, seen: Map<string, number>): Promise<void> {
+async function consumeAll(consumer: KafkaConsumer, want: Set<string>, seen: Map<string, number>): Promise<void> {
   const deadline = Date.now() + 120_000;
   while ([...want].some((v) => !seen.has(v)) && Date.now() < deadline) {
     const values = await consumer.pollBatch({ maxMessages: 500, timeoutMs: 1000 });
@@ -64,8 +64,8 @@ async function moveTest(
     password: PASSWORD,
   });
   const catalog = catalogOf(kit, TTL_MS);
-  const producer = new CatalogProducer({ catalog, channels: [PAYMENTS] });
-  const consumer = new CatalogConsumer({ catalog, groupId: uniqueName('cat-g'), channels: PAYMENTS, conf: FAST_GROUP });
+  const producer = new KafkaProducer({ catalog, channels: [PAYMENTS] });
+  const consumer = new KafkaConsumer({ catalog, groupId: uniqueName('cat-g'), channels: PAYMENTS, conf: FAST_GROUP });
   t.teardown(async () => {
     await consumer.close().catch(() => undefined);
     await producer.close().catch(() => undefined);
@@ -129,7 +129,7 @@ test.serial('producer and consumer follow a topic-name-only change (same cluster
 test('a channel the answer does not map: a clear error naming it; no catalog secret in it', async (t) => {
   const kit = await CatalogKit.start(twoClusters(A, A, 'a', 'unused'), { user: 'app', password: PASSWORD });
   t.teardown(() => kit.stop());
-  const consumer = new CatalogConsumer({
+  const consumer = new KafkaConsumer({
     catalog: catalogOf(kit, TTL_MS),
     groupId: uniqueName('cat-g'),
     channels: 'kafka://example.com/refunds',
@@ -138,19 +138,31 @@ test('a channel the answer does not map: a clear error naming it; no catalog sec
   t.regex(err?.message ?? '', /cannot resolve kafka:\/\/example.com\/refunds through the catalog: .*unknown channel/);
   t.false(err?.message.includes(PASSWORD));
   await consumer.close();
-  const producer = new CatalogProducer({ catalog: catalogOf(kit, TTL_MS) });
+  const producer = new KafkaProducer({ catalog: catalogOf(kit, TTL_MS) });
   producer.produce('kafka://example.com/refunds', 'x');
   await t.throwsAsync(producer.flush(5000), { message: /unknown channel 'kafka:\/\/example.com\/refunds'/ });
   t.throws(() => producer.produce('payments', 'x'), { message: /not a kafka:\/\/<domain>\/<name> channel/ });
   await producer.close();
 });
 
-test('KafkaConsumer / KafkaProducer given a catalog point to the routed classes', (t) => {
+test('KafkaConsumer / KafkaProducer given a catalog: the same classes and members, the routed ones filled in', async (t) => {
   const catalog = { url: 'http://127.0.0.1:1/', configProfile: 'p' };
-  const c = t.throws(() => new KafkaConsumer({ catalog, groupId: 'g', channels: PAYMENTS } as never), {
-    instanceOf: KafkaIOError,
-  });
-  t.regex(c?.message ?? '', /KafkaConsumer takes brokers and topics; for \{ catalog, channels \} use CatalogConsumer/);
-  const p = t.throws(() => new KafkaProducer({ catalog } as never), { instanceOf: KafkaIOError });
-  t.regex(p?.message ?? '', /use CatalogProducer/);
+  const c = new KafkaConsumer({ catalog, groupId: 'g', channels: PAYMENTS });
+  const p = new KafkaProducer({ catalog });
+  t.true(c instanceof KafkaConsumer && p instanceof KafkaProducer);
+  t.deepEqual([c.channels, c.topics, c.brokers, c.rebuilds, c.reachable], [[PAYMENTS], [], '', 0, false]);
+  t.is(c.catalogStatus()?.requests, 0, 'nothing asked before the first poll');
+  t.deepEqual([p.brokers, p.outstanding, p.rebuilds], ['', 0, 0]);
+  // Without a catalog, the routed members say so.
+  const plain = new KafkaConsumer({ brokers: '127.0.0.1:1', groupId: 'g', topics: 't' });
+  t.deepEqual([plain.channels, plain.rebuilds, plain.catalogStatus()], [[], 0, undefined]);
+  // A bad catalog option is the catalog's INVALID_CONFIG, naming the field.
+  const bad = t.throws(
+    () => new KafkaConsumer({ catalog: { url: 'nope', configProfile: 'p' }, groupId: 'g', channels: PAYMENTS }),
+    {
+      instanceOf: KafkaIOError,
+    },
+  );
+  t.regex(bad?.message ?? '', /url/);
+  await Promise.all([c.close(), p.close(), plain.close()]);
 });

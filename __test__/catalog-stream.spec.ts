@@ -14,7 +14,7 @@ import test from 'ava';
 import { stringify } from 'yaml';
 
 import type { CatalogStreamStats } from '../src/io';
-import { CatalogConsumer, CatalogProducer } from '../src/io';
+import { KafkaConsumer, KafkaProducer } from '../src/io';
 import { type CatalogDoc, CatalogKit, PAYMENTS, catalogOf } from './helpers/catalog-kit';
 import { PrivateBroker, brokers, createTopics, eventually, readTopic, uniqueName } from './helpers/kafka';
 import { call, startTestService } from './helpers/serve-kit';
@@ -142,12 +142,12 @@ test('a 60 s run with TTL 5 s: at most 13 catalog requests per client (runStream
     { signal: stop.signal },
   );
   streamRun.catch(() => undefined);
-  const consumer = new CatalogConsumer({
+  const consumer = new KafkaConsumer({
     catalog: catalogOf(forConsumer, 5000),
     groupId: uniqueName('req-c'),
     channels: PAYMENTS,
   });
-  const producer = new CatalogProducer({ catalog: catalogOf(forProducer, 5000) });
+  const producer = new KafkaProducer({ catalog: catalogOf(forProducer, 5000) });
   const until = Date.now() + RUN_MS;
   let polls = 0;
   let i = 0;

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 
 import { RuleEngine } from '../src/index';
-import { CatalogConsumer, CatalogProducer, startCatalogServer } from '../src/io';
+import { KafkaConsumer, KafkaProducer, startCatalogServer } from '../src/io';
 import { LocalBroker, exampleArgs, splitLines, stopOnSignals } from './kafka-example-kit';
 
 const PAYMENTS = 'kafka://example.com/payments';
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
     auth: { username: 'tutorial', password: 'tutorial-pw' },
     ttlMs: 5000,
   };
-  const producer = new CatalogProducer({ catalog, channels: [PAYMENTS, DECISIONS] });
-  const consumer = new CatalogConsumer({ catalog, groupId: `${args.groupId}-catalog-${run}`, channels: PAYMENTS });
+  const producer = new KafkaProducer({ catalog, channels: [PAYMENTS, DECISIONS] });
+  const consumer = new KafkaConsumer({ catalog, groupId: `${args.groupId}-catalog-${run}`, channels: PAYMENTS });
   try {
     const lines = readFileSync(args.sample, 'utf8')
       .split('\n')

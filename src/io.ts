@@ -24,8 +24,8 @@ export const hasKafka: boolean = available;
 /** The librdkafka version underneath ("" without Kafka support). */
 export const librdkafkaVersion: string = rdVersion;
 
-export { KafkaConsumer } from './kafka/consumer';
-export { type Delivery, KafkaProducer } from './kafka/producer';
+export { KafkaConsumer, KafkaProducer } from './kafka/clients';
+export type { Delivery } from './kafka/producer';
 export { KafkaIOError } from './kafka/errors';
 // runStream runs on the package's own native librdkafka: it works whether or not node-rdkafka
 // is installed (`hasKafka` is about the KafkaConsumer / KafkaProducer classes).
@@ -41,8 +41,8 @@ export type {
 export type { KafkaIOErrorCode } from './kafka/errors';
 // Catalog-routed Kafka (service.md §6, docs/kafka.md "Catalog-routed Kafka"): channels in place
 // of topics, brokers and configuration from a catalog service, followed when they change.
-export { CatalogConsumer, type CatalogConsumerOptions } from './catalog/consumer';
-export { CatalogProducer, type CatalogProducerOptions } from './catalog/producer';
+export type { CatalogConsumerOptions } from './catalog/consumer';
+export type { CatalogProducerOptions } from './catalog/producer';
 export { CatalogResolver, type CatalogStatus } from './catalog/cache';
 export { type CatalogServer, type CatalogServerOptions, startCatalogServer } from './catalog/server';
 export type { CatalogAuth, CatalogOptions, CatalogParams } from './catalog/options';

@@ -1,6 +1,6 @@
 /**
- * CatalogConsumer: a KafkaConsumer whose brokers, configuration and topics come from the
- * catalog (service.md §6). It owns a plain KafkaConsumer built from the resolution. When the
+ * CatalogConsumer: what `new KafkaConsumer({ catalog, groupId, channels })` runs (clients.ts):
+ * brokers, configuration and topics come from the catalog (service.md §6). It owns a plain BrokerConsumer built from the resolution. When the
  * answer changes, it first reads the old topics on for a TTL (by then producers that follow
  * the same catalog with the same TTL have moved too) and until a poll finds nothing more
  * (caught up: nothing produced there before the producers moved is left behind), for at most
@@ -10,7 +10,7 @@
  * "Catalog-routed Kafka".
  */
 import { nonNegativeInt } from '../kafka/config';
-import { KafkaConsumer } from '../kafka/consumer';
+import { BrokerConsumer } from '../kafka/consumer';
 import { KafkaIOError } from '../kafka/errors';
 import type { KafkaConf, KafkaConsumerOptions, KafkaRecord, PartitionRecords, PollOptions } from '../kafka/types';
 import type { CatalogResolution } from './answer';
@@ -31,18 +31,22 @@ export class CatalogConsumer {
   readonly channels: readonly string[];
   readonly resolver: CatalogResolver;
   readonly #options: CatalogConsumerOptions;
-  #inner: KafkaConsumer | undefined;
+  #inner: BrokerConsumer | undefined;
   #moved: CatalogResolution | undefined;
   #movedAt = 0;
   /** The old topics were read to their end since the change (or moveDrainMs passed). */
   #drained = false;
   readonly #drainMs: number;
   #rebuilds = 0;
+  #pastRebalances = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: CatalogConsumerOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new KafkaIOError('INVALID_CONFIG', 'KafkaConsumer needs { catalog, groupId, channels }');
+      throw new KafkaIOError(
+        'INVALID_CONFIG',
+        'KafkaConsumer needs { catalog, groupId, channels } (or { brokers, groupId, topics })',
+      );
     }
     if (typeof options.groupId !== 'string' || options.groupId === '') {
       throw new KafkaIOError('INVALID_CONFIG', 'groupId is required (a non-empty string)');
@@ -76,9 +80,9 @@ export class CatalogConsumer {
     return this.#poll((c) => c.pollPartitions(options));
   }
 
-  /** As KafkaConsumer.commit(), on the consumer of the current resolution. */
+  /** As BrokerConsumer.commit(), on the consumer of the current resolution. */
   async commit(): Promise<void> {
-    if (this.#inner !== undefined) await this.#guard(() => (this.#inner as KafkaConsumer).commit());
+    if (this.#inner !== undefined) await this.#guard(() => (this.#inner as BrokerConsumer).commit());
   }
 
   /** Stops following the catalog and closes the consumer (nothing is committed). */
@@ -108,6 +112,20 @@ export class CatalogConsumer {
     return this.#rebuilds;
   }
 
+  /** Rebalances of the consumers so far (those replaced by a move included). */
+  get rebalanceCount(): number {
+    return this.#pastRebalances + (this.#inner?.rebalanceCount ?? 0);
+  }
+
+  /** The current consumer is connected and sees a broker up. */
+  get reachable(): boolean {
+    return this.#inner?.reachable ?? false;
+  }
+
+  get bufferedMessages(): number {
+    return this.#inner?.bufferedMessages ?? 0;
+  }
+
   get closed(): boolean {
     return this.#closing !== undefined;
   }
@@ -117,7 +135,7 @@ export class CatalogConsumer {
   }
 
   /** The consumer of the current resolution: created at first, rebuilt after a change. */
-  async #client(): Promise<KafkaConsumer> {
+  async #client(): Promise<BrokerConsumer> {
     if (this.#closing) throw new KafkaIOError('CLOSED', 'the consumer is closed');
     if (this.#inner === undefined) {
       this.#inner = this.#build(await this.resolver.resolve());
@@ -129,13 +147,14 @@ export class CatalogConsumer {
     await this.#inner.commit();
     this.#moved = undefined;
     await this.#inner.close();
+    this.#pastRebalances += this.#inner.rebalanceCount;
     this.#inner = this.#build(next);
     this.#rebuilds++;
     return this.#inner;
   }
 
   /** One poll; an empty one a TTL or more after a change means the old topics are drained. */
-  #poll<T>(f: (c: KafkaConsumer) => Promise<T[]>): Promise<T[]> {
+  #poll<T>(f: (c: BrokerConsumer) => Promise<T[]>): Promise<T[]> {
     return this.#guard(async () => {
       const out = await f(await this.#client());
       const producersMoved = Date.now() - this.#movedAt >= this.resolver.settings.ttlMs;
@@ -144,11 +163,11 @@ export class CatalogConsumer {
     });
   }
 
-  #build(r: CatalogResolution): KafkaConsumer {
+  #build(r: CatalogResolution): BrokerConsumer {
     const { catalog: _c, channels: _ch, moveDrainMs: _m, conf, ...rest } = this.#options;
     const merged: KafkaConf = { ...r.conf, ...(conf ?? {}) };
     const topics = this.channels.map((c) => r.topics[c] as string);
-    return new KafkaConsumer({ ...rest, brokers: r.brokers, topics: [...new Set(topics)], conf: merged });
+    return new BrokerConsumer({ ...rest, brokers: r.brokers, topics: [...new Set(topics)], conf: merged });
   }
 
   /** Runs `f`; its error's message redacted (a credential never leaves in a message). */

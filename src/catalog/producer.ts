@@ -1,13 +1,13 @@
 /**
  * CatalogProducer: KafkaProducer's produce/send/flush/close on channels (service.md §6). Each
  * channel is resolved through the catalog on its first use (the seed's per-channel request),
- * or all of `channels` together at connect(); each resolution gets a plain KafkaProducer.
+ * or all of `channels` together at connect(); each resolution gets a plain BrokerProducer.
  * Messages produced before a resolution wait in memory and go out once it arrives. When an
  * answer changes, that producer is flushed and closed, then rebuilt for the new answer; the
  * messages produced meanwhile wait and follow, in order.
  */
 import { KafkaIOError } from '../kafka/errors';
-import { type Delivery, KafkaProducer } from '../kafka/producer';
+import { type Delivery, BrokerProducer } from '../kafka/producer';
 import type { KafkaConf, KafkaProducerOptions, ProduceHeaders } from '../kafka/types';
 import type { CatalogResolution } from './answer';
 import { type CatalogStatus, CatalogResolver } from './cache';
@@ -33,7 +33,7 @@ interface Waiting {
 /** The resolver and producer of some channels. */
 interface Route {
   resolver: CatalogResolver;
-  producer: KafkaProducer | undefined;
+  producer: BrokerProducer | undefined;
   resolution: CatalogResolution | undefined;
   /** Messages waiting for the first resolution or for a move to finish. */
   waiting: Waiting[];
@@ -68,7 +68,7 @@ export class CatalogProducer {
     for (const r of this.#all) await r.producer?.connect();
   }
 
-  /** Queues one message for `channel`'s topic (see KafkaProducer.produce). */
+  /** Queues one message for `channel`'s topic (see BrokerProducer.produce). */
   produce(channel: string, value: Value, key?: Buffer | string | null, headers?: ProduceHeaders): void {
     if (this.#closing) throw new KafkaIOError('CLOSED', 'the producer is closed');
     const route = this.#routeOf(channel);
@@ -135,6 +135,31 @@ export class CatalogProducer {
   /** Producers rebuilt for a changed answer. */
   get rebuilds(): number {
     return this.#rebuilds;
+  }
+
+  /** Messages produced and not yet acknowledged or failed (those waiting for a route too). */
+  get outstanding(): number {
+    return this.stats.outstanding;
+  }
+
+  /** The last failed delivery of the current producers, if any. */
+  get lastDeliveryError(): KafkaIOError | undefined {
+    let last: KafkaIOError | undefined;
+    for (const r of this.#all) last = r.producer?.lastDeliveryError ?? last;
+    return last;
+  }
+
+  /** Every resolved route's producer is connected and sees a broker up. */
+  get reachable(): boolean {
+    const live = this.#all.filter((r) => r.producer !== undefined && !r.producer.closed);
+    return live.length > 0 && live.every((r) => r.producer?.reachable === true);
+  }
+
+  /** The current routes' brokers ('' before the first resolution). */
+  get brokers(): string {
+    return [
+      ...new Set(this.#all.flatMap((r) => (r.producer === undefined || r.producer.closed ? [] : [r.producer.brokers]))),
+    ].join(',');
   }
 
   get stats(): { delivered: number; deliveryErrors: number; outstanding: number } {
@@ -236,7 +261,7 @@ export class CatalogProducer {
   #switch(route: Route, r: CatalogResolution): void {
     const { catalog: _c, channels: _ch, conf, ...rest } = this.#options;
     const merged: KafkaConf = { ...r.conf, ...(conf ?? {}) };
-    route.producer = new KafkaProducer({ ...rest, brokers: r.brokers, conf: merged });
+    route.producer = new BrokerProducer({ ...rest, brokers: r.brokers, conf: merged });
     route.resolution = r;
   }
 }

@@ -100,14 +100,3 @@ export function splitConf(conf: Record<string, unknown>): {
   }
   return { global, topic };
 }
-
-/** A `catalog` option belongs to the routed clients (docs/kafka.md, "Catalog-routed Kafka"):
- * said plainly rather than as a missing `brokers`. */
-export function rejectCatalog(options: object, name: string, routed: string): void {
-  if ('catalog' in options) {
-    throw new KafkaIOError(
-      'INVALID_CONFIG',
-      `${name} takes brokers and topics; for { catalog, channels } use ${routed} (docs/kafka.md, "Catalog-routed Kafka")`,
-    );
-  }
-}

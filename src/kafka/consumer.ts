@@ -21,7 +21,6 @@ import {
   confFlag,
   nonNegativeInt,
   positiveInt,
-  rejectCatalog,
   requireString,
   splitConf,
   topicList,
@@ -42,7 +41,8 @@ const PUMP_MAX = 500;
 
 type State = 'new' | 'connecting' | 'running' | 'closing' | 'closed';
 
-export class KafkaConsumer {
+/** The consumer of brokers and topics given directly (KafkaConsumer's, clients.ts). */
+export class BrokerConsumer {
   readonly brokers: string;
   readonly groupId: string;
   readonly topics: readonly string[];
@@ -86,7 +86,6 @@ export class KafkaConsumer {
     if (options === null || typeof options !== 'object') {
       throw new KafkaIOError('INVALID_CONFIG', 'KafkaConsumer needs { brokers, groupId, topics }');
     }
-    rejectCatalog(options, 'KafkaConsumer', 'CatalogConsumer');
     this.brokers = brokerList(options.brokers);
     this.groupId = requireString(options.groupId, 'groupId');
     this.topics = Object.freeze(topicList(options.topics));

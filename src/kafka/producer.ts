@@ -12,7 +12,7 @@
  * nor reorder messages; its delivery timeout outlasts the outage budget, and flush() waits an
  * outage out for up to `outageBudgetMs` (outage.ts).
  */
-import { brokerList, nonNegativeInt, positiveInt, rejectCatalog, splitConf, userConf } from './config';
+import { brokerList, nonNegativeInt, positiveInt, splitConf, userConf } from './config';
 import { connectClient, disconnectClient, type Connection } from './connect';
 import { KafkaIOError, RdCode, closedError, messageOf, rdCode, wrap } from './errors';
 import {
@@ -63,7 +63,8 @@ interface Waiter {
   reject(e: KafkaIOError): void;
 }
 
-export class KafkaProducer {
+/** The producer of brokers given directly (KafkaProducer's, clients.ts). */
+export class BrokerProducer {
   readonly brokers: string;
   readonly #client: RdProducer;
   readonly #connectTimeoutMs: number;
@@ -93,7 +94,6 @@ export class KafkaProducer {
     if (options === null || typeof options !== 'object') {
       throw new KafkaIOError('INVALID_CONFIG', 'KafkaProducer needs { brokers }');
     }
-    rejectCatalog(options, 'KafkaProducer', 'CatalogProducer');
     this.brokers = brokerList(options.brokers);
     this.#connectTimeoutMs = positiveInt(options.connectTimeoutMs, 'connectTimeoutMs', 10_000);
     this.#outage = new OutageClock(nonNegativeInt(options.outageBudgetMs, 'outageBudgetMs', DEFAULT_OUTAGE_BUDGET_MS));

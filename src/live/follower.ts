@@ -5,7 +5,7 @@
  * bundle is loaded as it arrives. The consumer is assigned the partitions directly (no group
  * membership, nothing committed), so every instance sees every update.
  *
- * Reads go through KafkaConsumer (src/kafka/consumer.ts), which rides out broker outages: a
+ * Reads go through BrokerConsumer (src/kafka/consumer.ts), which rides out broker outages: a
  * broker restart only delays the next bundle. A bundle that does not load (not a bundle, or
  * rules with problems) keeps the active rules; it is reported in status().lastError, the
  * 'rulesError' event and the hot reload failure counter.
@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 
 import { BlazeRulesError, RulesError } from '../errors';
 import { brokerList, requireString, userConf } from '../kafka/config';
-import { KafkaConsumer } from '../kafka/consumer';
+import { BrokerConsumer } from '../kafka/consumer';
 import { KafkaIOError } from '../kafka/errors';
 import type { KafkaRecord } from '../kafka/types';
 import type { LoadReport } from '../types';
@@ -58,7 +58,7 @@ export async function followTopic(opts: FollowRulesTopicOptions, loader: BundleL
   // once it does.
   const starts = ends.length === 0 ? [{ partition: 0, low: 0, high: 0 }] : ends;
   const assignment = starts.map((p) => ({ topic, partition: p.partition, offset: p.high > p.low ? p.high - 1 : -2 }));
-  const consumer = new KafkaConsumer({
+  const consumer = new BrokerConsumer({
     brokers,
     groupId: `blazerules-rules-follower-${randomUUID()}`,
     topics: [topic],
@@ -78,7 +78,7 @@ export async function followTopic(opts: FollowRulesTopicOptions, loader: BundleL
 
 class Follower implements RulesFollower {
   readonly #topic: string;
-  readonly #consumer: KafkaConsumer;
+  readonly #consumer: BrokerConsumer;
   readonly #loader: BundleLoader;
   #version = '';
   #offset = -1;
@@ -89,7 +89,7 @@ class Follower implements RulesFollower {
   #loaded: (() => void) | undefined;
   #wake: (() => void) | undefined;
 
-  constructor(topic: string, consumer: KafkaConsumer, loader: BundleLoader) {
+  constructor(topic: string, consumer: BrokerConsumer, loader: BundleLoader) {
     this.#topic = topic;
     this.#consumer = consumer;
     this.#loader = loader;

@@ -1,9 +1,9 @@
 /**
  * `blazerules rules publish`: one rules bundle produced to a rules topic with `acks=all`,
- * and the partition and offset the broker gave it (KafkaProducer.send()).
+ * and the partition and offset the broker gave it (BrokerProducer.send()).
  */
 import { KafkaIOError } from '../kafka/errors';
-import { type Delivery, KafkaProducer } from '../kafka/producer';
+import { type Delivery, BrokerProducer } from '../kafka/producer';
 import type { KafkaConf } from '../kafka/types';
 
 /** The key of every bundle: compaction then keeps the latest one only. */
@@ -18,7 +18,7 @@ export async function publishBundle(
   conf: KafkaConf,
   timeoutMs: number,
 ): Promise<Delivery> {
-  const producer = new KafkaProducer({
+  const producer = new BrokerProducer({
     brokers,
     connectTimeoutMs: timeoutMs,
     conf: {

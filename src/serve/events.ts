@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 
 import type { RuleEngine } from '../engine';
 import { KafkaIOError } from '../kafka/errors';
-import { KafkaProducer } from '../kafka/producer';
+import { BrokerProducer } from '../kafka/producer';
 import type { KafkaConf } from '../kafka/types';
 import { decideOne } from './answer';
 import { HttpError } from './errors';
@@ -44,17 +44,17 @@ export interface EventProducerOptions {
   conf?: KafkaConf;
 }
 
-/** KafkaProducer with acks=all and `message.timeout.ms` = the events timeout: each event's
+/** BrokerProducer with acks=all and `message.timeout.ms` = the events timeout: each event's
  * own delivery report (send()) says 201 or 503. */
 export class EventProducer implements EventSink {
   readonly topic: string;
-  readonly #producer: KafkaProducer;
+  readonly #producer: BrokerProducer;
   readonly #timeoutMs: number;
 
   constructor(opts: EventProducerOptions) {
     this.topic = opts.topic;
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_EVENTS_TIMEOUT_MS;
-    this.#producer = new KafkaProducer({
+    this.#producer = new BrokerProducer({
       brokers: opts.brokers,
       connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
       conf: {
