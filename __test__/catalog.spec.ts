@@ -64,6 +64,7 @@ test('the seed’s answer resolves to brokers, the merged configuration and topi
   });
   const missing = t.throws(() => resolve(answer, ['kafka://example.com/qux'], 'foo'), { instanceOf: KafkaIOError });
   t.regex(missing?.message ?? '', /no topic for channel 'kafka:\/\/example.com\/qux'/);
+  t.is(missing?.code, 'CATALOG_INVALID_ANSWER');
   const bad = t.throws(() => checkAnswer({ channel_mapping: {}, connection: { a: { b: 1 } } }));
   t.regex(bad?.message ?? '', /'connection\.a' must be a string, number or boolean/);
 });
@@ -145,7 +146,7 @@ test('a first failure is a clear error (unreachable, 401, unknown channel); no s
     PAYMENTS,
   ]);
   const e401 = await t.throwsAsync(wrong.resolve(), { instanceOf: KafkaIOError });
-  t.is(e401?.code, 'INVALID_CONFIG');
+  t.is(e401?.code, 'CATALOG_REFUSED');
   t.regex(
     e401?.message ?? '',
     /cannot resolve kafka:\/\/example.com\/payments through the catalog: .* answered 401: UNAUTHORIZED/,
@@ -154,7 +155,8 @@ test('a first failure is a clear error (unreachable, 401, unknown channel); no s
   wrong.close();
 
   const unknown = new CatalogResolver(catalogOf(kit, 60_000), ['kafka://example.com/nothing']);
-  const e404 = await t.throwsAsync(unknown.resolve());
+  const e404 = await t.throwsAsync(unknown.resolve(), { instanceOf: KafkaIOError });
+  t.is(e404?.code, 'CATALOG_REFUSED');
   t.regex(e404?.message ?? '', /answered 404: NOT_FOUND unknown channel 'kafka:\/\/example.com\/nothing'/);
   unknown.close();
 
@@ -162,7 +164,7 @@ test('a first failure is a clear error (unreachable, 401, unknown channel); no s
   await kit.stop();
   const gone = new CatalogResolver({ url: `http://127.0.0.1:${port}/x`, configProfile: 'p' }, [PAYMENTS]);
   const eDown = await t.throwsAsync(gone.resolve(), { instanceOf: KafkaIOError });
-  t.is(eDown?.code, 'BROKER_UNREACHABLE');
+  t.is(eDown?.code, 'CATALOG_UNREACHABLE');
   // ECONNREFUSED, or the keep-alive connection the server closed when it stopped.
   t.regex(
     eDown?.message ?? '',

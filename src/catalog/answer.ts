@@ -22,7 +22,7 @@ export interface CatalogResolution {
 }
 
 function invalid(message: string): KafkaIOError {
-  return new KafkaIOError('INVALID_CONFIG', `catalog answer: ${message}`);
+  return new KafkaIOError('CATALOG_INVALID_ANSWER', `catalog answer: ${message}`);
 }
 
 function props(value: unknown, name: string, required: boolean): KafkaConf {

@@ -38,12 +38,12 @@ export interface CatalogStatus {
 
 export type ChangeListener = (next: CatalogResolution, previous: CatalogResolution) => void;
 
-/** A refused request (4xx) or a malformed answer is a configuration problem; no answer at all
- * (network, timeout, 5xx) means the catalog, standing for the brokers, cannot be reached. */
+/** A refused request (4xx: auth, an unknown channel or profile) is CATALOG_REFUSED; no answer
+ * at all (network, timeout, 5xx) is CATALOG_UNREACHABLE; a malformed answer keeps its own. */
 function failureCode(err: unknown): KafkaIOErrorCode {
   if (err instanceof KafkaIOError) return err.code;
   const status = err instanceof CatalogRequestError ? err.status : undefined;
-  return status !== undefined && status >= 400 && status < 500 ? 'INVALID_CONFIG' : 'BROKER_UNREACHABLE';
+  return status !== undefined && status >= 400 && status < 500 ? 'CATALOG_REFUSED' : 'CATALOG_UNREACHABLE';
 }
 
 /** How long before expiry the background refresh asks: 5% of the TTL, at most a second. */

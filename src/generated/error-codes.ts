@@ -77,6 +77,12 @@ export type KafkaErrorCode =
   | 'QUEUE_FULL'
   /** The call is not allowed now (e.g. a second pollBatch while one is running). */
   | 'INVALID_STATE'
+  /** The catalog service gave no answer (network, timeout, 5xx) before any was ever resolved. */
+  | 'CATALOG_UNREACHABLE'
+  /** The catalog refused the request (401/403 auth, 404 unknown channel or profile, other 4xx). */
+  | 'CATALOG_REFUSED'
+  /** The catalog's answer is not what service.md §6 describes, or does not map a channel. */
+  | 'CATALOG_INVALID_ANSWER'
   /** The client was closed (or is closing) and cannot be used again. */
   | 'CLOSED'
   /** node-rdkafka is not installed or could not be loaded (`hasKafka` is false). */
@@ -118,6 +124,9 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'COMMIT_FAILED',
   'QUEUE_FULL',
   'INVALID_STATE',
+  'CATALOG_UNREACHABLE',
+  'CATALOG_REFUSED',
+  'CATALOG_INVALID_ANSWER',
   'CLOSED',
   'KAFKA_UNAVAILABLE',
 ];

@@ -123,6 +123,12 @@ error_codes! {
     QueueFull = "QUEUE_FULL", Kafka;
     /// The call is not allowed now (e.g. a second pollBatch while one is running).
     InvalidState = "INVALID_STATE", Kafka;
+    /// The catalog service gave no answer (network, timeout, 5xx) before any was ever resolved.
+    CatalogUnreachable = "CATALOG_UNREACHABLE", Kafka;
+    /// The catalog refused the request (401/403 auth, 404 unknown channel or profile, other 4xx).
+    CatalogRefused = "CATALOG_REFUSED", Kafka;
+    /// The catalog's answer is not what service.md §6 describes, or does not map a channel.
+    CatalogInvalidAnswer = "CATALOG_INVALID_ANSWER", Kafka;
     /// The client was closed (or is closing) and cannot be used again.
     Closed = "CLOSED", Kafka;
     /// node-rdkafka is not installed or could not be loaded (`hasKafka` is false).
