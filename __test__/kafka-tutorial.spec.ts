@@ -266,3 +266,20 @@ for (const example of ['kafka-tutorial.ts', 'kafka-enriched.ts']) {
     t.deepEqual(stats.decisions, { APPROVE: 3, BLOCK: 2, SCORE: 2, REVIEW: 2, FLAG: 1 });
   });
 }
+
+test('examples/catalog-tutorial.ts: the tutorial routed through `catalog serve` runs end to end', async (t) => {
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'examples', 'catalog-tutorial.ts')],
+    { cwd: ROOT, encoding: 'utf8', timeout: 180_000 },
+  );
+  const out = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
+    messages: number;
+    decisions: Record<string, number>;
+    catalog: { requests: number; failures: number };
+  };
+  t.is(out.messages, 11); // 10 records and one malformed line
+  t.deepEqual(out.decisions, { APPROVE: 3, BLOCK: 2, SCORE: 2, REVIEW: 2, FLAG: 1 });
+  t.is(out.catalog.failures, 0);
+  t.false(stdout.includes('tutorial-pw'), 'the catalog password is never printed');
+});
