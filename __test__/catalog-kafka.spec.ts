@@ -126,6 +126,62 @@ test.serial('producer and consumer follow a topic-name-only change (same cluster
   await moveTest(t, { cluster: 'a', topic: `pay-old-${suffix}` }, { cluster: 'a', topic: `pay-new-${suffix}` });
 });
 
+test.serial(
+  'the catalog down for several TTLs: the clients keep working on the last answer; back with a move: followed',
+  async (t) => {
+    const B = broker?.address ?? '';
+    const suffix = uniqueName('x');
+    const [before, after] = [`pay-down-a-${suffix}`, `pay-down-b-${suffix}`];
+    await createTopics(A, [[before, 1]]);
+    await createTopics(B, [[after, 1]]);
+    const kit = await CatalogKit.start(twoClusters(A, B, 'a', before), { user: 'app', password: PASSWORD });
+    const catalog = catalogOf(kit, TTL_MS);
+    const producer = new KafkaProducer({ catalog, channels: [PAYMENTS] });
+    const consumer = new KafkaConsumer({ catalog, groupId: uniqueName('cat-g'), channels: PAYMENTS, conf: FAST_GROUP });
+    t.teardown(async () => {
+      await consumer.close().catch(() => undefined);
+      await producer.close().catch(() => undefined);
+      await kit.stop();
+    });
+    const seen = new Map<string, number>();
+    producer.produce(PAYMENTS, 'first');
+    t.true(await producer.flush(30_000));
+    await consumeAll(consumer, new Set(['first']), seen);
+    await kit.stop();
+    // Several TTLs without a catalog: each client's refreshes fail, the last answer stays.
+    const down: string[] = [];
+    const until = Date.now() + 4 * TTL_MS;
+    while (Date.now() < until) {
+      const v = `down-${down.length}`;
+      down.push(v);
+      producer.produce(PAYMENTS, v);
+      t.true(await producer.flush(10_000), 'delivered on the last answer');
+      await consumeAll(consumer, new Set([v]), seen);
+    }
+    t.true(
+      down.every((v) => seen.has(v)),
+      'consumed on the last answer',
+    );
+    const stale = consumer.catalogStatus();
+    t.true((stale?.failures ?? 0) >= 2 && stale?.stale === true, JSON.stringify(stale));
+    t.is(consumer.topics.join(), before);
+    // Back, with the channel moved: followed within one TTL of the restart (+ the drain).
+    kit.write(twoClusters(A, B, 'b', after));
+    await kit.restart();
+    const back = Date.now();
+    while (producer.rebuilds < 1 && Date.now() - back < 10 * TTL_MS) {
+      producer.produce(PAYMENTS, `moving-${Date.now()}`);
+      await producer.flush(10_000);
+    }
+    t.is(producer.rebuilds, 1, 'the producer followed the move once the catalog was back');
+    producer.produce(PAYMENTS, 'last');
+    t.true(await producer.flush(30_000));
+    await consumeAll(consumer, new Set(['last']), seen);
+    t.true(seen.has('last'), 'the consumer followed the move');
+    t.is(consumer.topics.join(), after);
+  },
+);
+
 test('a channel the answer does not map: a clear error naming it; no catalog secret in it', async (t) => {
   const kit = await CatalogKit.start(twoClusters(A, A, 'a', 'unused'), { user: 'app', password: PASSWORD });
   t.teardown(() => kit.stop());
