@@ -48,6 +48,8 @@ export class CatalogProducer {
   readonly #all: Route[] = [];
   #rebuilds = 0;
   #lostInMoves = 0;
+  /** Deliveries of the producers replaced by moves (stats count from the start). */
+  readonly #retired = { delivered: 0, deliveryErrors: 0 };
   #closing: Promise<void> | undefined;
 
   constructor(options: CatalogProducerOptions) {
@@ -163,7 +165,7 @@ export class CatalogProducer {
   }
 
   get stats(): { delivered: number; deliveryErrors: number; outstanding: number } {
-    const s = { delivered: 0, deliveryErrors: 0, outstanding: 0 };
+    const s = { ...this.#retired, outstanding: 0 };
     for (const r of this.#all) {
       const p = r.producer?.stats;
       s.delivered += p?.delivered ?? 0;
@@ -234,6 +236,8 @@ export class CatalogProducer {
         if (old !== undefined) {
           if (!(await old.flush(30_000).catch(() => false))) this.#lostInMoves++;
           await old.close().catch(() => undefined);
+          this.#retired.delivered += old.stats.delivered;
+          this.#retired.deliveryErrors += old.stats.deliveryErrors;
         }
         this.#switch(route, next);
         this.#rebuilds++;
