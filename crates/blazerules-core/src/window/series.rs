@@ -167,13 +167,13 @@ impl Series {
         }
     }
 
-    /// Reads the newest bucket (where the next record goes), so that a later update finds it
-    /// in cache; returns the second of the last advance, as [`Series::last`].
-    pub fn warm(&self) -> Option<i64> {
-        if let Buckets::Many(q) = &self.buckets {
-            std::hint::black_box(q.back());
+    /// The newest bucket (where the next record goes; on the heap when the series has
+    /// more than one).
+    pub fn newest(&self) -> Option<&Bucket> {
+        match &self.buckets {
+            Buckets::Many(q) => q.back(),
+            _ => None,
         }
-        self.last()
     }
 
     /// The second of the last advance; None before the first record.
