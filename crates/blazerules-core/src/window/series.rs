@@ -149,10 +149,18 @@ impl Series {
         let Buckets::Many(q) = &mut self.buckets else {
             return 0;
         };
-        // Records come mostly in time order: the newest second is the common place.
-        if q.back().is_none_or(|b| b.sec < new.sec) {
-            q.push_back(new);
-            return 1;
+        // Records come mostly in time order: the newest second is the common place (and
+        // is found without a search that would read the older buckets).
+        match q.back_mut() {
+            Some(b) if b.sec == new.sec => {
+                combine(b);
+                return 0;
+            }
+            Some(b) if b.sec > new.sec => {}
+            _ => {
+                q.push_back(new);
+                return 1;
+            }
         }
         let at = q.partition_point(|b| b.sec < new.sec);
         match q.get_mut(at) {
