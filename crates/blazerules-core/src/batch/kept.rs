@@ -105,6 +105,7 @@ impl<'p> Block<'p> {
             esc: &esc,
             fixups: &fixups,
         };
+        kept.inputs.reserve(ok.len());
         for (&k, &row) in ok.iter().zip(&rows) {
             let r = Record {
                 tape: &tape,

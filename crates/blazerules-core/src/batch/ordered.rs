@@ -38,6 +38,9 @@ struct Board<'p> {
     done: Vec<(usize, Sink)>,
     /// A worker panicked: the others stop (the panic goes on to the caller).
     failed: bool,
+    /// Workers waiting for a job: a post wakes them only when there are any (a wake is a
+    /// system call, and most posts find every worker busy).
+    waiting: usize,
 }
 
 struct Shared<'p> {
@@ -75,13 +78,20 @@ impl<'p> Shared<'p> {
                 b.next_read += 1;
                 return Some(Job::Read(b.next_read - 1));
             }
+            b.waiting += 1;
             b = self.changed.wait(b).unwrap_or_else(|p| p.into_inner());
+            b.waiting -= 1;
         }
     }
 
     fn post(&self, f: impl FnOnce(&mut Board<'p>)) {
-        f(&mut self.lock());
-        self.changed.notify_all();
+        let mut b = self.lock();
+        f(&mut b);
+        // A worker counted here is waiting, or about to: it holds the lock until it waits.
+        if b.waiting > 0 {
+            drop(b);
+            self.changed.notify_all();
+        }
     }
 }
 
@@ -127,6 +137,7 @@ where
             evaluate: Vec::new(),
             done: Vec::new(),
             failed: false,
+            waiting: 0,
         }),
         changed: Condvar::new(),
         n_pieces,

@@ -70,6 +70,15 @@ impl Inputs {
         self.procs.len()
     }
 
+    /// Room for `n` more records (a block's worth, taken at once rather than regrown record
+    /// by record).
+    pub fn reserve(&mut self, n: usize) {
+        self.ents.reserve(n * self.n_ent);
+        self.vals.reserve(n * self.n_val);
+        self.times.reserve(n * self.n_time);
+        self.procs.reserve(n);
+    }
+
     /// Takes record `r`'s inputs; `proc_ms` is its processing time.
     pub fn push<'s>(&mut self, w: &Windows, r: &Record<'_, 's>, esc: &Escapes<'s>, proc_ms: i64) {
         for f in &w.entities {

@@ -149,10 +149,18 @@ impl Series {
         let Buckets::Many(q) = &mut self.buckets else {
             return 0;
         };
-        // Records come mostly in time order: the newest second is the common place.
-        if q.back().is_none_or(|b| b.sec < new.sec) {
-            q.push_back(new);
-            return 1;
+        // Records come mostly in time order: the newest second is the common place (and
+        // is found without a search that would read the older buckets).
+        match q.back_mut() {
+            Some(b) if b.sec == new.sec => {
+                combine(b);
+                return 0;
+            }
+            Some(b) if b.sec > new.sec => {}
+            _ => {
+                q.push_back(new);
+                return 1;
+            }
         }
         let at = q.partition_point(|b| b.sec < new.sec);
         match q.get_mut(at) {
@@ -167,13 +175,13 @@ impl Series {
         }
     }
 
-    /// Reads the newest bucket (where the next record goes), so that a later update finds it
-    /// in cache; returns the second of the last advance, as [`Series::last`].
-    pub fn warm(&self) -> Option<i64> {
-        if let Buckets::Many(q) = &self.buckets {
-            std::hint::black_box(q.back());
+    /// The newest bucket (where the next record goes; on the heap when the series has
+    /// more than one).
+    pub fn newest(&self) -> Option<&Bucket> {
+        match &self.buckets {
+            Buckets::Many(q) => q.back(),
+            _ => None,
         }
-        self.last()
     }
 
     /// The second of the last advance; None before the first record.

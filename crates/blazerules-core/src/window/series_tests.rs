@@ -109,3 +109,25 @@ fn a_late_second_goes_in_its_place() {
     s.advance(113, dur, f);
     assert_eq!(s.value(f), 1.0, "103 expired at 113");
 }
+
+#[test]
+fn a_second_already_kept_joins_its_bucket_newest_or_not() {
+    let f = WinFn::Max;
+    let mut s = Series::default();
+    for (sec, val) in [(10, 1.0), (20, 5.0), (30, 2.0)] {
+        assert_eq!(s.add(sec, d(val), f), 1);
+    }
+    assert_eq!(s.add(30, d(7.0), f), 0, "the newest second");
+    assert_eq!(s.add(20, d(6.0), f), 0, "an older second");
+    assert_eq!(s.add(25, d(3.0), f), 1, "a new older second");
+    let kept: Vec<(i64, f64, f64)> = s.iter().map(|b| (b.sec, b.val, b.cnt)).collect();
+    assert_eq!(
+        kept,
+        [
+            (10, 1.0, 1.0),
+            (20, 6.0, 2.0),
+            (25, 3.0, 1.0),
+            (30, 7.0, 2.0)
+        ]
+    );
+}

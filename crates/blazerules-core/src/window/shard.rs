@@ -13,6 +13,7 @@ use super::recency::Recency;
 use super::series::Series;
 use crate::rules::compile::{WinFn, Windows};
 use hashbrown::HashTable;
+use std::hint::black_box;
 
 /// A window definition with state in this shard.
 struct Def {
@@ -218,15 +219,53 @@ impl ShardState {
             .copied()
     }
 
+    /// Where the entity of `hash` probably is: the first entity whose table tag matches,
+    /// without reading any entity (so that looking up many at once overlaps their cache
+    /// misses). Only a hint: `touch` checks it, and the lookup of an entity that is not
+    /// there, or behind another with the same tag, falls back to [`ShardState::peek`].
+    pub fn guess(&self, hash: u64) -> Option<u32> {
+        self.table.find(hash, |_| true).copied()
+    }
+
+    /// Where the entity `key` of `group` is, given the [`ShardState::guess`] for its hash:
+    /// the guess when it is that entity (its slot read), else the full lookup.
+    pub fn resolve(&self, guess: Option<u32>, group: u32, key: &str, hash: u64) -> Option<u32> {
+        let id = guess?;
+        if self.is(id, group, key, hash) {
+            return Some(id);
+        }
+        self.peek(group, key, hash)
+    }
+
+    /// Reads entity slot `id` (a guess: any id), so that what follows finds it in cache.
+    pub fn warm_entity(&self, id: u32) {
+        black_box(self.ents.get(id as usize).map(|e| e.stamp));
+    }
+
     /// Reads entity `id`'s series, so that a `touch` soon after finds them in cache.
-    pub fn warm(&self, id: u32) {
-        let e = &self.ents[id as usize];
+    pub fn warm_series(&self, id: u32) {
+        for s in self.row_of(id) {
+            black_box(s.last());
+        }
+    }
+
+    /// Reads the newest bucket of each of entity `id`'s series (kept apart from the series
+    /// when it has more than one), where the next record goes, so that it is in cache then.
+    pub fn warm_buckets(&self, id: u32) {
+        for s in self.row_of(id) {
+            black_box(s.newest().map(|b| b.sec));
+        }
+    }
+
+    /// Entity `id`'s series (empty for a free or unknown slot).
+    fn row_of(&self, id: u32) -> &[Series] {
+        let Some(e) = self.ents.get(id as usize) else {
+            return &[];
+        };
         let g = &self.groups[e.group as usize];
         let n = g.stride();
         let row = g.series.get(e.row as usize * n..(e.row as usize + 1) * n);
-        for s in row.unwrap_or_default() {
-            std::hint::black_box(s.warm());
-        }
+        row.unwrap_or_default()
     }
 
     fn is(&self, id: u32, group: u32, key: &str, hash: u64) -> bool {

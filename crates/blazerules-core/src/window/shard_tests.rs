@@ -117,3 +117,31 @@ fn clear_forgets_entities_and_keeps_the_eviction_count() {
     let b = s.bind(&count_window(600));
     assert_eq!(see(&mut s, &b, "a", 100), 0.0);
 }
+
+#[test]
+fn a_guess_resolves_to_exactly_what_the_full_lookup_finds() {
+    let hash = |k: &str| crate::window::inputs::entity_hash("card", k);
+    let mut s = ShardState::new(3000);
+    let b = s.bind(&count_window(600));
+    for k in 0..4000 {
+        see(&mut s, &b, &format!("k{k}"), 100); // the first 1000 are evicted
+    }
+    let (mut wrong, mut right) = (0, 0);
+    for k in 0..5000 {
+        let key = format!("k{k}");
+        let guess = s.guess(hash(&key));
+        let exact = s.peek(b.groups[0], &key, hash(&key));
+        assert_eq!(
+            s.resolve(guess, b.groups[0], &key, hash(&key)),
+            exact,
+            "{key}"
+        );
+        assert_eq!(exact.is_some(), (1000..4000).contains(&k), "{key}");
+        match guess == exact {
+            true => right += 1,
+            false => wrong += 1,
+        }
+    }
+    // Both ways through `resolve`: guesses taken as they are, and wrong ones looked up.
+    assert!(right > 2000 && wrong > 0, "{right} right, {wrong} wrong");
+}

@@ -103,22 +103,29 @@ fn apply(t: &mut Turn<'_>, w: &Windows, inputs: &Inputs, out: &mut Vec<f64>) {
     t.shard.sweep();
 }
 
-/// Where each record's entities are now, looked up before any is updated: first all of
-/// them, then all their series read, so that the cache misses of one record's lookup overlap
-/// those of the next (`touch` checks each hint).
+/// Where each record's entities are now, looked up before any is updated, in passes over
+/// the whole piece so that the cache misses of one record's lookup overlap those of the
+/// others: the table (`guess`), then the entities' slots (`resolve`), then their series,
+/// then their newest buckets. Each pass only reads, and its loads do not depend on each
+/// other (`touch` checks each hint).
 fn peek_all(t: &Turn<'_>, inputs: &Inputs) -> Vec<Option<u32>> {
     let n_ent = t.by_entity.len();
-    let mut hints = Vec::with_capacity(inputs.len() * n_ent);
-    for i in 0..inputs.len() {
-        for (e, &group) in t.binding.groups.iter().enumerate() {
-            let hint = inputs
-                .entity(i, e)
-                .and_then(|(key, hash)| t.shard.peek(group, key, hash));
-            hints.push(hint);
-        }
+    let entity = |k: usize| inputs.entity(k / n_ent, k % n_ent);
+    let mut hints: Vec<Option<u32>> = (0..inputs.len() * n_ent)
+        .map(|k| entity(k).and_then(|(_, hash)| t.shard.guess(hash)))
+        .collect();
+    for id in hints.iter().flatten() {
+        t.shard.warm_entity(*id);
+    }
+    for (k, hint) in hints.iter_mut().enumerate() {
+        let group = t.binding.groups[k % n_ent];
+        *hint = entity(k).and_then(|(key, hash)| t.shard.resolve(*hint, group, key, hash));
     }
     for id in hints.iter().flatten() {
-        t.shard.warm(*id);
+        t.shard.warm_series(*id);
+    }
+    for id in hints.iter().flatten() {
+        t.shard.warm_buckets(*id);
     }
     hints
 }
