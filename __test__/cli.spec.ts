@@ -255,3 +255,20 @@ test('eval --ingest-error-mode fail: exit 2 with MALFORMED_JSON', (t) => {
   t.is(r.status, 2);
   t.regex(r.stderr, /^blazerules: /);
 });
+
+test('eval --duplicate-keys: last wins by default (decided), reject skips the record as DUPLICATE_KEY', (t) => {
+  const input = '{"amount":5,"amount":20000}\n{"amount":7}\n';
+  const last = run(['eval', '--rules', BASIC, '--stdin', '--output', 'decisions-jsonl'], input);
+  t.is(last.status, 0, last.stderr);
+  const rows = last.stdout.trim().split('\n');
+  t.is(rows.length, 2);
+  t.is(json(rows[0] ?? '').winning_rule_id, 'big_amount', 'the last amount (20000) is the one read');
+  const rejected = run(['eval', '--rules', BASIC, '--stdin', '--duplicate-keys', 'reject'], input);
+  t.is(rejected.status, 0, rejected.stderr);
+  const summary = json(rejected.stdout);
+  t.is(summary.messages_skipped, 1, rejected.stdout);
+  t.deepEqual(summary.error_counts, { DUPLICATE_KEY: 1 });
+  const bad = run(['eval', '--rules', BASIC, '--stdin', '--duplicate-keys', 'first'], input);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /--duplicate-keys/);
+});

@@ -37,6 +37,12 @@ export const ENGINE_OPTIONS = [
     help: 'bad records: skip and count them, also write them to --dead-letter-path, or fail the batch',
   },
   { name: 'dead-letter-path', type: 'string', arg: 'P', help: 'where dead-letter mode writes bad records' },
+  {
+    name: 'duplicate-keys',
+    type: 'choice',
+    values: ['last', 'reject'],
+    help: 'a key repeated in a record: the last one wins, counted as a DUPLICATE_KEY warning (default), or the record is skipped as DUPLICATE_KEY',
+  },
   { name: 'max-rules-file-bytes', type: 'int', help: 'refuse a larger rules file (default 16 MiB; 0: no limit)' },
   { name: 'max-lookup-file-bytes', type: 'int', help: 'refuse a larger lookup file (default 256 MiB; 0: no limit)' },
   {
@@ -61,6 +67,7 @@ export function engineConfig(o: Partial<Values<typeof ENGINE_OPTIONS>>): EngineC
   if (o['max-record-bytes'] !== undefined) config.maxRecordBytes = o['max-record-bytes'];
   if (o['ingest-error-mode'] !== undefined) config.ingestErrorMode = INGEST_MODES[o['ingest-error-mode']];
   if (o['dead-letter-path'] !== undefined) config.deadLetterPath = o['dead-letter-path'];
+  if (o['duplicate-keys'] !== undefined) config.duplicateKeys = o['duplicate-keys'];
   if (o['max-rules-file-bytes'] !== undefined) config.maxRulesFileBytes = o['max-rules-file-bytes'];
   if (o['max-lookup-file-bytes'] !== undefined) config.maxLookupFileBytes = o['max-lookup-file-bytes'];
   if (o['max-file-bytes'] !== undefined) config.maxFileBytes = o['max-file-bytes'];
