@@ -272,3 +272,20 @@ test('eval --duplicate-keys: last wins by default (decided), reject skips the re
   t.is(bad.status, 2);
   t.regex(bad.stderr, /--duplicate-keys/);
 });
+
+test('a rule id beyond 64 bits keeps every digit, in a JSON rules file as in YAML', (t) => {
+  const id = '123456789012345678901234567890';
+  const rule = { action: 'BLOCK', conditions: { field: 'amount', op: 'gt', value: 1000 } };
+  const jsonFile = join(tmp, 'big-id.json');
+  writeFileSync(jsonFile, `{"version":"2.0","rules":[{"id":${id},${JSON.stringify(rule).slice(1)}]}`);
+  const yamlFile = join(tmp, 'big-id.yaml');
+  writeFileSync(
+    yamlFile,
+    `version: "2.0"\nrules:\n  - id: ${id}\n    action: BLOCK\n    conditions: {field: amount, op: gt, value: 1000}\n`,
+  );
+  for (const file of [jsonFile, yamlFile]) {
+    const r = run(['eval', '--rules', file, '--stdin', '--output', 'decisions-jsonl'], '{"amount":5000}\n');
+    t.is(r.status, 0, r.stderr);
+    t.is(json(r.stdout).winning_rule_id, id, file);
+  }
+});

@@ -14,9 +14,50 @@ pub(crate) fn read(text: &str, recording: bool) -> Result<Source, SourceError> {
         let message = format!("document nesting too deep (limit {MAX_DOCUMENT_DEPTH})");
         return Err(SourceError::at(text, at, message));
     }
-    let value = parse(text)?;
+    let mut value = parse(text)?;
+    if let Some(kept) = big_ints_as_text(text) {
+        value = parse(&kept)?;
+    }
     let positions = positions(text, recording)?;
     Ok(Source { value, positions })
+}
+
+/// The text with each integer beyond 64 bits turned into a string of its digits, as the YAML
+/// reader keeps them (`yaml_scalar::int_value`: an id keeps every digit as written, numeric
+/// reads still take it as a number); serde_json alone would round it to an f64 (an id
+/// `123456789012345678901234567890` read as `1.2345678901234568e+29`). None when there is none.
+/// The text is valid JSON (parsed once already), so a token outside strings is a literal.
+fn big_ints_as_text(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'"' => i = string_end(b, i),
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let token = &text[start..i];
+                let integer = token.strip_prefix('-').unwrap_or(token);
+                let fits = token.parse::<i64>().is_ok() || token.parse::<u64>().is_ok();
+                if !fits && !integer.is_empty() && integer.bytes().all(|d| d.is_ascii_digit()) {
+                    let o = out.get_or_insert_with(|| String::with_capacity(text.len() + 16));
+                    o.push_str(&text[copied..start]);
+                    o.push('"');
+                    o.push_str(token);
+                    o.push('"');
+                    copied = i;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    let mut o = out?;
+    o.push_str(&text[copied..]);
+    Some(o)
 }
 
 /// The byte offset of the first bracket nested deeper than [`MAX_DOCUMENT_DEPTH`].
@@ -210,6 +251,28 @@ mod tests {
         // Brackets inside strings (escaped quotes included) do not count.
         let in_string = format!("{{\"a\": \"\\\"{}\"}}", "[".repeat(5000));
         assert!(too_deep(in_string.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_keep_their_digits_as_yaml_does() {
+        let text = r#"{"id": 123456789012345678901234567890, "n": -9223372036854775809,
+            "max": 18446744073709551615, "min": -9223372036854775808, "f": 1.5e300,
+            "s": "123456789012345678901234567890", "a": [99999999999999999999]}"#;
+        let v = read(text, false).expect("valid").value;
+        assert_eq!(
+            v["id"],
+            Value::String("123456789012345678901234567890".into())
+        );
+        assert_eq!(v["n"], Value::String("-9223372036854775809".into()));
+        assert_eq!(v["max"], serde_json::json!(18446744073709551615u64));
+        assert_eq!(v["min"], serde_json::json!(i64::MIN));
+        assert_eq!(v["f"], serde_json::json!(1.5e300));
+        assert_eq!(
+            v["s"],
+            Value::String("123456789012345678901234567890".into())
+        );
+        assert_eq!(v["a"][0], Value::String("99999999999999999999".into()));
+        assert!(big_ints_as_text(r#"{"a": 1, "b": "99999999999999999999"}"#).is_none());
     }
 
     #[test]
