@@ -51,18 +51,9 @@ async function consumeAll(consumer: KafkaConsumer, want: Set<string>, seen: Map<
   }
 }
 
-async function moveTest(
-  t: import('ava').ExecutionContext,
-  before: { cluster: 'a' | 'b'; topic: string },
-  after: { cluster: 'a' | 'b'; topic: string },
-): Promise<void> {
-  const B = broker?.address ?? '';
-  await createTopics(before.cluster === 'a' ? A : B, [[before.topic, 2]]);
-  await createTopics(after.cluster === 'a' ? A : B, [[after.topic, 2]]);
-  const kit = await CatalogKit.start(twoClusters(A, B, before.cluster, before.topic), {
-    user: 'app',
-    password: PASSWORD,
-  });
+/** A catalog server on `doc` and a producer and consumer routed through it (closed after `t`). */
+async function routedPair(t: import('ava').ExecutionContext, doc: CatalogDoc) {
+  const kit = await CatalogKit.start(doc, { user: 'app', password: PASSWORD });
   const catalog = catalogOf(kit, TTL_MS);
   const producer = new KafkaProducer({ catalog, channels: [PAYMENTS] });
   const consumer = new KafkaConsumer({ catalog, groupId: uniqueName('cat-g'), channels: PAYMENTS, conf: FAST_GROUP });
@@ -71,6 +62,18 @@ async function moveTest(
     await producer.close().catch(() => undefined);
     await kit.stop();
   });
+  return { kit, producer, consumer };
+}
+
+async function moveTest(
+  t: import('ava').ExecutionContext,
+  before: { cluster: 'a' | 'b'; topic: string },
+  after: { cluster: 'a' | 'b'; topic: string },
+): Promise<void> {
+  const B = broker?.address ?? '';
+  await createTopics(before.cluster === 'a' ? A : B, [[before.topic, 2]]);
+  await createTopics(after.cluster === 'a' ? A : B, [[after.topic, 2]]);
+  const { kit, producer, consumer } = await routedPair(t, twoClusters(A, B, before.cluster, before.topic));
   const seen = new Map<string, number>();
   const first = Array.from({ length: 300 }, (_, i) => `before-${i}`);
   for (const [i, v] of first.entries()) producer.produce(PAYMENTS, v, `k${i % 7}`);
@@ -134,15 +137,7 @@ test.serial(
     const [before, after] = [`pay-down-a-${suffix}`, `pay-down-b-${suffix}`];
     await createTopics(A, [[before, 1]]);
     await createTopics(B, [[after, 1]]);
-    const kit = await CatalogKit.start(twoClusters(A, B, 'a', before), { user: 'app', password: PASSWORD });
-    const catalog = catalogOf(kit, TTL_MS);
-    const producer = new KafkaProducer({ catalog, channels: [PAYMENTS] });
-    const consumer = new KafkaConsumer({ catalog, groupId: uniqueName('cat-g'), channels: PAYMENTS, conf: FAST_GROUP });
-    t.teardown(async () => {
-      await consumer.close().catch(() => undefined);
-      await producer.close().catch(() => undefined);
-      await kit.stop();
-    });
+    const { kit, producer, consumer } = await routedPair(t, twoClusters(A, B, 'a', before));
     const seen = new Map<string, number>();
     producer.produce(PAYMENTS, 'first');
     t.true(await producer.flush(30_000));
