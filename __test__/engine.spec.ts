@@ -412,3 +412,17 @@ test('every entry point agrees on the same records', async (t) => {
   });
   t.pass();
 });
+
+test('toJSONLines writes each batch with the rule set that decided it, across a reload', (t) => {
+  const e = new RuleEngine();
+  const rules = (id: string, version: string) =>
+    `version: "2.0"\nruleset: {name: r, version: "${version}"}\nrules:\n  - id: ${id}\n    action: BLOCK\n    conditions: {field: amount, op: gt, value: 1000}\n`;
+  e.loadRulesFromString(rules('first_rule', '1'), 'yaml');
+  const before = e.evaluateNdjsonSync('{"amount":5000}\n');
+  e.loadRulesFromString(rules('second_rule', '2'), 'yaml');
+  const after = e.evaluateNdjsonSync('{"amount":5000}\n');
+  const line = (r: BatchResult) => JSON.parse(r.toJSONLines().toString('utf8')) as Record<string, unknown>;
+  t.like(line(before), { winning_rule_id: 'first_rule', ruleset_version: '1' });
+  t.like(line(after), { winning_rule_id: 'second_rule', ruleset_version: '2' });
+  t.like(line(before), { winning_rule_id: 'first_rule' }, 'again, after the other rule set wrote its lines');
+});

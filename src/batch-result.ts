@@ -1,8 +1,20 @@
+/** The native names of a rule set's lines, made once per rule set: the engine shares one
+ * frozen `ruleIds` array among all the batches of a rule set, and it keys this cache. */
+const LINE_NAMES = new WeakMap<readonly string[], { labels: readonly string[]; version: string; names: NativeLineNames }>();
+
+function lineNames(labels: readonly string[], ruleIds: readonly string[], version: string): NativeLineNames {
+  const hit = LINE_NAMES.get(ruleIds);
+  if (hit !== undefined && hit.labels === labels && hit.version === version) return hit.names;
+  const names = new native.NativeLineNames(labels as string[], ruleIds as string[], version);
+  LINE_NAMES.set(ruleIds, { labels, version, names });
+  return names;
+}
+
 /** One evaluated batch: typed arrays from the native core plus lazy, cached JS views. */
 import { RISK_BAND_NAMES, batchViews } from './generated/batch-layout';
 import { nativeCode } from './errors';
 import { native } from './native';
-import type { NativeBatch, NativeLineOptions } from './native';
+import type { NativeBatch, NativeLineNames, NativeLineOptions } from './native';
 import type { ErrorSample, JSONLinesOptions, RiskBand, Timing, WarningSample } from './types';
 
 function riskBandName(code: number): RiskBand {
@@ -221,16 +233,7 @@ export class BatchResult {
 
   #lines(opts: NativeLineOptions): Buffer {
     const raw = this.#raw;
-    return native.batchLines(
-      raw.ints,
-      raw.floats,
-      raw.nRecords,
-      raw.nRules,
-      raw.nRuleHits,
-      this.decisionLabelMap as string[],
-      this.ruleIds as string[],
-      this.ruleSetVersion,
-      opts,
-    );
+    const names = lineNames(this.decisionLabelMap, this.ruleIds, this.ruleSetVersion);
+    return native.batchLines(raw.ints, raw.floats, raw.nRecords, raw.nRules, raw.nRuleHits, names, opts);
   }
 }

@@ -9,6 +9,7 @@ export type {
   NativeCallOptions,
   NativeDecision,
   NativeEvalConfig,
+  NativeLineNames,
   NativeLineOptions,
   NativeProblem,
   NativeRuleCell,

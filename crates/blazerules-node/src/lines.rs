@@ -121,30 +121,54 @@ fn write_answers(
     }
 }
 
+/// The names a batch's lines are written with: its rule set's decision labels, rule ids and
+/// version. Made once per rule set (src/batch-result.ts keeps it), so that writing a batch's
+/// lines does not convert every rule id from JS again (with 1000 rules, most of a small call).
+#[napi]
+pub struct NativeLineNames {
+    labels: Vec<String>,
+    rule_ids: Vec<String>,
+    version: String,
+}
+
+#[napi]
+impl NativeLineNames {
+    #[napi(constructor)]
+    pub fn new(labels: Vec<String>, rule_ids: Vec<String>, version: String) -> Self {
+        NativeLineNames {
+            labels,
+            rule_ids,
+            version,
+        }
+    }
+}
+
 /// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
 #[napi]
-#[allow(clippy::too_many_arguments)]
 pub fn batch_lines(
     ints: Uint32Array,
     floats: Float64Array,
     n_records: u32,
     n_rules: u32,
     n_rule_hits: u32,
-    labels: Vec<String>,
-    rule_ids: Vec<String>,
-    version: String,
+    names: &NativeLineNames,
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
     let written = line_options(opts)?;
+    let NativeLineNames {
+        labels,
+        rule_ids,
+        version,
+    } = names;
     guard("toJSONLines", || {
         let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
         let mut out = Vec::new();
         match written {
             Written::Lines(opts) => {
                 let records = raw_decisions(&v);
-                output::write_lines(&mut out, records, &labels, &rule_ids, &version, &opts);
+                output::write_lines(&mut out, records, labels, rule_ids, version, &opts);
             }
-            Written::Answers => write_answers(&mut out, &v, &labels, &rule_ids, &version),
+            Written::Answers => write_answers(&mut out, &v, labels, rule_ids, version),
         }
         Ok(Buffer::from(out))
     })
