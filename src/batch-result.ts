@@ -1,6 +1,9 @@
 /** The native names of a rule set's lines, made once per rule set: the engine shares one
  * frozen `ruleIds` array among all the batches of a rule set, and it keys this cache. */
-const LINE_NAMES = new WeakMap<readonly string[], { labels: readonly string[]; version: string; names: NativeLineNames }>();
+const LINE_NAMES = new WeakMap<
+  readonly string[],
+  { labels: readonly string[]; version: string; names: NativeLineNames }
+>();
 
 function lineNames(labels: readonly string[], ruleIds: readonly string[], version: string): NativeLineNames {
   const hit = LINE_NAMES.get(ruleIds);
