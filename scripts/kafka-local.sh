@@ -39,7 +39,10 @@
 #   KAFKA_STOP_TIMEOUT       seconds between SIGTERM and SIGKILL (default 30)
 #   KAFKA_MVN_TIMEOUT        seconds allowed for the Maven download (default 900)
 #   KAFKA_MVN_ARGS           extra Maven arguments (e.g. "-s my-settings.xml")
-#   KAFKA_LOCAL_DIR          state/cache root (default <repo>/.kafka)
+#   KAFKA_LOCAL_DIR          state/cache root (default <repo>/.kafka). Several independent
+#                            brokers (clusters) at once: one directory each, e.g.
+#                            `KAFKA_LOCAL_DIR=.kafka/cluster-b scripts/kafka-local.sh up` beside
+#                            the default one (catalog moves between clusters: docs/catalog.md)
 #   JAVA_HOME                Java to use (default: java on PATH)
 #
 # Files: .kafka/dist/kafka_2.13-VERSION/lib  cached jars
