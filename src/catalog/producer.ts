@@ -11,7 +11,7 @@ import { type Delivery, BrokerProducer } from '../kafka/producer';
 import type { KafkaConf, KafkaProducerOptions, ProduceHeaders } from '../kafka/types';
 import type { CatalogResolution } from './answer';
 import { type CatalogStatus, CatalogResolver } from './cache';
-import { type CatalogOptions, channelList, isChannel } from './options';
+import { type CatalogOptions, catalogSettings, channelList, isChannel } from './options';
 
 export interface CatalogProducerOptions extends Omit<KafkaProducerOptions, 'brokers'> {
   catalog: CatalogOptions;
@@ -57,11 +57,10 @@ export class CatalogProducer {
       throw new KafkaIOError('INVALID_CONFIG', 'KafkaProducer needs { catalog } (or { brokers })');
     }
     this.#options = options;
-    // Validates the catalog option now, as the plain producer validates its own at construction.
-    const channels = options.channels === undefined ? undefined : channelList(options.channels, 'channels');
-    const probe = new CatalogResolver(options.catalog, channels ?? ['kafka://validate/only']);
-    probe.close();
-    if (channels !== undefined) this.#route(channels);
+    // The catalog option's one validation, now, as the plain producer checks its own at
+    // construction (a route's resolver is only made at a channel's first use).
+    catalogSettings(options.catalog);
+    if (options.channels !== undefined) this.#route(channelList(options.channels, 'channels'));
   }
 
   /** Resolves the known channels and connects their producers. Optional. */
