@@ -18,6 +18,7 @@ interface Outcome {
   ms: number;
   partition?: number;
   offset?: number;
+  decision?: string;
 }
 
 test('10 000 events with a broker restart in the middle: every 201 is on the topic, nothing lost', async (t) => {
@@ -50,8 +51,10 @@ test('10 000 events with a broker restart in the middle: every 201 is on the top
       const started = Date.now();
       const a = await postJson(`${s.url}/v1/events`, { id, amount: (id * 37) % 1000, user: 'bob' });
       const o: Outcome = { status: a.status, ms: Date.now() - started };
-      if (a.status === 201) Object.assign(o, a.json<{ partition: number; offset: number }>());
-      else if (restarted === undefined) {
+      if (a.status === 201) {
+        const body = a.json<{ partition: number; offset: number; decision: { decision: string } }>();
+        Object.assign(o, { partition: body.partition, offset: body.offset, decision: body.decision.decision });
+      } else if (restarted === undefined) {
         // Readiness follows the producer's statistics (every second): it turns 503, then the
         // broker comes back.
         restarted = eventually(async () => (await call(`${s.url}/readyz`, 'GET')).status === 503, 30_000).then(
@@ -80,11 +83,15 @@ test('10 000 events with a broker restart in the middle: every 201 is on the top
   }
   const onTopic = await readTopic(broker.address, topic, ok.length);
   const at = new Map(
-    onTopic.map((r) => [`${r.partition}@${r.offset}`, JSON.parse(r.value.toString()) as { event: { id: number } }]),
+    onTopic.map((r) => [
+      `${r.partition}@${r.offset}`,
+      JSON.parse(r.value.toString()) as { event: { id: number }; decision: { decision: string } },
+    ]),
   );
   for (const [id, o] of ok) {
     const message = at.get(`${o.partition}@${o.offset}`);
     t.is(message?.event.id, id, `event ${id} answered 201 at ${o.partition}@${o.offset}`);
+    t.is(message?.decision.decision, o.decision, `event ${id}: the decision on the topic is the one answered`);
   }
   const seen = new Set(onTopic.map((r) => (JSON.parse(r.value.toString()) as { event: { id: number } }).event.id));
   for (let id = 0; id < EVENTS; id++) if (!seen.has(id)) t.not(outcomes.get(id)?.status, 201, `event ${id}`);

@@ -94,9 +94,3 @@ export function decideText(engine: RuleEngine, text: Buffer): Buffer {
   if (answer instanceof Buffer) return answer;
   throw answer ?? new HttpError('INTERNAL', 'no answer');
 }
-
-/** One record's answer, parsed (POST /v1/events). */
-export function decideOne(engine: RuleEngine, record: object): DecisionBody {
-  const answer = decideText(engine, Buffer.from(JSON.stringify(record), 'utf8'));
-  return JSON.parse(answer.toString('utf8')) as DecisionBody;
-}

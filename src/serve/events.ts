@@ -12,7 +12,7 @@ import type { RuleEngine } from '../engine';
 import { KafkaIOError } from '../kafka/errors';
 import { BrokerProducer } from '../kafka/producer';
 import type { KafkaConf } from '../kafka/types';
-import { decideOne } from './answer';
+import { JSON_TYPE, decideText } from './answer';
 import { HttpError } from './errors';
 import { EVENT } from './schemas';
 
@@ -109,9 +109,13 @@ function lost(why: string): HttpError {
 export function registerEvents(app: FastifyInstance, engine: RuleEngine, sink: EventSink): void {
   app.post('/v1/events', { schema: EVENT }, async (request, reply) => {
     const event = request.body as Record<string, unknown>;
-    const decision = decideOne(engine, event);
+    const eventText = JSON.stringify(event);
+    // The decision as the core's answer writer wrote it (answer.ts), wrapped as it is: neither
+    // parsed nor written again for the message and the reply.
+    const decision = decideText(engine, Buffer.from(eventText, 'utf8')).toString('utf8');
     const key = typeof event.id === 'string' || typeof event.id === 'number' ? String(event.id) : null;
-    const at = await sink.produce(Buffer.from(JSON.stringify({ event, decision })), key);
-    return reply.code(201).send({ topic: sink.topic, partition: at.partition, offset: at.offset, decision });
+    const at = await sink.produce(Buffer.from(`{"event":${eventText},"decision":${decision}}`, 'utf8'), key);
+    const where = `"topic":${JSON.stringify(sink.topic)},"partition":${at.partition},"offset":${at.offset}`;
+    return reply.code(201).type(JSON_TYPE).send(`{${where},"decision":${decision}}`);
   });
 }
