@@ -10,6 +10,7 @@ use crate::rules::compile::{self, Cond, Windows};
 use crate::rules::load;
 use crate::rules::lookup::{LookupScope, LookupTexts};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 pub(crate) struct CRule {
@@ -24,6 +25,9 @@ pub(crate) struct CRule {
 }
 
 pub(crate) struct Inner {
+    /// Unique among the rule sets of this process: the record shapes a thread has learnt
+    /// (`Scratch::shapes`) are for one rule set's fields.
+    pub id: u64,
     pub name: String,
     pub version: String,
     pub rule_ids: Vec<String>,
@@ -55,7 +59,9 @@ impl Inner {
     ) -> Inner {
         compile::close_categoricals(&mut conds, &doc.hints);
         let trie = FieldTrie::new(&fields);
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Inner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             name: doc.name.clone(),
             version: doc.version.clone(),
             rule_ids: doc.rules.iter().map(|r| r.id.clone()).collect(),

@@ -190,3 +190,58 @@ fn json_array_elements_are_skipped_one_by_one() {
         assert_eq!((r.n_records(), r.messages_skipped), (0, 0), "{empty}");
     }
 }
+
+/// A rule set reading top-level, nested and string fields.
+fn shaped_rules() -> RuleSet {
+    let doc = json!({"rules": [
+        {"id": "a", "conditions": {"field": "a", "op": "gt", "value": 1}},
+        {"id": "c", "conditions": {"field": "b.c", "op": "eq", "value": 2}},
+        {"id": "s", "conditions": {"field": "s", "op": "eq", "value": "x"}}
+    ]});
+    RuleSet::load(&doc, Path::new(".")).expect("rules")
+}
+
+/// Each record's (decision code, matched, rules it matched).
+fn outcomes(rules: &RuleSet, msgs: &[&str]) -> Vec<(i32, u8, Vec<usize>)> {
+    let opts = EvalOptions {
+        threads: 1,
+        ..EvalOptions::default()
+    };
+    let slices: Vec<&[u8]> = msgs.iter().map(|m| m.as_bytes()).collect();
+    let r = rules.evaluate_messages(&slices, &opts).expect("evaluate");
+    (0..r.decision_codes.len())
+        .map(|k| {
+            let hits = (0..r.rule_hits.len())
+                .filter(|&rule| r.rule_hits[rule].contains(&(k as u32)))
+                .collect();
+            (r.decision_codes[k], r.matched[k], hits)
+        })
+        .collect()
+}
+
+#[test]
+fn shapes_learnt_by_one_call_do_not_change_the_next() {
+    // The calling thread keeps the record shapes it learnt for a rule set across calls
+    // (batch/sink.rs `Scratch::shapes`): records of other shapes must read as they would
+    // with nothing learnt.
+    let rules = shaped_rules();
+    let learnt: Vec<&str> = vec![r#"{"a":5,"b":{"c":2},"s":"x","t":1}"#; 40];
+    outcomes(&rules, &learnt);
+    let others = [
+        r#"{"a":0,"b":{"c":2},"s":"y","t":1}"#,
+        r#"{"s":"x","b":{"c":3},"a":7}"#,
+        r#"{"a":5,"b":{"c":2,"d":[1,{"c":9}]},"s":"x\u0000","t":1}"#,
+        r#"{"\u0061":5,"b":{"\u0063":2},"s":"\u0078"}"#,
+        r#"{"a":5,"b":2,"s":"x"}"#,
+        r#"{"a":5,"a":0,"b":{"c":2},"s":"x"}"#,
+        r#"{"a":"5","b":{"c":2.0},"s":"x","t":1}"#,
+        r#"{"a":5,"b":{"c":2},"s":"x","t":{"a":0}}"#,
+        r#"{"a":5 , "b" : { "c" : 2 } , "s" : "x" }"#,
+    ];
+    let fresh = shaped_rules();
+    assert_eq!(outcomes(&rules, &others), outcomes(&fresh, &others));
+    assert_eq!(
+        outcomes(&rules, &learnt[..3]),
+        outcomes(&fresh, &learnt[..3])
+    );
+}

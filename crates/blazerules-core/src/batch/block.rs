@@ -90,6 +90,7 @@ impl<'p> Block<'p> {
             return self.keep(rs, scratch, sink);
         }
         let t0 = Instant::now();
+        self.start_shapes(rs, scratch);
         let Scratch {
             esc,
             fixups,
@@ -137,6 +138,15 @@ impl<'p> Block<'p> {
         *tape = Tape(tp).reset();
         self.seen += self.lines.len();
         self.lines.clear();
+    }
+
+    /// On the piece's first block: start from the shapes this thread learnt for the rule set.
+    pub(super) fn start_shapes(&mut self, rs: &Inner, scratch: &mut Scratch) {
+        if self.seen == 0 {
+            if let Some((_, tpl)) = scratch.shapes.take().filter(|(id, _)| *id == rs.id) {
+                self.tpl = tpl;
+            }
+        }
     }
 
     /// Reads every queued record into `b`: its kept values, its slots, and (when it is an

@@ -61,12 +61,7 @@ impl<'p> Block<'p> {
     /// Reads the queued records into a kept block and takes their window inputs.
     pub(super) fn keep(&mut self, rs: &Inner, scratch: &mut Scratch, sink: &mut Sink) {
         let t0 = Instant::now();
-        if self.seen == 0 {
-            // Start from the shapes this thread learnt on the batch's earlier pieces.
-            if let Some((_, tpl)) = scratch.shapes.take().filter(|(b, _)| *b == scratch.batch) {
-                self.tpl = tpl;
-            }
-        }
+        self.start_shapes(rs, scratch);
         let ns = rs.trie.n_slots;
         // Sized as the last block this thread kept, plus a quarter: blocks are alike, and a
         // tape regrown by doubling cost more than the reading itself (from the previous
@@ -138,11 +133,11 @@ impl<'p> Block<'p> {
         sink: &mut Sink,
     ) -> Option<Box<Kept<'p>>> {
         self.flush(rs, scratch, sink);
-        let kept = self.kept.take()?;
-        // The thread's next piece of this batch starts from the shapes learnt here.
+        // The thread's next piece for this rule set starts from the shapes learnt here,
+        // unless most records did not fit them.
         let tpl = std::mem::replace(&mut self.tpl, Templates::new(false));
-        scratch.shapes = Some((scratch.batch, tpl));
-        Some(kept)
+        scratch.shapes = tpl.fitting().then_some((rs.id, tpl));
+        self.kept.take()
     }
 }
 

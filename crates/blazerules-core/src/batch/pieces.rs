@@ -4,7 +4,7 @@
 use crate::batch::options::{DuplicateKeys, EvalOptions, IngestErrorMode};
 use crate::batch::sink::{Scratch, Sink};
 use crate::ruleset::Inner;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A thread keeps its scratch buffers between batches unless a record was larger than this.
@@ -125,14 +125,12 @@ where
 }
 
 /// Runs `worker(scratch)` on up to `threads` threads (at most one a piece), each with its
-/// thread's scratch set to this batch, and returns all they returned.
+/// thread's scratch (its clock set to this batch's), and returns all they returned.
 pub(crate) fn on_threads<T, W>(opts: &EvalOptions, n_pieces: usize, worker: W) -> Vec<T>
 where
     T: Send,
     W: Fn(&mut Scratch) -> Vec<T> + Sync,
 {
-    static BATCHES: AtomicU64 = AtomicU64::new(1);
-    let batch = BATCHES.fetch_add(1, Ordering::Relaxed);
     let now = opts.now_ms.unwrap_or_else(now_ms);
     let n_threads = threads(opts).min(n_pieces).max(1);
     let run = || {
@@ -141,7 +139,6 @@ where
             .with(|c| c.take())
             .unwrap_or_else(|| Scratch::new(now));
         scratch.ctx.now_ms = now;
-        scratch.batch = batch;
         let out = worker(&mut scratch);
         // Keep it only if no huge record inflated its buffers.
         if scratch.largest_record <= SCRATCH_KEEP_MAX {

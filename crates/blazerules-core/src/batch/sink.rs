@@ -49,9 +49,9 @@ pub(crate) struct Scratch {
     pub ctx: Ctx,
     /// The longest record these buffers have parsed (they grow to fit it).
     pub largest_record: usize,
-    /// The batch this thread works on (`run_pieces`), and record shapes learnt on an earlier
-    /// piece of it that the next piece may start from (`batch/kept.rs`: its pieces are small).
-    pub batch: u64,
+    /// Record shapes this thread learnt reading for a rule set (`Inner::id`), which its next
+    /// piece for that rule set starts from: pieces and calls are often small (a few records
+    /// over HTTP), and learning shapes anew for each cost more than reading their records.
     pub shapes: Option<(u64, Templates)>,
     /// The tape length of the last block this thread kept (`batch/kept.rs`): a kept block's
     /// tape is its own, and sized from its predecessor it seldom regrows as it is filled.
@@ -73,7 +73,6 @@ impl Scratch {
             ok: Vec::new(),
             ctx: Ctx { now_ms },
             largest_record: 0,
-            batch: 0,
             shapes: None,
             kept_tape: 0,
         }

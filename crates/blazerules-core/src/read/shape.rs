@@ -131,7 +131,7 @@ impl Templates {
 
     /// Not when most records have failed to fit a shape.
     #[inline]
-    fn fitting(&self) -> bool {
+    pub fn fitting(&self) -> bool {
         self.misses < 64 || self.misses < self.hits
     }
 
