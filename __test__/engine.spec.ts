@@ -135,6 +135,20 @@ test('evaluateMessages: one record per message (Buffer or string)', async (t) =>
   t.deepEqual(Array.from(bad.inputRows), [0]);
 });
 
+test('evaluateMessagesSync: calls one after another (one reused buffer) each decide their own messages', (t) => {
+  const e = engine();
+  const msgs = RECORDS.map((r) => JSON.stringify(r));
+  // A long call, then shorter ones laid out in the same buffer, then a longer one again.
+  const padded = msgs.map((m) => `${m}${' '.repeat(300)}`);
+  checkBasic(t, e.evaluateMessagesSync(padded));
+  const one = e.evaluateMessagesSync([msgs[2] as string]);
+  t.deepEqual([...one.decisions], ['FLAG']);
+  const basic = e.evaluateMessagesSync(msgs);
+  checkBasic(t, basic);
+  const longer = [...padded, ...padded].map((m) => `${m}${' '.repeat(500)}`);
+  t.deepEqual([...e.evaluateMessagesSync(longer).decisions], [...basic.decisions, ...basic.decisions]);
+});
+
 test('evaluateJsonArray: one top-level array', async (t) => {
   const e = engine();
   checkBasic(t, await e.evaluateJsonArray(JSON.stringify(RECORDS)));

@@ -229,9 +229,10 @@ export class BatchResult {
   }
 
   /** @internal Each record's answer of `blazerules serve`'s POST /v1/decide, one per line, in
-   * record order (docs/serve.md). Written natively (core `batch/output.rs`). */
-  answerLines(): Buffer {
-    return this.#lines({ format: 'answers' });
+   * record order (docs/serve.md), written natively (core `batch/output.rs`) by the evaluate
+   * call that asked for them (`{ answers: true }`); undefined when it did not. */
+  answerLines(): Buffer | undefined {
+    return this.#raw.answers ?? undefined;
   }
 
   #lines(opts: NativeLineOptions): Buffer {

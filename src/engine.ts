@@ -39,9 +39,15 @@ function toBuffer(payload: Payload, what: string): Buffer {
   throw new TypeError(`${what} must be a Buffer, Uint8Array or string`);
 }
 
-/** Messages laid end to end in one buffer (one native reference instead of one per message). */
+/** The largest block a sync call's reused buffer keeps (`RuleEngine.#syncBlock`). */
+const SYNC_BLOCK_KEEP = 1 << 20;
+
+/** Messages laid end to end in one buffer (one native reference instead of one per message):
+ * in `reuse` when it is large enough (a sync call's: the native side is done with it when the
+ * call returns), else in a new one. */
 function toMessageBlock(
   messages: readonly (Buffer | Uint8Array | string)[],
+  reuse?: Buffer,
 ): { block: Buffer; ends: Uint32Array } | undefined {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
   const ends = new Uint32Array(messages.length);
@@ -54,7 +60,7 @@ function toMessageBlock(
     if (total > 0xffffffff) return undefined;
     ends[i] = total;
   }
-  const block = Buffer.allocUnsafe(total);
+  const block = reuse !== undefined && total <= reuse.length ? reuse.subarray(0, total) : Buffer.allocUnsafe(total);
   let at = 0;
   for (const m of messages) {
     if (typeof m === 'string') at += block.write(m, at, 'utf8');
@@ -67,12 +73,19 @@ function toMessageBlock(
 }
 
 /** A call's options as the native layer takes them (checked there: options.rs). */
+/** @internal `blazerules serve`: the call also writes each record's answer
+ * (`BatchResult.answerLines`). Not part of the public EvaluateOptions. */
+export interface InternalEvaluateOptions extends EvaluateOptions {
+  answers?: boolean;
+}
+
 function callOptions(opts: EvaluateOptions | undefined): NativeCallOptions | undefined {
   if (opts === undefined) return undefined;
   if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
   const out: NativeCallOptions = {};
   if (opts.partition !== undefined) out.partition = opts.partition;
   if (opts.nowMs !== undefined) out.nowMs = opts.nowMs;
+  if ((opts as InternalEvaluateOptions).answers === true) out.answers = true;
   return out;
 }
 
@@ -116,6 +129,8 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   #active: Active | undefined;
   readonly #metrics = new EngineMetrics();
   #liveRules: LiveRules | undefined;
+  /** The buffer sync calls lay their messages out in (grown as needed, up to SYNC_BLOCK_KEEP). */
+  #syncBlock: Buffer | undefined;
 
   constructor(config: EngineConfig = {}) {
     super();
@@ -301,8 +316,11 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   /** As evaluateMessages, on the calling thread. */
   evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): BatchResult {
     const call = callOptions(opts);
-    const packed = toMessageBlock(messages);
+    const packed = toMessageBlock(messages, this.#syncBlock);
     if (packed !== undefined) {
+      // Small sync calls (blazerules serve's) reuse one buffer rather than allocate one each.
+      const kept = this.#syncBlock?.length ?? 0;
+      if (packed.block.length > kept && packed.block.length <= SYNC_BLOCK_KEEP) this.#syncBlock = packed.block;
       return this.#sync((a) => a.handle.evaluateMessageBlockSync(packed.block, packed.ends, this.#opts, call));
     }
     const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));

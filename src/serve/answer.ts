@@ -2,7 +2,7 @@
  * makes them, their text (written by the core: batch/output.rs `answer_line`, the one writer
  * of the shape schemas.ts DECISION describes), and the engine's errors as the routes answer them. */
 import type { BatchResult } from '../batch-result';
-import type { RuleEngine } from '../engine';
+import type { InternalEvaluateOptions, RuleEngine } from '../engine';
 import { BlazeRulesError } from '../errors';
 import type { Explanation } from '../explain';
 import type { ErrorSample } from '../types';
@@ -11,6 +11,9 @@ import { HttpError } from './errors';
 /** The window state shard of every record decided over HTTP: apart from the shards of the
  * stream loop's partitions (`--stream`), which count up from 0. */
 export const HTTP_SHARD = { partition: 2 ** 31 - 1 } as const;
+
+/** HTTP_SHARD, the call also writing each record's answer text. */
+const ANSWERED: InternalEvaluateOptions = { ...HTTP_SHARD, answers: true };
 
 /** The content type of every JSON answer (as Fastify's serializer writes it). */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -69,12 +72,13 @@ function refusal(text: Buffer, sample: ErrorSample | undefined): HttpError {
 export function decideTexts(engine: RuleEngine, texts: readonly Buffer[]): Array<Buffer | HttpError> {
   let result: BatchResult;
   try {
-    result = engine.evaluateMessagesSync(texts, HTTP_SHARD);
+    result = engine.evaluateMessagesSync(texts, ANSWERED);
   } catch (err) {
     throw httpErrorOf(err);
   }
   const out = new Array<Buffer | HttpError | undefined>(texts.length);
   const lines = result.answerLines();
+  if (lines === undefined) throw new Error('the evaluate call wrote no answers');
   let start = 0;
   for (const row of result.inputRows) {
     const end = lines.indexOf(10, start);

@@ -4,7 +4,7 @@
 //! instead of one array each keep a call's fixed cost low.
 
 use blazerules_core::error::ErrorCode;
-use blazerules_core::BatchResult;
+use blazerules_core::{output, BatchResult, RuleSet};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -60,11 +60,15 @@ pub struct NativeBatch {
     pub eval_ms: f64,
     pub total_ms: f64,
     pub ruleset_version: String,
+    /// Each record's POST /v1/decide answer, one a line in record order, when the call asked
+    /// for them (`NativeCallOptions.answers`).
+    pub answers: Option<Buffer>,
 }
 
 /// A batch result packed for JS (built off the JS thread).
 pub struct Prepared {
     batch: BatchResult,
+    answers: Option<Vec<u8>>,
     sizes: Sizes,
     n_matched: u32,
     decision_counts: Vec<u32>,
@@ -89,8 +93,14 @@ fn put<T: Copy>(out: &mut Vec<T>, values: impl Iterator<Item = T>, n: usize, fil
     out.resize(end, fill);
 }
 
-/// Packs `batch` into the two buffers, section by section in the layout's order.
-pub fn prepare(mut batch: BatchResult) -> Result<Prepared> {
+/// Packs `batch` into the two buffers, section by section in the layout's order, with the
+/// records' answers when `answers` (written first: packing takes the rule hits).
+pub fn prepare(mut batch: BatchResult, answers: Option<&RuleSet>) -> Result<Prepared> {
+    let answers = answers.map(|rules| {
+        let mut out = Vec::new();
+        output::write_answers(&mut out, &batch, rules.labels(), rules.rule_ids());
+        out
+    });
     let hits = std::mem::take(&mut batch.rule_hits);
     let sizes = Sizes {
         records: batch.decision_codes.len(),
@@ -148,6 +158,7 @@ pub fn prepare(mut batch: BatchResult) -> Result<Prepared> {
         }
     }
     Ok(Prepared {
+        answers,
         n_matched: len32(batch.n_matched())?,
         decision_counts: decision_counts(&batch.decision_codes),
         sizes,
@@ -210,6 +221,7 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
         eval_ms: r.timing.eval_ms,
         total_ms: r.timing.total_ms,
         ruleset_version: r.ruleset_version,
+        answers: p.answers.map(Buffer::from),
     }
 }
 
@@ -253,5 +265,5 @@ pub fn pack_batch(parts: NativeBatchParts) -> Result<NativeBatch> {
         rule_hits: parts.rule_hits,
         ..BatchResult::default()
     };
-    prepare(batch).map(to_native_batch)
+    prepare(batch, None).map(to_native_batch)
 }

@@ -67,11 +67,24 @@ fn run(rules: &RuleSet, input: &Input, opts: &EvalOptions) -> Result<BatchResult
     r.map_err(eval_error)
 }
 
+/// Evaluates `input` and packs the result for JS, with each record's answer when `answers`.
+fn evaluate(rules: &RuleSet, input: &Input, opts: &EvalOptions, answers: bool) -> Result<Prepared> {
+    guard("evaluate", || {
+        run(rules, input, opts).and_then(|r| prepare(r, answers.then_some(rules)))
+    })
+}
+
+/// Whether the call asks for its records' answers.
+fn wants_answers(call: Option<&NativeCallOptions>) -> bool {
+    call.and_then(|c| c.answers).unwrap_or(false)
+}
+
 /// An evaluation on the libuv thread pool.
 pub struct EvalTask {
     rules: RuleSet,
     input: Input,
     opts: Arc<EvalOptions>,
+    answers: bool,
 }
 
 impl Task for EvalTask {
@@ -79,9 +92,7 @@ impl Task for EvalTask {
     type JsValue = NativeBatch;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        guard("evaluate", || {
-            run(&self.rules, &self.input, &self.opts).and_then(prepare)
-        })
+        evaluate(&self.rules, &self.input, &self.opts, self.answers)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -100,6 +111,7 @@ impl NativeRuleSet {
             rules: self.inner.clone(),
             input,
             opts: call_options(&self.inner, config, call.as_ref())?,
+            answers: wants_answers(call.as_ref()),
         }))
     }
 
@@ -110,10 +122,7 @@ impl NativeRuleSet {
         call: Option<NativeCallOptions>,
     ) -> Result<NativeBatch> {
         let opts = call_options(&self.inner, config, call.as_ref())?;
-        guard("evaluate", || {
-            run(&self.inner, &input, &opts).and_then(prepare)
-        })
-        .map(to_native_batch)
+        evaluate(&self.inner, &input, &opts, wants_answers(call.as_ref())).map(to_native_batch)
     }
 }
 

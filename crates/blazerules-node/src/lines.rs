@@ -1,5 +1,4 @@
-//! `BatchResult.toJSONLines` and `blazerules serve`'s answers: the core's decision-line writer over a
-//! batch's two buffers.
+//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's two buffers.
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output::{self, LineOptions, LineStyle, RawDecision};
@@ -18,26 +17,18 @@ pub struct NativeLineOptions {
     pub line_offset: Option<f64>,
     /// Write `ruleset_version` (`rows` only; default true).
     pub include_rule_set_version: Option<bool>,
-    /// "rows" (default) | "decisions-jsonl", or "answers" (`blazerules serve`'s POST /v1/decide
-    /// answers: `BatchResult.answerLines`, internal)
+    /// "rows" (default) | "decisions-jsonl"
     pub format: Option<String>,
 }
 
-/// What [`batch_lines`] writes.
-enum Written {
-    Lines(LineOptions),
-    Answers,
-}
-
-fn line_options(o: Option<NativeLineOptions>) -> Result<Written> {
+fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
     let d = LineOptions::default();
     let Some(o) = o else {
-        return Ok(Written::Lines(d));
+        return Ok(d);
     };
     let style = match o.format.as_deref() {
         None | Some("rows") => LineStyle::Rows,
         Some("decisions-jsonl") => LineStyle::Decisions,
-        Some("answers") => return Ok(Written::Answers),
         Some(other) => {
             return Err(coded_error(
                 ErrorCode::InvalidArgument,
@@ -45,13 +36,13 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<Written> {
             ))
         }
     };
-    Ok(Written::Lines(LineOptions {
+    Ok(LineOptions {
         style,
         // Saturating: a negative or fractional offset is not a row number.
         row_offset: o.row_offset.map_or(0, |x| x as u64),
         line_offset: o.line_offset.map_or(0, |x| x as u64),
         include_version: o.include_rule_set_version.unwrap_or(d.include_version),
-    }))
+    })
 }
 
 fn sizes(n_records: u32, n_rules: u32, n_rule_hits: u32) -> Sizes {
@@ -87,40 +78,6 @@ fn raw_decisions<'v>(v: &'v Views<'_>) -> impl ExactSizeIterator<Item = RawDecis
     })
 }
 
-/// The rules (indices into the rule ids) each record matched, in rule order.
-fn matched_rules(v: &Views<'_>) -> Vec<Vec<u32>> {
-    let mut per_record = vec![Vec::new(); v.sizes.records];
-    let hits = v.words(Field::RuleHits);
-    let mut start = 0usize;
-    for (rule, &end) in (0u32..).zip(v.words(Field::RuleHitEnds)) {
-        let end = (end as usize).clamp(start, hits.len());
-        for &k in &hits[start..end] {
-            if let Some(list) = per_record.get_mut(k as usize) {
-                list.push(rule);
-            }
-        }
-        start = end;
-    }
-    per_record
-}
-
-/// Each record's POST /v1/decide answer (`blazerules serve`), one a line.
-fn write_answers(
-    out: &mut Vec<u8>,
-    v: &Views<'_>,
-    labels: &[String],
-    rule_ids: &[String],
-    version: &str,
-) {
-    out.reserve(v.sizes.records * 160);
-    for (raw, rules) in raw_decisions(v).zip(&matched_rules(v)) {
-        let ids = rules
-            .iter()
-            .map(|&r| rule_ids.get(r as usize).map_or("", String::as_str));
-        output::answer_line(out, &raw.resolve(labels, rule_ids), ids, version);
-    }
-}
-
 /// The names a batch's lines are written with: its rule set's decision labels, rule ids and
 /// version. Made once per rule set (src/batch-result.ts keeps it), so that writing a batch's
 /// lines does not convert every rule id from JS again (with 1000 rules, most of a small call).
@@ -154,7 +111,7 @@ pub fn batch_lines(
     names: &NativeLineNames,
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
-    let written = line_options(opts)?;
+    let opts = line_options(opts)?;
     let NativeLineNames {
         labels,
         rule_ids,
@@ -163,13 +120,8 @@ pub fn batch_lines(
     guard("toJSONLines", || {
         let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
         let mut out = Vec::new();
-        match written {
-            Written::Lines(opts) => {
-                let records = raw_decisions(&v);
-                output::write_lines(&mut out, records, labels, rule_ids, version, &opts);
-            }
-            Written::Answers => write_answers(&mut out, &v, labels, rule_ids, version),
-        }
+        let records = raw_decisions(&v);
+        output::write_lines(&mut out, records, labels, rule_ids, version, &opts);
         Ok(Buffer::from(out))
     })
 }

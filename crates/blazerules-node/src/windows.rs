@@ -19,6 +19,9 @@ use crate::options::{call_settings, NativeEvalConfig};
 pub struct NativeCallOptions {
     pub partition: Option<f64>,
     pub now_ms: Option<f64>,
+    /// Internal (`blazerules serve`): also write each record's POST /v1/decide answer, in the
+    /// same call (`NativeBatch.answers`).
+    pub answers: Option<bool>,
 }
 
 /// `engine.windowStats()`.

@@ -242,6 +242,49 @@ pub fn answer_line<'r>(
     out.extend_from_slice(b"}\n");
 }
 
+/// Every record's [`answer_line`], in record order: what `blazerules serve` answers (the
+/// napi glue writes them in the evaluate call that asks for them, `NativeBatch.answers`).
+pub fn write_answers(out: &mut Vec<u8>, r: &BatchResult, labels: &[String], rule_ids: &[String]) {
+    let (starts, rules) = rules_by_record(r);
+    out.reserve(r.decision_codes.len() * 160);
+    for (k, w) in starts.windows(2).enumerate() {
+        let ids = rules[w[0] as usize..w[1] as usize]
+            .iter()
+            .map(|&i| rule_ids.get(i as usize).map_or("", String::as_str));
+        answer_line(
+            out,
+            &decided(r, k, labels, rule_ids),
+            ids,
+            &r.ruleset_version,
+        );
+    }
+}
+
+/// `r.rule_hits` (per rule, the records it matched) turned per record, flat: record `k`
+/// matched `rules[starts[k]..starts[k + 1]]`, in rule order (a counting sort: no list per
+/// record).
+fn rules_by_record(r: &BatchResult) -> (Vec<u32>, Vec<u32>) {
+    let n = r.decision_codes.len();
+    let mut starts = vec![0u32; n + 1];
+    let known = |k: &&u32| (**k as usize) < n;
+    for &k in r.rule_hits.iter().flatten().filter(known) {
+        starts[k as usize + 1] += 1;
+    }
+    for k in 0..n {
+        starts[k + 1] += starts[k];
+    }
+    let mut next = starts.clone();
+    let mut rules = vec![0u32; starts[n] as usize];
+    for (rule, records) in (0u32..).zip(&r.rule_hits) {
+        for &k in records.iter().filter(known) {
+            let at = &mut next[k as usize];
+            rules[*at as usize] = rule;
+            *at += 1;
+        }
+    }
+    (starts, rules)
+}
+
 /// runStream's `grouped` line: `{"decision","count","batch_records","ruleset_version"}`
 /// (version omitted when empty).
 pub fn grouped_line(decision: &str, count: u64, batch_records: u64, version: &str) -> Vec<u8> {
@@ -480,6 +523,33 @@ mod tests {
             text(out),
             "{\"decision\":\"BLOCK\",\"score\":72.5,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"r\\\"1\",\"matched_rule_ids\":[\"a\",\"r\\\"1\"],\"ruleset_version\":\"v2\"}\n\
              {\"decision\":\"BLOCK\",\"score\":30,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"\",\"matched_rule_ids\":[],\"ruleset_version\":\"\"}\n"
+        );
+    }
+
+    #[test]
+    fn answers_list_each_records_rules_in_rule_order() {
+        let labels = vec!["APPROVE".to_string(), "BLOCK".to_string()];
+        let ids = vec!["a".to_string(), "b".to_string(), "c".to_string()];
+        let r = BatchResult {
+            decision_codes: vec![1, 0, 1],
+            scores: vec![50.0, 0.0, 12.5],
+            risk_bands: vec![2, 0, 0],
+            winners: vec![2, -1, 0],
+            matched: vec![1, 0, 1],
+            // Per rule, the records it matched (record 9 is not in the batch: ignored).
+            rule_hits: vec![vec![0, 2], vec![9], vec![0]],
+            ruleset_version: "v1".to_string(),
+            ..BatchResult::default()
+        };
+        let mut out = Vec::new();
+        write_answers(&mut out, &r, &labels, &ids);
+        assert_eq!(
+            text(out),
+            concat!(
+                "{\"decision\":\"BLOCK\",\"score\":50,\"risk_band\":\"HIGH\",\"winning_rule_id\":\"c\",\"matched_rule_ids\":[\"a\",\"c\"],\"ruleset_version\":\"v1\"}\n",
+                "{\"decision\":\"APPROVE\",\"score\":0,\"risk_band\":\"LOW\",\"winning_rule_id\":\"\",\"matched_rule_ids\":[],\"ruleset_version\":\"v1\"}\n",
+                "{\"decision\":\"BLOCK\",\"score\":12.5,\"risk_band\":\"LOW\",\"winning_rule_id\":\"a\",\"matched_rule_ids\":[\"a\"],\"ruleset_version\":\"v1\"}\n",
+            )
         );
     }
 
