@@ -125,6 +125,36 @@ fn batch_cuts_and_threads_change_nothing() {
     );
 }
 
+/// Kept blocks' buffers are reused from piece to piece (`batch/kept.rs`): records with and
+/// without escaped strings, in entities and compared fields, read the same in a batch of
+/// many pieces on two threads as one record a call (buffers never reused).
+#[test]
+fn reused_block_buffers_read_every_record_as_its_own() {
+    let rs = load(json!({"rules": [
+        window_rule("seen_3", json!({"entity_field": "card", "duration_seconds": 60, "op": "gte", "value": 3})),
+        {"id": "quoted", "action": "flag", "conditions": {"field": "note", "op": "eq", "value": "a\"b"}},
+    ]}));
+    let lines: Vec<String> = (0..6000)
+        .map(|i| {
+            // The same entity, written with an escape or without.
+            let card = if i % 3 == 0 {
+                format!("c\\u0031{}", i % 50)
+            } else {
+                format!("c1{}", i % 50)
+            };
+            let note = ["a\\\"b", "a\\u0022b", "ab", "a\\\"c"][i % 4];
+            format!(
+                "{{\"card\":\"{card}\",\"note\":\"{note}\",\"pad\":\"{}\"}}\n",
+                "x".repeat(i % 90)
+            )
+        })
+        .collect();
+    let whole = hits(&rs, &lines, &[], 2);
+    assert_eq!(whole[1].len(), 3000, "a\\\"b and a\\u0022b");
+    let one_each: Vec<usize> = (1..lines.len()).collect();
+    assert_eq!(hits(&rs, &lines, &one_each, 2), whole);
+}
+
 #[test]
 fn event_time_ages_windows_by_the_records_own_times() {
     let rs = load(

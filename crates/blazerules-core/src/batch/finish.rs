@@ -76,7 +76,7 @@ pub(crate) fn finish_with_bases(
     t0: Instant,
     base_of: impl Fn(usize, &Sink) -> u64,
 ) -> Result<BatchResult, EvalError> {
-    let mut m = Merged::new(rs, sinks.iter().map(|s| s.codes.len()).sum());
+    let mut m = Merged::new(rs, &sinks);
     for (i, s) in sinks.into_iter().enumerate() {
         let row_base = base_of(i, &s);
         m.append(s, row_base);
@@ -120,8 +120,17 @@ struct Merged {
 }
 
 impl Merged {
-    /// Room for `n` records.
-    fn new(rs: &Inner, n: usize) -> Merged {
+    /// Room for the records and rule hits of `sinks`.
+    fn new(rs: &Inner, sinks: &[Sink]) -> Merged {
+        let n = sinks.iter().map(|s| s.codes.len()).sum();
+        // Each rule's hits, sized once (a batch with windows has many small pieces).
+        let mut totals = vec![0; rs.rules.len()];
+        for s in sinks {
+            for (t, hits) in totals.iter_mut().zip(&s.hits) {
+                *t += hits.len();
+            }
+        }
+        let rule_hits = totals.into_iter().map(Vec::with_capacity).collect();
         let out = BatchResult {
             input_rows: Vec::with_capacity(n),
             decision_codes: Vec::with_capacity(n),
@@ -130,7 +139,7 @@ impl Merged {
             winners: Vec::with_capacity(n),
             matched: Vec::with_capacity(n),
             match_counts: vec![0; rs.rules.len()],
-            rule_hits: vec![Vec::new(); rs.rules.len()],
+            rule_hits,
             ruleset_version: rs.version.clone(),
             ..BatchResult::default()
         };
@@ -156,11 +165,7 @@ impl Merged {
         out.winners.extend_from_slice(&s.winners);
         out.matched.extend_from_slice(&s.matched);
         for (r, hits) in s.hits.into_iter().enumerate() {
-            if rec_base == 0 && out.rule_hits[r].is_empty() {
-                out.rule_hits[r] = hits;
-            } else {
-                out.rule_hits[r].extend(hits.iter().map(|h| h + rec_base));
-            }
+            out.rule_hits[r].extend(hits.iter().map(|h| h + rec_base));
         }
         out.messages_skipped += s.skipped;
         for (k, v) in s.error_counts {

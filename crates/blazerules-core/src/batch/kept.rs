@@ -4,14 +4,15 @@
 //! come here.
 
 use crate::batch::block::{evaluate_and_decide, patch_escapes, Block, Bufs};
-use crate::batch::sink::{Scratch, Sink};
+use crate::batch::pieces::SCRATCH_KEEP_MAX;
+use crate::batch::sink::{KeptBufs, Scratch, Sink};
 use crate::plan::tree::Record;
 use crate::read::reader::Fixup;
 use crate::read::shape::Templates;
 use crate::rules::compile::Windows;
 use crate::ruleset::Inner;
 use crate::window::inputs::{Escapes, Inputs};
-use simd_json::Node;
+use simd_json::{Node, Tape};
 use std::time::Instant;
 
 /// One block as read: its tape (escaped strings not patched yet), escapes, slots, objects.
@@ -66,10 +67,18 @@ impl<'p> Block<'p> {
         // Sized as the last block this thread kept, plus a quarter: blocks are alike, and a
         // tape regrown by doubling cost more than the reading itself (from the previous
         // block, not the largest: one huge record does not oversize every later block).
-        let mut tape = Vec::with_capacity(scratch.kept_tape + scratch.kept_tape / 4);
-        let (mut fixups, mut esc) = (Vec::new(), String::new());
-        let mut slots = Vec::with_capacity(self.lines.len() * ns);
-        let mut ok = Vec::with_capacity(self.lines.len());
+        let KeptBufs {
+            tape,
+            mut fixups,
+            mut esc,
+            mut slots,
+            mut rows,
+            mut ok,
+        } = scratch.kept_spare.pop().unwrap_or_default();
+        let mut tape: Vec<Node<'p>> = tape;
+        tape.reserve(scratch.kept_tape + scratch.kept_tape / 4);
+        slots.reserve(self.lines.len() * ns);
+        ok.reserve(self.lines.len());
         let Scratch {
             key,
             seen,
@@ -92,7 +101,7 @@ impl<'p> Block<'p> {
         };
         self.read(rs, bufs, sink);
         *kept_tape = tape.len();
-        let rows: Vec<u64> = ok.iter().map(|&k| self.lines[k].2).collect();
+        rows.extend(ok.iter().map(|&k| self.lines[k].2));
         let Some(kept) = self.kept.as_deref_mut() else {
             return;
         };
@@ -175,8 +184,41 @@ pub(crate) fn evaluate_kept(
             sink,
         );
         first += b.ok.len();
+        drop(recs);
+        let tape = Tape(tp).reset().0; // emptied: it no longer borrows the block's text
+        spare(
+            scratch,
+            KeptBufs {
+                tape,
+                fixups: b.fixups,
+                esc: b.esc,
+                slots: b.slots,
+                rows: b.rows,
+                ok: b.ok,
+            },
+        );
     }
     sink.eval_ns += t0.elapsed().as_nanos() as u64;
+}
+
+/// At most this many kept blocks' buffers wait a thread for reuse: a thread evaluates a
+/// piece (a block or two), then mostly reads the next one.
+const KEPT_SPARE_MAX: usize = 4;
+
+/// Keeps an evaluated block's buffers, emptied, for the thread's next kept block of this
+/// batch (unless a huge record grew them: they are then freed, as `Scratch` itself would be).
+/// (Allocating each block's buffers, and freeing them on whichever thread evaluated it,
+/// was several per cent of a batch with windows.)
+fn spare(scratch: &mut Scratch, mut bufs: KeptBufs) {
+    if scratch.kept_spare.len() >= KEPT_SPARE_MAX || scratch.largest_record > SCRATCH_KEEP_MAX {
+        return;
+    }
+    bufs.fixups.clear();
+    bufs.esc.clear();
+    bufs.slots.clear();
+    bufs.rows.clear();
+    bufs.ok.clear();
+    scratch.kept_spare.push(bufs);
 }
 
 /// The first record of a piece's kept blocks, with its window values, handed to `f`

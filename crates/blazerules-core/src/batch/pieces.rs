@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A thread keeps its scratch buffers between batches unless a record was larger than this.
-const SCRATCH_KEEP_MAX: usize = 1 << 20;
+pub(crate) const SCRATCH_KEEP_MAX: usize = 1 << 20;
 
 thread_local! {
     static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
@@ -140,6 +140,8 @@ where
             .unwrap_or_else(|| Scratch::new(now));
         scratch.ctx.now_ms = now;
         let out = worker(&mut scratch);
+        // Kept blocks' spare buffers serve this batch only (they hold no memory between).
+        scratch.kept_spare = Vec::new();
         // Keep it only if no huge record inflated its buffers.
         if scratch.largest_record <= SCRATCH_KEEP_MAX {
             SCRATCH.with(|c| c.set(Some(scratch)));

@@ -56,6 +56,20 @@ pub(crate) struct Scratch {
     /// The tape length of the last block this thread kept (`batch/kept.rs`): a kept block's
     /// tape is its own, and sized from its predecessor it seldom regrows as it is filled.
     pub kept_tape: usize,
+    /// Buffers of kept blocks already evaluated, for the next blocks this thread keeps
+    /// (`batch/kept.rs`): a block's buffers are allocated once a thread, not once a block.
+    pub kept_spare: Vec<KeptBufs>,
+}
+
+/// A kept block's buffers, emptied (`batch/kept.rs`).
+#[derive(Default)]
+pub(crate) struct KeptBufs {
+    pub tape: Vec<simd_json::Node<'static>>,
+    pub fixups: Vec<Fixup>,
+    pub esc: String,
+    pub slots: Vec<u32>,
+    pub rows: Vec<u64>,
+    pub ok: Vec<usize>,
 }
 
 impl Scratch {
@@ -75,6 +89,7 @@ impl Scratch {
             largest_record: 0,
             shapes: None,
             kept_tape: 0,
+            kept_spare: Vec::new(),
         }
     }
 }

@@ -175,11 +175,11 @@ impl Series {
         }
     }
 
-    /// The newest bucket (where the next record goes; on the heap when the series has
-    /// more than one).
-    pub fn newest(&self) -> Option<&Bucket> {
+    /// The oldest and the newest bucket when they are on the heap (the series has more than
+    /// one): where `advance` looks for expired buckets and where the next record goes.
+    pub fn ends(&self) -> Option<(&Bucket, &Bucket)> {
         match &self.buckets {
-            Buckets::Many(q) => q.back(),
+            Buckets::Many(q) => q.front().zip(q.back()),
             _ => None,
         }
     }

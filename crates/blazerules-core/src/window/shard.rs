@@ -249,11 +249,13 @@ impl ShardState {
         }
     }
 
-    /// Reads the newest bucket of each of entity `id`'s series (kept apart from the series
-    /// when it has more than one), where the next record goes, so that it is in cache then.
+    /// Reads the oldest and the newest bucket of each of entity `id`'s series (kept apart
+    /// from the series when it has more than one), which `advance` and `add` read next, so
+    /// that they are in cache then. A bucket can straddle two cache lines: both ends of the
+    /// newest are read.
     pub fn warm_buckets(&self, id: u32) {
         for s in self.row_of(id) {
-            black_box(s.newest().map(|b| b.sec));
+            black_box(s.ends().map(|(old, new)| (old.sec, new.sec, new.cnt)));
         }
     }
 
