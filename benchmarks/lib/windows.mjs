@@ -173,6 +173,9 @@ ${table(['rules', 'ms (median)', 'ns / record', 'records/s', 'time vs stateless'
 Window rules matched (last run): ${Object.entries(W.windowMatches)
     .map(([k, v]) => `${k} ${fmtInt(v)}`)
     .join(', ')}; state after the runs: ${fmtInt(W.stats.entities)} entities, ${fmtInt(W.stats.buckets)} buckets.
+Every turn evaluates the same records again into the same state, so these counts grow with the
+number of timed turns (the 30-day event-time count reaches 20 for every account after about 20 turns):
+they differ from run to run by design.
 
 Memory of ${fmtInt(ENTITIES)} entities with 3 windows each (one bucket each), in a fresh process
 (\`windows-mem.mjs\`):

@@ -106,8 +106,8 @@ fn apply(t: &mut Turn<'_>, w: &Windows, inputs: &Inputs, out: &mut Vec<f64>) {
 /// Where each record's entities are now, looked up before any is updated, in passes over
 /// the whole piece so that the cache misses of one record's lookup overlap those of the
 /// others: the table (`guess`), then the entities' slots (`resolve`), then their series,
-/// then their oldest and newest buckets. Each pass only reads, and its loads do not depend on each
-/// other (`touch` checks each hint).
+/// then their oldest and newest buckets. Each pass only reads, and its loads do not depend
+/// on each other (`touch` checks each hint).
 fn peek_all(t: &Turn<'_>, inputs: &Inputs) -> Vec<Option<u32>> {
     let n_ent = t.by_entity.len();
     let entity = |k: usize| inputs.entity(k / n_ent, k % n_ent);
