@@ -53,6 +53,17 @@ test.before(() => {
   A = brokers();
 });
 
+/** A fresh input and output topic of one partition each on broker A. */
+async function inOut(prefix: string): Promise<[input: string, output: string]> {
+  const n = uniqueName('x');
+  const topics: [string, string] = [`${prefix}-in-${n}`, `${prefix}-out-${n}`];
+  await createTopics(A, [
+    [topics[0], 1],
+    [topics[1], 1],
+  ]);
+  return topics;
+}
+
 test.serial('runStream follows a channel moved from cluster A to cluster B: every record decided', async (t) => {
   t.timeout(300_000);
   const broker = await PrivateBroker.up();
@@ -119,12 +130,7 @@ test.serial('runStream follows a channel moved from cluster A to cluster B: ever
 
 test('a 60 s run with TTL 5 s: at most 13 catalog requests per client (runStream, consumer, producer)', async (t) => {
   t.timeout(180_000);
-  const n = uniqueName('x');
-  const [input, output] = [`req-in-${n}`, `req-out-${n}`];
-  await createTopics(A, [
-    [input, 1],
-    [output, 1],
-  ]);
+  const [input, output] = await inOut('req');
   const kits = await Promise.all([0, 1, 2].map(() => CatalogKit.start(doc(A, A, 'a', input, output))));
   const [forStream, forConsumer, forProducer] = kits as [CatalogKit, CatalogKit, CatalogKit];
   t.teardown(() => Promise.all(kits.map((k) => k.stop())));
@@ -196,12 +202,7 @@ function spawnCli(args: string[]): {
 
 test('grep: no password of the catalog file in any log line, error, output or stats of a CLI run', async (t) => {
   t.timeout(180_000);
-  const n = uniqueName('x');
-  const [input, output] = [`grep-in-${n}`, `grep-out-${n}`];
-  await createTopics(A, [
-    [input, 1],
-    [output, 1],
-  ]);
+  const [input, output] = await inOut('grep');
   await produceMany(A, input, 50, payload);
   const secrets = [PASSWORD, 'kafka-Secret-4410', 'svc-user-3391', 'wrong-Pass-1177'];
   const dir = mkdtempSync(join(tmpdir(), 'catalog-grep-'));
@@ -269,12 +270,7 @@ test('grep: no password of the catalog file in any log line, error, output or st
 });
 
 test('serve --stream on channels: decided through the catalog; /v1/stats and /metrics show the catalog', async (t) => {
-  const n = uniqueName('x');
-  const [input, output] = [`serve-cat-in-${n}`, `serve-cat-out-${n}`];
-  await createTopics(A, [
-    [input, 1],
-    [output, 1],
-  ]);
+  const [input, output] = await inOut('serve-cat');
   await produceMany(A, input, 100, payload);
   const kit = await CatalogKit.start(doc(A, A, 'a', input, output), { user: 'app', password: PASSWORD });
   const s = await startTestService({

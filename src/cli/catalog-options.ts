@@ -1,6 +1,8 @@
 /** The `--catalog-*` options of `stream kafka` and `serve --stream` (service.md §6): channels
  * (`kafka://…` names) resolved through a catalog in place of --brokers and topic names. */
 import type { CatalogOptions } from '../catalog/options';
+import type { CatalogStreamConfig } from '../catalog/stream';
+import type { StreamRunConfig } from '../kafka/stream';
 import { readSecretFile } from '../catalog/secret';
 import { UsageError } from './args';
 
@@ -50,4 +52,27 @@ export function catalogFromFlags(o: Given): CatalogOptions | undefined {
   }
   if (o['catalog-ttl-ms'] !== undefined) out.ttlMs = o['catalog-ttl-ms'];
   return out;
+}
+
+/** Where a stream loop reads and writes, as the flags name it: topics (on the brokers, which
+ * the caller adds) or, with a catalog, `kafka://` channels resolved through it. */
+export type StreamPlaces = Omit<StreamRunConfig, 'brokers'> | CatalogStreamConfig;
+
+export function streamPlaces(
+  catalog: CatalogOptions | undefined,
+  groupId: string,
+  input: string,
+  output: string | undefined,
+  dlq?: string,
+): StreamPlaces {
+  if (catalog !== undefined) {
+    const config: CatalogStreamConfig = { catalog, groupId, inputChannels: input };
+    if (output !== undefined) config.outputChannel = output;
+    if (dlq !== undefined) config.dlqChannel = dlq;
+    return config;
+  }
+  const config: Omit<StreamRunConfig, 'brokers'> = { groupId, inputTopics: input };
+  if (output !== undefined) config.outputTopic = output;
+  if (dlq !== undefined) config.dlqTopic = dlq;
+  return config;
 }

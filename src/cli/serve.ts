@@ -5,7 +5,7 @@
 import { REDACT } from '../serve/app';
 import { type ServeOptions, type Service, startService } from '../serve/server';
 import { command } from './args';
-import { CATALOG_OPTIONS, catalogFromFlags } from './catalog-options';
+import { CATALOG_OPTIONS, catalogFromFlags, streamPlaces } from './catalog-options';
 import { ENGINE_OPTIONS, engineConfig } from './common';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,13 +112,7 @@ export const serve = command({
       const input = o['input-topic'];
       if (input === undefined) throw new Error('--stream needs --input-topic');
       const output = o['output-topic'];
-      if (catalog === undefined) {
-        options.stream = { groupId: o['group-id'], inputTopics: input };
-        if (output !== undefined) options.stream.outputTopic = output;
-      } else {
-        options.stream = { catalog, groupId: o['group-id'], inputChannels: input };
-        if (output !== undefined) options.stream.outputChannel = output;
-      }
+      options.stream = streamPlaces(catalog, o['group-id'], input, output);
       if (output === undefined) options.stream.outputMode = 'none';
     } else if (catalog !== undefined) {
       throw new Error('--catalog-url routes --stream: give --stream too');

@@ -5,7 +5,7 @@ import type { CatalogStreamConfig, CatalogStreamStats } from '../catalog/stream'
 import { RuleEngine } from '../engine';
 import { type StreamRunConfig, type StreamRunOptions, type StreamRunStats, runStream } from '../kafka/stream';
 import { UsageError, command } from './args';
-import { CATALOG_OPTIONS, catalogFromFlags } from './catalog-options';
+import { CATALOG_OPTIONS, catalogFromFlags, streamPlaces } from './catalog-options';
 import { RULES } from './common';
 
 /** Integer options, each the runStream setting of the same name. */
@@ -120,32 +120,6 @@ async function runUntilSignal(
   }
 }
 
-function topicsConfig(
-  brokers: string,
-  groupId: string,
-  inputTopics: string,
-  output: string | undefined,
-  dlq: string | undefined,
-): StreamRunConfig {
-  const config: StreamRunConfig = { brokers, groupId, inputTopics };
-  if (output !== undefined) config.outputTopic = output;
-  if (dlq !== undefined) config.dlqTopic = dlq;
-  return config;
-}
-
-function channelsConfig(
-  catalog: CatalogStreamConfig['catalog'],
-  groupId: string,
-  inputChannels: string,
-  output: string | undefined,
-  dlq: string | undefined,
-): CatalogStreamConfig {
-  const config: CatalogStreamConfig = { catalog, groupId, inputChannels };
-  if (output !== undefined) config.outputChannel = output;
-  if (dlq !== undefined) config.dlqChannel = dlq;
-  return config;
-}
-
 export const stream = command({
   name: 'stream',
   source: 'kafka',
@@ -198,10 +172,9 @@ export const stream = command({
     }
     const engine = new RuleEngine();
     engine.loadRules(o.rules);
+    const places = streamPlaces(catalog, o['group-id'], inputTopics, o['output-topic'], o['dlq-topic']);
     const config: StreamRunConfig | CatalogStreamConfig =
-      catalog === undefined
-        ? topicsConfig(o.brokers ?? '', o['group-id'], inputTopics, o['output-topic'], o['dlq-topic'])
-        : channelsConfig(catalog, o['group-id'], inputTopics, o['output-topic'], o['dlq-topic']);
+      'catalog' in places ? places : { ...places, brokers: o.brokers ?? '' };
     if (o['instance-id'] !== undefined) config.groupInstanceId = o['instance-id'];
     if (o['output-mode'] !== undefined) config.outputMode = o['output-mode'];
     for (const [name, field] of NUMBERS) {
