@@ -1,13 +1,14 @@
 /**
- * The batch wire layout round trip: arrays packed by Rust (crates/blazerules-node/src/batch.rs,
- * following layout.rs) read back identically through the generated TypeScript reader
- * (src/generated/batch-layout.ts) and BatchResult, for odd sizes (so the byte sections'
- * padding is exercised), and the decision lines written natively from the same buffers.
+ * The batch wire layout round trip: a header and arrays packed by Rust into one buffer
+ * (crates/blazerules-node/src/batch.rs, following layout.rs) read back identically through
+ * the generated TypeScript reader (src/generated/batch-layout.ts) and BatchResult, for odd
+ * sizes (so the byte sections' padding is exercised), and the decision lines written
+ * natively from the same buffer.
  */
 import test from 'ava';
 
 import { BatchResult } from '../src/batch-result';
-import { RISK_BAND_NAMES } from '../src/generated/batch-layout';
+import { RISK_BAND_NAMES, batchViews } from '../src/generated/batch-layout';
 import { native } from '../src/native';
 import { RuleEngine } from '../src/index';
 
@@ -45,8 +46,10 @@ for (const n of [0, 1, 3]) {
     test(`round trip: ${n} records, ${rules} rules`, (t) => {
       const p = parts(n, rules);
       const raw = native.packBatch(p);
-      t.is(raw.nRecords, n);
-      t.is(raw.nRules, rules);
+      const head = batchViews(raw.data);
+      t.is(head.records, n);
+      t.is(head.rules, rules);
+      t.is(raw.notes, undefined);
       const ruleIds = Array.from({ length: rules }, (_, r) => `r${r}`);
       const labels = ['APPROVE', 'REVIEW', 'BLOCK'];
       const b = new BatchResult(raw, labels, ruleIds);
@@ -65,10 +68,17 @@ for (const n of [0, 1, 3]) {
       ruleIds.forEach((id, r) => {
         t.deepEqual([...b.indicesForRule(id)], p.ruleHits[r]);
       });
-      // The byte sections are padded to a whole word.
-      const words = 4 * n + p.ruleHits.flat().length + rules + Math.ceil((2 * n) / 4);
-      t.is(raw.ints.length, words);
-      t.is(raw.floats.length, n + rules);
+      // Records per decision code, up to the highest one a record got.
+      const counts = p.decisionCodes.reduce<number[]>((c, code) => {
+        for (let k = c.length; k <= code; k++) c.push(0);
+        c[code] = (c[code] ?? 0) + 1;
+        return c;
+      }, []);
+      t.deepEqual([...b.decisionCountsView], counts);
+      // A header of 11 f64s, the f64 sections, the words, then the bytes padded to a whole word.
+      const floats = n + rules + counts.length;
+      const words = 2 * (11 + floats) + 4 * n + p.ruleHits.flat().length + rules + Math.ceil((2 * n) / 4);
+      t.is(raw.data.length, words);
       // The native line writer reads the same buffers.
       const lines = b
         .toJSONLines({ includeRuleSetVersion: false })

@@ -75,6 +75,11 @@ export class BatchResult {
   readonly #ruleHits: Uint32Array;
   readonly #ruleHitEnds: Uint32Array;
   readonly #raw: NativeBatch;
+  readonly #decisionCounts: Float64Array;
+  /** @internal Records per decision label code (the engine's counters add them). */
+  get decisionCountsView(): Float64Array {
+    return this.#decisionCounts;
+  }
 
   #decisions: string[] | undefined;
   #riskBands: RiskBand[] | undefined;
@@ -85,17 +90,17 @@ export class BatchResult {
 
   /** @internal Built by RuleEngine from a native batch. */
   constructor(raw: NativeBatch, labels: readonly string[], ruleIds: readonly string[]) {
-    // Views over the two native buffers, laid out as crates/blazerules-node/src/layout.rs says.
-    const n = raw.nRecords;
-    const v = batchViews(raw.ints, raw.floats, n, raw.nRules, raw.nRuleHits);
+    // Views over the native buffer, laid out as crates/blazerules-node/src/layout.rs says.
+    const v = batchViews(raw.data);
     this.#raw = raw;
-    this.nRecords = n;
-    this.nMatched = raw.nMatched;
-    this.messagesProcessed = raw.messagesProcessed;
-    this.messagesSkipped = raw.messagesSkipped;
+    this.#decisionCounts = v.decisionCounts;
+    this.nRecords = v.records;
+    this.nMatched = v.nMatched;
+    this.messagesProcessed = v.messagesProcessed;
+    this.messagesSkipped = v.messagesSkipped;
     this.inputRows = v.inputRows;
     this.inputLines = v.inputLines;
-    this.inputLineCount = raw.inputLineCount;
+    this.inputLineCount = v.inputLineCount;
     this.decisionCodes = v.decisionCodes;
     this.winnerIndices = v.winners;
     this.#ruleHits = v.ruleHits;
@@ -107,19 +112,20 @@ export class BatchResult {
     this.decisionLabelMap = labels;
     this.ruleIds = ruleIds;
     this.ruleSetVersion = raw.rulesetVersion;
-    this.errorCounts = byCode(raw.errorCounts);
-    this.warningCounts = byCode(raw.warningCounts);
-    this.warningSamples = raw.warningSamples.map((w) => ({
+    const notes = raw.notes;
+    this.errorCounts = byCode(notes?.errorCounts ?? []);
+    this.warningCounts = byCode(notes?.warningCounts ?? []);
+    this.warningSamples = (notes?.warningSamples ?? []).map((w) => ({
       rowIndex: w.rowIndex,
       code: nativeCode(w.code),
       key: w.key,
     }));
-    this.errorSamples = raw.errorSamples.map((s) => {
+    this.errorSamples = (notes?.errorSamples ?? []).map((s) => {
       const sample: ErrorSample = { rowIndex: s.rowIndex, code: nativeCode(s.code), message: s.message };
       if (s.column !== undefined && s.column !== null) sample.column = s.column;
       return sample;
     });
-    this.timing = { parseMs: raw.parseMs, evalMs: raw.evalMs, totalMs: raw.totalMs };
+    this.timing = { parseMs: v.parseMs, evalMs: v.evalMs, totalMs: v.totalMs };
   }
 
   /** Decision label per record (built on first access from `decisionCodes`). */
@@ -236,8 +242,7 @@ export class BatchResult {
   }
 
   #lines(opts: NativeLineOptions): Buffer {
-    const raw = this.#raw;
     const names = lineNames(this.decisionLabelMap, this.ruleIds, this.ruleSetVersion);
-    return native.batchLines(raw.ints, raw.floats, raw.nRecords, raw.nRules, raw.nRuleHits, names, opts);
+    return native.batchLines(this.#raw.data, names, opts);
   }
 }

@@ -254,7 +254,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
 
   static #wrap(active: Active, raw: NativeBatch): BatchResult {
     const result = new BatchResult(raw, active.labels, active.ruleIds);
-    active.tally.batch(raw, result.ruleMatchCountsView);
+    active.tally.batch(result);
     return result;
   }
 

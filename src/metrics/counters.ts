@@ -5,7 +5,7 @@
  * per rule and per label into typed arrays of the rule set that evaluated it (its Tally); the
  * named maps are only built by snapshot(), so counting never shows in a benchmark.
  */
-import type { NativeBatch } from '../native';
+import type { BatchResult } from '../batch-result';
 import type { WindowStats } from '../types';
 import { Histogram, type HistogramSummary } from './histogram';
 import { catalogSamples } from './catalog';
@@ -52,18 +52,19 @@ export class Tally {
     this.decisions = new Float64Array(Math.max(labels.length, 1));
   }
 
-  /** A batch this rule set evaluated (`fired`: its records matched per rule). */
-  batch(raw: NativeBatch, fired: Float64Array): void {
+  /** A batch this rule set evaluated. */
+  batch(b: BatchResult): void {
     const m = this.#owner;
     if (!this.attached) m.attach(this);
     m.batches++;
-    m.records += raw.nRecords;
-    m.skipped += raw.messagesSkipped;
-    m.matched += raw.nMatched;
+    m.records += b.nRecords;
+    m.skipped += b.messagesSkipped;
+    m.matched += b.nMatched;
+    const fired = b.ruleMatchCountsView;
     for (let r = 0; r < fired.length; r++) this.fired[r] += fired[r] ?? 0;
-    const dc = raw.decisionCounts;
+    const dc = b.decisionCountsView;
     for (let c = 0; c < dc.length; c++) this.decisions[c] += dc[c] ?? 0;
-    m.latency(raw.totalMs, raw.evalMs, raw.parseMs);
+    m.latency(b.timing.totalMs, b.timing.evalMs, b.timing.parseMs);
   }
 
   /** A record `evaluate` decided (rule indexes of the matches). */

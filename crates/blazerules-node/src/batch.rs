@@ -1,7 +1,7 @@
-//! A batch result handed to JS: the per-record and per-rule arrays packed into two
-//! Rust-owned buffers (external ArrayBuffers: nothing is copied into JS memory) laid out as
-//! [`crate::layout`] says, which the TypeScript layer views as typed arrays. Two buffers
-//! instead of one array each keep a call's fixed cost low.
+//! A batch result handed to JS: its counts and its per-record, per-rule and per-label arrays
+//! packed into one Rust-owned buffer (an external ArrayBuffer: nothing is copied into JS
+//! memory) laid out as [`crate::layout`] says, which the TypeScript layer views as typed
+//! arrays. One buffer and four properties, most of them absent, keep a call's fixed cost low.
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::{output, BatchResult, RuleSet};
@@ -9,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::guard::coded_error;
-use crate::layout::{Field, Sizes, BYTES, FLOATS, WORDS};
+use crate::layout::{put_f64s, Field, Header, Sizes, BYTES, FLOATS, WORDS};
 
 /// One skipped record.
 #[napi(object)]
@@ -34,32 +34,23 @@ pub struct NativeErrorCount {
     pub count: f64,
 }
 
-/// A batch result: `ints` and `floats` as [`crate::layout`] lays them out
-/// (`src/generated/batch-layout.ts` reads them), sized by `n_records`, `n_rules`,
-/// `n_rule_hits`.
+/// A batch's skipped records and warnings: counts by code and the first samples.
 #[napi(object)]
-pub struct NativeBatch {
-    pub n_records: u32,
-    pub n_rules: u32,
-    pub n_rule_hits: u32,
-    pub ints: Uint32Array,
-    pub floats: Float64Array,
-    pub n_matched: u32,
-    /// Records per decision label code (index = code; trailing labels no record got are
-    /// left out): what the engine's `decisions_total` counter adds, counted off the JS thread.
-    pub decision_counts: Vec<u32>,
-    pub messages_processed: f64,
-    pub messages_skipped: f64,
-    /// NDJSON input: the payload's lines (blank ones included); 0 otherwise.
-    pub input_line_count: f64,
+pub struct NativeNotes {
     pub error_counts: Vec<NativeErrorCount>,
     pub error_samples: Vec<NativeErrorSample>,
     pub warning_counts: Vec<NativeErrorCount>,
     pub warning_samples: Vec<NativeWarningSample>,
-    pub parse_ms: f64,
-    pub eval_ms: f64,
-    pub total_ms: f64,
+}
+
+/// A batch result: `data` as [`crate::layout`] lays it out (`src/generated/batch-layout.ts`
+/// reads it).
+#[napi(object)]
+pub struct NativeBatch {
+    pub data: Uint32Array,
     pub ruleset_version: String,
+    /// Absent when no record was skipped or warned about.
+    pub notes: Option<NativeNotes>,
     /// Each record's POST /v1/decide answer, one a line in record order, when the call asked
     /// for them (`NativeCallOptions.answers`).
     pub answers: Option<Buffer>,
@@ -69,11 +60,7 @@ pub struct NativeBatch {
 pub struct Prepared {
     batch: BatchResult,
     answers: Option<Vec<u8>>,
-    sizes: Sizes,
-    n_matched: u32,
-    decision_counts: Vec<u32>,
-    ints: Vec<u32>,
-    floats: Vec<f64>,
+    data: Vec<u32>,
 }
 
 pub(crate) fn len32(n: usize) -> Result<u32> {
@@ -93,8 +80,14 @@ fn put<T: Copy>(out: &mut Vec<T>, values: impl Iterator<Item = T>, n: usize, fil
     out.resize(end, fill);
 }
 
-/// Packs `batch` into the two buffers, section by section in the layout's order, with the
-/// records' answers when `answers` (written first: packing takes the rule hits).
+/// As [`put`], for an f64 section.
+#[inline]
+fn put_floats(out: &mut Vec<u32>, values: impl Iterator<Item = f64>, n: usize) {
+    put_f64s(out, values.chain(std::iter::repeat(0.0)).take(n));
+}
+
+/// Packs `batch` into the buffer, header then section by section in the layout's order, with
+/// the records' answers when `answers` (written first: packing takes the rule hits).
 pub fn prepare(mut batch: BatchResult, answers: Option<&RuleSet>) -> Result<Prepared> {
     let answers = answers.map(|rules| {
         let mut out = Vec::new();
@@ -102,30 +95,47 @@ pub fn prepare(mut batch: BatchResult, answers: Option<&RuleSet>) -> Result<Prep
         out
     });
     let hits = std::mem::take(&mut batch.rule_hits);
+    let counts = decision_counts(&batch.decision_codes);
     let sizes = Sizes {
         records: batch.decision_codes.len(),
         rules: batch.match_counts.len().max(hits.len()),
         hits: hits.iter().map(Vec::len).sum(),
+        labels: counts.len(),
     };
     let (n, b) = (sizes.records, &batch);
     len32(sizes.hits.max(n).max(sizes.rules))?;
-    let mut ints: Vec<u32> = Vec::with_capacity(sizes.int_words());
+    let mut data: Vec<u32> = Vec::with_capacity(sizes.total_words());
+    put_f64s(&mut data, header(b, sizes).values().into_iter());
+    for s in FLOATS {
+        match s.field {
+            Field::Scores => put_floats(&mut data, b.scores.iter().copied(), n),
+            Field::MatchCounts => put_floats(
+                &mut data,
+                b.match_counts.iter().map(|&c| c as f64),
+                sizes.rules,
+            ),
+            Field::DecisionCounts => {
+                put_floats(&mut data, counts.iter().map(|&c| c as f64), sizes.labels)
+            }
+            _ => {}
+        }
+    }
     for s in WORDS {
         match s.field {
-            Field::InputRows => put(&mut ints, b.input_rows.iter().copied(), n, 0),
-            Field::InputLines => put(&mut ints, b.input_lines.iter().copied(), n, 0),
+            Field::InputRows => put(&mut data, b.input_rows.iter().copied(), n, 0),
+            Field::InputLines => put(&mut data, b.input_lines.iter().copied(), n, 0),
             // `as` between i32 and u32 keeps the bits; JS reads them through an Int32Array.
             Field::DecisionCodes => {
-                put(&mut ints, b.decision_codes.iter().map(|&c| c as u32), n, 0)
+                put(&mut data, b.decision_codes.iter().map(|&c| c as u32), n, 0)
             }
-            Field::Winners => put(&mut ints, b.winners.iter().map(|&w| w as u32), n, u32::MAX),
-            Field::RuleHits => hits.iter().for_each(|list| ints.extend_from_slice(list)),
+            Field::Winners => put(&mut data, b.winners.iter().map(|&w| w as u32), n, u32::MAX),
+            Field::RuleHits => hits.iter().for_each(|list| data.extend_from_slice(list)),
             Field::RuleHitEnds => {
                 let ends = hits.iter().scan(0u32, |end, list| {
                     *end += list.len() as u32;
                     Some(*end)
                 });
-                put(&mut ints, ends, sizes.rules, sizes.hits as u32);
+                put(&mut data, ends, sizes.rules, sizes.hits as u32);
             }
             _ => {}
         }
@@ -139,33 +149,30 @@ pub fn prepare(mut batch: BatchResult, answers: Option<&RuleSet>) -> Result<Prep
         }
     }
     bytes.resize(sizes.bytes().next_multiple_of(4), 0);
-    ints.extend(
+    data.extend(
         bytes
             .chunks_exact(4)
             .map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])),
     );
-    let mut floats: Vec<f64> = Vec::with_capacity(sizes.floats());
-    for s in FLOATS {
-        match s.field {
-            Field::Scores => put(&mut floats, b.scores.iter().copied(), n, 0.0),
-            Field::MatchCounts => put(
-                &mut floats,
-                b.match_counts.iter().map(|&c| c as f64),
-                sizes.rules,
-                0.0,
-            ),
-            _ => {}
-        }
-    }
     Ok(Prepared {
         answers,
-        n_matched: len32(batch.n_matched())?,
-        decision_counts: decision_counts(&batch.decision_codes),
-        sizes,
-        ints,
-        floats,
+        data,
         batch,
     })
+}
+
+/// The header of `b` (its sizes already taken).
+fn header(b: &BatchResult, sizes: Sizes) -> Header {
+    Header {
+        sizes,
+        n_matched: b.n_matched() as f64,
+        messages_processed: b.messages_processed as f64,
+        messages_skipped: b.messages_skipped as f64,
+        input_line_count: b.input_line_count as f64,
+        parse_ms: b.timing.parse_ms,
+        eval_ms: b.timing.eval_ms,
+        total_ms: b.timing.total_ms,
+    }
 }
 
 /// Records per decision code (codes are small: indexes of the rule set's labels).
@@ -184,18 +191,11 @@ fn decision_counts(codes: &[i32]) -> Vec<u32> {
 /// Hands the packed batch to JS (on the JS thread).
 pub fn to_native_batch(p: Prepared) -> NativeBatch {
     let r = p.batch;
-    NativeBatch {
-        // Bounded by `prepare` (len32).
-        n_records: p.sizes.records as u32,
-        n_rules: p.sizes.rules as u32,
-        n_rule_hits: p.sizes.hits as u32,
-        ints: Uint32Array::new(p.ints),
-        floats: Float64Array::new(p.floats),
-        n_matched: p.n_matched,
-        decision_counts: p.decision_counts,
-        messages_processed: r.messages_processed as f64,
-        messages_skipped: r.messages_skipped as f64,
-        input_line_count: r.input_line_count as f64,
+    let quiet = r.error_counts.is_empty()
+        && r.error_samples.is_empty()
+        && r.warning_counts.is_empty()
+        && r.warning_samples.is_empty();
+    let notes = (!quiet).then(|| NativeNotes {
         error_counts: counts(r.error_counts),
         warning_counts: counts(r.warning_counts),
         warning_samples: r
@@ -217,10 +217,11 @@ pub fn to_native_batch(p: Prepared) -> NativeBatch {
                 column: s.column,
             })
             .collect(),
-        parse_ms: r.timing.parse_ms,
-        eval_ms: r.timing.eval_ms,
-        total_ms: r.timing.total_ms,
+    });
+    NativeBatch {
+        data: Uint32Array::new(p.data),
         ruleset_version: r.ruleset_version,
+        notes,
         answers: p.answers.map(Buffer::from),
     }
 }

@@ -9,9 +9,9 @@
 //! * validates the engine's evaluation settings once ([`options`]);
 //! * evaluates NDJSON / messages / JSON arrays / files against such a handle, either on the
 //!   libuv thread pool or on the calling thread ([`evaluate`]), handing the per-record results
-//!   back in two Rust-owned external buffers that JS views as typed arrays ([`batch`], laid
-//!   out as [`layout`] says: the one definition, from which `src/generated/batch-layout.ts`
-//!   is generated);
+//!   back in one Rust-owned external buffer (a header of counts, then the sections) that JS
+//!   views as typed arrays ([`batch`], laid out as [`layout`] says: the one definition, from
+//!   which `src/generated/batch-layout.ts` is generated);
 //! * evaluates a single record into plain values ([`decision`]), and explains one
 //!   ([`explain`]);
 //! * writes a batch's decision lines with the core's writer ([`lines`]);

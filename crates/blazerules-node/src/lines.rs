@@ -1,4 +1,4 @@
-//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's two buffers.
+//! `BatchResult.toJSONLines`: the core's decision-line writer over a batch's buffer.
 
 use blazerules_core::error::ErrorCode;
 use blazerules_core::output::{self, LineOptions, LineStyle, RawDecision};
@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::guard::{coded_error, guard};
-use crate::layout::{Field, Sizes, Views};
+use crate::layout::{Field, Views};
 
 /// `JSONLinesOptions` (src/types.ts).
 #[napi(object)]
@@ -45,16 +45,8 @@ fn line_options(o: Option<NativeLineOptions>) -> Result<LineOptions> {
     })
 }
 
-fn sizes(n_records: u32, n_rules: u32, n_rule_hits: u32) -> Sizes {
-    Sizes {
-        records: n_records as usize,
-        rules: n_rules as usize,
-        hits: n_rule_hits as usize,
-    }
-}
-
-fn views<'a>(ints: &'a [u32], floats: &'a [f64], sizes: Sizes) -> Result<Views<'a>> {
-    Views::new(ints, floats, sizes).ok_or_else(|| {
+fn views(data: &[u32]) -> Result<Views<'_>> {
+    Views::new(data).ok_or_else(|| {
         coded_error(
             ErrorCode::InvalidArgument,
             "the buffers do not hold such a batch",
@@ -100,14 +92,10 @@ impl NativeLineNames {
     }
 }
 
-/// The batch in `ints`/`floats` (a `NativeBatch`'s buffers) as decision lines, one per record.
+/// The batch in `data` (a `NativeBatch`'s buffer) as decision lines, one per record.
 #[napi]
 pub fn batch_lines(
-    ints: Uint32Array,
-    floats: Float64Array,
-    n_records: u32,
-    n_rules: u32,
-    n_rule_hits: u32,
+    data: Uint32Array,
     names: &NativeLineNames,
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
@@ -118,7 +106,7 @@ pub fn batch_lines(
         version,
     } = names;
     guard("toJSONLines", || {
-        let v = views(&ints, &floats, sizes(n_records, n_rules, n_rule_hits))?;
+        let v = views(&data)?;
         let mut out = Vec::new();
         let records = raw_decisions(&v);
         output::write_lines(&mut out, records, labels, rule_ids, version, &opts);
