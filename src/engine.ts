@@ -42,15 +42,24 @@ function toBuffer(payload: Payload, what: string): Buffer {
 /** The largest block a sync call's reused buffer keeps (`RuleEngine.#syncBlock`). */
 const SYNC_BLOCK_KEEP = 1 << 20;
 
-/** Messages laid end to end in one buffer (one native reference instead of one per message):
- * in `reuse` when it is large enough (a sync call's: the native side is done with it when the
- * call returns), else in a new one. */
+/** The message ends of sync calls of up to 1024 messages (read by the call, not kept). */
+const SYNC_ENDS = new Uint32Array(1024);
+
+/** Messages laid end to end in one buffer (one native reference instead of one per message).
+ * A sync call (`sync`: the native side is done with both when it returns) lays them out in
+ * `reuse` when it is large enough, and their ends in SYNC_ENDS. */
 function toMessageBlock(
   messages: readonly (Buffer | Uint8Array | string)[],
+  sync: boolean,
   reuse?: Buffer,
 ): { block: Buffer; ends: Uint32Array } | undefined {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
-  const ends = new Uint32Array(messages.length);
+  // A small typed array of its own would live on V8's heap, and the native call would have it
+  // moved out (an allocation) to read it.
+  const ends =
+    sync && messages.length <= SYNC_ENDS.length
+      ? SYNC_ENDS.subarray(0, messages.length)
+      : new Uint32Array(messages.length);
   let total = 0;
   for (let i = 0; i < messages.length; i++) {
     const m: unknown = messages[i];
@@ -302,7 +311,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): Promise<BatchResult> {
     try {
       const call = callOptions(opts);
-      const packed = toMessageBlock(messages);
+      const packed = toMessageBlock(messages, false);
       if (packed !== undefined) {
         return this.#async((a) => a.handle.evaluateMessageBlock(packed.block, packed.ends, this.#opts, call));
       }
@@ -316,7 +325,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   /** As evaluateMessages, on the calling thread. */
   evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): BatchResult {
     const call = callOptions(opts);
-    const packed = toMessageBlock(messages, this.#syncBlock);
+    const packed = toMessageBlock(messages, true, this.#syncBlock);
     if (packed !== undefined) {
       // Small sync calls (blazerules serve's) reuse one buffer rather than allocate one each.
       const kept = this.#syncBlock?.length ?? 0;
