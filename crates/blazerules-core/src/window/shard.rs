@@ -1,18 +1,19 @@
 //! One state shard: every entity's window series, found by (entity field, entity value),
 //! bounded by `max_entities` with the least recently seen entity evicted (and counted).
 //!
-//! Finding an entity costs as few cache misses as we could make it: the hash table holds slab
-//! indices, an entity's slot holds its hash and (inline, when short) its value, and its series
-//! sit side by side in its group's pool (no allocation per entity). Which entity was seen
-//! least recently is kept by `recency`, which never touches another entity's slot. State is
-//! kept per window *definition* (`Def`, by its text), so a rules reload keeps the state of
+//! Finding an entity costs as few cache misses as we could make it: the index (`index`) holds
+//! a tag and a slot index in one word, so a lookup reads one line of it; an entity's slot
+//! holds its hash and (inline, when short) its value, and its series sit side by side in its
+//! group's pool (no allocation per entity). Which entity was seen least recently is kept by
+//! `recency`, which never touches another entity's slot. State is kept per window
+//! *definition* (`Def`, by its text), so a rules reload keeps the state of
 //! every window whose definition did not change.
 
+use super::index::Index;
 use super::key::EntityKey;
 use super::recency::Recency;
 use super::series::Series;
 use crate::rules::compile::{WinFn, Windows};
-use hashbrown::HashTable;
 use std::hint::black_box;
 
 /// A window definition with state in this shard.
@@ -112,7 +113,7 @@ pub(crate) struct ShardState {
     clocks: Vec<(String, i64)>,
     ents: Vec<Entity>,
     free: Vec<u32>,
-    table: HashTable<u32>,
+    index: Index,
     recency: Recency,
     live: usize,
     max_entities: usize,
@@ -130,7 +131,7 @@ impl ShardState {
             clocks: Vec::new(),
             ents: Vec::new(),
             free: Vec::new(),
-            table: HashTable::new(),
+            index: Index::default(),
             recency: Recency::default(),
             live: 0,
             max_entities: max_entities.max(1),
@@ -214,17 +215,15 @@ impl ShardState {
 
     /// The entity `key` of `group`, if it has state.
     pub fn peek(&self, group: u32, key: &str, hash: u64) -> Option<u32> {
-        self.table
-            .find(hash, |&id| self.is(id, group, key, hash))
-            .copied()
+        self.index.find(hash, |id| self.is(id, group, key, hash))
     }
 
-    /// Where the entity of `hash` probably is: the first entity whose table tag matches,
+    /// Where the entity of `hash` probably is: the first entity whose index tag matches,
     /// without reading any entity (so that looking up many at once overlaps their cache
     /// misses). Only a hint: `touch` checks it, and the lookup of an entity that is not
     /// there, or behind another with the same tag, falls back to [`ShardState::peek`].
     pub fn guess(&self, hash: u64) -> Option<u32> {
-        self.table.find(hash, |_| true).copied()
+        self.index.find(hash, |_| true)
     }
 
     /// Where the entity `key` of `group` is, given the [`ShardState::guess`] for its hash:
@@ -281,8 +280,8 @@ impl ShardState {
     pub fn touch(&mut self, group: u32, key: &str, hash: u64, hint: Option<u32>) -> u32 {
         let id = match hint.filter(|&id| self.is(id, group, key, hash)) {
             Some(id) => id,
-            None => match self.table.find(hash, |&id| self.is(id, group, key, hash)) {
-                Some(&id) => id,
+            None => match self.index.find(hash, |id| self.is(id, group, key, hash)) {
+                Some(id) => id,
                 None => self.insert(group, key, hash),
             },
         };
@@ -317,9 +316,7 @@ impl ShardState {
                 (self.ents.len() - 1) as u32
             }
         };
-        let ents = &self.ents;
-        self.table
-            .insert_unique(hash, id, |&x| ents[x as usize].hash);
+        self.index.insert(hash, id);
         self.live += 1;
         id
     }
@@ -381,9 +378,7 @@ impl ShardState {
 
     fn remove(&mut self, id: u32) {
         let e = std::mem::take(&mut self.ents[id as usize]);
-        if let Ok(entry) = self.table.find_entry(e.hash, |&x| x == id) {
-            entry.remove();
-        }
+        self.index.remove(e.hash, id);
         let g = &mut self.groups[e.group as usize];
         for s in g.row(e.row) {
             self.buckets -= s.len() as u64;
@@ -420,7 +415,7 @@ impl ShardState {
         let rows: usize = self.groups.iter().map(|g| g.free_rows.capacity()).sum();
         let fixed = self.ents.capacity() * std::mem::size_of::<Entity>()
             + (self.free.capacity() + rows) * 4
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.index.heap_bytes()
             + series * std::mem::size_of::<Series>()
             + self.recency.heap_bytes();
         WindowStats {
