@@ -1,19 +1,18 @@
 //! One state shard: every entity's window series, found by (entity field, entity value),
 //! bounded by `max_entities` with the least recently seen entity evicted (and counted).
 //!
-//! Finding an entity costs as few cache misses as we could make it: the index (`index`) holds
-//! a tag and a slot index in one word, so a lookup reads one line of it; an entity's slot
-//! holds its hash and (inline, when short) its value, and its series sit side by side in its
-//! group's pool (no allocation per entity). Which entity was seen least recently is kept by
-//! `recency`, which never touches another entity's slot. State is kept per window
-//! *definition* (`Def`, by its text), so a rules reload keeps the state of
+//! Finding an entity costs as few cache misses as we could make it: the hash table holds slab
+//! indices, an entity's slot holds its hash and (inline, when short) its value, and its series
+//! sit side by side in its group's pool (no allocation per entity). Which entity was seen
+//! least recently is kept by `recency`, which never touches another entity's slot. State is
+//! kept per window *definition* (`Def`, by its text), so a rules reload keeps the state of
 //! every window whose definition did not change.
 
-use super::index::Index;
 use super::key::EntityKey;
 use super::recency::Recency;
 use super::series::Series;
 use crate::rules::compile::{WinFn, Windows};
+use hashbrown::HashTable;
 use std::hint::black_box;
 
 /// A window definition with state in this shard.
@@ -113,7 +112,7 @@ pub(crate) struct ShardState {
     clocks: Vec<(String, i64)>,
     ents: Vec<Entity>,
     free: Vec<u32>,
-    index: Index,
+    table: HashTable<u32>,
     recency: Recency,
     live: usize,
     max_entities: usize,
@@ -131,7 +130,7 @@ impl ShardState {
             clocks: Vec::new(),
             ents: Vec::new(),
             free: Vec::new(),
-            index: Index::default(),
+            table: HashTable::new(),
             recency: Recency::default(),
             live: 0,
             max_entities: max_entities.max(1),
@@ -215,15 +214,17 @@ impl ShardState {
 
     /// The entity `key` of `group`, if it has state.
     pub fn peek(&self, group: u32, key: &str, hash: u64) -> Option<u32> {
-        self.index.find(hash, |id| self.is(id, group, key, hash))
+        self.table
+            .find(hash, |&id| self.is(id, group, key, hash))
+            .copied()
     }
 
-    /// Where the entity of `hash` probably is: the first entity whose index tag matches,
+    /// Where the entity of `hash` probably is: the first entity whose table tag matches,
     /// without reading any entity (so that looking up many at once overlaps their cache
     /// misses). Only a hint: `touch` checks it, and the lookup of an entity that is not
     /// there, or behind another with the same tag, falls back to [`ShardState::peek`].
     pub fn guess(&self, hash: u64) -> Option<u32> {
-        self.index.find(hash, |_| true)
+        self.table.find(hash, |_| true).copied()
     }
 
     /// Where the entity `key` of `group` is, given the [`ShardState::guess`] for its hash:
@@ -280,8 +281,8 @@ impl ShardState {
     pub fn touch(&mut self, group: u32, key: &str, hash: u64, hint: Option<u32>) -> u32 {
         let id = match hint.filter(|&id| self.is(id, group, key, hash)) {
             Some(id) => id,
-            None => match self.index.find(hash, |id| self.is(id, group, key, hash)) {
-                Some(id) => id,
+            None => match self.table.find(hash, |&id| self.is(id, group, key, hash)) {
+                Some(&id) => id,
                 None => self.insert(group, key, hash),
             },
         };
@@ -316,7 +317,9 @@ impl ShardState {
                 (self.ents.len() - 1) as u32
             }
         };
-        self.index.insert(hash, id);
+        let ents = &self.ents;
+        self.table
+            .insert_unique(hash, id, |&x| ents[x as usize].hash);
         self.live += 1;
         id
     }
@@ -378,7 +381,9 @@ impl ShardState {
 
     fn remove(&mut self, id: u32) {
         let e = std::mem::take(&mut self.ents[id as usize]);
-        self.index.remove(e.hash, id);
+        if let Ok(entry) = self.table.find_entry(e.hash, |&x| x == id) {
+            entry.remove();
+        }
         let g = &mut self.groups[e.group as usize];
         for s in g.row(e.row) {
             self.buckets -= s.len() as u64;
@@ -415,7 +420,7 @@ impl ShardState {
         let rows: usize = self.groups.iter().map(|g| g.free_rows.capacity()).sum();
         let fixed = self.ents.capacity() * std::mem::size_of::<Entity>()
             + (self.free.capacity() + rows) * 4
-            + self.index.heap_bytes()
+            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
             + series * std::mem::size_of::<Series>()
             + self.recency.heap_bytes();
         WindowStats {

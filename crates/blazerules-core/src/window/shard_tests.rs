@@ -27,15 +27,14 @@ fn count_window(secs: i64) -> Windows {
     }
 }
 
-/// The hash of entity `key`, with only 4096 different tags (`index`: the upper half of the
-/// hash), so that entities share tags and lookups meet the wrong entity first.
-fn hash(key: &str) -> u64 {
-    crate::window::inputs::entity_hash("card", key) & 0x0000_0FFF_FFFF_FFFF
-}
-
 /// Adds one record of entity `key` at second `sec` to channel 0; returns its count before.
 fn see(s: &mut ShardState, b: &Binding, key: &str, sec: i64) -> f64 {
-    let id = s.touch(b.groups[0], key, hash(key), None);
+    let id = s.touch(
+        b.groups[0],
+        key,
+        crate::window::inputs::entity_hash("card", key),
+        None,
+    );
     let ch = b.chans[0];
     let now = s.tick(ch.clock, sec);
     s.with_row(id, |row| {
@@ -95,7 +94,12 @@ fn state_survives_a_rebind_for_an_unchanged_window() {
         b2.chans[1].pos, b.chans[0].pos,
         "the old window keeps its series"
     );
-    let id = s.touch(b2.groups[0], "a", hash("a"), None);
+    let id = s.touch(
+        b2.groups[0],
+        "a",
+        crate::window::inputs::entity_hash("card", "a"),
+        None,
+    );
     let old = s.with_row(id, |row| row[b2.chans[1].pos as usize].value(WinFn::Count));
     let new = s.with_row(id, |row| row[b2.chans[0].pos as usize].value(WinFn::Count));
     assert_eq!((old, new), (1.0, 0.0));
@@ -116,6 +120,7 @@ fn clear_forgets_entities_and_keeps_the_eviction_count() {
 
 #[test]
 fn a_guess_resolves_to_exactly_what_the_full_lookup_finds() {
+    let hash = |k: &str| crate::window::inputs::entity_hash("card", k);
     let mut s = ShardState::new(3000);
     let b = s.bind(&count_window(600));
     for k in 0..4000 {

@@ -13,7 +13,6 @@ use super::inputs::{Inputs, NO_TIME};
 use super::series::Delta;
 use super::shard::{Binding, ShardState};
 use crate::rules::compile::{Channel, WinFn, Windows};
-use std::ops::Range;
 use std::sync::Mutex;
 
 /// A batch's hold on its shard, with the batch's windows bound to it. Pieces are applied one
@@ -57,112 +56,78 @@ impl<'s> Stage<'s> {
     }
 }
 
-/// Records looked up together (see [`peek_all`]): enough for their cache misses to overlap,
-/// few enough that the lines and page translations the lookups bring in are still there when
-/// the records are applied (64 records reach about 300 pages).
-const CHUNK: usize = 64;
-
 /// Applies one piece's records to the shard, in order.
 fn apply(t: &mut Turn<'_>, w: &Windows, inputs: &Inputs, out: &mut Vec<f64>) {
     let nch = w.channels.len();
     out.clear();
     out.resize(inputs.len() * nch, f64::NAN);
+    let hints = peek_all(t, inputs);
     let n_ent = t.by_entity.len();
-    let mut hints = Vec::new();
     let mut steps = Vec::new();
-    let mut from = 0;
-    while from < inputs.len() {
-        let to = (from + CHUNK).min(inputs.len());
-        peek_all(t, inputs, from..to, &mut hints);
-        for i in from..to {
-            let h = &hints[(i - from) * n_ent..];
-            apply_one(t, w, inputs, i, h, &mut steps, out);
+    for i in 0..inputs.len() {
+        for (e, chans) in t.by_entity.iter().enumerate() {
+            let Some((key, hash)) = inputs.entity(i, e) else {
+                continue; // no entity: no state (the null rule)
+            };
+            let hint = hints.get(i * n_ent + e).copied().flatten();
+            let id = t.shard.touch(t.binding.groups[e], key, hash, hint);
+            // Each channel's clock first, then the entity's series in one go.
+            steps.clear();
+            for &c in chans {
+                let ch = &w.channels[c as usize];
+                let ms = match ch.time {
+                    Some(tf) => inputs.time(i, tf as usize),
+                    None => inputs.processing_ms(i),
+                };
+                if ms != NO_TIME {
+                    let sec = ms.div_euclid(1000);
+                    let now = t.shard.tick(t.binding.chans[c as usize].clock, sec);
+                    steps.push((c, sec, now, delta(ch, inputs, i)));
+                }
+            }
+            let chans = &t.binding.chans;
+            let row_out = &mut out[i * nch..(i + 1) * nch];
+            t.shard.with_row(id, |row| {
+                for &(c, sec, now, delta) in &steps {
+                    let b = chans[c as usize];
+                    let s = &mut row[b.pos as usize];
+                    s.advance(now, b.dur, b.func);
+                    row_out[c as usize] = s.value(b.func);
+                    if let Some(d) = delta.filter(|_| sec > now - b.dur) {
+                        s.add(sec, d, b.func);
+                    }
+                }
+            });
         }
-        from = to;
     }
     t.shard.sweep();
 }
 
-/// A channel's step for one record: (channel, the record's second, the clock, what it adds).
-type Step = (u32, i64, i64, Option<Delta>);
-
-/// Applies record `i` (`hints`: where its entities were looked up).
-fn apply_one(
-    t: &mut Turn<'_>,
-    w: &Windows,
-    inputs: &Inputs,
-    i: usize,
-    hints: &[Option<u32>],
-    steps: &mut Vec<Step>,
-    out: &mut [f64],
-) {
-    let nch = w.channels.len();
-    for (e, chans) in t.by_entity.iter().enumerate() {
-        let Some((key, hash)) = inputs.entity(i, e) else {
-            continue; // no entity: no state (the null rule)
-        };
-        let hint = hints.get(e).copied().flatten();
-        let id = t.shard.touch(t.binding.groups[e], key, hash, hint);
-        // Each channel's clock first, then the entity's series in one go.
-        steps.clear();
-        for &c in chans {
-            let ch = &w.channels[c as usize];
-            let ms = match ch.time {
-                Some(tf) => inputs.time(i, tf as usize),
-                None => inputs.processing_ms(i),
-            };
-            if ms != NO_TIME {
-                let sec = ms.div_euclid(1000);
-                let now = t.shard.tick(t.binding.chans[c as usize].clock, sec);
-                steps.push((c, sec, now, delta(ch, inputs, i)));
-            }
-        }
-        let chans = &t.binding.chans;
-        let row_out = &mut out[i * nch..(i + 1) * nch];
-        t.shard.with_row(id, |row| {
-            for &(c, sec, now, delta) in steps.iter() {
-                let b = chans[c as usize];
-                let s = &mut row[b.pos as usize];
-                s.advance(now, b.dur, b.func);
-                row_out[c as usize] = s.value(b.func);
-                if let Some(d) = delta.filter(|_| sec > now - b.dur) {
-                    s.add(sec, d, b.func);
-                }
-            }
-        });
-    }
-}
-
-/// Where each record of `range` has its entities now, looked up before any of them is
-/// updated, in passes over the range so that the cache misses of one record's lookup overlap
-/// those of the others: the index (`guess`), then the entities' slots (`resolve`) and their
-/// series, then their oldest and newest buckets. Each pass only reads, and its loads do not
-/// depend on each other (`touch` checks each hint). The range is short, so that what the
-/// passes bring in (cache lines, and the pages' translations) is still there when its
-/// records are applied.
-fn peek_all(t: &Turn<'_>, inputs: &Inputs, range: Range<usize>, hints: &mut Vec<Option<u32>>) {
+/// Where each record's entities are now, looked up before any is updated, in passes over
+/// the whole piece so that the cache misses of one record's lookup overlap those of the
+/// others: the table (`guess`), then the entities' slots (`resolve`), then their series,
+/// then their oldest and newest buckets. Each pass only reads, and its loads do not depend
+/// on each other (`touch` checks each hint).
+fn peek_all(t: &Turn<'_>, inputs: &Inputs) -> Vec<Option<u32>> {
     let n_ent = t.by_entity.len();
-    let first = range.start * n_ent;
     let entity = |k: usize| inputs.entity(k / n_ent, k % n_ent);
-    hints.clear();
-    hints.extend(
-        (first..range.end * n_ent).map(|k| entity(k).and_then(|(_, hash)| t.shard.guess(hash))),
-    );
+    let mut hints: Vec<Option<u32>> = (0..inputs.len() * n_ent)
+        .map(|k| entity(k).and_then(|(_, hash)| t.shard.guess(hash)))
+        .collect();
     for id in hints.iter().flatten() {
         t.shard.warm_entity(*id);
     }
-    for (k, hint) in (first..).zip(hints.iter_mut()) {
+    for (k, hint) in hints.iter_mut().enumerate() {
         let group = t.binding.groups[k % n_ent];
         *hint = entity(k).and_then(|(key, hash)| t.shard.resolve(*hint, group, key, hash));
-        // At once, not in a pass of its own: the series' misses then overlap with the wait
-        // for the next entities' slots.
-        if let Some(id) = *hint {
-            t.shard.warm_series(id);
-        }
+    }
+    for id in hints.iter().flatten() {
+        t.shard.warm_series(*id);
     }
     for id in hints.iter().flatten() {
         t.shard.warm_buckets(*id);
     }
+    hints
 }
 
 /// What record `i` adds to channel `ch`: nothing for a missing value (choices.md; BlazeRules
