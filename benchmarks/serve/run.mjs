@@ -5,6 +5,11 @@
 //   (the ceiling), (b) the hand-written JS rules, (c) zen-engine;
 //   POST /v1/decide/batch  records/s (1000-record NDJSON bodies) against evaluateNdjson alone.
 // Servers are measured in turns (a b c d, then d c b a, …); each figure is the median of its turns.
+// Two setups, in the same run: "shared" (server and autocannon share every core, one request
+// in flight per connection) and, where `taskset` can pin them, "server-bound" (the server on
+// core 0, autocannon on core 1, 10 requests pipelined per connection as Fastify's own
+// benchmarks run autocannon): there the server's core is the bottleneck, so requests/s
+// measure the server rather than how the two processes share the machine.
 // Run: node benchmarks/run.mjs --serve [--quick] (updates the section of RESULTS.md).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -23,8 +28,33 @@ const RULES = path.join(ROOT, 'benchmarks', 'rules.yaml');
 const CONNECTIONS = 32;
 const BATCH_RECORDS = 1000;
 
-function startServer(args, log) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+// Where `taskset` can pin processes to cores (Linux with util-linux, 2 cores or more).
+const CAN_PIN = (() => {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** Runs `fn` with this process (autocannon) on core 1 only, then as it was. */
+async function onCoreOne(fn) {
+  const mask = execFileSync('taskset', ['-p', String(process.pid)], { encoding: 'utf8' })
+    .trim()
+    .split(' ')
+    .pop();
+  execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  try {
+    return await fn();
+  } finally {
+    execFileSync('taskset', ['-p', mask, String(process.pid)], { stdio: 'ignore' });
+  }
+}
+
+function startServer(args, log, pin = false) {
+  const [cmd, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let err = '';
   child.stderr.on('data', (c) => (err += c));
   return new Promise((resolve, reject) => {
@@ -100,12 +130,13 @@ const SERVERS = [
   },
 ];
 
-async function measureDecide(server, requests, seconds, log) {
-  const s = await startServer(server.args, log);
+async function measureDecide(server, requests, seconds, log, setup) {
+  const s = await startServer(server.args, log, setup.pin);
   try {
-    await cannon({ url: s.url, connections: CONNECTIONS, duration: 1, requests }); // warm-up
+    const opts = { url: s.url, connections: CONNECTIONS, pipelining: setup.pipelining, requests };
+    await cannon({ ...opts, duration: 1 }); // warm-up
     const cpu0 = cpuMicros(s.pid);
-    const r = await cannon({ url: s.url, connections: CONNECTIONS, duration: seconds, requests });
+    const r = await cannon({ ...opts, duration: seconds });
     const cpu = (cpuMicros(s.pid) - cpu0) / r.requests.total;
     if (r.non2xx > 0 || r.errors > 0) throw new Error(`${server.key}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
@@ -163,54 +194,23 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
     body,
   }));
   const servers = SERVERS.filter((s) => !(s.needsDeps && depErr));
-  const runs = Object.fromEntries(servers.map((s) => [s.key, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (const s of round % 2 ? [...servers].reverse() : servers) {
-      log(`serve benchmark: /v1/decide, ${s.key}, ${seconds} s`);
-      runs[s.key].push(await measureDecide(s, requests, seconds, log));
-    }
+  const setups = [SHARED, ...(CAN_PIN && machine().nproc >= 2 ? [SERVER_BOUND] : [])];
+  const decide = {};
+  for (const setup of setups) {
+    const measure = () => decideTurns(servers, requests, seconds, rounds, log, setup);
+    decide[setup.key] = setup.pin ? await onCoreOne(measure) : await measure();
   }
-  const median = (xs, k) => {
-    const v = xs.map((x) => x[k]).sort((a, b) => a - b);
-    return (v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2;
-  };
-  const decide = Object.fromEntries(
-    servers.map((s) => [
-      s.key,
-      {
-        rps: median(runs[s.key], 'rps'),
-        p50: median(runs[s.key], 'p50'),
-        p99: median(runs[s.key], 'p99'),
-        cpu: median(runs[s.key], 'cpu'),
-      },
-    ]),
-  );
   const batchBody = generate({ records: BATCH_RECORDS, seed: 12, malformedRate: 0 }).buf;
   log(`serve benchmark: /v1/decide/batch, ${seconds} s`);
   const batch = await measureBatch(batchBody, seconds, log);
   const alone = await evaluateNdjsonAlone(batchBody, seconds);
   const m = machine();
-  const ceiling = decide.const?.rps ?? Number.NaN;
-  const rows = servers.map((s) => {
-    const d = decide[s.key];
-    const cpu = Number.isFinite(d.cpu) ? d.cpu.toFixed(1) : 'n/a';
-    return `| ${s.label} | ${fmt(d.rps)} | ${((100 * d.rps) / ceiling).toFixed(0)} % | ${d.p50.toFixed(2)} | ${d.p99.toFixed(2)} | ${cpu} |`;
-  });
-  const b = decide.blazerules;
-  const ratio = (k) => (decide[k] ? `${(b.rps / decide[k].rps).toFixed(2)}x` : 'not measured');
-  const cpuRatio = (k) => (decide[k] ? `${(decide[k].cpu / b.cpu).toFixed(2)}x` : 'not measured');
   const markdown = [
     '## serve',
     '',
     `\`node benchmarks/run.mjs --serve${quick ? ' --quick' : ''}\` (benchmarks/serve/run.mjs), ${m.date}, ${m.cpu}, ${m.nproc} cores, Node ${m.node}, load ${m.loadavg}.`,
     `autocannon in the benchmark process, each server in its own process, loopback; ${CONNECTIONS} connections, ${seconds} s per turn after 1 s of warm-up, ${rounds} turn(s) each in alternating order, medians. Bodies: 256 generated records (benchmarks/gen.mjs), ~450 bytes each, cycled. Every server answers the same JSON with the same response schema.`,
-    '',
-    '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms | server CPU µs/request |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows,
-    '',
-    `blazerules serve vs (a) the ceiling: ${((100 * b.rps) / ceiling).toFixed(0)} %; vs (b) hand-written JS: ${ratio('handwritten')}; vs (c) zen-engine: ${ratio('zen')}${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
-    `Server CPU per request (user + system time of the server process over the turn, /proc; it moves far less with the machine's other load than requests/s): (a) uses ${cpuRatio('const')}, (b) ${cpuRatio('handwritten')}, (c) ${cpuRatio('zen')} of blazerules serve's.`,
+    ...setups.flatMap((setup) => decideTable(setup, servers, decide[setup.key], depErr)),
     '',
     `| POST /v1/decide/batch (${BATCH_RECORDS}-record NDJSON bodies, 4 connections) | records/s | p50 ms | p99 ms |`,
     '| --- | ---: | ---: | ---: |',
@@ -221,4 +221,61 @@ export async function runServeBenchmark({ quick = false, log = console.error } =
     '',
   ].join('\n');
   return { markdown, decide, batch, alone };
+}
+
+const SHARED = {
+  key: 'shared',
+  title: 'shared: server and autocannon on every core, one request in flight per connection',
+  pin: false,
+  pipelining: 1,
+};
+const SERVER_BOUND = {
+  key: 'serverBound',
+  title:
+    'server-bound: the server pinned to core 0, autocannon to core 1, 10 requests pipelined per connection (as Fastify runs its own benchmarks): the server is the bottleneck',
+  pin: true,
+  pipelining: 10,
+};
+
+/** Every server's medians over `rounds` turns in alternating order, in one setup. */
+async function decideTurns(servers, requests, seconds, rounds, log, setup) {
+  const runs = Object.fromEntries(servers.map((s) => [s.key, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const s of round % 2 ? [...servers].reverse() : servers) {
+      log(`serve benchmark (${setup.key}): /v1/decide, ${s.key}, ${seconds} s`);
+      runs[s.key].push(await measureDecide(s, requests, seconds, log, setup));
+    }
+  }
+  const median = (xs, k) => {
+    const v = xs.map((x) => x[k]).sort((a, b) => a - b);
+    return (v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2;
+  };
+  const keys = ['rps', 'p50', 'p99', 'cpu'];
+  return Object.fromEntries(
+    servers.map((s) => [s.key, Object.fromEntries(keys.map((k) => [k, median(runs[s.key], k)]))]),
+  );
+}
+
+/** One setup's /v1/decide table and ratios. */
+function decideTable(setup, servers, decide, depErr) {
+  const ceiling = decide.const?.rps ?? Number.NaN;
+  const rows = servers.map((s) => {
+    const d = decide[s.key];
+    const cpu = Number.isFinite(d.cpu) ? d.cpu.toFixed(1) : 'n/a';
+    return `| ${s.label} | ${fmt(d.rps)} | ${((100 * d.rps) / ceiling).toFixed(0)} % | ${d.p50.toFixed(2)} | ${d.p99.toFixed(2)} | ${cpu} |`;
+  });
+  const b = decide.blazerules;
+  const ratio = (k) => (decide[k] ? `${(b.rps / decide[k].rps).toFixed(2)}x` : 'not measured');
+  const cpuRatio = (k) => (decide[k] ? `${(decide[k].cpu / b.cpu).toFixed(2)}x` : 'not measured');
+  return [
+    '',
+    `**${setup.title}.**`,
+    '',
+    '| POST /v1/decide | requests/s | of (a) | p50 ms | p99 ms | server CPU µs/request |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows,
+    '',
+    `blazerules serve vs (a) the ceiling: ${((100 * b.rps) / ceiling).toFixed(0)} %; vs (b) hand-written JS: ${ratio('handwritten')}; vs (c) zen-engine: ${ratio('zen')}${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
+    `Server CPU per request (user + system time of the server process over the turn, /proc): (a) uses ${cpuRatio('const')}, (b) ${cpuRatio('handwritten')}, (c) ${cpuRatio('zen')} of blazerules serve's.`,
+  ];
 }
