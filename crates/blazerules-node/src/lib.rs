@@ -32,11 +32,3 @@ pub mod load;
 pub mod options;
 pub mod stream;
 pub mod windows;
-
-/// mimalloc rather than glibc's malloc: a call's many short-lived vectors (sinks, blocks, the
-/// packed result) cost glibc about a fifth of a small call (its fastbin consolidation above
-/// all), and mimalloc's per-thread free lists make them cheap (benchmarks/RESULTS.md).
-/// `local_dynamic_tls`: this library is loaded with dlopen, where the initial-exec TLS model
-/// may fail.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
