@@ -85,7 +85,12 @@ export const serve = command({
     { name: 'output-topic', type: 'string', arg: 'O', help: '--stream: where decisions go' },
     { name: 'group-id', type: 'string', arg: 'G', default: 'blazerules-serve', help: '--stream: the consumer group' },
     { name: 'connect-timeout-ms', type: 'int', default: 30_000, help: 'how long reaching Kafka may take at start' },
-    { name: 'log-level', type: 'choice', values: LEVELS, help: 'pino log level on stderr (default info)' },
+    {
+      name: 'log-level',
+      type: 'choice',
+      values: LEVELS,
+      help: 'pino log level on stderr (default info; silent: no logger at all)',
+    },
     ...CATALOG_OPTIONS,
     ...ENGINE_OPTIONS.filter((o) =>
       ['threads', 'max-record-bytes', 'lookup-root', 'max-lookup-file-bytes'].includes(o.name),
@@ -105,7 +110,12 @@ export const serve = command({
       eventsTimeoutMs: o['events-timeout-ms'],
       connectTimeoutMs: o['connect-timeout-ms'],
       engine: engineConfig(o),
-      logger: { level: o['log-level'] ?? 'info', redact: REDACT, stream: process.stderr },
+      // silent: no logger at all (Fastify's no-op one), not a pino logger that writes nothing
+      // but still makes a child logger for every request.
+      logger:
+        o['log-level'] === 'silent'
+          ? false
+          : { level: o['log-level'] ?? 'info', redact: REDACT, stream: process.stderr },
     };
     const catalog = catalogFromFlags(o);
     if (o.stream === true) {
