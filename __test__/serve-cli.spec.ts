@@ -1,5 +1,6 @@
 /** `blazerules serve` as a process (node dist/cli.js; run `npm run build` first): the
- * listening line, hot reload, logs without credentials, and a SIGTERM that drains. */
+ * listening line, hot reload, logs without credentials (and none at all when silent), and a
+ * SIGTERM that drains. */
 import test from 'ava';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -80,6 +81,19 @@ test('--watch: a saved rules file is live; the admin token never appears in the 
   t.is(await p.exited, 0);
   t.false(p.stderr().includes(token));
   t.regex(p.stderr(), /"msg":"rules replaced by POST \/v1\/rules"/);
+});
+
+test('--log-level silent: no logger: requests, a refused body and the shutdown write nothing to stderr', async (t) => {
+  const { file } = rulesDir('v1');
+  const p = await spawnServe(['--rules', file, '--log-level', 'silent']);
+  t.teardown(() => p.child.kill('SIGKILL'));
+  const ok = await postJson(`${p.url}/v1/decide`, { amount: 5 });
+  t.is(ok.status, 200, ok.text);
+  const bad = await call(`${p.url}/v1/decide`, 'POST', '{not json', { 'content-type': 'application/json' });
+  t.is(bad.status, 400, bad.text);
+  p.child.kill('SIGTERM');
+  t.is(await p.exited, 0);
+  t.is(p.stderr(), '');
 });
 
 test('usage: neither --rules nor --rules-topic, or --events-topic without --brokers: exit 2 with the reason', async (t) => {

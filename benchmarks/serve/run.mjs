@@ -292,6 +292,10 @@ function decideTable(setup, servers, decide, depErr) {
     '',
     `blazerules serve's requests/s (median over rounds of its ratio to the other server measured in the same round): ${ratio('const')} of (a) the ceiling; ${ratio('handwritten')} of (b) hand-written JS; ${ratio('zen')} of (c) zen-engine${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
     `Server CPU per request (user + system time of the server process over the turn, /proc; median of the same-round ratios): (a) uses ${cpuRatio('const')}, (b) ${cpuRatio('handwritten')}, (c) ${cpuRatio('zen')} of blazerules serve's.`,
-    ...(warn ? [`With pino at --log-level warn, blazerules serve keeps ${(1 / warn.paired.rps).toFixed(2)}x of its requests/s without a logger.`] : []),
+    ...(warn
+      ? [
+          `With pino at --log-level warn, blazerules serve keeps ${(1 / warn.paired.rps).toFixed(2)}x of its requests/s without a logger.`,
+        ]
+      : []),
   ];
 }
