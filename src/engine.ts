@@ -46,18 +46,17 @@ const SYNC_BLOCK_KEEP = 1 << 20;
 const SYNC_ENDS = new Uint32Array(1024);
 
 /** Messages laid end to end in one buffer (one native reference instead of one per message).
- * A sync call (`sync`: the native side is done with both when it returns) lays them out in
- * `reuse` when it is large enough, and their ends in SYNC_ENDS. */
+ * A sync call passes `reuse` (the native side is done with it when the call returns): the
+ * messages go in it when it is large enough, and their ends in SYNC_ENDS. */
 function toMessageBlock(
   messages: readonly (Buffer | Uint8Array | string)[],
-  sync: boolean,
   reuse?: Buffer,
 ): { block: Buffer; ends: Uint32Array } | undefined {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
   // A small typed array of its own would live on V8's heap, and the native call would have it
   // moved out (an allocation) to read it.
   const ends =
-    sync && messages.length <= SYNC_ENDS.length
+    reuse !== undefined && messages.length <= SYNC_ENDS.length
       ? SYNC_ENDS.subarray(0, messages.length)
       : new Uint32Array(messages.length);
   let total = 0;
@@ -81,13 +80,13 @@ function toMessageBlock(
   return { block, ends };
 }
 
-/** A call's options as the native layer takes them (checked there: options.rs). */
 /** @internal `blazerules serve`: the call also writes each record's answer
  * (`BatchResult.answerLines`). Not part of the public EvaluateOptions. */
 export interface InternalEvaluateOptions extends EvaluateOptions {
   answers?: boolean;
 }
 
+/** A call's options as the native layer takes them (checked there: options.rs). */
 function callOptions(opts: EvaluateOptions | undefined): NativeCallOptions | undefined {
   if (opts === undefined) return undefined;
   if (opts === null || typeof opts !== 'object') throw new TypeError('options must be an object');
@@ -139,7 +138,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   readonly #metrics = new EngineMetrics();
   #liveRules: LiveRules | undefined;
   /** The buffer sync calls lay their messages out in (grown as needed, up to SYNC_BLOCK_KEEP). */
-  #syncBlock: Buffer | undefined;
+  #syncBlock: Buffer = Buffer.alloc(0);
 
   constructor(config: EngineConfig = {}) {
     super();
@@ -311,7 +310,7 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   evaluateMessages(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): Promise<BatchResult> {
     try {
       const call = callOptions(opts);
-      const packed = toMessageBlock(messages, false);
+      const packed = toMessageBlock(messages);
       if (packed !== undefined) {
         return this.#async((a) => a.handle.evaluateMessageBlock(packed.block, packed.ends, this.#opts, call));
       }
@@ -325,11 +324,11 @@ export class RuleEngine extends EventEmitter<RulesEvents> {
   /** As evaluateMessages, on the calling thread. */
   evaluateMessagesSync(messages: readonly (Buffer | Uint8Array | string)[], opts?: EvaluateOptions): BatchResult {
     const call = callOptions(opts);
-    const packed = toMessageBlock(messages, true, this.#syncBlock);
+    const packed = toMessageBlock(messages, this.#syncBlock);
     if (packed !== undefined) {
       // Small sync calls (blazerules serve's) reuse one buffer rather than allocate one each.
-      const kept = this.#syncBlock?.length ?? 0;
-      if (packed.block.length > kept && packed.block.length <= SYNC_BLOCK_KEEP) this.#syncBlock = packed.block;
+      const grown = packed.block.length > this.#syncBlock.length;
+      if (grown && packed.block.length <= SYNC_BLOCK_KEEP) this.#syncBlock = packed.block;
       return this.#sync((a) => a.handle.evaluateMessageBlockSync(packed.block, packed.ends, this.#opts, call));
     }
     const bufs = messages.map((m, i) => toBuffer(m, `messages[${i}]`));

@@ -49,7 +49,7 @@ fn views(data: &[u32]) -> Result<Views<'_>> {
     Views::new(data).ok_or_else(|| {
         coded_error(
             ErrorCode::InvalidArgument,
-            "the buffers do not hold such a batch",
+            "the buffer does not hold a batch",
         )
     })
 }
