@@ -14,6 +14,7 @@ import { DEFAULT_MAX_BODY_BYTES, buildApp } from './app';
 import { EventProducer } from './events';
 import type { AdminOptions } from './rules';
 import { ServiceState } from './state';
+import { warmNextTick } from './warm';
 
 export interface ServeOptions {
   /** A rules file (hot reloaded with `watch`), or `rulesTopic` (with `brokers`). */
@@ -111,6 +112,8 @@ export async function startService(o: ServeOptions): Promise<Service> {
   };
   events = await eventProducer(o, state).catch(abandon);
   const app = buildApp({ engine, state, maxBodyBytes, admin, events, logger: o.logger });
+  await app.ready().then(undefined, abandon);
+  await warmNextTick();
   await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 }).catch(abandon);
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (o.port ?? 8080);
