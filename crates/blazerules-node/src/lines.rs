@@ -113,3 +113,41 @@ pub fn batch_lines(
         Ok(Buffer::from(out))
     })
 }
+
+/// The decision lines of records `from..` of the batch in `data`, written into `target` as
+/// many whole lines as fit (each exactly as `batch_lines` writes it): `[the next record, bytes
+/// written]`. No line fits when the next record is `from` (the caller grows `target`). For a
+/// writer that reuses one buffer rather than allocate one the size of every batch's lines.
+#[napi]
+pub fn batch_lines_into(
+    data: Uint32Array,
+    names: &NativeLineNames,
+    opts: Option<NativeLineOptions>,
+    from: u32,
+    mut target: Buffer,
+) -> Result<Vec<f64>> {
+    let opts = line_options(opts)?;
+    let NativeLineNames {
+        labels,
+        rule_ids,
+        version,
+    } = names;
+    guard("toJSONLines", || {
+        let v = views(&data)?;
+        let out: &mut [u8] = target.as_mut();
+        let (mut next, mut at) = (from as usize, 0usize);
+        let mut line = Vec::with_capacity(256);
+        for raw in raw_decisions(&v).skip(next) {
+            line.clear();
+            let d = raw.resolve(labels, rule_ids);
+            output::write_line(&mut line, next as u64, &d, version, &opts);
+            let Some(dst) = out.get_mut(at..at + line.len()) else {
+                break;
+            };
+            dst.copy_from_slice(&line);
+            at += line.len();
+            next += 1;
+        }
+        Ok(vec![next as f64, at as f64])
+    })
+}
