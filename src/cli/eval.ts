@@ -173,8 +173,8 @@ interface Source {
 /** Evaluates chunks as `each` hands them over, on this thread (the last lines of a chunk are
  * written while the next is read and evaluated). Evaluated on the thread pool instead, each
  * batch's native results came from the pool threads' malloc arenas and were freed here when
- * V8 collected them; glibc kept those arenas growing with the input (peak RSS 158-164 MiB for
- * 0.5-1.5 GB on stdin against 130-138 MiB here: benchmarks/hostile-memory.mjs). */
+ * V8 collected them; glibc kept those arenas growing with the input (peak RSS 150-164 MiB for
+ * 0.5-1.5 GB on stdin against 122-137 MiB here: benchmarks/hostile-memory.mjs). */
 async function evalChunks(
   engine: RuleEngine,
   sink: EvalSink,
