@@ -234,6 +234,15 @@ export class BatchResult {
     return this.#lines(opts);
   }
 
+  /** @internal The lines `toJSONLines(opts)` writes for records `from..`, as many whole ones
+   * as fit in `target`: the next record and the bytes written (no line fits: the next record
+   * is `from`). For a writer that reuses one buffer (the CLI's `eval`). */
+  linesInto(target: Buffer, from: number, opts: JSONLinesOptions = {}): { next: number; bytes: number } {
+    const names = lineNames(this.decisionLabelMap, this.ruleIds, this.ruleSetVersion);
+    const [next = from, bytes = 0] = native.batchLinesInto(this.#raw.data, names, opts, from, target);
+    return { next, bytes };
+  }
+
   /** @internal Each record's answer of `blazerules serve`'s POST /v1/decide, one per line, in
    * record order (docs/serve.md), written natively (core `batch/output.rs`) by the evaluate
    * call that asked for them (`{ answers: true }`); undefined when it did not. */

@@ -1,7 +1,7 @@
 /** `blazerules eval`: evaluates ndjson or JSON-array records into one of several outputs. */
 import type { BatchResult } from '../batch-result';
 import { RuleEngine } from '../engine';
-import type { EngineConfig } from '../types';
+import type { EngineConfig, JSONLinesOptions } from '../types';
 import { UsageError, command } from './args';
 import { ENGINE_OPTIONS, RULES, engineConfig, round3 } from './common';
 import { DEFAULT_MAX_FILE_BYTES, Out, forEachChunk, forEachStdinChunk, readStdin, readWholeFile } from './streams';
@@ -17,6 +17,46 @@ const INPUT = {
   aliases: { jsonl: 'ndjson', json: 'json-array' },
   help: 'the format of the records; auto (the default): json-array for a .json file, else ndjson',
 } as const;
+
+/** Decision lines are written from buffers of this size (grown for a longer line). */
+const LINES_BYTES = 1 << 20;
+
+/**
+ * Writes batches' decision lines (the core's writer) through two buffers taken in turn, one
+ * written while the next is filled, rather than one buffer the size of each batch's lines:
+ * memory stays flat however many batches pass (their buffers would wait for V8 to collect them).
+ */
+class DecisionLines {
+  readonly #bufs: Buffer[] = [Buffer.allocUnsafe(LINES_BYTES), Buffer.allocUnsafe(LINES_BYTES)];
+  readonly #writing: (Promise<void> | undefined)[] = [undefined, undefined];
+  #turn = 0;
+
+  constructor(readonly out: Out) {}
+
+  async write(r: BatchResult, opts: JSONLinesOptions): Promise<void> {
+    for (let from = 0; from < r.nRecords; ) {
+      const turn = this.#turn;
+      await this.#writing[turn];
+      let buf = this.#bufs[turn] as Buffer;
+      let { next, bytes } = r.linesInto(buf, from, opts);
+      while (next === from) {
+        buf = Buffer.allocUnsafe(2 * buf.length);
+        this.#bufs[turn] = buf;
+        ({ next, bytes } = r.linesInto(buf, from, opts));
+      }
+      const written = this.out.writeThrough(buf.subarray(0, bytes));
+      written.catch(() => undefined); // awaited at the buffer's next turn or in flush
+      this.#writing[turn] = written;
+      this.#turn = 1 - turn;
+      from = next;
+    }
+  }
+
+  /** Waits for every line to be written. */
+  async flush(): Promise<void> {
+    for (const w of this.#writing) await w;
+  }
+}
 
 /** Accumulates per-batch results into the chosen output. */
 class EvalSink {
@@ -34,6 +74,7 @@ class EvalSink {
   readonly ruleCounts: Record<string, number> = {};
   readonly grouped = new Map<string, number[]>();
   version = '';
+  readonly #lines: DecisionLines;
 
   constructor(
     readonly kind: OutputKind,
@@ -41,6 +82,7 @@ class EvalSink {
     ruleIds: readonly string[],
   ) {
     for (const id of ruleIds) this.ruleCounts[id] = 0;
+    this.#lines = new DecisionLines(out);
   }
 
   async add(r: BatchResult): Promise<void> {
@@ -60,7 +102,7 @@ class EvalSink {
     for (const [id, n] of Object.entries(r.matchCounts)) this.ruleCounts[id] = (this.ruleCounts[id] ?? 0) + n;
     if (this.kind === 'decisions-jsonl') {
       // One writer for every decision line: the core's (crates/blazerules-core/src/batch/output.rs).
-      await this.out.write(r.toJSONLines({ format: 'decisions-jsonl', rowOffset: offset, lineOffset }));
+      await this.#lines.write(r, { format: 'decisions-jsonl', rowOffset: offset, lineOffset });
     } else if (this.kind === 'grouped-decisions') {
       for (const [label, idx] of Object.entries(r.groupedDecisionIndices())) {
         let list = this.grouped.get(label);
@@ -74,6 +116,7 @@ class EvalSink {
   }
 
   async finish(wallMs: number): Promise<void> {
+    await this.#lines.flush();
     switch (this.kind) {
       case 'summary':
         await this.out.write(`${JSON.stringify(this.summary(wallMs))}\n`);
@@ -127,21 +170,17 @@ interface Source {
   maxFileBytes: number;
 }
 
-/** Evaluates chunks as `each` hands them over: chunk k+1 natively while chunk k's output is
- * formatted and written. */
+/** Evaluates chunks as `each` hands them over, on this thread (the last lines of a chunk are
+ * written while the next is read and evaluated). Evaluated on the thread pool instead, each
+ * batch's native results came from the pool threads' malloc arenas and were freed here when
+ * V8 collected them; glibc kept those arenas growing with the input (peak RSS 150-164 MiB for
+ * 0.5-1.5 GB on stdin against 122-137 MiB here: benchmarks/hostile-memory.mjs). */
 async function evalChunks(
   engine: RuleEngine,
   sink: EvalSink,
   each: (fn: (chunk: Buffer) => Promise<void>) => Promise<unknown>,
 ): Promise<void> {
-  let pending: Promise<BatchResult> | undefined;
-  await each(async (chunk) => {
-    const next = engine.evaluateNdjson(chunk);
-    next.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
-    if (pending !== undefined) await sink.add(await pending);
-    pending = next;
-  });
-  if (pending !== undefined) await sink.add(await pending);
+  await each((chunk) => sink.add(engine.evaluateNdjsonSync(chunk)));
 }
 
 /** Evaluates one file (`undefined`: stdin) into the sink: ndjson chunk by chunk, a JSON

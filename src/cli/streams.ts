@@ -1,11 +1,14 @@
 /** The CLI's input and output: ndjson files read in chunks, stdin, and output with backpressure. */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, read as fsReadCb } from 'node:fs';
+import { promisify } from 'node:util';
 import { open, readFile, stat } from 'node:fs/promises';
 
 import { UsageError } from './args';
 
 /** The engine's default `maxFileBytes` (`DEFAULT_MAX_FILE_BYTES` in crates/blazerules-core/src/files.rs). */
 export const DEFAULT_MAX_FILE_BYTES = 1 << 30;
+
+const fsRead = promisify(fsReadCb);
 
 /** Where output goes: stdout or a file, with backpressure. */
 export class Out {
@@ -50,6 +53,19 @@ export class Out {
     }
   }
 
+  /** Writes `data` and waits until the stream is done with it (its bytes may then be reused). */
+  async writeThrough(data: Buffer): Promise<void> {
+    if (this.#error) throw this.#error;
+    await new Promise<void>((resolve, reject) => {
+      this.#stream.write(data, (err) => {
+        if (err) {
+          this.#error ??= err;
+          reject(err);
+        } else resolve();
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.#isFile) {
       const s = this.#stream;
@@ -62,20 +78,33 @@ export class Out {
   }
 }
 
+/** Room kept past a line cut at `maxLineBytes`, to read on while dropping the rest of it. */
+const DROP_ROOM = 1 << 16;
+
 /**
  * Cuts a stream of bytes into chunks of whole lines of about `chunkBytes`, each cut at its
- * last newline, and hands each to `fn` (never written to afterwards). A line longer than
- * `maxLineBytes` is not kept whole: its first `maxLineBytes` bytes and a `.` stand for it (the
- * engine then skips it as RECORD_TOO_LARGE, with its row and line) and the rest is dropped as
- * it arrives. Memory stays at about a chunk plus `maxLineBytes`, whatever the input.
+ * last newline, and hands each to `fn`. A line longer than `maxLineBytes` is not kept whole:
+ * its first `maxLineBytes` bytes and a `.` stand for it (the engine then skips it as
+ * RECORD_TOO_LARGE, with its row and line) and the rest is dropped as it arrives.
+ *
+ * Chunks are assembled in two buffers of `chunkBytes`, taken in turn: `fn` must be done with
+ * a chunk once its next call has returned (the chunk's bytes are then overwritten). A line
+ * longer than a buffer is assembled in one buffer of its size when the input's size is known
+ * (`room(left)`), else of twice the bytes so far; that buffer is dropped once handed over.
+ * Memory stays at about two chunks plus `maxLineBytes`, and allocates nothing per chunk.
  */
 export class LineChunker {
-  #parts: Buffer[] = [];
+  /** Where the pending bytes are: `#size` of them, the last line from `#cut` on. */
+  #buf: Buffer | undefined;
   #size = 0;
   /** Offset in the pending bytes just past their last newline (0: none yet). */
   #cut = 0;
   /** Dropping the rest of an over-long line, up to its newline. */
   #dropping = false;
+  /** The buffer of the chunk `fn` was last given, free again once `fn` next returns. */
+  #given: Buffer | undefined;
+  /** A free chunk buffer. */
+  #spare: Buffer | undefined;
 
   constructor(
     readonly chunkBytes: number,
@@ -83,22 +112,51 @@ export class LineChunker {
     readonly fn: (chunk: Buffer) => Promise<void>,
   ) {}
 
-  /** Takes the next bytes (the chunker keeps them: do not reuse `data`). */
-  async push(data: Buffer): Promise<void> {
-    let rest = data;
+  /** Where to put the next bytes (at most `chunkBytes`); then call `wrote` with how many.
+   * `left`: how many bytes the input has left, if known (a line longer than a chunk is then
+   * assembled in a buffer of its size, not grown; none left and no room: an empty room). */
+  room(left?: number): Buffer {
+    let buf = this.#buf;
+    if (buf === undefined) {
+      buf = this.#take(0);
+      this.#buf = buf;
+    }
+    if (this.#size === buf.length) {
+      if (left === 0) return buf.subarray(buf.length);
+      buf = this.#grow(left);
+    }
+    return buf.subarray(this.#size, Math.min(buf.length, this.#size + this.chunkBytes));
+  }
+
+  /** Takes the `n` bytes just put in `room()`. */
+  async wrote(n: number): Promise<void> {
+    const buf = this.#buf;
+    if (buf === undefined || n <= 0) return;
+    let from = this.#size;
+    const end = from + n;
     if (this.#dropping) {
-      const nl = rest.indexOf(10);
+      const nl = buf.subarray(from, end).indexOf(10);
       if (nl < 0) return;
       this.#dropping = false;
-      rest = rest.subarray(nl);
+      from += nl; // the newline ends the line its first bytes stand for
+      buf.copyWithin(this.#size, from, end);
     }
-    if (rest.length === 0) return;
-    const nl = rest.lastIndexOf(10);
-    if (nl >= 0) this.#cut = this.#size + nl + 1;
-    this.#parts.push(rest);
-    this.#size += rest.length;
+    const start = this.#size;
+    this.#size += end - from;
+    const nl = buf.subarray(start, this.#size).lastIndexOf(10);
+    if (nl >= 0) this.#cut = start + nl + 1;
     if (this.#size - this.#cut > this.maxLineBytes) this.#truncateTail();
     if (this.#size >= this.chunkBytes && this.#cut > 0) await this.#emit(this.#cut);
+  }
+
+  /** Takes the next bytes (copied: `data` may be reused). */
+  async push(data: Buffer): Promise<void> {
+    for (let at = 0; at < data.length; ) {
+      const room = this.room();
+      const n = data.copy(room, 0, at);
+      at += n;
+      await this.wrote(n);
+    }
   }
 
   /** Hands over what is left (the last line needs no newline). */
@@ -106,30 +164,53 @@ export class LineChunker {
     if (this.#size > 0) await this.#emit(this.#size);
   }
 
-  #pending(): Buffer {
-    const all = this.#parts.length === 1 ? (this.#parts[0] as Buffer) : Buffer.concat(this.#parts, this.#size);
-    this.#parts = [all];
-    return all;
+  /** A buffer of at least `min` bytes: the spare one if it is large enough. */
+  #take(min: number): Buffer {
+    const spare = this.#spare;
+    this.#spare = undefined;
+    if (spare !== undefined && spare.length >= min) return spare;
+    return Buffer.allocUnsafe(Math.max(this.chunkBytes, min));
+  }
+
+  /** A larger buffer for a line longer than the current one (which holds only that line). */
+  #grow(left: number | undefined): Buffer {
+    const size = this.#size;
+    const line = left !== undefined && left > 0 ? size + left : 2 * size;
+    const next = Buffer.allocUnsafe(Math.max(size + 1, Math.min(line, this.maxLineBytes + 1 + DROP_ROOM)));
+    (this.#buf as Buffer).copy(next, 0, 0, size);
+    this.#buf = next;
+    return next;
   }
 
   /** Keeps `maxLineBytes` bytes of the unfinished last line and a `.`; drops the rest. */
   #truncateTail(): void {
     const keep = this.#cut + this.maxLineBytes;
-    const stub = Buffer.concat([this.#pending().subarray(0, keep), Buffer.from('.')]);
-    this.#parts = [stub];
-    this.#size = stub.length;
+    (this.#buf as Buffer)[keep] = 0x2e; // '.'
+    this.#size = keep + 1;
     this.#dropping = true;
   }
 
   async #emit(end: number): Promise<void> {
-    const all = this.#pending();
-    const chunk = all.subarray(0, end);
-    const rest = all.subarray(end);
-    // A copy of the rest: `fn` may hold the chunk, whose buffer the rest shares.
-    this.#parts = rest.length > 0 ? [Buffer.from(rest)] : [];
-    this.#size = rest.length;
+    const buf = this.#buf as Buffer;
+    const rest = this.#size - end;
+    const previous = this.#given;
+    this.#given = buf;
+    this.#buf = undefined;
+    this.#size = 0;
     this.#cut = 0;
-    await this.fn(chunk);
+    await this.fn(buf.subarray(0, end));
+    // `fn` is done with the chunk before this one: its buffer takes the rest of this one's
+    // (only chunk-sized buffers are kept; a long line's is dropped).
+    if (previous !== undefined && previous.length === this.chunkBytes) this.#spare = previous;
+    if (rest > 0) {
+      const next = this.#take(rest);
+      buf.copy(next, 0, end, end + rest);
+      this.#buf = next;
+      this.#size = rest;
+      if (this.#dropping) return;
+      const nl = next.subarray(0, rest).lastIndexOf(10);
+      this.#cut = nl >= 0 ? nl + 1 : 0;
+    }
   }
 }
 
@@ -144,32 +225,57 @@ export async function forEachChunk(
   await requireRegularFile(file);
   const fh = await open(file, 'r');
   const chunker = new LineChunker(chunkBytes, maxLineBytes, fn);
-  let bytes = 0;
   try {
-    for (;;) {
-      // A fresh buffer per read: the chunker keeps it.
-      const buf = Buffer.allocUnsafe(chunkBytes);
-      const { bytesRead } = await fh.read(buf, 0, chunkBytes, null);
-      if (bytesRead === 0) break;
-      bytes += bytesRead;
-      await chunker.push(buf.subarray(0, bytesRead));
-    }
+    const { size } = await fh.stat();
+    const bytes = await readInto(chunker, (room) => fh.read(room, 0, room.length, null), size);
     await chunker.end();
+    return bytes;
   } finally {
     await fh.close();
   }
-  return bytes;
 }
 
-/** Reads stdin in chunks cut at the last newline (see LineChunker). */
+/** Reads stdin in chunks cut at the last newline (see LineChunker): straight into the
+ * chunker's buffers (as a file), or, where stdin cannot be read so (a non-blocking pipe or
+ * terminal: EAGAIN), through `process.stdin`. */
 export async function forEachStdinChunk(
   chunkBytes: number,
   maxLineBytes: number,
   fn: (chunk: Buffer) => Promise<void>,
 ): Promise<void> {
   const chunker = new LineChunker(chunkBytes, maxLineBytes, fn);
-  for await (const c of process.stdin) await chunker.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  const readStdinFd = (room: Buffer) => fsRead(0, room, 0, room.length, null);
+  const done = await readInto(chunker, readStdinFd).then(
+    () => true,
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EAGAIN') return false;
+      throw err;
+    },
+  );
+  if (!done)
+    for await (const c of process.stdin) await chunker.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
   await chunker.end();
+}
+
+/** Reads with `read` into the chunker's room until the end: the bytes read. `size`: the
+ * input's size, if known. */
+async function readInto(
+  chunker: LineChunker,
+  read: (room: Buffer) => Promise<{ bytesRead: number }>,
+  size?: number,
+): Promise<number> {
+  let bytes = 0;
+  for (;;) {
+    let room = chunker.room(size === undefined ? undefined : Math.max(0, size - bytes));
+    // No room, the input read to its known size: a small read tells whether it has grown since.
+    const probe = room.length === 0;
+    if (probe) room = Buffer.allocUnsafe(DROP_ROOM);
+    const { bytesRead } = await read(room);
+    if (bytesRead === 0) return bytes;
+    bytes += bytesRead;
+    if (probe) await chunker.push(room.subarray(0, bytesRead));
+    else await chunker.wrote(bytesRead);
+  }
 }
 
 /** Throws a UsageError naming `file` unless it is a regular file (not a FIFO, a device, a

@@ -92,6 +92,36 @@ impl NativeLineNames {
     }
 }
 
+/// What writing a batch's lines reads: its records, its rule set's names, the options.
+struct Lines<'a> {
+    records: Views<'a>,
+    labels: &'a [String],
+    rule_ids: &'a [String],
+    version: &'a str,
+    opts: LineOptions,
+}
+
+/// Runs `write` over the batch in `data` (a `NativeBatch`'s buffer), as `toJSONLines`: a bad
+/// option or buffer is a coded error, and nothing unwinds.
+fn with_lines<T>(
+    data: &[u32],
+    names: &NativeLineNames,
+    opts: Option<NativeLineOptions>,
+    write: impl FnOnce(Lines<'_>) -> Result<T>,
+) -> Result<T> {
+    let opts = line_options(opts)?;
+    guard("toJSONLines", || {
+        let records = views(data)?;
+        write(Lines {
+            records,
+            labels: &names.labels,
+            rule_ids: &names.rule_ids,
+            version: &names.version,
+            opts,
+        })
+    })
+}
+
 /// The batch in `data` (a `NativeBatch`'s buffer) as decision lines, one per record.
 #[napi]
 pub fn batch_lines(
@@ -99,17 +129,41 @@ pub fn batch_lines(
     names: &NativeLineNames,
     opts: Option<NativeLineOptions>,
 ) -> Result<Buffer> {
-    let opts = line_options(opts)?;
-    let NativeLineNames {
-        labels,
-        rule_ids,
-        version,
-    } = names;
-    guard("toJSONLines", || {
-        let v = views(&data)?;
+    with_lines(&data, names, opts, |l| {
         let mut out = Vec::new();
-        let records = raw_decisions(&v);
-        output::write_lines(&mut out, records, labels, rule_ids, version, &opts);
+        let records = raw_decisions(&l.records);
+        output::write_lines(&mut out, records, l.labels, l.rule_ids, l.version, &l.opts);
         Ok(Buffer::from(out))
+    })
+}
+
+/// The decision lines of records `from..` of the batch in `data`, written into `target` as
+/// many whole lines as fit (each exactly as `batch_lines` writes it): `[the next record, bytes
+/// written]`. No line fits when the next record is `from` (the caller grows `target`). For a
+/// writer that reuses one buffer rather than allocate one the size of every batch's lines.
+#[napi]
+pub fn batch_lines_into(
+    data: Uint32Array,
+    names: &NativeLineNames,
+    opts: Option<NativeLineOptions>,
+    from: u32,
+    mut target: Buffer,
+) -> Result<Vec<f64>> {
+    with_lines(&data, names, opts, |l| {
+        let out: &mut [u8] = target.as_mut();
+        let (mut next, mut at) = (from as usize, 0usize);
+        let mut line = Vec::with_capacity(256);
+        for raw in raw_decisions(&l.records).skip(next) {
+            line.clear();
+            let d = raw.resolve(l.labels, l.rule_ids);
+            output::write_line(&mut line, next as u64, &d, l.version, &l.opts);
+            let Some(dst) = out.get_mut(at..at + line.len()) else {
+                break;
+            };
+            dst.copy_from_slice(&line);
+            at += line.len();
+            next += 1;
+        }
+        Ok(vec![next as f64, at as f64])
     })
 }
