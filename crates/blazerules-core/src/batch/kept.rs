@@ -64,9 +64,11 @@ impl<'p> Block<'p> {
         let t0 = Instant::now();
         self.start_shapes(rs, scratch);
         let ns = rs.trie.n_slots;
-        // Sized as the last block this thread kept, plus a quarter: blocks are alike, and a
-        // tape regrown by doubling cost more than the reading itself (from the previous
-        // block, not the largest: one huge record does not oversize every later block).
+        // Sized as the last block this thread kept, per record, plus a quarter: records are
+        // alike, and a tape regrown by doubling cost more than the reading itself (per record:
+        // a piece's last block is often a few records; from the previous block, not the
+        // largest, and at most a node per two bytes of this block's text: one huge record
+        // does not oversize later blocks).
         let KeptBufs {
             tape,
             mut fixups,
@@ -76,7 +78,9 @@ impl<'p> Block<'p> {
             mut ok,
         } = scratch.kept_spare.pop().unwrap_or_default();
         let mut tape: Vec<Node<'p>> = tape;
-        tape.reserve(scratch.kept_tape + scratch.kept_tape / 4);
+        let bytes: usize = self.lines.iter().map(|l| l.0.len()).sum();
+        let nodes = (scratch.kept_tape_per_record * self.lines.len()).min(bytes / 2);
+        tape.reserve(nodes + nodes / 4);
         slots.reserve(self.lines.len() * ns);
         ok.reserve(self.lines.len());
         let Scratch {
@@ -85,7 +89,8 @@ impl<'p> Block<'p> {
             dups,
             prio,
             ctx,
-            kept_tape,
+            kept_tape_per_record,
+            inputs_spare,
             ..
         } = scratch;
         let bufs = Bufs {
@@ -100,7 +105,7 @@ impl<'p> Block<'p> {
             ok: &mut ok,
         };
         self.read(rs, bufs, sink);
-        *kept_tape = tape.len();
+        *kept_tape_per_record = tape.len().div_ceil(self.lines.len().max(1));
         rows.extend(ok.iter().map(|&k| self.lines[k].2));
         let Some(kept) = self.kept.as_deref_mut() else {
             return;
@@ -109,6 +114,11 @@ impl<'p> Block<'p> {
             esc: &esc,
             fixups: &fixups,
         };
+        if kept.inputs.len() == 0 {
+            if let Some(spare) = inputs_spare.pop() {
+                kept.inputs.reuse(spare);
+            }
+        }
         kept.inputs.reserve(ok.len());
         for (&k, &row) in ok.iter().zip(&rows) {
             let r = Record {
@@ -161,7 +171,11 @@ pub(crate) fn evaluate_kept(
     let t0 = Instant::now();
     let (ns, nch) = (rs.trie.n_slots, rs.windows.channels.len());
     let mut first = 0;
-    for b in kept.blocks {
+    let Kept { blocks, inputs, .. } = kept;
+    if scratch.inputs_spare.len() < KEPT_SPARE_MAX {
+        scratch.inputs_spare.push(inputs);
+    }
+    for b in blocks {
         let tp = patch_escapes(b.tape, &b.esc, &b.fixups);
         let recs: Vec<Record<'_, '_>> =
             b.ok.iter()
@@ -201,8 +215,8 @@ pub(crate) fn evaluate_kept(
     sink.eval_ns += t0.elapsed().as_nanos() as u64;
 }
 
-/// At most this many kept blocks' buffers wait a thread for reuse: a thread evaluates a
-/// piece (a block or two), then mostly reads the next one.
+/// At most this many kept blocks' buffers (and pieces' window inputs) wait a thread for
+/// reuse: a thread evaluates a piece (a block or two), then mostly reads the next one.
 const KEPT_SPARE_MAX: usize = 4;
 
 /// Keeps an evaluated block's buffers, emptied, for the thread's next kept block of this

@@ -12,8 +12,9 @@ use crate::batch::block::Mode;
 use crate::batch::kept::{evaluate_kept, Kept};
 use crate::batch::options::EvalOptions;
 use crate::batch::pieces::{new_sink, on_threads, threads};
-use crate::batch::sink::{Scratch, Sink};
+use crate::batch::sink::{KeptBufs, Scratch, Sink};
 use crate::ruleset::Inner;
+use crate::window::inputs::Inputs;
 use crate::window::stage::Stage;
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -41,6 +42,37 @@ struct Board<'p> {
     /// Workers waiting for a job: a post wakes them only when there are any (a wake is a
     /// system call, and most posts find every worker busy).
     waiting: usize,
+    /// Buffers of evaluated pieces (kept blocks', window inputs), for any worker's next read:
+    /// left with the thread that evaluated them, a third of the reads found none and
+    /// allocated (cold memory, several per cent of the batch). The pool holds no more than
+    /// was in flight at once, and is dropped with the batch.
+    spare: Vec<KeptBufs>,
+    spare_inputs: Vec<Inputs>,
+}
+
+/// At most this many buffers of each kind wait in the batch's pool, per thread (more than
+/// are in flight at once: pieces read ahead, staged, evaluated).
+const POOL_PER_THREAD: usize = 16;
+
+impl Board<'_> {
+    /// Gives `scratch` pooled buffers for a piece's read (a piece is a block or two).
+    fn lend(&mut self, scratch: &mut Scratch) {
+        while scratch.kept_spare.len() < 2 {
+            let Some(bufs) = self.spare.pop() else { break };
+            scratch.kept_spare.push(bufs);
+        }
+        if scratch.inputs_spare.is_empty() {
+            scratch.inputs_spare.extend(self.spare_inputs.pop());
+        }
+    }
+
+    /// Takes back what `scratch` freed evaluating a piece, up to `max` of each kind.
+    fn pool(&mut self, scratch: &mut Scratch, max: usize) {
+        self.spare.append(&mut scratch.kept_spare);
+        self.spare.truncate(max);
+        self.spare_inputs.append(&mut scratch.inputs_spare);
+        self.spare_inputs.truncate(max);
+    }
 }
 
 struct Shared<'p> {
@@ -58,7 +90,7 @@ impl<'p> Shared<'p> {
     }
 
     /// The next job for a worker, waiting until there is one; None when the batch is done.
-    fn next_job(&self) -> Option<Job<'p>> {
+    fn next_job(&self, scratch: &mut Scratch) -> Option<Job<'p>> {
         let mut b = self.lock();
         loop {
             if b.failed || b.done.len() == self.n_pieces {
@@ -76,6 +108,7 @@ impl<'p> Shared<'p> {
             }
             if b.next_read < self.n_pieces && b.read.len() < self.max_ahead {
                 b.next_read += 1;
+                b.lend(scratch);
                 return Some(Job::Read(b.next_read - 1));
             }
             b.waiting += 1;
@@ -138,6 +171,8 @@ where
             done: Vec::new(),
             failed: false,
             waiting: 0,
+            spare: Vec::new(),
+            spare_inputs: Vec::new(),
         }),
         changed: Condvar::new(),
         n_pieces,
@@ -152,7 +187,7 @@ where
     };
     on_threads(opts, n_pieces, |scratch| {
         let _stop_others = Unwinding(&shared);
-        while let Some(job) = shared.next_job() {
+        while let Some(job) = shared.next_job(scratch) {
             batch.run(&shared, scratch, job);
         }
         Vec::<()>::new()
@@ -193,7 +228,11 @@ where
             }
             Job::Evaluate(i, kept, mut sink, values) => {
                 evaluate_kept(self.rs, *kept, &values, scratch, &mut sink);
-                shared.post(|b| b.done.push((i, sink)));
+                let max = POOL_PER_THREAD * threads(self.opts);
+                shared.post(|b| {
+                    b.done.push((i, sink));
+                    b.pool(scratch, max);
+                });
             }
         }
     }

@@ -142,6 +142,7 @@ where
         let out = worker(&mut scratch);
         // Kept blocks' spare buffers serve this batch only (they hold no memory between).
         scratch.kept_spare = Vec::new();
+        scratch.inputs_spare = Vec::new();
         // Keep it only if no huge record inflated its buffers.
         if scratch.largest_record <= SCRATCH_KEEP_MAX {
             SCRATCH.with(|c| c.set(Some(scratch)));

@@ -5,6 +5,7 @@ use crate::error::ErrorCode;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
 use crate::read::shape::Templates;
+use crate::window::inputs::Inputs;
 use simd_json::Tape;
 use std::collections::BTreeMap;
 
@@ -53,12 +54,16 @@ pub(crate) struct Scratch {
     /// piece for that rule set starts from: pieces and calls are often small (a few records
     /// over HTTP), and learning shapes anew for each cost more than reading their records.
     pub shapes: Option<(u64, Templates)>,
-    /// The tape length of the last block this thread kept (`batch/kept.rs`): a kept block's
-    /// tape is its own, and sized from its predecessor it seldom regrows as it is filled.
-    pub kept_tape: usize,
+    /// Tape nodes a record took in the last block this thread kept (`batch/kept.rs`): a kept
+    /// block's tape is its own, and sized from its predecessor's records it seldom regrows
+    /// as it is filled.
+    pub kept_tape_per_record: usize,
     /// Buffers of kept blocks already evaluated, for the next blocks this thread keeps
     /// (`batch/kept.rs`): a block's buffers are allocated once a thread, not once a block.
     pub kept_spare: Vec<KeptBufs>,
+    /// Window inputs of pieces already evaluated, for the next pieces this thread keeps: a
+    /// piece's inputs would otherwise grow from nothing, regrown (and copied) as it is read.
+    pub inputs_spare: Vec<Inputs>,
 }
 
 /// A kept block's buffers, emptied (`batch/kept.rs`).
@@ -88,8 +93,9 @@ impl Scratch {
             ctx: Ctx { now_ms },
             largest_record: 0,
             shapes: None,
-            kept_tape: 0,
+            kept_tape_per_record: 0,
             kept_spare: Vec::new(),
+            inputs_spare: Vec::new(),
         }
     }
 }

@@ -65,6 +65,31 @@ impl Inputs {
         }
     }
 
+    /// Takes `spare`'s buffers (emptied, their capacity kept) for this piece's inputs.
+    pub fn reuse(&mut self, spare: Inputs) {
+        let Inputs {
+            mut ents,
+            mut vals,
+            mut times,
+            mut procs,
+            mut keys,
+            ..
+        } = spare;
+        ents.clear();
+        vals.clear();
+        times.clear();
+        procs.clear();
+        keys.clear();
+        *self = Inputs {
+            ents,
+            vals,
+            times,
+            procs,
+            keys,
+            ..*self
+        };
+    }
+
     /// Records taken so far.
     pub fn len(&self) -> usize {
         self.procs.len()
