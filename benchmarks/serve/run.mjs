@@ -271,6 +271,13 @@ async function decideTurns(servers, requests, seconds, rounds, log, setup) {
   );
 }
 
+/** Issue 11's goal for /v1/decide, judged on the same-round ratios of requests/s. */
+function targetLine(decide) {
+  const r = (k) => decide[k]?.paired.rps ?? Number.NaN;
+  const met = r('const') >= 0.7 && r('handwritten') > 1 && r('zen') >= 3;
+  return `Target (issue 11): at least 70 % of (a), ahead of (b), at least 3x (c): **${met ? 'MET' : 'NOT MET'}**.`;
+}
+
 /** One setup's /v1/decide table and ratios. */
 function decideTable(setup, servers, decide, depErr) {
   const ceiling = decide.const?.rps ?? Number.NaN;
@@ -292,6 +299,7 @@ function decideTable(setup, servers, decide, depErr) {
     '',
     `blazerules serve's requests/s (median over rounds of its ratio to the other server measured in the same round): ${ratio('const')} of (a) the ceiling; ${ratio('handwritten')} of (b) hand-written JS; ${ratio('zen')} of (c) zen-engine${depErr ? ` (zen not measured: ${depErr})` : ''}.`,
     `Server CPU per request (user + system time of the server process over the turn, /proc; median of the same-round ratios): (a) uses ${cpuRatio('const')}, (b) ${cpuRatio('handwritten')}, (c) ${cpuRatio('zen')} of blazerules serve's.`,
+    targetLine(decide),
     ...(warn
       ? [
           `With pino at --log-level warn, blazerules serve keeps ${(1 / warn.paired.rps).toFixed(2)}x of its requests/s without a logger.`,
