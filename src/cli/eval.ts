@@ -170,11 +170,12 @@ interface Source {
   maxFileBytes: number;
 }
 
-/** Evaluates chunks as `each` hands them over, on this thread (the last lines of a chunk are
- * written while the next is read and evaluated). Evaluated on the thread pool instead, each
- * batch's native results came from the pool threads' malloc arenas and were freed here when
- * V8 collected them; glibc kept those arenas growing with the input (peak RSS 150-164 MiB for
- * 0.5-1.5 GB on stdin against 122-137 MiB here: benchmarks/hostile-memory.mjs). */
+/** Evaluates chunks as `each` hands them over, by synchronous calls (a chunk's pieces still
+ * on every core; the last lines of a chunk are written while the next is read and evaluated).
+ * Evaluated through the libuv pool instead, each batch's native results came from the pool
+ * threads' malloc arenas and were freed here when V8 collected them; glibc kept those arenas
+ * growing with the input (peak RSS 150-164 MiB for 0.5-1.5 GB on stdin against 122-137 MiB
+ * here: benchmarks/hostile-memory.mjs). */
 async function evalChunks(
   engine: RuleEngine,
   sink: EvalSink,
