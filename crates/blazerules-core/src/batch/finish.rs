@@ -126,8 +126,8 @@ impl Merged {
         // Each rule's hits, sized once (a batch with windows has many small pieces).
         let mut totals = vec![0; rs.rules.len()];
         for s in sinks {
-            for (t, hits) in totals.iter_mut().zip(&s.hits) {
-                *t += hits.len();
+            for (t, &n) in totals.iter_mut().zip(&s.hit_counts) {
+                *t += n as usize;
             }
         }
         let rule_hits = totals.into_iter().map(Vec::with_capacity).collect();
@@ -164,8 +164,10 @@ impl Merged {
         out.risk_bands.extend_from_slice(&s.bands);
         out.winners.extend_from_slice(&s.winners);
         out.matched.extend_from_slice(&s.matched);
-        for (r, hits) in s.hits.into_iter().enumerate() {
-            out.rule_hits[r].extend(hits.iter().map(|h| h + rec_base));
+        for &(r, h) in &s.hits {
+            if let Some(hits) = out.rule_hits.get_mut(r as usize) {
+                hits.push(h + rec_base);
+            }
         }
         out.messages_skipped += s.skipped;
         for (k, v) in s.error_counts {

@@ -2,6 +2,7 @@
 //! per-record outputs and skipped records.
 
 use crate::error::ErrorCode;
+use crate::plan::run::Caches;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
 use crate::read::shape::Templates;
@@ -47,6 +48,9 @@ pub(crate) struct Scratch {
     pub bits: Vec<u64>,
     /// Records of the block that parsed to objects.
     pub ok: Vec<usize>,
+    /// The evaluator's caches, from one block to the next (`plan/run.rs`): made and zeroed
+    /// for every block they cost more than evaluating a small one.
+    pub caches: Option<Caches>,
     pub ctx: Ctx,
     /// The longest record these buffers have parsed (they grow to fit it).
     pub largest_record: usize,
@@ -90,6 +94,7 @@ impl Scratch {
             prio: Vec::new(),
             bits: Vec::new(),
             ok: Vec::new(),
+            caches: None,
             ctx: Ctx { now_ms },
             largest_record: 0,
             shapes: None,
@@ -108,7 +113,12 @@ pub(crate) struct Sink {
     pub bands: Vec<u8>,
     pub winners: Vec<i32>,
     pub matched: Vec<u8>,
-    pub hits: Vec<Vec<u32>>,
+    /// Each record's matched rules, records in order: (rule, the record's index in `codes`).
+    /// One list, not one a rule: a piece with windows is a few hundred records, and a list
+    /// per rule grown from nothing in every piece (then freed) cost more than its pushes.
+    pub hits: Vec<(u32, u32)>,
+    /// Per rule, how many of `hits` are its (the batch's lists are sized from them).
+    pub hit_counts: Vec<u32>,
     pub skipped: u64,
     pub error_counts: BTreeMap<ErrorCode, u64>,
     pub bad: Vec<Bad>,
@@ -146,7 +156,8 @@ impl Sink {
             bands: Vec::new(),
             winners: Vec::new(),
             matched: Vec::new(),
-            hits: vec![Vec::new(); n_rules],
+            hits: Vec::new(),
+            hit_counts: vec![0; n_rules],
             skipped: 0,
             error_counts: BTreeMap::new(),
             bad: Vec::new(),
@@ -171,6 +182,7 @@ impl Sink {
         self.bands.reserve(n);
         self.winners.reserve(n);
         self.matched.reserve(n);
+        self.hits.reserve(n);
     }
 
     /// A decided record's repeated keys (emptied), each a DUPLICATE_KEY warning.
