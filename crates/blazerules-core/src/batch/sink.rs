@@ -185,6 +185,49 @@ impl Sink {
         self.hits.reserve(n);
     }
 
+    /// Empties the sink for another piece, its buffers' room kept (`batch/ordered.rs`).
+    pub fn clear(&mut self) {
+        // Every field named: one added later is cleared here too, or kept on purpose.
+        let Sink {
+            rows,
+            codes,
+            scores,
+            bands,
+            winners,
+            matched,
+            hits,
+            hit_counts,
+            skipped,
+            error_counts,
+            bad,
+            keep_all_bad: _,
+            max_samples: _,
+            max_record_bytes: _,
+            line_marks,
+            newlines,
+            reject_dups: _,
+            warning_counts,
+            warnings,
+            parse_ns,
+            eval_ns,
+            windowed,
+        } = self;
+        rows.clear();
+        codes.clear();
+        scores.clear();
+        bands.clear();
+        winners.clear();
+        matched.clear();
+        hits.clear();
+        hit_counts.fill(0);
+        error_counts.clear();
+        bad.clear();
+        line_marks.clear();
+        warning_counts.clear();
+        warnings.clear();
+        (*skipped, *newlines, *parse_ns, *eval_ns, *windowed) = (0, 0, 0, 0, 0);
+    }
+
     /// A decided record's repeated keys (emptied), each a DUPLICATE_KEY warning.
     #[cold]
     pub fn warn_dups(&mut self, row: u64, keys: &mut Vec<String>) {
