@@ -26,7 +26,8 @@ type ReadPiece<'p> = (Option<Box<Kept<'p>>>, Sink);
 enum Job<'p> {
     /// Piece `i`, into a sink the batch has used before (when there is one).
     Read(usize, Option<Sink>),
-    Stage(usize, ReadPiece<'p>),
+    /// Piece `i`, its window values written into a vector the batch has used before.
+    Stage(usize, ReadPiece<'p>, Vec<f64>),
     Evaluate(usize, Box<Kept<'p>>, Sink, Vec<f64>),
 }
 
@@ -57,6 +58,8 @@ struct Board<'p> {
     /// Sinks of merged pieces, emptied, for the next reads: a piece's sink (a few hundred
     /// records) would otherwise be allocated by its read and freed by the merge.
     spare_sinks: Vec<Sink>,
+    /// Window values of evaluated pieces, for the next stages.
+    spare_values: Vec<Vec<f64>>,
 }
 
 /// At most this many buffers of each kind wait in the batch's pool, per thread (more than
@@ -83,9 +86,16 @@ impl Board<'_> {
         self.spare_inputs.truncate(max);
     }
 
+    /// Keeps a piece's window values' vector for a later stage, up to `max` of them.
+    fn keep_values(&mut self, values: Vec<f64>, max: usize) {
+        if self.spare_values.len() < max {
+            self.spare_values.push(values);
+        }
+    }
+
     /// Piece `i` is done: merges it and every done piece after it that nothing before waits
     /// for, keeping up to `max` of their emptied sinks for later reads.
-    fn done(&mut self, i: usize, sink: Sink, max: usize) {
+    fn piece_done(&mut self, i: usize, sink: Sink, max: usize) {
         self.done.insert(i, sink);
         while let Some(mut sink) = self.done.remove(&self.merged) {
             self.merger.push(&mut sink);
@@ -122,7 +132,8 @@ impl<'p> Shared<'p> {
                 let at = b.next_stage;
                 if let Some(read) = b.read.remove(&at) {
                     b.staging = true;
-                    return Some(Job::Stage(at, read));
+                    let values = b.spare_values.pop().unwrap_or_default();
+                    return Some(Job::Stage(at, read, values));
                 }
             }
             if let Some((i, kept, sink, values)) = b.evaluate.pop() {
@@ -200,6 +211,7 @@ where
             spare: Vec::new(),
             spare_inputs: Vec::new(),
             spare_sinks: Vec::new(),
+            spare_values: Vec::new(),
         }),
         changed: Condvar::new(),
         n_pieces,
@@ -236,8 +248,7 @@ where
                     b.read.insert(i, (kept, sink));
                 });
             }
-            Job::Stage(i, (kept, mut sink)) => {
-                let mut values = Vec::new();
+            Job::Stage(i, (kept, mut sink), mut values) => {
                 if let Some(k) = &kept {
                     self.stage.apply(k.inputs(), &mut values);
                     sink.windowed += k.inputs().len() as u64;
@@ -249,7 +260,10 @@ where
                     b.next_stage += 1;
                     match kept.filter(|_| evaluate) {
                         Some(k) => b.evaluate.push((i, k, sink, values)),
-                        None => b.done(i, sink, max),
+                        None => {
+                            b.piece_done(i, sink, max);
+                            b.keep_values(values, max);
+                        }
                     }
                 });
             }
@@ -257,7 +271,8 @@ where
                 evaluate_kept(self.rs, *kept, &values, scratch, &mut sink);
                 let max = POOL_PER_THREAD * threads(self.opts);
                 shared.post(|b| {
-                    b.done(i, sink, max);
+                    b.piece_done(i, sink, max);
+                    b.keep_values(values, max);
                     b.pool(scratch, max);
                 });
             }
