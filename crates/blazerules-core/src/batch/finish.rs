@@ -108,12 +108,13 @@ impl Merger {
         tail: u64,
     ) -> Result<BatchResult, EvalError> {
         let Merger {
-            m,
+            mut m,
             rows,
             line_base,
             marks,
             ..
         } = self;
+        m.trim();
         let mut out = m.finish(opts, t0)?;
         if rows == Rows::Lines {
             out.input_line_count = line_base + tail;
@@ -180,6 +181,24 @@ impl Merged {
                 .sum();
             hits.reserve(times * total);
         }
+    }
+
+    /// Gives back room over twice what was used (sized from a first piece whose records were
+    /// smaller than the rest's), so that a result holds at most twice its size.
+    fn trim(&mut self) {
+        fn trim<T>(v: &mut Vec<T>) {
+            if v.capacity() > 2 * v.len() {
+                v.shrink_to_fit();
+            }
+        }
+        let out = &mut self.out;
+        trim(&mut out.input_rows);
+        trim(&mut out.decision_codes);
+        trim(&mut out.scores);
+        trim(&mut out.risk_bands);
+        trim(&mut out.winners);
+        trim(&mut out.matched);
+        out.rule_hits.iter_mut().for_each(trim);
     }
 
     /// Appends the next piece, whose rows are numbered from `row_base` (its samples and
