@@ -253,14 +253,12 @@ impl ShardState {
         prefetch(self.row_of(id));
     }
 
-    /// Reads the oldest and the newest bucket of each of entity `id`'s series (kept apart
-    /// from the series when it has more than one), which `advance` and `add` read next, so
-    /// that they are in cache then. A bucket can straddle two cache lines: both ends of the
-    /// newest are read.
+    /// Asks for the newest bucket of each of entity `id`'s series (kept apart from the series
+    /// when it has more than one), which `add` reads next. (`advance` reads the oldest only
+    /// when it expires, rarely: the series keeps its second.)
     pub fn warm_buckets(&self, id: u32) {
         for s in self.row_of(id) {
-            if let Some((old, new)) = s.ends() {
-                prefetch(old);
+            if let Some(new) = s.newest() {
                 prefetch(new);
             }
         }
