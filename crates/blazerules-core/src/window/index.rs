@@ -157,12 +157,28 @@ mod tests {
             }
         }
         assert_eq!(ix.len, live.len());
+        // Interleaved: the removed come back while others go.
+        for id in 0..5000u32 {
+            if id % 3 == 0 {
+                ix.insert(hash(id), id, hash);
+                live.insert(id, ());
+            } else if id % 5 == 0 {
+                ix.remove(hash(id), id, hash);
+                live.remove(&id);
+            }
+        }
+        for id in 0..5000u32 {
+            let found = ix.find(hash(id), |&x| x == id);
+            assert_eq!(found.is_some(), live.contains_key(&id), "id {id}");
+        }
+        assert_eq!(ix.len, live.len());
     }
 
     #[test]
     fn same_tag_entries_are_all_found() {
         let mut ix = Index::default();
-        let same = |_: u32| 0xabcd_0000_0000_0005u64;
+        // One tag, and a home in the last slot: the run wraps around the end.
+        let same = |_: u32| 0xabcd_0000_ffff_ffffu64;
         for id in 0..40u32 {
             ix.insert(same(id), id, same);
         }
