@@ -568,7 +568,7 @@ fn cexpr(e: &CExpr, nums: &[Col<f64>], i: usize) -> Option<f64> {
 
 /// `value::int`, with numbers inline.
 #[inline]
-fn int_of(v: V<'_, '_>) -> Option<i64> {
+pub(crate) fn int_of(v: V<'_, '_>) -> Option<i64> {
     match v.first() {
         Some(JNode::Static(StaticNode::U64(u))) => Some(*u as i64),
         Some(JNode::Static(StaticNode::I64(i))) => Some(*i),

@@ -2,6 +2,7 @@
 //! all cores): each entity as text with its hash, each value field as a number, each
 //! event-time field in epoch milliseconds, and the record's processing time.
 
+use crate::plan::run::int_of;
 use crate::plan::tree::{Fields, Record};
 use crate::read::fields::MISSING;
 use crate::read::reader::Fixup;
@@ -164,7 +165,7 @@ impl Inputs {
                 .skip(base * n_time + t)
                 .step_by(n_time);
             for (j, x) in rows.enumerate() {
-                *x = rec(j).get(f).and_then(int).unwrap_or(NO_TIME);
+                *x = rec(j).get(f).and_then(int_of).unwrap_or(NO_TIME);
             }
         }
         self.procs.extend((0..n).map(proc_ms));
