@@ -232,6 +232,30 @@ test('not over a window flips its operator, a between_* scalar (gt) included', (
   t.deepEqual(hits('not_range'), [0, 3], 'outside [1, 2]; no card: false');
 });
 
+test('windows over two entity fields and two value fields read each record its own', (t) => {
+  const w = (entity: string, extra: object): object => ({ entity_field: entity, duration_seconds: 60, ...extra });
+  const e = engineWith({
+    card_amount: w('card', { function: 'sum', sum_field: 'amount', op: 'gt', value: 14 }),
+    card_fee: w('card', { function: 'sum', sum_field: 'fee', op: 'gt', value: 4.5 }),
+    ip_count: w('ip', { op: 'gte', value: 2 }),
+    ip_fee: w('ip', { function: 'sum', sum_field: 'fee', op: 'gt', value: 2.5 }),
+  });
+  const recs = [
+    { card: 'a', ip: 'x', amount: 10, fee: 1 },
+    { card: 'a', ip: 'y', amount: 5, fee: 3 },
+    { card: 'b', ip: 'x', amount: 7 },
+    { card: 'a', ip: 'x', amount: 1, fee: 2 },
+    { ip: 'x', amount: 100, fee: 100 },
+    { card: 'a', amount: 2 },
+  ];
+  const r = e.evaluateNdjsonSync(lines(recs), { nowMs: T0 });
+  const hits = (id: string): number[] => Array.from(r.indicesForRule(id));
+  t.deepEqual(hits('card_amount'), [3, 5], "card a's amounts before: 15 at 3, 16 at 5; no card at 4");
+  t.deepEqual(hits('card_fee'), [5], "card a's fees before: 4 at 3, 6 at 5");
+  t.deepEqual(hits('ip_count'), [3, 4], 'ip x seen twice before 3, three times before 4; no ip at 5');
+  t.deepEqual(hits('ip_fee'), [4], "ip x's fees before: 1 at 2 and 3, 3 at 4");
+});
+
 test('bad options are refused', (t) => {
   const e = engineWith({ w: { entity_field: 'card', duration_seconds: 60, op: 'gte', value: 1 } });
   for (const partition of [-1, 1.5, 2 ** 31]) {

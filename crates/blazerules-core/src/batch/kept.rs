@@ -119,17 +119,15 @@ impl<'p> Block<'p> {
                 kept.inputs.reuse(spare);
             }
         }
-        kept.inputs.reserve(ok.len());
-        for (&k, &row) in ok.iter().zip(&rows) {
-            let r = Record {
-                tape: &tape,
-                slots: &slots[k * ns..(k + 1) * ns],
-                win: &[],
-            };
-            let own = kept.times.and_then(|t| t.get(row as usize).copied());
-            let proc_ms = own.unwrap_or(ctx.now_ms);
-            kept.inputs.push(&rs.windows, &r, &escapes, proc_ms);
-        }
+        let rec = |j: usize| Record {
+            tape: &tape,
+            slots: &slots[ok[j] * ns..(ok[j] + 1) * ns],
+            win: &[],
+        };
+        let own = |j: usize| kept.times.and_then(|t| t.get(rows[j] as usize).copied());
+        let proc_ms = |j: usize| own(j).unwrap_or(ctx.now_ms);
+        kept.inputs
+            .push_block(&rs.windows, ok.len(), rec, proc_ms, &escapes);
         kept.blocks.push(KeptBlock {
             tape,
             fixups,

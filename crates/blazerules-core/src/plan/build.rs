@@ -16,7 +16,7 @@ use crate::plan::dict::{build_dicts, Dict};
 use crate::plan::prefilter::Lits;
 use crate::plan::regroup::{build_groups, ReGroup};
 use crate::plan::slot::Slot;
-use crate::rules::compile::{BinOp, Cond, Expr, Test};
+use crate::rules::compile::{BinOp, Cond, Expr, Test, Threshold};
 use crate::rules::op::{Cmp, FlagMode};
 use memchr::memmem::Finder;
 use regex::Regex;
@@ -126,6 +126,13 @@ pub(crate) enum Leaf {
         group: u32,
         pattern: u32,
         negate: bool,
+    },
+    /// A window's value, channel `ch` of `Record::win` (NaN: no state, never true), against
+    /// `test` as `derived::window_test` compares it (an int32 when it `count`s).
+    Window {
+        ch: u32,
+        count: bool,
+        test: Threshold,
     },
     Test(Box<Test>),
     /// `array_any`: element semantics, run by `eval::eval`.

@@ -32,6 +32,7 @@ impl Plan {
             Test::IsNull(_) | Test::IsNotNull(_) | Test::Str { .. } | Test::ArrayLen { .. } => {
                 value_leaf(t)
             }
+            Test::Window { ch, count, test } => Leaf::Window { ch, count, test },
             t => Leaf::Test(Box::new(t)),
         }
     }

@@ -3,10 +3,11 @@
 //! rule still needs, and each rule's code is interpreted once per 64 records.
 
 use crate::plan::build::{CExpr, Leaf, Node, Plan, XExpr};
+use crate::plan::derived::window_test;
 use crate::plan::slot::Slot;
 use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
 use crate::read::fields::MISSING;
-use crate::rules::compile::{BinOp, Test};
+use crate::rules::compile::{BinOp, Test, Threshold};
 use crate::rules::op::{Cmp, FlagMode};
 use crate::value::{as_str, elements, int, num, V};
 use simd_json::{Node as JNode, StaticNode};
@@ -370,6 +371,7 @@ impl<'a> Evaluator<'a> {
                 pattern,
                 negate,
             } => self.re(*group as usize, *pattern as usize, *negate, need, recs),
+            Leaf::Window { ch, count, test } => window(recs, *ch as usize, *count, test, need),
             Leaf::Test(t) => {
                 let cx = self.cx;
                 each(need, |i| test(t, &recs[i], cx))
@@ -568,6 +570,27 @@ fn array_len(v: V<'_, '_>, bytes: bool, cmp: Cmp, n: i64) -> bool {
     cmp.test(count as i64, n)
 }
 
+/// A window leaf over the `need` records: each value read from `Record::win` (NaN: no
+/// state, false), compared as `derived::window_test` compares it, with a comparison's
+/// threshold cast once per 64 records rather than per record.
+#[inline(always)]
+fn window(recs: &[Record<'_, '_>], ch: usize, count: bool, t: &Threshold, need: u64) -> u64 {
+    #[inline(always)]
+    fn on(recs: &[Record<'_, '_>], ch: usize, need: u64, pass: impl Fn(f64) -> bool) -> u64 {
+        each(need, |i| {
+            recs[i].win.get(ch).is_some_and(|&v| !v.is_nan() && pass(v))
+        })
+    }
+    match *t {
+        Threshold::Cmp(cmp, t) if count => on(recs, ch, need, |v| cmp.test(f64::from(v as i32), t)),
+        Threshold::Cmp(cmp, t) => {
+            let t = t as f32;
+            on(recs, ch, need, |v| cmp.test(v as f32, t))
+        }
+        Threshold::Range { .. } => on(recs, ch, need, |v| window_test(v, count, t)),
+    }
+}
+
 /// Whether `v` starts (or ends, `end`) with `s`; inline, as affixes are a few bytes.
 #[inline]
 fn affix(v: &[u8], s: &[u8], end: bool) -> bool {
@@ -613,7 +636,7 @@ fn cexpr(e: &CExpr, nums: &[Col<f64>], i: usize) -> Option<f64> {
 
 /// `value::int`, with numbers inline.
 #[inline]
-fn int_of(v: V<'_, '_>) -> Option<i64> {
+pub(crate) fn int_of(v: V<'_, '_>) -> Option<i64> {
     match v.first() {
         Some(JNode::Static(StaticNode::U64(u))) => Some(*u as i64),
         Some(JNode::Static(StaticNode::I64(i))) => Some(*i),

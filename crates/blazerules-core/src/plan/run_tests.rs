@@ -366,6 +366,85 @@ fn plan_matches_tree_evaluation() {
     }
 }
 
+/// Window leaves (column leaves over `Record::win`) agree with the tree's test: counts as
+/// int32 against the threshold as written, other functions in float32, NaN (no state) never
+/// true, `not` flipping the operator or the range.
+#[test]
+fn plan_matches_tree_on_windows() {
+    let count = |op: &str, v: Value| json!({"window": {"entity_field": "acct", "duration_seconds": 60, "op": op, "value": v}});
+    let sum = |op: &str, v: Value| json!({"window": {"entity_field": "acct", "function": "sum", "sum_field": "amount", "duration_seconds": 60, "op": op, "value": v}});
+    let avg = |op: &str, v: Value| json!({"window": {"entity_field": "acct", "function": "avg", "value_field": "amount", "duration_seconds": 60, "op": op, "value": v}});
+    let mut conds = Vec::new();
+    for op in ["gt", "gte", "lt", "lte", "eq", "neq"] {
+        for v in [json!(5), json!(1.9), json!(0.1), json!(-1)] {
+            for w in [count(op, v.clone()), sum(op, v.clone()), avg(op, v)] {
+                conds.push(json!({"not": w.clone()}));
+                conds.push(w);
+            }
+        }
+    }
+    for op in ["between_including", "between_excluding"] {
+        for v in [json!([2, 4]), json!([0.1, 3.5]), json!(2)] {
+            for w in [count(op, v.clone()), sum(op, v)] {
+                conds.push(json!({"not": w.clone()}));
+                conds.push(w);
+            }
+        }
+    }
+    conds.push(json!({"and": [count("gt", json!(1)), sum("lt", json!(100))]}));
+    conds
+        .push(json!({"or": [count("eq", json!(0)), {"field": "amount", "op": "gt", "value": 10}]}));
+    let rules: Vec<Value> = conds
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": format!("r{i}"), "action": "flag", "conditions": c}))
+        .collect();
+    let doc = json!({"rules": rules});
+    let vals = [
+        f64::NAN,
+        0.0,
+        1.0,
+        1.9,
+        2.0,
+        3.0,
+        3.5,
+        4.0,
+        5.0,
+        6.0,
+        -1.0,
+        0.1,
+        0.1f32 as f64,
+        0.30000000000000004,
+        1e10,
+        -3e9,
+        4.000000001,
+        1.899999999,
+    ];
+    // Channels: count, sum, avg; every combination of a few values, over 3 blocks of 64.
+    let wins: Vec<Vec<f64>> = (0..vals.len() * vals.len())
+        .map(|k| {
+            vec![
+                vals[k % vals.len()],
+                vals[k / vals.len()],
+                vals[(k * 7) % vals.len()],
+            ]
+        })
+        .collect();
+    let texts = (0..wins.len())
+        .map(|k| format!(r#"{{"acct":"a{}","amount":{}}}"#, k % 5, k % 20))
+        .collect();
+    let plan = check_with(&doc, texts, &wins);
+    assert!(plan
+        .leaves
+        .iter()
+        .any(|l| matches!(l, Leaf::Window { count: true, .. })));
+    assert!(plan
+        .leaves
+        .iter()
+        .any(|l| matches!(l, Leaf::Window { count: false, .. })));
+    assert!(!plan.leaves.iter().any(|l| matches!(l, Leaf::Test(_))));
+}
+
 /// The same on real rules and records: `BR_RULES=rules.json BR_DATA=data.ndjson cargo test
 /// --release -p blazerules-core plan_matches_tree_on_files -- --ignored`.
 #[test]
@@ -392,6 +471,11 @@ fn plan_matches_tree_on_files() {
 /// Runs the plan of `doc`'s rules over `texts` and compares every rule and record with
 /// `eval::eval`.
 fn check(doc: &Value, texts: Vec<String>) -> Plan {
+    check_with(doc, texts, &[])
+}
+
+/// `check` with record `j`'s window values `wins[j]` (none past the end of `wins`).
+fn check_with(doc: &Value, texts: Vec<String>, wins: &[Vec<f64>]) -> Plan {
     let mut problems = Problems::default();
     let limits = crate::files::LookupLimits::default();
     let scope = crate::rules::lookup::LookupScope {
@@ -433,8 +517,9 @@ fn check(doc: &Value, texts: Vec<String>) -> Plan {
     let recs: Vec<Record<'_, '_>> = tapes
         .iter()
         .zip(&slots)
-        .map(|(t, s)| Record {
-            win: &[],
+        .enumerate()
+        .map(|(j, (t, s))| Record {
+            win: wins.get(j).map_or(&[], Vec::as_slice),
             tape: &t.0,
             slots: s,
         })

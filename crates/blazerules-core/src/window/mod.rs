@@ -7,9 +7,11 @@
 //! shard in input order, between reading and evaluating; `peek` reads a record's values without
 //! applying it (explanations).
 
+mod index;
 pub(crate) mod inputs;
 mod key;
 pub(crate) mod peek;
+mod prefetch;
 mod recency;
 mod series;
 mod shard;

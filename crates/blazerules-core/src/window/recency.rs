@@ -35,19 +35,20 @@ impl Recency {
 
     /// Keeps the queue within about two entries per live entity; renumbers the stamps before
     /// they wrap. `stamp(slots, id)` reads an entity's stamp (None: a free slot),
-    /// `restamp(slots, id, s)` sets it.
+    /// `restamp(slots, id, s)` sets it, `warm(slots, id)` asks for it ahead of the read.
     pub fn compact<S>(
         &mut self,
         live: usize,
         slots: &mut S,
         stamp: impl Fn(&S, u32) -> Option<u32>,
         restamp: impl Fn(&mut S, u32, u32),
+        warm: impl Fn(&S, u32),
     ) {
         let wrapping = self.next > u32::MAX - (1 << 20);
         if self.queue.len() <= 2 * live + 1024 && !wrapping {
             return;
         }
-        self.queue.retain(|&(id, s)| stamp(slots, id) == Some(s));
+        self.drop_stale(slots, stamp, warm);
         if wrapping {
             self.next = 0;
             for e in self.queue.iter_mut() {
@@ -57,6 +58,31 @@ impl Recency {
             }
         }
         self.queue.shrink_to(2 * live + 1024);
+    }
+
+    /// Drops the entries whose number is no longer their entity's stamp. The entities are in
+    /// no order: each one's stamp is asked for `AHEAD` entries before it is read, so that the
+    /// cache misses overlap.
+    fn drop_stale<S>(
+        &mut self,
+        slots: &S,
+        stamp: impl Fn(&S, u32) -> Option<u32>,
+        warm: impl Fn(&S, u32),
+    ) {
+        const AHEAD: usize = 16;
+        let q = &mut self.queue;
+        let mut kept = 0;
+        for i in 0..q.len() {
+            if let Some(&(id, _)) = q.get(i + AHEAD) {
+                warm(slots, id);
+            }
+            let (id, s) = q[i];
+            if stamp(slots, id) == Some(s) {
+                q[kept] = (id, s);
+                kept += 1;
+            }
+        }
+        q.truncate(kept);
     }
 
     pub fn heap_bytes(&self) -> usize {
@@ -78,7 +104,13 @@ mod tests {
                 stamps[id as usize] = r.seen(id);
             }
             assert_eq!(r.oldest(|id| stamp(&stamps, id)), Some(3), "round {round}");
-            r.compact(4, &mut stamps, stamp, |s, id, x| s[id as usize] = x);
+            r.compact(
+                4,
+                &mut stamps,
+                stamp,
+                |s, id, x| s[id as usize] = x,
+                |_, _| {},
+            );
         }
         assert!(r.queue.len() <= 2 * 4 + 1024 + 7);
         stamps[3] = 0; // freed

@@ -26,13 +26,21 @@ enum Buckets {
 
 /// A second no series has been advanced to.
 const NEVER: i64 = i64::MIN;
+/// The oldest second of a series without buckets (later than any cutoff).
+const NO_BUCKET: i64 = i64::MAX;
 
+/// A series is one cache line, aligned: an entity's series are read in whole lines by the
+/// stage, and its oldest second is kept here, so that an advance that expires nothing (most
+/// of them) reads no bucket.
 #[derive(Debug, Clone)]
+#[repr(align(64))]
 pub(crate) struct Series {
     total: f64,
     count: f64,
     /// The second the series was last advanced to (`NEVER` before its first record).
     last: i64,
+    /// The oldest bucket's second (`NO_BUCKET` without buckets).
+    oldest: i64,
     buckets: Buckets,
 }
 
@@ -42,6 +50,7 @@ impl Default for Series {
             total: 0.0,
             count: 0.0,
             last: NEVER,
+            oldest: NO_BUCKET,
             buckets: Buckets::Empty,
         }
     }
@@ -71,16 +80,19 @@ impl Series {
         if elapsed >= dur {
             let n = self.len();
             (self.total, self.count, self.buckets) = (0.0, 0.0, Buckets::Empty);
+            self.oldest = NO_BUCKET;
             return n;
         }
         let cutoff = now - dur;
         let mut dropped = 0;
-        while let Some(b) = self.front().filter(|b| b.sec <= cutoff) {
+        while self.oldest <= cutoff {
+            let Some(b) = self.front() else { break };
             if f.additive() {
                 self.total -= b.val;
                 self.count -= b.cnt;
             }
             self.pop_front();
+            self.oldest = self.front().map_or(NO_BUCKET, |b| b.sec);
             dropped += 1;
         }
         dropped
@@ -106,6 +118,8 @@ impl Series {
 
     /// Adds one record at second `sec`; returns 1 when that made a new bucket.
     pub fn add(&mut self, sec: i64, d: Delta, f: WinFn) -> usize {
+        // Buckets are in order of seconds: the oldest is the smallest.
+        self.oldest = self.oldest.min(sec);
         if f.additive() {
             self.total += d.val;
             self.count += d.cnt;
@@ -175,11 +189,11 @@ impl Series {
         }
     }
 
-    /// The oldest and the newest bucket when they are on the heap (the series has more than
-    /// one): where `advance` looks for expired buckets and where the next record goes.
-    pub fn ends(&self) -> Option<(&Bucket, &Bucket)> {
+    /// The newest bucket when it is on the heap (the series has more than one): where the
+    /// next record goes.
+    pub fn newest(&self) -> Option<&Bucket> {
         match &self.buckets {
-            Buckets::Many(q) => q.front().zip(q.back()),
+            Buckets::Many(q) => q.back(),
             _ => None,
         }
     }

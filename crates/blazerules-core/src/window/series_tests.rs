@@ -131,3 +131,28 @@ fn a_second_already_kept_joins_its_bucket_newest_or_not() {
         ]
     );
 }
+
+#[test]
+fn a_late_second_older_than_every_bucket_expires_first() {
+    // The series keeps its oldest second beside the buckets: a late record that becomes the
+    // oldest bucket must be the first to expire, with its value subtracted.
+    let (f, dur) = (WinFn::Sum, 10);
+    let mut s = Series::default();
+    for sec in [100, 101, 102] {
+        step(&mut s, sec, dur, f, d(1.0));
+    }
+    s.advance(102, dur, f);
+    assert_eq!(s.add(95, d(5.0), f), 1, "late, and older than every bucket");
+    s.advance(104, dur, f);
+    assert_eq!(s.value(f), 8.0, "95 is still within (94, 104]");
+    s.advance(105, dur, f);
+    assert_eq!(s.value(f), 3.0, "95 expired at 105, before 100");
+    s.advance(111, dur, f);
+    assert_eq!(s.value(f), 1.0, "100 and 101 expired; 102 remains");
+    s.advance(112, dur, f);
+    assert_eq!((s.value(f), s.len()), (0.0, 0));
+    step(&mut s, 120, dur, f, d(2.0));
+    s.advance(125, dur, f);
+    assert_eq!(s.value(f), 2.0, "an emptied series takes new buckets");
+    assert_eq!(std::mem::size_of::<Series>(), 64, "one cache line");
+}

@@ -8,12 +8,12 @@
 //! kept per window *definition* (`Def`, by its text), so a rules reload keeps the state of
 //! every window whose definition did not change.
 
+use super::index::Index;
 use super::key::EntityKey;
+use super::prefetch::prefetch;
 use super::recency::Recency;
 use super::series::Series;
 use crate::rules::compile::{WinFn, Windows};
-use hashbrown::HashTable;
-use std::hint::black_box;
 
 /// A window definition with state in this shard.
 struct Def {
@@ -67,7 +67,10 @@ impl Group {
     }
 }
 
+/// One cache line, aligned: finding an entity reads its slot, and a 48-byte slot would
+/// straddle two lines every other time.
 #[derive(Default)]
+#[repr(align(64))]
 struct Entity {
     hash: u64,
     group: u32,
@@ -112,7 +115,7 @@ pub(crate) struct ShardState {
     clocks: Vec<(String, i64)>,
     ents: Vec<Entity>,
     free: Vec<u32>,
-    table: HashTable<u32>,
+    index: Index,
     recency: Recency,
     live: usize,
     max_entities: usize,
@@ -130,7 +133,7 @@ impl ShardState {
             clocks: Vec::new(),
             ents: Vec::new(),
             free: Vec::new(),
-            table: HashTable::new(),
+            index: Index::default(),
             recency: Recency::default(),
             live: 0,
             max_entities: max_entities.max(1),
@@ -214,9 +217,7 @@ impl ShardState {
 
     /// The entity `key` of `group`, if it has state.
     pub fn peek(&self, group: u32, key: &str, hash: u64) -> Option<u32> {
-        self.table
-            .find(hash, |&id| self.is(id, group, key, hash))
-            .copied()
+        self.index.find(hash, |&id| self.is(id, group, key, hash))
     }
 
     /// Where the entity of `hash` probably is: the first entity whose table tag matches,
@@ -224,7 +225,7 @@ impl ShardState {
     /// misses). Only a hint: `touch` checks it, and the lookup of an entity that is not
     /// there, or behind another with the same tag, falls back to [`ShardState::peek`].
     pub fn guess(&self, hash: u64) -> Option<u32> {
-        self.table.find(hash, |_| true).copied()
+        self.index.guess(hash)
     }
 
     /// Where the entity `key` of `group` is, given the [`ShardState::guess`] for its hash:
@@ -237,25 +238,32 @@ impl ShardState {
         self.peek(group, key, hash)
     }
 
-    /// Reads entity slot `id` (a guess: any id), so that what follows finds it in cache.
+    /// Asks for the index slot where the lookup of `hash` starts, so that `guess` finds it in
+    /// cache.
+    pub fn warm_index(&self, hash: u64) {
+        self.index.prefetch(hash);
+    }
+
+    /// Asks for entity slot `id` (a guess: any id), so that what follows finds it in cache.
     pub fn warm_entity(&self, id: u32) {
-        black_box(self.ents.get(id as usize).map(|e| e.stamp));
+        if let Some(e) = self.ents.get(id as usize) {
+            prefetch(e);
+        }
     }
 
     /// Reads entity `id`'s series, so that a `touch` soon after finds them in cache.
     pub fn warm_series(&self, id: u32) {
-        for s in self.row_of(id) {
-            black_box(s.last());
-        }
+        prefetch(self.row_of(id));
     }
 
-    /// Reads the oldest and the newest bucket of each of entity `id`'s series (kept apart
-    /// from the series when it has more than one), which `advance` and `add` read next, so
-    /// that they are in cache then. A bucket can straddle two cache lines: both ends of the
-    /// newest are read.
+    /// Asks for the newest bucket of each of entity `id`'s series (kept apart from the series
+    /// when it has more than one), which `add` reads next. (`advance` reads the oldest only
+    /// when it expires, rarely: the series keeps its second.)
     pub fn warm_buckets(&self, id: u32) {
         for s in self.row_of(id) {
-            black_box(s.ends().map(|(old, new)| (old.sec, new.sec, new.cnt)));
+            if let Some(new) = s.newest() {
+                prefetch(new);
+            }
         }
     }
 
@@ -281,8 +289,8 @@ impl ShardState {
     pub fn touch(&mut self, group: u32, key: &str, hash: u64, hint: Option<u32>) -> u32 {
         let id = match hint.filter(|&id| self.is(id, group, key, hash)) {
             Some(id) => id,
-            None => match self.table.find(hash, |&id| self.is(id, group, key, hash)) {
-                Some(&id) => id,
+            None => match self.index.find(hash, |&id| self.is(id, group, key, hash)) {
+                Some(id) => id,
                 None => self.insert(group, key, hash),
             },
         };
@@ -318,8 +326,8 @@ impl ShardState {
             }
         };
         let ents = &self.ents;
-        self.table
-            .insert_unique(hash, id, |&x| ents[x as usize].hash);
+        let hash_of = |x: u32| ents.get(x as usize).map_or(0, |e| e.hash);
+        self.index.insert(hash, id, hash_of);
         self.live += 1;
         id
     }
@@ -362,8 +370,13 @@ impl ShardState {
                 e.stamp = s;
             }
         };
+        let warm = |ents: &Vec<Entity>, id: u32| {
+            if let Some(e) = ents.get(id as usize) {
+                prefetch(&e.stamp);
+            }
+        };
         self.recency
-            .compact(self.live, &mut self.ents, stamp, restamp);
+            .compact(self.live, &mut self.ents, stamp, restamp, warm);
     }
 
     fn expired(&self, id: u32) -> bool {
@@ -381,9 +394,9 @@ impl ShardState {
 
     fn remove(&mut self, id: u32) {
         let e = std::mem::take(&mut self.ents[id as usize]);
-        if let Ok(entry) = self.table.find_entry(e.hash, |&x| x == id) {
-            entry.remove();
-        }
+        let ents = &self.ents;
+        let hash_of = |x: u32| ents.get(x as usize).map_or(0, |e| e.hash);
+        self.index.remove(e.hash, id, hash_of);
         let g = &mut self.groups[e.group as usize];
         for s in g.row(e.row) {
             self.buckets -= s.len() as u64;
@@ -420,7 +433,7 @@ impl ShardState {
         let rows: usize = self.groups.iter().map(|g| g.free_rows.capacity()).sum();
         let fixed = self.ents.capacity() * std::mem::size_of::<Entity>()
             + (self.free.capacity() + rows) * 4
-            + self.table.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.index.heap_bytes()
             + series * std::mem::size_of::<Series>()
             + self.recency.heap_bytes();
         WindowStats {

@@ -111,6 +111,9 @@ fn apply(t: &mut Turn<'_>, w: &Windows, inputs: &Inputs, out: &mut Vec<f64>) {
 fn peek_all(t: &Turn<'_>, inputs: &Inputs) -> Vec<Option<u32>> {
     let n_ent = t.by_entity.len();
     let entity = |k: usize| inputs.entity(k / n_ent, k % n_ent);
+    for (_, hash) in (0..inputs.len() * n_ent).filter_map(entity) {
+        t.shard.warm_index(hash);
+    }
     let mut hints: Vec<Option<u32>> = (0..inputs.len() * n_ent)
         .map(|k| entity(k).and_then(|(_, hash)| t.shard.guess(hash)))
         .collect();
