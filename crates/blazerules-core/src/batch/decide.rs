@@ -7,6 +7,9 @@ use crate::plan::run::{Caches, Evaluator};
 use crate::plan::tree::{Ctx, Record};
 use crate::ruleset::Inner;
 
+/// Room a rule's list of matched records starts with in a piece.
+const FIRST_HITS: usize = 64;
+
 impl Inner {
     /// Runs the rules over records (its buffers live as long as it does).
     pub fn evaluator<'a>(&'a self, cx: &'a Ctx) -> Evaluator<'a> {
@@ -43,10 +46,13 @@ impl Inner {
                 word &= word - 1;
                 let Some(r) = self.rules.get(i) else { break };
                 any = true;
-                sink.hits.push((i as u32, index));
-                if let Some(n) = sink.hit_counts.get_mut(i) {
-                    *n += 1;
+                let hits = &mut sink.hits[i];
+                if hits.capacity() == 0 {
+                    // A rule that matches once mostly matches again: skip the smallest
+                    // regrowths (a piece with windows is a few hundred records).
+                    hits.reserve(FIRST_HITS);
                 }
+                hits.push(index);
                 if r.shadow {
                     continue;
                 }

@@ -177,7 +177,7 @@ impl Merged {
         for (r, hits) in out.rule_hits.iter_mut().enumerate() {
             let total: usize = sinks
                 .iter()
-                .map(|s| s.hit_counts.get(r).map_or(0, |&n| n as usize))
+                .map(|s| s.hits.get(r).map_or(0, Vec::len))
                 .sum();
             hits.reserve(times * total);
         }
@@ -215,10 +215,8 @@ impl Merged {
         out.risk_bands.extend_from_slice(&s.bands);
         out.winners.extend_from_slice(&s.winners);
         out.matched.extend_from_slice(&s.matched);
-        for &(r, h) in &s.hits {
-            if let Some(hits) = out.rule_hits.get_mut(r as usize) {
-                hits.push(h + rec_base);
-            }
+        for (r, hits) in s.hits.iter().enumerate() {
+            out.rule_hits[r].extend(hits.iter().map(|h| h + rec_base));
         }
         out.messages_skipped += s.skipped;
         for (k, v) in std::mem::take(&mut s.error_counts) {

@@ -113,12 +113,7 @@ pub(crate) struct Sink {
     pub bands: Vec<u8>,
     pub winners: Vec<i32>,
     pub matched: Vec<u8>,
-    /// Each record's matched rules, records in order: (rule, the record's index in `codes`).
-    /// One list, not one a rule: a piece with windows is a few hundred records, and a list
-    /// per rule grown from nothing in every piece (then freed) cost more than its pushes.
-    pub hits: Vec<(u32, u32)>,
-    /// Per rule, how many of `hits` are its (the batch's lists are sized from them).
-    pub hit_counts: Vec<u32>,
+    pub hits: Vec<Vec<u32>>,
     pub skipped: u64,
     pub error_counts: BTreeMap<ErrorCode, u64>,
     pub bad: Vec<Bad>,
@@ -156,8 +151,7 @@ impl Sink {
             bands: Vec::new(),
             winners: Vec::new(),
             matched: Vec::new(),
-            hits: Vec::new(),
-            hit_counts: vec![0; n_rules],
+            hits: vec![Vec::new(); n_rules],
             skipped: 0,
             error_counts: BTreeMap::new(),
             bad: Vec::new(),
@@ -182,7 +176,6 @@ impl Sink {
         self.bands.reserve(n);
         self.winners.reserve(n);
         self.matched.reserve(n);
-        self.hits.reserve(n);
     }
 
     /// Empties the sink for another piece, its buffers' room kept (`batch/ordered.rs`).
@@ -196,7 +189,6 @@ impl Sink {
             winners,
             matched,
             hits,
-            hit_counts,
             skipped,
             error_counts,
             bad,
@@ -218,8 +210,7 @@ impl Sink {
         bands.clear();
         winners.clear();
         matched.clear();
-        hits.clear();
-        hit_counts.fill(0);
+        hits.iter_mut().for_each(Vec::clear);
         error_counts.clear();
         bad.clear();
         line_marks.clear();
