@@ -326,3 +326,65 @@ fn a_replay_rebuilds_the_state_a_run_leaves() {
     assert_eq!(got.rule_hits, want.rule_hits);
     assert!(want.rule_hits.iter().all(|h| !h.is_empty()));
 }
+
+/// A batch with windows merges its pieces as they are done and reuses their sinks for later
+/// pieces (`batch/ordered.rs`): rows, lines, skipped records, warnings and the other rules'
+/// decisions come out as from the same batch without windows (pieces merged at the end).
+#[test]
+fn reused_sinks_carry_nothing_from_piece_to_piece() {
+    let plain = json!({"id": "big", "action": "flag", "conditions": {"field": "amount", "op": "gt", "value": 250}});
+    let seen = window_rule(
+        "seen_3",
+        json!({"entity_field": "card", "duration_seconds": 60, "op": "gte", "value": 3}),
+    );
+    let windowed = load(json!({"rules": [seen, plain.clone()]}));
+    let stateless = load(json!({"rules": [plain]}));
+    // Blank lines, unreadable records and repeated keys here and there, over some 25 pieces.
+    let lines: Vec<String> = traffic(20_000)
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| match (i % 97, i % 101, i % 103) {
+            (0, _, _) => format!("\n{l}"),
+            (_, 0, _) => "{\"card\": oops}\n".to_string(),
+            (_, _, 0) => l.replacen("{", "{\"amount\":900,", 1),
+            _ => l,
+        })
+        .collect();
+    let text = lines.concat();
+    let msgs: Vec<&[u8]> = lines.iter().map(|l| l.trim().as_bytes()).collect();
+    let state = WindowState::new(1_000_000);
+    let o = EvalOptions {
+        max_error_samples: 1_000,
+        ..opts(&state, 2, 1_700_000_000_000)
+    };
+    let w = windowed
+        .evaluate_ndjson(text.as_bytes(), &o)
+        .expect("evaluates");
+    let s = stateless
+        .evaluate_ndjson(text.as_bytes(), &o)
+        .expect("evaluates");
+    assert!(
+        w.messages_skipped > 150 && w.warning_samples.len() > 150,
+        "{} {}",
+        w.messages_skipped,
+        w.warning_samples.len()
+    );
+    let same = |w: &blazerules_core::BatchResult, s: &blazerules_core::BatchResult| {
+        assert_eq!(w.input_rows, s.input_rows);
+        assert_eq!(w.input_lines, s.input_lines);
+        assert_eq!(w.input_line_count, s.input_line_count);
+        assert_eq!(w.error_samples, s.error_samples);
+        assert_eq!(w.error_counts, s.error_counts);
+        assert_eq!(w.warning_samples, s.warning_samples);
+        assert_eq!(w.warning_counts, s.warning_counts);
+        assert_eq!(
+            (w.messages_processed, w.messages_skipped),
+            (s.messages_processed, s.messages_skipped)
+        );
+        assert_eq!(w.rule_hits[1], s.rule_hits[0]);
+    };
+    same(&w, &s);
+    let w = windowed.evaluate_messages(&msgs, &o).expect("evaluates");
+    let s = stateless.evaluate_messages(&msgs, &o).expect("evaluates");
+    same(&w, &s);
+}

@@ -4,6 +4,7 @@
 use crate::batch::kept::Kept;
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
+use crate::plan::run::Caches;
 use crate::plan::tree::{Ctx, Record};
 use crate::read::fields::MISSING;
 use crate::read::reader::{read_record, Fixup, Out, Read, DUPLICATE_KEY};
@@ -102,6 +103,7 @@ impl<'p> Block<'p> {
             prio,
             bits,
             ok,
+            caches,
             ctx,
             ..
         } = scratch;
@@ -132,7 +134,7 @@ impl<'p> Block<'p> {
                 })
                 .collect();
             let lines = &self.lines;
-            evaluate_and_decide(rs, &recs, |j| lines[ok[j]].2, bits, ctx, sink);
+            evaluate_and_decide(rs, &recs, |j| lines[ok[j]].2, bits, caches, ctx, sink);
             sink.eval_ns += t1.elapsed().as_nanos() as u64;
         }
         *tape = Tape(tp).reset();
@@ -225,13 +227,14 @@ pub(super) fn evaluate_and_decide(
     recs: &[Record<'_, '_>],
     row_of: impl Fn(usize) -> u64,
     bits: &mut Vec<u64>,
+    caches: &mut Option<Caches>,
     ctx: &Ctx,
     sink: &mut Sink,
 ) {
     let words = rs.rules.len().div_ceil(64).max(1);
     bits.clear();
     bits.resize(recs.len() * words, 0);
-    rs.evaluator(ctx).run(recs, bits);
+    rs.match_rules(recs, bits, ctx, caches);
     for j in 0..recs.len() {
         rs.decide(&bits[j * words..(j + 1) * words], row_of(j), sink);
     }

@@ -3,8 +3,8 @@
 
 use crate::batch::result::{RISK_HIGH, RISK_LOW, RISK_MEDIUM};
 use crate::batch::sink::Sink;
-use crate::plan::run::Evaluator;
-use crate::plan::tree::Ctx;
+use crate::plan::run::{Caches, Evaluator};
+use crate::plan::tree::{Ctx, Record};
 use crate::ruleset::Inner;
 
 /// Room a rule's list of matched records starts with in a piece.
@@ -14,6 +14,20 @@ impl Inner {
     /// Runs the rules over records (its buffers live as long as it does).
     pub fn evaluator<'a>(&'a self, cx: &'a Ctx) -> Evaluator<'a> {
         Evaluator::new(&self.plan, cx)
+    }
+
+    /// Sets each record's matched-rule bits (`Evaluator::run`) with the evaluator's caches
+    /// kept in `caches`, for the thread's next block.
+    pub fn match_rules(
+        &self,
+        recs: &[Record<'_, '_>],
+        bits: &mut [u64],
+        cx: &Ctx,
+        caches: &mut Option<Caches>,
+    ) {
+        let mut ev = Evaluator::with_caches(&self.plan, cx, caches.take());
+        ev.run(recs, bits);
+        *caches = Some(ev.into_caches());
     }
 
     /// Decision, score, risk band and winner from a record's matched-rule bitset (§4.2),

@@ -3,7 +3,7 @@
 //! merges the pieces in order (`finish`).
 
 use crate::batch::block::{Block, Mode};
-use crate::batch::finish::{finish, finish_lines, finish_with_bases};
+use crate::batch::finish::{Merger, Rows};
 use crate::batch::kept::Kept;
 use crate::batch::options::{EvalOptions, IngestErrorMode};
 use crate::batch::ordered::run_ordered;
@@ -16,19 +16,22 @@ use crate::ruleset::Inner;
 use crate::window::stage::Stage;
 use std::time::Instant;
 
-/// Runs a batch's `n_pieces` pieces: `piece(i, mode, scratch, sink)` reads piece `i`,
-/// evaluating it too in `Eval` mode, and returns what it kept for the window stage. Without
-/// windows the pieces are evaluated at once; with windows, around the window stage of the
-/// batch's shard, which the batch holds throughout (a fresh one when the options name none),
-/// evaluated after it or (`replay`) not at all. In the `Fail` ingest mode a batch with windows
-/// is first only read, so that a refused batch leaves the state as it was.
+/// Runs a batch's `n_pieces` pieces and merges them, their rows numbered as `rows` says:
+/// `piece(i, mode, scratch, sink)` reads piece `i`, evaluating it too in `Eval` mode, and
+/// returns what it kept for the window stage. Without windows the pieces are evaluated at
+/// once and merged after; with windows, around the window stage of the batch's shard, which
+/// the batch holds throughout (a fresh one when the options name none), evaluated after it
+/// or (`replay`) not at all, and merged as they are done (`batch/ordered.rs`). In the `Fail`
+/// ingest mode a batch with windows is first only read, so that a refused batch leaves the
+/// state as it was.
 fn with_windows<'p, P>(
     rs: &Inner,
     opts: &EvalOptions,
     n_pieces: usize,
     replay: bool,
+    rows: Rows,
     piece: P,
-) -> Vec<Sink>
+) -> Merger
 where
     P: Fn(usize, Mode, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>> + Sync,
 {
@@ -38,21 +41,28 @@ where
         })
     };
     if rs.windows.is_empty() {
-        return plain(Mode::Eval);
+        return Merger::with_sinks(rs, rows, plain(Mode::Eval));
     }
     if opts.ingest_error_mode == IngestErrorMode::Fail {
         let probe = plain(Mode::Probe);
         if probe.iter().any(|s| s.skipped > 0) {
-            return probe; // finishing it refuses the batch
+            return Merger::with_sinks(rs, rows, probe); // finishing it refuses the batch
         }
     }
     opts.with_shard(|shard| {
         let mut state = shard.lock();
         let stage = Stage::new(&rs.windows, &mut state);
         let mode = if replay { Mode::Replay } else { Mode::Keep };
-        run_ordered(rs, opts, n_pieces, &stage, mode, |i, scratch, sink| {
-            piece(i, mode, scratch, sink)
-        })
+        let merger = Merger::new(rs, rows, n_pieces);
+        run_ordered(
+            rs,
+            opts,
+            n_pieces,
+            &stage,
+            mode,
+            merger,
+            |i, scratch, sink| piece(i, mode, scratch, sink),
+        )
     })
 }
 
@@ -63,17 +73,18 @@ pub(crate) fn ndjson(
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
     let bounds = line_bounds(payload, opts, !rs.windows.is_empty());
-    let sinks = with_windows(
+    let merged = with_windows(
         rs,
         opts,
         bounds.len() - 1,
         false,
+        Rows::Lines,
         |i, mode, scratch, sink| {
             ndjson_piece(rs, &payload[bounds[i]..bounds[i + 1]], scratch, sink, mode)
         },
     );
     let unterminated = payload.last().is_some_and(|&b| b != b'\n');
-    finish_lines(rs, sinks, opts, t0, u64::from(unterminated))
+    merged.finish(opts, t0, u64::from(unterminated))
 }
 
 /// One piece of an NDJSON batch.
@@ -143,9 +154,7 @@ pub(crate) fn messages(
 ) -> Result<BatchResult, EvalError> {
     let t0 = Instant::now();
     let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
-    let sinks = message_pieces(rs, msgs, opts, per_piece, false);
-    // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
-    finish_with_bases(rs, sinks, opts, t0, |i, _| (i * per_piece) as u64)
+    message_pieces(rs, msgs, opts, per_piece, false).finish(opts, t0, 0)
 }
 
 /// What a replay did: records applied to window state, records skipped as unreadable.
@@ -161,11 +170,8 @@ pub(crate) fn replay_messages(rs: &Inner, msgs: &[&[u8]], opts: &EvalOptions) ->
         return Replayed::default();
     }
     let per_piece = messages_per_piece(msgs, opts, !rs.windows.is_empty());
-    let sinks = message_pieces(rs, msgs, opts, per_piece, true);
-    sinks.iter().fold(Replayed::default(), |r, s| Replayed {
-        records: r.records + s.windowed,
-        skipped: r.skipped + s.skipped,
-    })
+    let (records, skipped) = message_pieces(rs, msgs, opts, per_piece, true).replayed();
+    Replayed { records, skipped }
 }
 
 /// Each message as one record, `per_piece` messages a piece (`replay`: state only).
@@ -175,27 +181,36 @@ fn message_pieces(
     opts: &EvalOptions,
     per_piece: usize,
     replay: bool,
-) -> Vec<Sink> {
+) -> Merger {
     let n_pieces = msgs.len().div_ceil(per_piece).max(1);
-    with_windows(rs, opts, n_pieces, replay, |i, mode, scratch, sink| {
-        let lo = i * per_piece;
-        let hi = ((i + 1) * per_piece).min(msgs.len());
-        let chunk = msgs.get(lo..hi).unwrap_or_default();
-        let times = opts
-            .record_times_ms
-            .as_deref()
-            .map(|t| t.get(lo.min(t.len())..hi.min(t.len())).unwrap_or_default());
-        // Rows are message indices within the piece; blank messages are not records.
-        let mut block = Block::new(rs, mode).with_times(times);
-        for (j, m) in chunk.iter().enumerate() {
-            let m = trim_end(m);
-            if m.iter().all(|b| matches!(b, b' ' | b'\t')) {
-                continue;
+    // Message indices are absolute once each piece's base is added; pieces hold per_piece rows.
+    let rows = Rows::PerPiece(per_piece as u64);
+    with_windows(
+        rs,
+        opts,
+        n_pieces,
+        replay,
+        rows,
+        |i, mode, scratch, sink| {
+            let lo = i * per_piece;
+            let hi = ((i + 1) * per_piece).min(msgs.len());
+            let chunk = msgs.get(lo..hi).unwrap_or_default();
+            let times = opts
+                .record_times_ms
+                .as_deref()
+                .map(|t| t.get(lo.min(t.len())..hi.min(t.len())).unwrap_or_default());
+            // Rows are message indices within the piece; blank messages are not records.
+            let mut block = Block::new(rs, mode).with_times(times);
+            for (j, m) in chunk.iter().enumerate() {
+                let m = trim_end(m);
+                if m.iter().all(|b| matches!(b, b' ' | b'\t')) {
+                    continue;
+                }
+                block.push(rs, scratch, m, None, j as u64, sink);
             }
-            block.push(rs, scratch, m, None, j as u64, sink);
-        }
-        block.finish(rs, scratch, sink)
-    })
+            block.finish(rs, scratch, sink)
+        },
+    )
 }
 
 pub(crate) fn json_array(
@@ -208,10 +223,11 @@ pub(crate) fn json_array(
         threads: 1,
         ..opts.clone()
     };
-    let sinks = with_windows(rs, &one_thread, 1, false, |_, mode, scratch, sink| {
+    let rows = Rows::Continued;
+    let merged = with_windows(rs, &one_thread, 1, false, rows, |_, mode, scratch, sink| {
         array_records(rs, payload, scratch, sink, mode)
     });
-    finish(rs, sinks, opts, t0)
+    merged.finish(opts, t0, 0)
 }
 
 /// Evaluates each element of a JSON array as one record (row = element index): a bad

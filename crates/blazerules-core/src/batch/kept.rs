@@ -192,6 +192,7 @@ pub(crate) fn evaluate_kept(
             &recs,
             |j| rows[j],
             &mut scratch.bits,
+            &mut scratch.caches,
             &scratch.ctx,
             sink,
         );

@@ -9,6 +9,7 @@
 //! never idles the other cores.
 
 use crate::batch::block::Mode;
+use crate::batch::finish::Merger;
 use crate::batch::kept::{evaluate_kept, Kept};
 use crate::batch::options::EvalOptions;
 use crate::batch::pieces::{new_sink, on_threads, threads};
@@ -23,20 +24,26 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 type ReadPiece<'p> = (Option<Box<Kept<'p>>>, Sink);
 
 enum Job<'p> {
-    Read(usize),
-    Stage(usize, ReadPiece<'p>),
+    /// Piece `i`, into a sink the batch has used before (when there is one).
+    Read(usize, Option<Sink>),
+    /// Piece `i`, its window values written into a vector the batch has used before.
+    Stage(usize, ReadPiece<'p>, Vec<f64>),
     Evaluate(usize, Box<Kept<'p>>, Sink, Vec<f64>),
 }
 
 /// The batch's jobs: what is read and waiting for its stage, what waits to be evaluated,
-/// what is done.
+/// what is done and waits for the pieces before it to be merged.
 struct Board<'p> {
     next_read: usize,
     next_stage: usize,
     staging: bool,
     read: BTreeMap<usize, ReadPiece<'p>>,
     evaluate: Vec<(usize, Box<Kept<'p>>, Sink, Vec<f64>)>,
-    done: Vec<(usize, Sink)>,
+    done: BTreeMap<usize, Sink>,
+    /// The pieces merged so far, in piece order (each as soon as it and those before it are
+    /// done: its sink then serves a later piece).
+    merger: Merger,
+    merged: usize,
     /// A worker panicked: the others stop (the panic goes on to the caller).
     failed: bool,
     /// Workers waiting for a job: a post wakes them only when there are any (a wake is a
@@ -48,6 +55,11 @@ struct Board<'p> {
     /// was in flight at once, and is dropped with the batch.
     spare: Vec<KeptBufs>,
     spare_inputs: Vec<Inputs>,
+    /// Sinks of merged pieces, emptied, for the next reads: a piece's sink (a few hundred
+    /// records) would otherwise be allocated by its read and freed by the merge.
+    spare_sinks: Vec<Sink>,
+    /// Window values of evaluated pieces, for the next stages.
+    spare_values: Vec<Vec<f64>>,
 }
 
 /// At most this many buffers of each kind wait in the batch's pool, per thread (more than
@@ -73,6 +85,26 @@ impl Board<'_> {
         self.spare_inputs.append(&mut scratch.inputs_spare);
         self.spare_inputs.truncate(max);
     }
+
+    /// Keeps a piece's window values' vector for a later stage, up to `max` of them.
+    fn keep_values(&mut self, values: Vec<f64>, max: usize) {
+        if self.spare_values.len() < max {
+            self.spare_values.push(values);
+        }
+    }
+
+    /// Piece `i` is done: merges it and every done piece after it that nothing before waits
+    /// for, keeping up to `max` of their emptied sinks for later reads.
+    fn piece_done(&mut self, i: usize, sink: Sink, max: usize) {
+        self.done.insert(i, sink);
+        while let Some(mut sink) = self.done.remove(&self.merged) {
+            self.merger.push(&mut sink);
+            self.merged += 1;
+            if self.spare_sinks.len() < max {
+                self.spare_sinks.push(sink);
+            }
+        }
+    }
 }
 
 struct Shared<'p> {
@@ -93,14 +125,15 @@ impl<'p> Shared<'p> {
     fn next_job(&self, scratch: &mut Scratch) -> Option<Job<'p>> {
         let mut b = self.lock();
         loop {
-            if b.failed || b.done.len() == self.n_pieces {
+            if b.failed || b.merged == self.n_pieces {
                 return None;
             }
             if !b.staging {
                 let at = b.next_stage;
                 if let Some(read) = b.read.remove(&at) {
                     b.staging = true;
-                    return Some(Job::Stage(at, read));
+                    let values = b.spare_values.pop().unwrap_or_default();
+                    return Some(Job::Stage(at, read, values));
                 }
             }
             if let Some((i, kept, sink, values)) = b.evaluate.pop() {
@@ -109,7 +142,8 @@ impl<'p> Shared<'p> {
             if b.next_read < self.n_pieces && b.read.len() < self.max_ahead {
                 b.next_read += 1;
                 b.lend(scratch);
-                return Some(Job::Read(b.next_read - 1));
+                let sink = b.spare_sinks.pop();
+                return Some(Job::Read(b.next_read - 1, sink));
             }
             b.waiting += 1;
             b = self.changed.wait(b).unwrap_or_else(|p| p.into_inner());
@@ -149,15 +183,16 @@ struct Batch<'a, 's, R> {
 }
 
 /// Runs every piece through `read(i, scratch, sink)`, the stage (in piece order) and, in
-/// `Keep` mode, evaluation; returns the sinks in piece order.
+/// `Keep` mode, evaluation; returns `merger` with every piece merged into it.
 pub(crate) fn run_ordered<'p, R>(
     rs: &Inner,
     opts: &EvalOptions,
     n_pieces: usize,
     stage: &Stage<'_>,
     mode: Mode,
+    merger: Merger,
     read: R,
-) -> Vec<Sink>
+) -> Merger
 where
     R: Fn(usize, &mut Scratch, &mut Sink) -> Option<Box<Kept<'p>>> + Sync,
 {
@@ -168,11 +203,15 @@ where
             staging: false,
             read: BTreeMap::new(),
             evaluate: Vec::new(),
-            done: Vec::new(),
+            done: BTreeMap::new(),
+            merger,
+            merged: 0,
             failed: false,
             waiting: 0,
             spare: Vec::new(),
             spare_inputs: Vec::new(),
+            spare_sinks: Vec::new(),
+            spare_values: Vec::new(),
         }),
         changed: Condvar::new(),
         n_pieces,
@@ -192,9 +231,8 @@ where
         }
         Vec::<()>::new()
     });
-    let mut done = std::mem::take(&mut shared.lock().done);
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, s)| s).collect()
+    let board = shared.board.into_inner().unwrap_or_else(|p| p.into_inner());
+    board.merger
 }
 
 impl<'p, R> Batch<'_, '_, R>
@@ -203,26 +241,29 @@ where
 {
     fn run(&self, shared: &Shared<'p>, scratch: &mut Scratch, job: Job<'p>) {
         match job {
-            Job::Read(i) => {
-                let mut sink = new_sink(self.rs, self.opts);
+            Job::Read(i, sink) => {
+                let mut sink = sink.unwrap_or_else(|| new_sink(self.rs, self.opts));
                 let kept = (self.read)(i, scratch, &mut sink);
                 shared.post(|b| {
                     b.read.insert(i, (kept, sink));
                 });
             }
-            Job::Stage(i, (kept, mut sink)) => {
-                let mut values = Vec::new();
+            Job::Stage(i, (kept, mut sink), mut values) => {
                 if let Some(k) = &kept {
                     self.stage.apply(k.inputs(), &mut values);
                     sink.windowed += k.inputs().len() as u64;
                 }
                 let evaluate = self.mode == Mode::Keep;
+                let max = POOL_PER_THREAD * threads(self.opts);
                 shared.post(|b| {
                     b.staging = false;
                     b.next_stage += 1;
                     match kept.filter(|_| evaluate) {
                         Some(k) => b.evaluate.push((i, k, sink, values)),
-                        None => b.done.push((i, sink)),
+                        None => {
+                            b.piece_done(i, sink, max);
+                            b.keep_values(values, max);
+                        }
                     }
                 });
             }
@@ -230,7 +271,8 @@ where
                 evaluate_kept(self.rs, *kept, &values, scratch, &mut sink);
                 let max = POOL_PER_THREAD * threads(self.opts);
                 shared.post(|b| {
-                    b.done.push((i, sink));
+                    b.piece_done(i, sink, max);
+                    b.keep_values(values, max);
                     b.pool(scratch, max);
                 });
             }

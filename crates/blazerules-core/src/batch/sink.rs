@@ -2,6 +2,7 @@
 //! per-record outputs and skipped records.
 
 use crate::error::ErrorCode;
+use crate::plan::run::Caches;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
 use crate::read::shape::Templates;
@@ -47,6 +48,9 @@ pub(crate) struct Scratch {
     pub bits: Vec<u64>,
     /// Records of the block that parsed to objects.
     pub ok: Vec<usize>,
+    /// The evaluator's caches, from one block to the next (`plan/run.rs`): made and zeroed
+    /// for every block they cost more than evaluating a small one.
+    pub caches: Option<Caches>,
     pub ctx: Ctx,
     /// The longest record these buffers have parsed (they grow to fit it).
     pub largest_record: usize,
@@ -90,6 +94,7 @@ impl Scratch {
             prio: Vec::new(),
             bits: Vec::new(),
             ok: Vec::new(),
+            caches: None,
             ctx: Ctx { now_ms },
             largest_record: 0,
             shapes: None,
@@ -171,6 +176,47 @@ impl Sink {
         self.bands.reserve(n);
         self.winners.reserve(n);
         self.matched.reserve(n);
+    }
+
+    /// Empties the sink for another piece, its buffers' room kept (`batch/ordered.rs`).
+    pub fn clear(&mut self) {
+        // Every field named: one added later is cleared here too, or kept on purpose.
+        let Sink {
+            rows,
+            codes,
+            scores,
+            bands,
+            winners,
+            matched,
+            hits,
+            skipped,
+            error_counts,
+            bad,
+            keep_all_bad: _,
+            max_samples: _,
+            max_record_bytes: _,
+            line_marks,
+            newlines,
+            reject_dups: _,
+            warning_counts,
+            warnings,
+            parse_ns,
+            eval_ns,
+            windowed,
+        } = self;
+        rows.clear();
+        codes.clear();
+        scores.clear();
+        bands.clear();
+        winners.clear();
+        matched.clear();
+        hits.iter_mut().for_each(Vec::clear);
+        error_counts.clear();
+        bad.clear();
+        line_marks.clear();
+        warning_counts.clear();
+        warnings.clear();
+        (*skipped, *newlines, *parse_ns, *eval_ns, *windowed) = (0, 0, 0, 0, 0);
     }
 
     /// A decided record's repeated keys (emptied), each a DUPLICATE_KEY warning.

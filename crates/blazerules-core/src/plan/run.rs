@@ -81,11 +81,22 @@ pub(crate) struct Evaluator<'a> {
     res: Vec<ReCol>,
 }
 
-impl<'a> Evaluator<'a> {
-    pub fn new(plan: &'a Plan, cx: &'a Ctx) -> Self {
-        Evaluator {
-            plan,
-            cx,
+/// An evaluator's caches without the plan: a thread keeps them between blocks
+/// (`Scratch::caches`) rather than allocating and zeroing them for every block.
+pub(crate) struct Caches {
+    gen: u32,
+    leaves: Vec<(u32, u64, u64)>,
+    nums: Vec<Col<f64>>,
+    ints: Vec<Col<i64>>,
+    exprs: Vec<Col<f64>>,
+    ips: Vec<Col<u32>>,
+    cats: Vec<Col<u32>>,
+    res: Vec<ReCol>,
+}
+
+impl Caches {
+    fn new(plan: &Plan) -> Caches {
+        Caches {
             gen: 0,
             leaves: vec![(0, 0, 0); plan.leaves.len()],
             nums: plan.nums.iter().map(|_| Col::new()).collect(),
@@ -103,6 +114,63 @@ impl<'a> Evaluator<'a> {
                     hits: vec![0; g.set.len()],
                 })
                 .collect(),
+        }
+    }
+
+    /// Sized for `plan` (its columns, leaves and regex groups).
+    fn fit(&self, plan: &Plan) -> bool {
+        self.leaves.len() == plan.leaves.len()
+            && self.nums.len() == plan.nums.len()
+            && self.ints.len() == plan.ints.len()
+            && self.exprs.len() == plan.exprs.len()
+            && self.ips.len() == plan.ips.len()
+            && self.cats.len() == plan.dicts.len()
+            && self.res.len() == plan.groups.len()
+            && self
+                .res
+                .iter()
+                .zip(&plan.groups)
+                .all(|(c, g)| c.hits.len() == g.set.len())
+    }
+}
+
+impl<'a> Evaluator<'a> {
+    pub fn new(plan: &'a Plan, cx: &'a Ctx) -> Self {
+        Evaluator::with_caches(plan, cx, None)
+    }
+
+    /// An evaluator on caches an earlier one left (`into_caches`), when they fit `plan`.
+    /// Nothing in them needs clearing: every entry is stamped with the generation (chunk) it
+    /// holds, and the generation goes on from where they were left, so none is current.
+    pub fn with_caches(plan: &'a Plan, cx: &'a Ctx, caches: Option<Caches>) -> Self {
+        let c = caches
+            .filter(|c| c.fit(plan))
+            .unwrap_or_else(|| Caches::new(plan));
+        Evaluator {
+            plan,
+            cx,
+            gen: c.gen,
+            leaves: c.leaves,
+            nums: c.nums,
+            ints: c.ints,
+            exprs: c.exprs,
+            ips: c.ips,
+            cats: c.cats,
+            res: c.res,
+        }
+    }
+
+    /// The caches, for the next evaluator of this thread.
+    pub fn into_caches(self) -> Caches {
+        Caches {
+            gen: self.gen,
+            leaves: self.leaves,
+            nums: self.nums,
+            ints: self.ints,
+            exprs: self.exprs,
+            ips: self.ips,
+            cats: self.cats,
+            res: self.res,
         }
     }
 
