@@ -70,21 +70,14 @@ struct ReCol {
 pub(crate) struct Evaluator<'a> {
     plan: &'a Plan,
     cx: &'a Ctx,
-    gen: u32,
-    /// Per leaf: (stamp, records computed, records true).
-    leaves: Vec<(u32, u64, u64)>,
-    nums: Vec<Col<f64>>,
-    ints: Vec<Col<i64>>,
-    exprs: Vec<Col<f64>>,
-    ips: Vec<Col<u32>>,
-    cats: Vec<Col<u32>>,
-    res: Vec<ReCol>,
+    c: Caches,
 }
 
 /// An evaluator's caches without the plan: a thread keeps them between blocks
 /// (`Scratch::caches`) rather than allocating and zeroing them for every block.
 pub(crate) struct Caches {
     gen: u32,
+    /// Per leaf: (stamp, records computed, records true).
     leaves: Vec<(u32, u64, u64)>,
     nums: Vec<Col<f64>>,
     ints: Vec<Col<i64>>,
@@ -146,32 +139,12 @@ impl<'a> Evaluator<'a> {
         let c = caches
             .filter(|c| c.fit(plan))
             .unwrap_or_else(|| Caches::new(plan));
-        Evaluator {
-            plan,
-            cx,
-            gen: c.gen,
-            leaves: c.leaves,
-            nums: c.nums,
-            ints: c.ints,
-            exprs: c.exprs,
-            ips: c.ips,
-            cats: c.cats,
-            res: c.res,
-        }
+        Evaluator { plan, cx, c }
     }
 
     /// The caches, for the next evaluator of this thread.
     pub fn into_caches(self) -> Caches {
-        Caches {
-            gen: self.gen,
-            leaves: self.leaves,
-            nums: self.nums,
-            ints: self.ints,
-            exprs: self.exprs,
-            ips: self.ips,
-            cats: self.cats,
-            res: self.res,
-        }
+        self.c
     }
 
     /// For each record `j`, sets bit `i` of `bits[j * words..]` when rule `i` matches it,
@@ -200,17 +173,17 @@ impl<'a> Evaluator<'a> {
 
     fn next_gen(&mut self) {
         // Start over before the generation wraps.
-        if self.gen == u32::MAX {
-            self.gen = 0;
-            self.leaves.iter_mut().for_each(|l| l.0 = 0);
-            self.nums.iter_mut().for_each(|c| c.stamp = 0);
-            self.ints.iter_mut().for_each(|c| c.stamp = 0);
-            self.exprs.iter_mut().for_each(|c| c.stamp = 0);
-            self.ips.iter_mut().for_each(|c| c.stamp = 0);
-            self.cats.iter_mut().for_each(|c| c.stamp = 0);
-            self.res.iter_mut().for_each(|c| c.stamp = 0);
+        if self.c.gen == u32::MAX {
+            self.c.gen = 0;
+            self.c.leaves.iter_mut().for_each(|l| l.0 = 0);
+            self.c.nums.iter_mut().for_each(|c| c.stamp = 0);
+            self.c.ints.iter_mut().for_each(|c| c.stamp = 0);
+            self.c.exprs.iter_mut().for_each(|c| c.stamp = 0);
+            self.c.ips.iter_mut().for_each(|c| c.stamp = 0);
+            self.c.cats.iter_mut().for_each(|c| c.stamp = 0);
+            self.c.res.iter_mut().for_each(|c| c.stamp = 0);
         }
-        self.gen += 1;
+        self.c.gen += 1;
     }
 
     /// The records of `care` for which node `n` is true.
@@ -253,8 +226,8 @@ impl<'a> Evaluator<'a> {
 
     #[inline]
     fn leaf(&mut self, l: usize, care: u64, recs: &[Record<'_, '_>]) -> u64 {
-        let (stamp, done, val) = self.leaves[l];
-        let (done, val) = if stamp == self.gen {
+        let (stamp, done, val) = self.c.leaves[l];
+        let (done, val) = if stamp == self.c.gen {
             (done, val)
         } else {
             (0, 0)
@@ -264,22 +237,22 @@ impl<'a> Evaluator<'a> {
             return val;
         }
         let val = val | (self.compute(l, need, recs) & need);
-        self.leaves[l] = (self.gen, done | need, val);
+        self.c.leaves[l] = (self.c.gen, done | need, val);
         val
     }
 
     fn int_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<i64> {
         let at = self.plan.ints[col];
-        let c = &mut self.ints[col];
-        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(int_of));
+        let c = &mut self.c.ints[col];
+        c.fill(self.c.gen, need, |i| value(&recs[i], at).and_then(int_of));
         c
     }
 
     #[inline(always)]
     fn num_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<f64> {
         let at = self.plan.nums[col];
-        let c = &mut self.nums[col];
-        c.fill(self.gen, need, |i| value(&recs[i], at).and_then(num));
+        let c = &mut self.c.nums[col];
+        c.fill(self.c.gen, need, |i| value(&recs[i], at).and_then(num));
         c
     }
 
@@ -302,7 +275,7 @@ impl<'a> Evaluator<'a> {
                 let (ca, cb) = (*a as usize, *b as usize);
                 self.num_col(ca, need, recs);
                 self.num_col(cb, need, recs);
-                let (x, y) = (&self.nums[ca], &self.nums[cb]);
+                let (x, y) = (&self.c.nums[ca], &self.c.nums[cb]);
                 each(need & x.has & y.has, |i| cmp.test(x.vals[i], y.vals[i]))
             }
             Leaf::Expr { col, cmp, t } => {
@@ -355,9 +328,9 @@ impl<'a> Evaluator<'a> {
                 mask,
                 negate,
             } => {
-                let c = &mut self.ips[*col as usize];
+                let c = &mut self.c.ips[*col as usize];
                 let at = plan.ips[*col as usize];
-                c.fill(self.gen, need, |i| value(&recs[i], at).and_then(ip_of));
+                c.fill(self.c.gen, need, |i| value(&recs[i], at).and_then(ip_of));
                 each(need & c.has, |i| (c.vals[i] & mask == *net) != *negate)
             }
             Leaf::Cat {
@@ -405,17 +378,17 @@ impl<'a> Evaluator<'a> {
     /// columns it reads that it still lacks.
     #[inline(always)]
     fn expr_col(&mut self, col: usize, need: u64, recs: &[Record<'_, '_>]) -> &Col<f64> {
-        let (plan, gen) = (self.plan, self.gen);
+        let (plan, gen) = (self.plan, self.c.gen);
         let x = &plan.exprs[col];
         if let XExpr::Cols { cols, .. } = x {
-            let c = &self.exprs[col];
+            let c = &self.c.exprs[col];
             let todo = if c.stamp == gen { need & !c.done } else { need };
             for &k in cols.iter() {
                 self.num_col(k as usize, todo, recs);
             }
         }
-        let nums = &self.nums;
-        let c = &mut self.exprs[col];
+        let nums = &self.c.nums;
+        let c = &mut self.c.exprs[col];
         match x {
             XExpr::Cols { e, .. } => c.fill(gen, need, |i| cexpr(e, nums, i)),
             XExpr::Tree(e) => c.fill(gen, need, |i| expr(e, &recs[i])),
@@ -474,8 +447,8 @@ impl<'a> Evaluator<'a> {
         recs: &[Record<'_, '_>],
     ) -> u64 {
         let d = &self.plan.dicts[dict];
-        let c = &mut self.cats[dict];
-        c.fill(self.gen, need, |i| {
+        let c = &mut self.c.cats[dict];
+        c.fill(self.c.gen, need, |i| {
             Some(match value(&recs[i], d.at) {
                 None => CAT_NULL,
                 Some(v) => match v.first() {
@@ -522,9 +495,9 @@ impl<'a> Evaluator<'a> {
         recs: &[Record<'_, '_>],
     ) -> u64 {
         let g = &self.plan.groups[group];
-        let c = &mut self.res[group];
-        if c.stamp != self.gen {
-            c.stamp = self.gen;
+        let c = &mut self.c.res[group];
+        if c.stamp != self.c.gen {
+            c.stamp = self.c.gen;
             c.done = 0;
             c.strs = 0;
             c.hits.iter_mut().for_each(|h| *h = 0);
