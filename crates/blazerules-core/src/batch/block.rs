@@ -4,7 +4,7 @@
 use crate::batch::kept::Kept;
 use crate::batch::sink::{Scratch, Sink};
 use crate::error::ErrorCode;
-use crate::plan::run::Caches;
+use crate::plan::caches::Caches;
 use crate::plan::tree::{Ctx, Record};
 use crate::read::fields::MISSING;
 use crate::read::reader::{read_record, Fixup, Out, Read, DUPLICATE_KEY};

@@ -3,7 +3,8 @@
 
 use crate::batch::result::{RISK_HIGH, RISK_LOW, RISK_MEDIUM};
 use crate::batch::sink::Sink;
-use crate::plan::run::{Caches, Evaluator};
+use crate::plan::caches::Caches;
+use crate::plan::run::Evaluator;
 use crate::plan::tree::{Ctx, Record};
 use crate::ruleset::Inner;
 

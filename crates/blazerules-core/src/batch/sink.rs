@@ -2,7 +2,7 @@
 //! per-record outputs and skipped records.
 
 use crate::error::ErrorCode;
-use crate::plan::run::Caches;
+use crate::plan::caches::Caches;
 use crate::plan::tree::Ctx;
 use crate::read::reader::Fixup;
 use crate::read::shape::Templates;

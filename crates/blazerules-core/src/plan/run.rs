@@ -3,6 +3,8 @@
 //! rule still needs, and each rule's code is interpreted once per 64 records.
 
 use crate::plan::build::{CExpr, Leaf, Node, Plan, XExpr};
+use crate::plan::caches::Caches;
+use crate::plan::caches::Col;
 use crate::plan::derived::window_test;
 use crate::plan::slot::Slot;
 use crate::plan::tree::{eval, expr, ip_of, test, Ctx, Record, DAY_MS};
@@ -18,113 +20,12 @@ const CAT_OTHER: u32 = u32::MAX - 1;
 const CAT_UNKNOWN: u32 = u32::MAX - 2;
 const CAT_ARRAY: u32 = u32::MAX - 3;
 
-/// Per-chunk values of one column: `done` records were read, `has` have a value.
-struct Col<T> {
-    stamp: u32,
-    done: u64,
-    has: u64,
-    vals: [T; 64],
-}
-
-impl<T: Copy + Default> Col<T> {
-    fn new() -> Self {
-        Col {
-            stamp: 0,
-            done: 0,
-            has: 0,
-            vals: [T::default(); 64],
-        }
-    }
-    /// Fills the `need` records not read yet in this chunk with `read`.
-    #[inline]
-    fn fill(&mut self, gen: u32, need: u64, mut read: impl FnMut(usize) -> Option<T>) {
-        if self.stamp != gen {
-            self.stamp = gen;
-            self.done = 0;
-            self.has = 0;
-        }
-        let mut todo = need & !self.done;
-        self.done |= todo;
-        while todo != 0 {
-            let i = todo.trailing_zeros() as usize;
-            todo &= todo - 1;
-            if let Some(v) = read(i) {
-                self.vals[i] = v;
-                self.has |= 1 << i;
-            }
-        }
-    }
-}
-
-/// Which patterns of a regex group matched, per chunk.
-struct ReCol {
-    stamp: u32,
-    done: u64,
-    /// Records whose field is a string.
-    strs: u64,
-    hits: Vec<u64>,
-}
-
 /// Evaluation state; every cache is valid for the chunk whose generation it is stamped with,
 /// so nothing is cleared between chunks.
 pub(crate) struct Evaluator<'a> {
     plan: &'a Plan,
     cx: &'a Ctx,
     c: Caches,
-}
-
-/// An evaluator's caches without the plan: a thread keeps them between blocks
-/// (`Scratch::caches`) rather than allocating and zeroing them for every block.
-pub(crate) struct Caches {
-    gen: u32,
-    /// Per leaf: (stamp, records computed, records true).
-    leaves: Vec<(u32, u64, u64)>,
-    nums: Vec<Col<f64>>,
-    ints: Vec<Col<i64>>,
-    exprs: Vec<Col<f64>>,
-    ips: Vec<Col<u32>>,
-    cats: Vec<Col<u32>>,
-    res: Vec<ReCol>,
-}
-
-impl Caches {
-    fn new(plan: &Plan) -> Caches {
-        Caches {
-            gen: 0,
-            leaves: vec![(0, 0, 0); plan.leaves.len()],
-            nums: plan.nums.iter().map(|_| Col::new()).collect(),
-            ints: plan.ints.iter().map(|_| Col::new()).collect(),
-            exprs: plan.exprs.iter().map(|_| Col::new()).collect(),
-            ips: plan.ips.iter().map(|_| Col::new()).collect(),
-            cats: plan.dicts.iter().map(|_| Col::new()).collect(),
-            res: plan
-                .groups
-                .iter()
-                .map(|g| ReCol {
-                    stamp: 0,
-                    done: 0,
-                    strs: 0,
-                    hits: vec![0; g.set.len()],
-                })
-                .collect(),
-        }
-    }
-
-    /// Sized for `plan` (its columns, leaves and regex groups).
-    fn fit(&self, plan: &Plan) -> bool {
-        self.leaves.len() == plan.leaves.len()
-            && self.nums.len() == plan.nums.len()
-            && self.ints.len() == plan.ints.len()
-            && self.exprs.len() == plan.exprs.len()
-            && self.ips.len() == plan.ips.len()
-            && self.cats.len() == plan.dicts.len()
-            && self.res.len() == plan.groups.len()
-            && self
-                .res
-                .iter()
-                .zip(&plan.groups)
-                .all(|(c, g)| c.hits.len() == g.set.len())
-    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -154,7 +55,7 @@ impl<'a> Evaluator<'a> {
             return;
         };
         for (c, chunk) in recs.chunks(64).enumerate() {
-            self.next_gen();
+            self.c.next_gen();
             let live = u64::MAX >> (64 - chunk.len());
             let plan = self.plan;
             for (r, &root) in plan.roots.iter().enumerate() {
@@ -169,21 +70,6 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-    }
-
-    fn next_gen(&mut self) {
-        // Start over before the generation wraps.
-        if self.c.gen == u32::MAX {
-            self.c.gen = 0;
-            self.c.leaves.iter_mut().for_each(|l| l.0 = 0);
-            self.c.nums.iter_mut().for_each(|c| c.stamp = 0);
-            self.c.ints.iter_mut().for_each(|c| c.stamp = 0);
-            self.c.exprs.iter_mut().for_each(|c| c.stamp = 0);
-            self.c.ips.iter_mut().for_each(|c| c.stamp = 0);
-            self.c.cats.iter_mut().for_each(|c| c.stamp = 0);
-            self.c.res.iter_mut().for_each(|c| c.stamp = 0);
-        }
-        self.c.gen += 1;
     }
 
     /// The records of `care` for which node `n` is true.
