@@ -80,6 +80,11 @@ struct Entity {
     key: EntityKey,
 }
 
+/// Each indexed entity's hash, as the index asks for it when it moves entries.
+fn hash_of(ents: &[Entity]) -> impl Fn(u32) -> u64 + '_ {
+    |id| ents.get(id as usize).map_or(0, |e| e.hash)
+}
+
 /// Where a rule set's channel keeps its state in a shard (see [`ShardState::bind`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bound {
@@ -325,9 +330,7 @@ impl ShardState {
                 (self.ents.len() - 1) as u32
             }
         };
-        let ents = &self.ents;
-        let hash_of = |x: u32| ents.get(x as usize).map_or(0, |e| e.hash);
-        self.index.insert(hash, id, hash_of);
+        self.index.insert(hash, id, hash_of(&self.ents));
         self.live += 1;
         id
     }
@@ -394,9 +397,7 @@ impl ShardState {
 
     fn remove(&mut self, id: u32) {
         let e = std::mem::take(&mut self.ents[id as usize]);
-        let ents = &self.ents;
-        let hash_of = |x: u32| ents.get(x as usize).map_or(0, |e| e.hash);
-        self.index.remove(e.hash, id, hash_of);
+        self.index.remove(e.hash, id, hash_of(&self.ents));
         let g = &mut self.groups[e.group as usize];
         for s in g.row(e.row) {
             self.buckets -= s.len() as u64;
